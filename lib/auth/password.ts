@@ -1,0 +1,55 @@
+/**
+ * Password hashing with scrypt (node:crypto, a memory-hard KDF), a random salt per password and a
+ * constant-time comparison. Hashes carry their parameters, so they can be raised later.
+ *
+ * @module
+ */
+import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+
+const N = 16384;
+const R = 8;
+const P = 1;
+const KEY_LENGTH = 32;
+
+function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, { N: n, r, p, maxmem: 256 * n * r }, (
+      error,
+      key,
+    ) => error ? reject(error) : resolve(key));
+  });
+}
+
+/**
+ * Hashes a password as `scrypt$N$r$p$salt$hash` (base64 parts).
+ *
+ * @example
+ * ```ts
+ * const stored = await hashPassword("correct horse battery staple");
+ * await verifyPassword("correct horse battery staple", stored); // true
+ * ```
+ */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, N, R, P);
+  return `scrypt$${N}$${R}$${P}$${salt.toString("base64")}$${key.toString("base64")}`;
+}
+
+/**
+ * True when the password matches the stored hash. False for a malformed hash.
+ *
+ * @example
+ * ```ts
+ * await verifyPassword("wrong", await hashPassword("right")); // false
+ * ```
+ */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split("$");
+  if (scheme !== "scrypt" || !hash) return false;
+  const expected = Buffer.from(hash, "base64");
+  const key = await derive(password, Buffer.from(salt, "base64"), Number(n), Number(r), Number(p));
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** A hash of a random password, compared against when the email is unknown (same timing). */
+export const DUMMY_PASSWORD_HASH = await hashPassword(crypto.randomUUID());

@@ -1,0 +1,90 @@
+/**
+ * JWT access tokens (HS256, `jose`) with secret rotation: the first secret signs, every secret
+ * verifies, so a new secret is rolled out by prepending it and the old one removed later.
+ *
+ * @module
+ */
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { UnauthenticatedError } from "../errors.ts";
+import type { Principal, PrincipalRole } from "./principal.ts";
+
+const ISSUER = "freelance-platform";
+const AUDIENCE = "freelance-platform";
+const ROLES: readonly PrincipalRole[] = ["client", "developer", "admin", "service"];
+
+/**
+ * Signs and verifies access tokens.
+ *
+ * @example
+ * ```ts
+ * const tokens = new TokenService(["a-secret-of-at-least-32-characters!!"], 3600);
+ * const { token } = await tokens.issue({ subject: "u1", role: "developer" });
+ * (await tokens.verify(token)).role; // "developer"
+ * ```
+ */
+export class TokenService {
+  private readonly keys: Uint8Array[];
+
+  constructor(secrets: readonly string[], readonly ttlSeconds: number) {
+    if (secrets.length === 0) throw new Error("TokenService needs at least one secret");
+    this.keys = secrets.map((secret) => new TextEncoder().encode(secret));
+  }
+
+  /** A token for the principal, signed with the newest secret. */
+  async issue(principal: Principal, ttlSeconds = this.ttlSeconds): Promise<{
+    token: string;
+    expiresAt: Date;
+  }> {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ role: principal.role })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(principal.subject)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSeconds)
+      .sign(this.keys[0]);
+    return { token, expiresAt: new Date((now + ttlSeconds) * 1000) };
+  }
+
+  /** The principal of a valid token; {@link UnauthenticatedError} otherwise. */
+  async verify(token: string): Promise<Principal> {
+    let lastError: unknown;
+    for (const key of this.keys) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ["HS256"],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+        });
+        const role = payload.role as PrincipalRole;
+        if (typeof payload.sub !== "string" || !ROLES.includes(role)) {
+          throw new UnauthenticatedError("the token carries no valid subject or role");
+        }
+        return { subject: payload.sub, role };
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) {
+          throw new UnauthenticatedError("the token has expired; log in again");
+        }
+        if (error instanceof UnauthenticatedError) throw error;
+        lastError = error;
+      }
+    }
+    if (lastError instanceof joseErrors.JWSSignatureVerificationFailed) {
+      throw new UnauthenticatedError("the token's signature is not valid; log in again");
+    }
+    throw new UnauthenticatedError("the token is not a valid access token; log in again");
+  }
+
+  /**
+   * A short-lived token for a platform service calling another (`service:<name>`).
+   *
+   * @example
+   * ```ts
+   * const { token } = await tokens.issueServiceToken("orchestrator");
+   * ```
+   */
+  issueServiceToken(serviceName: string, ttlSeconds = 3600) {
+    return this.issue({ subject: `service:${serviceName}`, role: "service" }, ttlSeconds);
+  }
+}

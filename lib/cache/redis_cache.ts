@@ -1,0 +1,154 @@
+/**
+ * Redis as a non-critical cache. It fails fast (no offline queue, no retries per request,
+ * short connect and command timeouts) and, after a failure, is skipped for a short while, so a
+ * dead or stalled Redis costs a request almost nothing. Invalidations that could not be sent are
+ * kept and sent before the cache is trusted again, so cached data never outlives an update.
+ *
+ * @module
+ */
+import { Redis } from "ioredis";
+import type { Logger } from "../log/logger.ts";
+
+/** Tuning of the cache's failure handling. */
+export interface RedisCacheOptions {
+  /** Prefix of every key this service writes ("fp:users:"), so flushes touch only ours. */
+  keyPrefix: string;
+  commandTimeoutMs?: number;
+  /** How long to skip Redis after a failure. */
+  backoffMs?: number;
+}
+
+/**
+ * A JSON cache with time-to-live.
+ *
+ * @example
+ * ```ts
+ * const cache = new RedisCache("redis://127.0.0.1:6379", { keyPrefix: "fp:users:" }, logger);
+ * await cache.set("user:1", { id: "1" }, 60);
+ * await cache.get<{ id: string }>("user:1");
+ * ```
+ */
+export class RedisCache {
+  readonly client: Redis;
+  private skipUntil = 0;
+  private readonly pendingDeletes = new Set<string>();
+  private readonly backoffMs: number;
+
+  constructor(url: string, readonly options: RedisCacheOptions, private readonly logger: Logger) {
+    const commandTimeout = options.commandTimeoutMs ?? 150;
+    this.backoffMs = options.backoffMs ?? 2000;
+    this.client = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1000,
+      commandTimeout,
+      lazyConnect: false,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    this.client.on("error", () => {}); // failures are handled per command
+    this.client.on("ready", () => void this.flushPending());
+    this.retryTimer = setInterval(() => {
+      if (this.pendingDeletes.size > 0) void this.flushPending();
+    }, 500);
+    Deno.unrefTimer(this.retryTimer as unknown as number);
+  }
+
+  private readonly retryTimer: ReturnType<typeof setInterval>;
+
+  /** The cached value, or undefined on a miss or when Redis is unavailable. */
+  async get<T>(key: string): Promise<T | undefined> {
+    if (!(await this.usable())) return undefined;
+    try {
+      const raw = await this.client.get(this.options.keyPrefix + key);
+      return raw === null ? undefined : JSON.parse(raw) as T;
+    } catch (error) {
+      this.fail("get", error);
+      return undefined;
+    }
+  }
+
+  /** Stores a value unless Redis is unavailable (then does nothing). */
+  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    if (!(await this.usable())) return;
+    try {
+      await this.client.set(this.options.keyPrefix + key, JSON.stringify(value), "EX", ttlSeconds);
+    } catch (error) {
+      this.fail("set", error);
+    }
+  }
+
+  /**
+   * Removes a key; if Redis is unavailable, remembers it and removes it before the cache is read
+   * again. A second delete half a second later removes a value that a concurrent read of the old
+   * row may have put back.
+   */
+  async delete(key: string): Promise<void> {
+    this.pendingDeletes.add(key);
+    await this.flushPending();
+    const again = setTimeout(() => {
+      this.pendingDeletes.add(key);
+      void this.flushPending();
+    }, 500);
+    Deno.unrefTimer(again as unknown as number);
+  }
+
+  /** Deletes every key of this cache's prefix (SCAN, never FLUSHDB); returns how many. */
+  async clear(): Promise<number> {
+    let cursor = "0";
+    let deleted = 0;
+    do {
+      const [next, keys] = await this.client.scan(
+        cursor,
+        "MATCH",
+        `${this.options.keyPrefix}*`,
+        "COUNT",
+        500,
+      );
+      cursor = next;
+      if (keys.length > 0) deleted += await this.client.del(...keys);
+    } while (cursor !== "0");
+    return deleted;
+  }
+
+  /** The health check: PING. */
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    clearInterval(this.retryTimer);
+    this.client.disconnect();
+  }
+
+  private async usable(): Promise<boolean> {
+    if (Date.now() < this.skipUntil || this.client.status !== "ready") return false;
+    if (this.pendingDeletes.size === 0) return true;
+    return await this.flushPending();
+  }
+
+  private async flushPending(): Promise<boolean> {
+    if (this.pendingDeletes.size === 0) return true;
+    if (Date.now() < this.skipUntil || this.client.status !== "ready") return false;
+    const keys = [...this.pendingDeletes];
+    try {
+      await this.client.del(...keys.map((key) => this.options.keyPrefix + key));
+      keys.forEach((key) => this.pendingDeletes.delete(key));
+      return true;
+    } catch (error) {
+      this.fail("delete", error);
+      return false;
+    }
+  }
+
+  private fail(operation: string, error: unknown): void {
+    if (Date.now() >= this.skipUntil) {
+      this.logger.warn("redis cache unavailable; serving from the database", {
+        operation,
+        error,
+        retry_in_ms: this.backoffMs,
+      });
+    }
+    this.skipUntil = Date.now() + this.backoffMs;
+  }
+}

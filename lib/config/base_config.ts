@@ -1,0 +1,99 @@
+/**
+ * The configuration every service shares, read once at start from the environment.
+ *
+ * @module
+ */
+import { ConfigError, EnvReader, type EnvSource } from "./env.ts";
+
+/** The development secret used when JWT_SECRETS is unset; never for production. */
+export const DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789";
+
+/** PostgreSQL pool settings; the defaults are the manual's (25 connections, 1h lifetime, 30m idle). */
+export interface PoolConfig {
+  maxConnections: number;
+  maxLifetimeSeconds: number;
+  idleTimeoutSeconds: number;
+  connectTimeoutSeconds: number;
+  queryTimeoutMs: number;
+}
+
+/** Settings shared by the three services. */
+export interface BaseConfig {
+  serviceName: string;
+  version: string;
+  host: string;
+  port: number;
+  databaseUrl: string;
+  natsUrl: string;
+  redisUrl: string;
+  /** The first signs, every one verifies: rotate by prepending a new secret. */
+  jwtSecrets: string[];
+  /** True when JWT_SECRETS was unset and the development secret is in use. */
+  usingDevelopmentSecret: boolean;
+  tokenTtlSeconds: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+  pool: PoolConfig;
+  maxMessageBytes: number;
+  tls?: { certFile: string; keyFile: string };
+  shutdownGraceMs: number;
+  healthTimeoutMs: number;
+}
+
+/**
+ * Reads the shared settings. Throws {@link ConfigError} naming the variable on a bad value.
+ *
+ * @example
+ * ```ts
+ * const config = loadBaseConfig("users", 50051, { PORT: "0" });
+ * config.port; // 0
+ * ```
+ */
+export function loadBaseConfig(
+  serviceName: string,
+  defaultPort: number,
+  source: EnvSource = Deno.env.toObject(),
+): BaseConfig {
+  const env = new EnvReader(source);
+  const secrets = env.list("JWT_SECRETS", []);
+  for (const secret of secrets) {
+    if (secret.length < 32) {
+      throw new ConfigError("JWT_SECRETS", "every secret must be at least 32 characters long");
+    }
+  }
+  const certFile = env.raw("TLS_CERT_FILE");
+  const keyFile = env.raw("TLS_KEY_FILE");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      certFile === undefined ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
+      "must be set together with the other TLS file",
+    );
+  }
+  return {
+    serviceName,
+    version: env.string("SERVICE_VERSION", "v1.0.0"),
+    host: env.string("HOST", "0.0.0.0"),
+    port: env.int("PORT", defaultPort, { min: 0, max: 65535 }),
+    databaseUrl: env.url(
+      "DATABASE_URL",
+      "postgres://postgres@127.0.0.1:5432/freelance_platform",
+      ["postgres", "postgresql"],
+    ),
+    natsUrl: env.url("NATS_URL", "nats://127.0.0.1:4222", ["nats", "tls"]),
+    redisUrl: env.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis", "rediss"]),
+    jwtSecrets: secrets.length > 0 ? secrets : [DEVELOPMENT_JWT_SECRET],
+    usingDevelopmentSecret: secrets.length === 0,
+    tokenTtlSeconds: env.int("TOKEN_TTL_SECONDS", 3600, { min: 60, max: 30 * 86400 }),
+    logLevel: env.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
+    pool: {
+      maxConnections: env.int("DB_MAX_CONNS", 25, { min: 1, max: 1000 }),
+      maxLifetimeSeconds: env.int("DB_MAX_CONN_LIFETIME_SECONDS", 3600, { min: 1 }),
+      idleTimeoutSeconds: env.int("DB_MAX_CONN_IDLE_SECONDS", 1800, { min: 1 }),
+      connectTimeoutSeconds: env.int("DB_CONNECT_TIMEOUT_SECONDS", 5, { min: 1, max: 120 }),
+      queryTimeoutMs: env.int("DB_QUERY_TIMEOUT_MS", 5000, { min: 10, max: 600_000 }),
+    },
+    maxMessageBytes: env.int("MAX_MESSAGE_BYTES", 4 * 1024 * 1024, { min: 1024, max: 64 << 20 }),
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    shutdownGraceMs: env.int("SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 300_000 }),
+    healthTimeoutMs: env.int("HEALTH_CHECK_TIMEOUT_MS", 1000, { min: 50, max: 30_000 }),
+  };
+}

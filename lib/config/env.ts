@@ -1,0 +1,143 @@
+/**
+ * Typed, validated reading of environment variables. Every parser names the variable in its error,
+ * so a bad value stops the process at start with a message an operator can act on.
+ *
+ * @module
+ */
+
+/** A variable is missing or its value cannot be used. */
+export class ConfigError extends Error {
+  /**
+   * @example
+   * ```ts
+   * throw new ConfigError("PORT", "must be an integer from 0 to 65535", "abc");
+   * ```
+   */
+  constructor(readonly variable: string, readonly problem: string, value?: string) {
+    super(
+      value === undefined
+        ? `${variable} ${problem}`
+        : `${variable}=${JSON.stringify(value)} is invalid: ${problem}`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Where variables come from: `Deno.env.toObject()` in production, a plain object in tests. */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads variables from an {@link EnvSource}, with defaults and validation.
+ *
+ * @example
+ * ```ts
+ * const env = new EnvReader({ PORT: "8080" });
+ * env.int("PORT", 50051, { min: 0, max: 65535 }); // 8080
+ * ```
+ */
+export class EnvReader {
+  constructor(private readonly source: EnvSource) {}
+
+  /** The raw value, or undefined when unset or empty. */
+  raw(name: string): string | undefined {
+    const value = this.source[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  }
+
+  /** A string, or the fallback when unset. */
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  /** An integer within bounds. */
+  int(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const min = bounds.min ?? Number.MIN_SAFE_INTEGER;
+    const max = bounds.max ?? Number.MAX_SAFE_INTEGER;
+    if (!/^-?\d+$/.test(value)) {
+      throw new ConfigError(name, `must be an integer from ${min} to ${max}`, value);
+    }
+    const parsed = Number(value);
+    if (parsed < min || parsed > max) {
+      throw new ConfigError(name, `must be an integer from ${min} to ${max}`, value);
+    }
+    return parsed;
+  }
+
+  /** A non-negative number, such as a weight. */
+  number(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    const min = bounds.min ?? -Infinity;
+    const max = bounds.max ?? Infinity;
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+      throw new ConfigError(name, `must be a number from ${min} to ${max}`, value);
+    }
+    return parsed;
+  }
+
+  /** A URL whose scheme is one of the allowed ones. */
+  url(name: string, fallback: string, schemes: readonly string[]): string {
+    const value = this.raw(name) ?? fallback;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `must be a URL (${schemes.join(", ")})`, redactUrl(value));
+    }
+    if (!schemes.includes(parsed.protocol.replace(/:$/, ""))) {
+      throw new ConfigError(
+        name,
+        `must use one of the schemes ${schemes.join(", ")}`,
+        redactUrl(value),
+      );
+    }
+    return value;
+  }
+
+  /** A comma-separated list, trimmed, empty items dropped. */
+  list(name: string, fallback: readonly string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [...fallback];
+    return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  }
+
+  /** One of a fixed set of words. */
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(name, `must be one of ${allowed.join(", ")}`, value);
+    }
+    return value as T;
+  }
+
+  /** A boolean written as true/false/1/0/yes/no. */
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (["true", "1", "yes"].includes(value)) return true;
+    if (["false", "0", "no"].includes(value)) return false;
+    throw new ConfigError(name, "must be true or false", value);
+  }
+}
+
+/**
+ * Hides the password of a URL so that it can be logged or shown in an error.
+ *
+ * @example
+ * ```ts
+ * redactUrl("postgres://app:hunter2@db/x"); // "postgres://app:***@db/x"
+ * ```
+ */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return value.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+  }
+}

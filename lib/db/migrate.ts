@@ -1,0 +1,103 @@
+/**
+ * Versioned SQL migrations, applied at start under a PostgreSQL advisory lock so that several
+ * replicas starting at once apply each migration exactly once.
+ *
+ * Files are named `NNN_description.sql` in a service's `migrations/` folder. Each runs in its
+ * own transaction; `schema_migrations` records (service, version).
+ *
+ * @module
+ */
+import type { Sql } from "./database.ts";
+
+/** One migration file. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const LOCK_KEY = 727_374_001; // any constant shared by all platform services
+
+/**
+ * Reads `NNN_name.sql` files from a folder, sorted by version.
+ *
+ * @example
+ * ```ts
+ * const migrations = await readMigrations(new URL("./migrations/", import.meta.url));
+ * ```
+ */
+export async function readMigrations(dir: URL): Promise<Migration[]> {
+  const migrations: Migration[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const match = /^(\d+)_([\w-]+)\.sql$/.exec(entry.name);
+    if (!entry.isFile || !match) continue;
+    migrations.push({
+      version: Number(match[1]),
+      name: match[2],
+      sql: await Deno.readTextFile(new URL(entry.name, dir)),
+    });
+  }
+  migrations.sort((a, b) => a.version - b.version);
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i].version === migrations[i - 1].version) {
+      throw new Error(`two migrations share version ${migrations[i].version} in ${dir}`);
+    }
+  }
+  return migrations;
+}
+
+/**
+ * Applies the migrations not yet applied for `service`; returns the versions it applied.
+ *
+ * @example
+ * ```ts
+ * await migrate(db.sql, "users", await readMigrations(dir));
+ * ```
+ */
+export async function migrate(
+  sql: Sql,
+  service: string,
+  migrations: Migration[],
+): Promise<number[]> {
+  const reserved = await sql.reserve();
+  try {
+    await reserved`SELECT pg_advisory_lock(${LOCK_KEY})`;
+    await reserved`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        service text NOT NULL,
+        version integer NOT NULL,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (service, version)
+      )`;
+    const done = new Set(
+      (await reserved<{ version: number }[]>`
+        SELECT version FROM schema_migrations WHERE service = ${service}`).map((r) => r.version),
+    );
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue;
+      await reserved.unsafe("BEGIN");
+      try {
+        await reserved.unsafe(migration.sql);
+        await reserved`
+          INSERT INTO schema_migrations (service, version, name)
+          VALUES (${service}, ${migration.version}, ${migration.name})`;
+        await reserved.unsafe("COMMIT");
+      } catch (error) {
+        await reserved.unsafe("ROLLBACK");
+        throw new Error(
+          `migration ${service}/${migration.version}_${migration.name} failed: ${
+            (error as Error).message
+          }`,
+          { cause: error },
+        );
+      }
+      applied.push(migration.version);
+    }
+    return applied;
+  } finally {
+    await reserved`SELECT pg_advisory_unlock(${LOCK_KEY})`.catch(() => {});
+    reserved.release();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Typed domain errors and their one mapping to Connect codes.
+ *
+ * Domain code throws these (no RPC types in it); the server's error interceptor turns them, and
+ * the errors of PostgreSQL and the network, into a {@link ConnectError} a caller can act on.
+ *
+ * @module
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** Bad input. `field` names the request field at fault (proto name, such as `skill_tags`). */
+export class ValidationError extends Error {
+  /**
+   * @example
+   * ```ts
+   * throw new ValidationError("email", "must be an email address such as dev@example.com");
+   * ```
+   */
+  constructor(readonly field: string, readonly problem: string) {
+    super(`${field}: ${problem}`);
+    this.name = "ValidationError";
+  }
+}
+
+/** A named thing does not exist. */
+export class NotFoundError extends Error {
+  /** @example `throw new NotFoundError("user", id)` */
+  constructor(readonly kind: string, readonly id: string) {
+    super(`${kind} ${JSON.stringify(id)} was not found`);
+    this.name = "NotFoundError";
+  }
+}
+
+/** The thing already exists (a duplicate). */
+export class AlreadyExistsError extends Error {
+  /** @example `throw new AlreadyExistsError("an account with this email already exists")` */
+  constructor(message: string) {
+    super(message);
+    this.name = "AlreadyExistsError";
+  }
+}
+
+/** The caller is not who they must be (no token, bad token, wrong password). */
+export class UnauthenticatedError extends Error {
+  /** @example `throw new UnauthenticatedError("the token has expired; log in again")` */
+  constructor(message: string) {
+    super(message);
+    this.name = "UnauthenticatedError";
+  }
+}
+
+/** The caller is known but may not do this. */
+export class PermissionDeniedError extends Error {
+  /** @example `throw new PermissionDeniedError("only developers can go online")` */
+  constructor(message: string) {
+    super(message);
+    this.name = "PermissionDeniedError";
+  }
+}
+
+/** The state forbids it now, such as a transition the state machine does not allow. */
+export class FailedPreconditionError extends Error {
+  /** @example `throw new FailedPreconditionError("task is COMPLETED; it cannot be cancelled")` */
+  constructor(message: string) {
+    super(message);
+    this.name = "FailedPreconditionError";
+  }
+}
+
+/** A dependency needed to answer is down or too slow. */
+export class DependencyUnavailableError extends Error {
+  /** @example `throw new DependencyUnavailableError("database", cause)` */
+  constructor(readonly dependency: string, cause?: unknown) {
+    super(`${dependency} is unavailable; try again shortly`, { cause });
+    this.name = "DependencyUnavailableError";
+  }
+}
+
+const pgUnavailable = new Set(["57P01", "57P02", "57P03", "53300", "08000", "08003", "08006"]);
+const netUnavailable =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|Connection refused/i;
+
+/**
+ * Maps any thrown value to a ConnectError. Returns undefined for an unexpected error, which the
+ * caller logs and answers as `internal` without its message.
+ *
+ * @example
+ * ```ts
+ * toConnectError(new NotFoundError("user", "x"))?.code; // Code.NotFound
+ * ```
+ */
+export function toConnectError(error: unknown): ConnectError | undefined {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof ValidationError) {
+    return new ConnectError(error.message, Code.InvalidArgument, undefined, undefined, error);
+  }
+  if (error instanceof NotFoundError) return new ConnectError(error.message, Code.NotFound);
+  if (error instanceof AlreadyExistsError) {
+    return new ConnectError(error.message, Code.AlreadyExists);
+  }
+  if (error instanceof UnauthenticatedError) {
+    return new ConnectError(error.message, Code.Unauthenticated);
+  }
+  if (error instanceof PermissionDeniedError) {
+    return new ConnectError(error.message, Code.PermissionDenied);
+  }
+  if (error instanceof FailedPreconditionError) {
+    return new ConnectError(error.message, Code.FailedPrecondition);
+  }
+  if (error instanceof DependencyUnavailableError) {
+    return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
+  }
+  const pg = error as { code?: string; errno?: string; message?: string };
+  if (typeof pg?.code === "string") {
+    if (pg.code === "23505") return new ConnectError("that already exists", Code.AlreadyExists);
+    if (pg.code === "57014") {
+      return new ConnectError("the database took too long", Code.DeadlineExceeded);
+    }
+    if (pgUnavailable.has(pg.code) || netUnavailable.test(pg.code)) {
+      return new ConnectError("database is unavailable; try again shortly", Code.Unavailable);
+    }
+  }
+  if (typeof pg?.message === "string" && netUnavailable.test(pg.message)) {
+    return new ConnectError("a dependency is unavailable; try again shortly", Code.Unavailable);
+  }
+  return undefined;
+}

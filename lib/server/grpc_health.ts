@@ -1,0 +1,65 @@
+/**
+ * The standard gRPC health service (grpc.health.v1) on top of the {@link HealthMonitor}.
+ * "" means the whole server; a registered service name asks about that service.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import {
+  type Health,
+  HealthCheckResponse_ServingStatus as ServingStatus,
+  HealthCheckResponseSchema,
+} from "@platform/gen/grpc/health/v1/health_pb.ts";
+import type { HealthMonitor } from "../health/health_monitor.ts";
+
+/**
+ * Check answers SERVING unless a critical dependency is down; Watch streams each change.
+ *
+ * @example
+ * ```ts
+ * router.service(Health, grpcHealthService(monitor, ["platform.users.v1.UserService"], () => draining));
+ * ```
+ */
+export function grpcHealthService(
+  monitor: HealthMonitor,
+  serviceNames: readonly string[],
+  isDraining: () => boolean,
+  watchIntervalMs = 2000,
+): Partial<ServiceImpl<typeof Health>> {
+  const known = new Set(["", ...serviceNames]);
+  const status = async (service: string): Promise<ServingStatus> => {
+    if (!known.has(service)) return ServingStatus.SERVICE_UNKNOWN;
+    if (isDraining()) return ServingStatus.NOT_SERVING;
+    const report = await monitor.report();
+    return report.status === "unhealthy" ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
+  };
+  return {
+    async check(request) {
+      const current = await status(request.service);
+      if (current === ServingStatus.SERVICE_UNKNOWN) {
+        throw new ConnectError(`unknown service ${request.service}`, Code.NotFound);
+      }
+      return create(HealthCheckResponseSchema, { status: current });
+    },
+    async *watch(request, ctx) {
+      let last: ServingStatus | undefined;
+      while (!ctx.signal.aborted) {
+        const current = await status(request.service);
+        if (current !== last) {
+          yield create(HealthCheckResponseSchema, { status: current });
+          last = current;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, watchIntervalMs);
+          ctx.signal.addEventListener("abort", done, { once: true });
+          function done() {
+            clearTimeout(timer);
+            ctx.signal.removeEventListener("abort", done);
+            resolve();
+          }
+        });
+      }
+    },
+  };
+}

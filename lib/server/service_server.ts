@@ -1,0 +1,177 @@
+/**
+ * Server bootstrap: one port serving Connect, gRPC-web (JSON and binary) over HTTP/1.1 and h2c
+ * (HTTPS and h2 when TLS files are configured), gRPC health and reflection, `/health`, `/livez`,
+ * `/readyz` and `/metrics`, and a graceful shutdown on SIGTERM/SIGINT.
+ *
+ * @module
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import { type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
+import { Health } from "@platform/gen/grpc/health/v1/health_pb.ts";
+import { ServerReflection } from "@platform/gen/grpc/reflection/v1/reflection_pb.ts";
+import { authGate } from "../auth/auth_gate.ts";
+import type { TokenService } from "../auth/tokens.ts";
+import type { BaseConfig } from "../config/base_config.ts";
+import type { HealthMonitor } from "../health/health_monitor.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../metrics/registry.ts";
+import { createRpcHandler } from "./connect_adapter.ts";
+import { grpcHealthService } from "./grpc_health.ts";
+import { errorInterceptor, metricsInterceptor } from "./interceptors.ts";
+import { reflectionService } from "./reflection.ts";
+
+/** Everything a service hands to the server. */
+export interface ServiceServerOptions {
+  config: BaseConfig;
+  logger: Logger;
+  metrics: Metrics;
+  health: HealthMonitor;
+  tokens: TokenService;
+  /** Procedures callable without a token, as "package.Service/Method". */
+  publicProcedures?: readonly string[];
+  /** Registers the service's RPC implementations; returns the services it registered. */
+  routes: (router: ConnectRouter) => DescService[];
+  /** Runs after the HTTP server has drained, in order: stop consumers, then close pools. */
+  onShutdown?: Array<() => Promise<void> | void>;
+}
+
+/** A server that is listening. */
+export interface RunningServer {
+  port: number;
+  /** Drains and stops; resolves when everything is closed. Safe to call twice. */
+  shutdown(reason?: string): Promise<void>;
+  /** Resolves once the server has shut down. */
+  finished: Promise<void>;
+}
+
+/**
+ * Starts the server and installs the signal handlers.
+ *
+ * @example
+ * ```ts
+ * const server = await startServiceServer({ config, logger, metrics, health, tokens, routes });
+ * logger.info("ready", { port: server.port });
+ * ```
+ */
+export function startServiceServer(options: ServiceServerOptions): RunningServer {
+  const { config, logger, metrics, health, tokens } = options;
+  let draining = false;
+  const shutdownController = new AbortController();
+  const router = createConnectRouter({
+    connect: true,
+    grpcWeb: true,
+    grpc: false,
+    readMaxBytes: config.maxMessageBytes,
+    writeMaxBytes: config.maxMessageBytes,
+    shutdownSignal: shutdownController.signal,
+    interceptors: [metricsInterceptor(), errorInterceptor(logger)],
+    requestGate: authGate(tokens, new Set(options.publicProcedures ?? [])),
+  });
+  const services = options.routes(router);
+  const served = [...services, Health, ServerReflection];
+  router.service(
+    Health,
+    grpcHealthService(health, services.map((s) => s.typeName), () => draining),
+  );
+  router.service(ServerReflection, reflectionService(served));
+  const rpc = createRpcHandler(router, {
+    metrics,
+    maxMessageBytes: config.maxMessageBytes,
+    isDraining: () => draining,
+  });
+
+  const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    const remote = `${(info.remoteAddr as Deno.NetAddr).hostname}:${
+      (info.remoteAddr as Deno.NetAddr).port
+    }`;
+    const rpcResponse = rpc(req, remote);
+    if (rpcResponse) return await rpcResponse;
+    const path = new URL(req.url).pathname;
+    if (req.method === "GET" || req.method === "HEAD") {
+      switch (path) {
+        case "/health": {
+          const report = await health.report();
+          const status = draining ? 503 : report.status === "unhealthy" ? 503 : 200;
+          return Response.json(draining ? { ...report, status: "unhealthy" } : report, { status });
+        }
+        case "/livez":
+          return Response.json({ status: "alive" });
+        case "/readyz":
+          return draining
+            ? Response.json({ status: "draining" }, { status: 503 })
+            : Response.json({ status: "ready" });
+        case "/metrics":
+          return new Response(await metrics.registry.metrics(), {
+            headers: { "content-type": metrics.registry.contentType },
+          });
+      }
+    }
+    return new Response(
+      `not found: ${path}. This port serves RPCs (Connect, gRPC-web) at /<package.Service>/<Method> ` +
+        "and GET /health, /livez, /readyz, /metrics.\n",
+      { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } },
+    );
+  };
+
+  const tls = config.tls
+    ? {
+      cert: Deno.readTextFileSync(config.tls.certFile),
+      key: Deno.readTextFileSync(config.tls.keyFile),
+    }
+    : {};
+  let port = 0;
+  const httpServer = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    ...tls,
+    onListen: (addr) => {
+      port = addr.port;
+    },
+    onError: (error) => {
+      logger.error("request failed", { error });
+      return new Response("internal error", { status: 500 });
+    },
+  }, handler);
+  port = (httpServer.addr as Deno.NetAddr).port;
+  logger.info("listening", {
+    port,
+    tls: config.tls !== undefined,
+    services: served.map((s) => s.typeName),
+  });
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (reason = "requested") => {
+    shutdownPromise ??= (async () => {
+      draining = true;
+      logger.info("shutting down", { reason, grace_ms: config.shutdownGraceMs });
+      shutdownController.abort();
+      const grace = new Promise<"timeout">((resolve) => {
+        const timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);
+        Deno.unrefTimer(timer);
+      });
+      const drained = await Promise.race([httpServer.shutdown().then(() => "drained"), grace]);
+      if (drained === "timeout") logger.warn("grace period over; closing in-flight requests");
+      for (const step of options.onShutdown ?? []) {
+        try {
+          await step();
+        } catch (error) {
+          logger.error("shutdown step failed", { error });
+        }
+      }
+      logger.info("stopped");
+    })();
+    return shutdownPromise;
+  };
+  const onSignal = (signal: Deno.Signal) => () => {
+    shutdown(signal).then(() => Deno.exit(0));
+  };
+  Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
+  Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
+  return {
+    get port() {
+      return port;
+    },
+    shutdown,
+    finished: httpServer.finished,
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Child processes the harness starts, and their cleanup: every process is killed when the test
+ * module unloads, even when a test fails half-way.
+ *
+ * @module
+ */
+
+const running = new Set<Deno.ChildProcess>();
+
+globalThis.addEventListener("unload", () => {
+  for (const child of running) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+});
+
+/** Options of {@link spawnTracked}. */
+export interface SpawnOptions {
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Run as the `postgres` system user when we are root (initdb and postgres refuse root). */
+  asPostgresUser?: boolean;
+}
+
+/**
+ * Spawns a process whose output is collected, and tracks it for cleanup.
+ *
+ * @example
+ * ```ts
+ * const child = spawnTracked("redis-server", { args: ["--port", "0"] });
+ * ```
+ */
+export function spawnTracked(command: string, options: SpawnOptions): TrackedProcess {
+  let cmd = command;
+  let args = options.args;
+  if (options.asPostgresUser && Deno.uid() === 0) {
+    cmd = "runuser";
+    args = ["-u", "postgres", "--", command, ...args];
+  }
+  const child = new Deno.Command(cmd, {
+    args,
+    env: options.env,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  running.add(child);
+  const tracked = new TrackedProcess(child);
+  child.status.finally(() => running.delete(child));
+  return tracked;
+}
+
+/** A running child with its output kept in memory, line by line. */
+export class TrackedProcess {
+  readonly lines: string[] = [];
+  private readonly waiters: Array<
+    { test: (line: string) => boolean; resolve: (l: string) => void }
+  > = [];
+  readonly status: Promise<Deno.CommandStatus>;
+
+  constructor(readonly child: Deno.ChildProcess) {
+    this.status = child.status;
+    this.pump(child.stdout);
+    this.pump(child.stderr);
+  }
+
+  /** Resolves with the first line (past or future) that passes `test`. */
+  waitForLine(test: (line: string) => boolean, timeoutMs = 20_000, what = "line"): Promise<string> {
+    const seen = this.lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(`timed out waiting for ${what}; output:\n${this.lines.slice(-30).join("\n")}`),
+        );
+      }, timeoutMs);
+      this.waiters.push({
+        test,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
+      this.status.then((status) => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `process exited (${status.code}) before ${what}; output:\n${
+              this.lines.slice(-30).join("\n")
+            }`,
+          ),
+        );
+      });
+    });
+  }
+
+  /** Sends a signal if the process still runs. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch { /* already exited */ }
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>) {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of stream) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        this.lines.push(line);
+        if (this.lines.length > 5000) this.lines.splice(0, 1000);
+        for (const waiter of [...this.waiters]) {
+          if (waiter.test(line)) {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            waiter.resolve(line);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A TCP port free right now on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const port = freePort();
+ * ```
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Resolves once `probe` succeeds, retrying until the timeout.
+ *
+ * @example
+ * ```ts
+ * await waitUntil(() => Deno.connect({ port }).then((c) => c.close()), 10_000, "redis");
+ * ```
+ */
+export async function waitUntil(
+  probe: () => Promise<unknown>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await probe();
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs}ms: ${lastError}`);
+}
+
+/**
+ * True when a command is on PATH.
+ *
+ * @example
+ * ```ts
+ * if (!hasCommand("nats-server")) console.log("using NATS_URL instead");
+ * ```
+ */
+export function hasCommand(name: string): boolean {
+  try {
+    const result = new Deno.Command("sh", {
+      args: ["-c", `command -v ${name}`],
+      stdout: "null",
+      stderr: "null",
+    })
+      .outputSync();
+    return result.success;
+  } catch {
+    return false;
+  }
+}
