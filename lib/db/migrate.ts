@@ -7,6 +7,7 @@
  *
  * @module
  */
+import postgres from "postgres";
 import type { Sql } from "./database.ts";
 
 /** One migration file. */
@@ -99,5 +100,33 @@ export async function migrate(
   } finally {
     await reserved`SELECT pg_advisory_unlock(${LOCK_KEY})`.catch(() => {});
     reserved.release();
+  }
+}
+
+/**
+ * Creates the database named in `url` when it does not exist yet (connecting to the server's
+ * `postgres` database to do so), so that a fresh server needs no manual step.
+ *
+ * @example
+ * ```ts
+ * await ensureDatabase("postgres://postgres@127.0.0.1:5432/freelance_platform");
+ * ```
+ */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ""));
+  if (name === "" || name === "postgres") return false;
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const sql = postgres(admin.toString(), { max: 1, connect_timeout: 5, onnotice: () => {} });
+  try {
+    const exists = await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+    if (exists.length > 0) return false;
+    await sql.unsafe(`CREATE DATABASE "${name.replaceAll('"', '""')}"`).catch((error) => {
+      if (error?.code !== "42P04") throw error; // created meanwhile by another replica
+    });
+    return true;
+  } finally {
+    await sql.end({ timeout: 1 });
   }
 }

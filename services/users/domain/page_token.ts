@@ -1,0 +1,50 @@
+/**
+ * Opaque page tokens for keyset pagination over (created_at, id).
+ *
+ * @module
+ */
+import { ValidationError } from "../../../lib/errors.ts";
+
+/** Where the next page starts. */
+export interface PagePosition {
+  createdAt: string;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Encodes a position as base64url JSON.
+ *
+ * @example
+ * ```ts
+ * const token = encodePageToken({ createdAt: "2026-01-01T00:00:00.000Z", id: crypto.randomUUID() });
+ * ```
+ */
+export function encodePageToken(position: PagePosition): string {
+  return btoa(JSON.stringify([position.createdAt, position.id]))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/**
+ * Decodes a token made by {@link encodePageToken}; an empty token is the first page.
+ *
+ * @example
+ * ```ts
+ * decodePageToken(""); // undefined
+ * ```
+ */
+export function decodePageToken(token: string): PagePosition | undefined {
+  if (token === "") return undefined;
+  try {
+    const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
+    const [createdAt, id] = JSON.parse(json);
+    if (typeof createdAt === "string" && !Number.isNaN(Date.parse(createdAt)) && UUID.test(id)) {
+      return { createdAt, id };
+    }
+  } catch { /* fall through */ }
+  throw new ValidationError(
+    "page_token",
+    "is not a token returned by this service; start without one",
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * Skill tag normalisation: lower case, trimmed, inner whitespace as one hyphen, duplicates
+ * dropped, sorted; a bounded count and length and a safe alphabet.
+ *
+ * @module
+ */
+import { ValidationError } from "../../../lib/errors.ts";
+
+/** Most tags one profile or filter may carry. */
+export const MAX_SKILL_TAGS = 30;
+/** Longest tag, in characters. */
+export const MAX_SKILL_TAG_LENGTH = 40;
+const TAG = /^[a-z0-9][a-z0-9+#.\-]*$/;
+
+/**
+ * Normalises a list of tags or throws a ValidationError naming `field`.
+ *
+ * @example
+ * ```ts
+ * normalizeSkillTags([" Go ", "golang", "GO", "Node JS"]); // ["go", "golang", "node-js"]
+ * ```
+ */
+export function normalizeSkillTags(tags: readonly string[], field = "skill_tags"): string[] {
+  if (tags.length > MAX_SKILL_TAGS * 2) {
+    throw new ValidationError(field, `at most ${MAX_SKILL_TAGS} tags are allowed`);
+  }
+  const out = new Set<string>();
+  for (const raw of tags) {
+    const tag = raw.normalize("NFKC").trim().toLowerCase().replace(/\s+/g, "-");
+    if (tag === "") continue;
+    if (tag.length > MAX_SKILL_TAG_LENGTH) {
+      throw new ValidationError(
+        field,
+        `tag "${tag.slice(0, 20)}..." is longer than ${MAX_SKILL_TAG_LENGTH} characters`,
+      );
+    }
+    if (!TAG.test(tag)) {
+      throw new ValidationError(
+        field,
+        `tag ${JSON.stringify(tag)} may only hold letters, digits and + # . -`,
+      );
+    }
+    out.add(tag);
+  }
+  if (out.size > MAX_SKILL_TAGS) {
+    throw new ValidationError(field, `at most ${MAX_SKILL_TAGS} tags are allowed`);
+  }
+  return [...out].sort();
+}

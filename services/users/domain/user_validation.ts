@@ -1,0 +1,138 @@
+/**
+ * Validation of account and profile input. Pure: no I/O, every error names its field.
+ *
+ * @module
+ */
+import { ValidationError } from "../../../lib/errors.ts";
+
+/** Currencies a rate may be given in. */
+export const CURRENCIES = new Set([
+  "USD",
+  "EUR",
+  "GBP",
+  "CHF",
+  "CAD",
+  "AUD",
+  "JPY",
+  "INR",
+  "BRL",
+  "PLN",
+  "SEK",
+  "NOK",
+  "DKK",
+  "CZK",
+  "NZD",
+  "SGD",
+  "MXN",
+  "ZAR",
+  "UAH",
+  "TRY",
+]);
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
+
+/**
+ * A trimmed, lower-cased email address.
+ *
+ * @example
+ * ```ts
+ * normalizeEmail(" Dev@Example.com "); // "dev@example.com"
+ * ```
+ */
+export function normalizeEmail(email: string): string {
+  const value = email.trim().toLowerCase();
+  if (value.length > 254 || !EMAIL.test(value)) {
+    throw new ValidationError("email", "must be an email address such as dev@example.com");
+  }
+  return value;
+}
+
+/**
+ * Checks a new password's length (8..256 characters).
+ *
+ * @example
+ * ```ts
+ * validatePassword("correct horse battery staple");
+ * ```
+ */
+export function validatePassword(password: string): void {
+  if (password.length < 8) throw new ValidationError("password", "must be at least 8 characters");
+  if (password.length > 256) {
+    throw new ValidationError("password", "must be at most 256 characters");
+  }
+}
+
+/**
+ * A trimmed display name of at most 100 characters with no control characters.
+ *
+ * @example
+ * ```ts
+ * validateDisplayName("  Ada Lovelace "); // "Ada Lovelace"
+ * ```
+ */
+export function validateDisplayName(name: string): string {
+  const value = name.trim();
+  if (value.length > 100) {
+    throw new ValidationError("display_name", "must be at most 100 characters");
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new ValidationError("display_name", "must not contain control characters");
+  }
+  return value;
+}
+
+/**
+ * A trimmed bio of at most 5000 characters.
+ *
+ * @example
+ * ```ts
+ * validateBio("Go and Postgres, ten years."); // "Go and Postgres, ten years."
+ * ```
+ */
+export function validateBio(bio: string): string {
+  const value = bio.trim();
+  if (value.length > 5000) throw new ValidationError("bio", "must be at most 5000 characters");
+  return value;
+}
+
+/**
+ * An hourly rate: a known currency and 0..1,000,000.00 in minor units.
+ *
+ * @example
+ * ```ts
+ * validateHourlyRate({ currency: "usd", amountMinor: 5000n }); // { currency: "USD", amountMinor: 5000n }
+ * ```
+ */
+export function validateHourlyRate(
+  rate: { currency: string; amountMinor: bigint },
+): { currency: string; amountMinor: bigint } {
+  const currency = rate.currency.trim().toUpperCase();
+  if (!CURRENCIES.has(currency)) {
+    throw new ValidationError(
+      "hourly_rate.currency",
+      `must be one of ${[...CURRENCIES].join(", ")}`,
+    );
+  }
+  if (rate.amountMinor < 0n || rate.amountMinor > 100_000_000n) {
+    throw new ValidationError(
+      "hourly_rate.amount_minor",
+      "must be from 0 to 100000000 (minor units, so 1,000,000.00 at most)",
+    );
+  }
+  return { currency, amountMinor: rate.amountMinor };
+}
+
+/**
+ * A page size of 1..100 (0 means the default 20).
+ *
+ * @example
+ * ```ts
+ * validatePageSize(0); // 20
+ * ```
+ */
+export function validatePageSize(size: number, fallback = 20, max = 100): number {
+  if (size === 0) return fallback;
+  if (size < 0 || size > max) throw new ValidationError("page_size", `must be from 1 to ${max}`);
+  return size;
+}

@@ -1,0 +1,263 @@
+/**
+ * The UserService RPCs: translate requests into domain calls and records into responses, and
+ * check who may do what. No SQL here; that is the store's.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../../lib/auth/password.ts";
+import {
+  isPrivileged,
+  type Principal,
+  requirePrincipal,
+  requireRole,
+} from "../../lib/auth/principal.ts";
+import type { TokenService } from "../../lib/auth/tokens.ts";
+import {
+  NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+  ValidationError,
+} from "../../lib/errors.ts";
+import type { Gauge } from "prom-client";
+import { MoneySchema } from "@platform/gen/platform/common/v1/money_pb.ts";
+import {
+  Role,
+  SkillMatch,
+  type User,
+  UserSchema,
+  type UserService,
+} from "@platform/gen/platform/users/v1/users_pb.ts";
+import { decodePageToken, encodePageToken } from "./domain/page_token.ts";
+import { normalizeSkillTags } from "./domain/skill_tags.ts";
+import {
+  normalizeEmail,
+  validateBio,
+  validateDisplayName,
+  validateHourlyRate,
+  validatePageSize,
+  validatePassword,
+} from "./domain/user_validation.ts";
+import type { ProfileCache } from "./profile_cache.ts";
+import type { UserRecord, UserRole } from "./user_record.ts";
+import type { ProfilePatch, TagMatch, UserStore } from "./user_store.ts";
+
+/** What the handlers need. */
+export interface UserHandlerDeps {
+  store: UserStore;
+  profiles: ProfileCache;
+  tokens: TokenService;
+  presenceTtlSeconds: number;
+  onlineGauge: Gauge;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ONLINE_LIST = 1000;
+
+/** Procedures callable without a token. */
+export const PUBLIC_PROCEDURES = [
+  "platform.users.v1.UserService/Register",
+  "platform.users.v1.UserService/Login",
+];
+
+/**
+ * Builds the UserService implementation.
+ *
+ * @example
+ * ```ts
+ * router.service(UserService, userHandlers({ store, profiles, tokens, presenceTtlSeconds: 90, onlineGauge }));
+ * ```
+ */
+export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof UserService>> {
+  const { store, profiles, tokens } = deps;
+
+  const refreshOnlineGauge = async () => deps.onlineGauge.set(await store.countOnline());
+
+  return {
+    async register(req) {
+      const email = normalizeEmail(req.email);
+      validatePassword(req.password);
+      const role = registrableRole(req.role);
+      const displayName = validateDisplayName(req.displayName);
+      const user = await store.insert({
+        email,
+        passwordHash: await hashPassword(req.password),
+        role,
+        displayName,
+      });
+      return { user: toProto(user, true) };
+    },
+
+    async login(req) {
+      const email = req.email.trim().toLowerCase();
+      const found = email === "" ? undefined : await store.findCredentials(email);
+      // Hash even for an unknown email, so timing does not tell which emails exist.
+      const ok = await verifyPassword(req.password, found?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      if (!found || !ok) throw new UnauthenticatedError("wrong email or password");
+      const { token, expiresAt } = await tokens.issue({
+        subject: found.user.id,
+        role: found.user.role,
+      });
+      return {
+        accessToken: token,
+        expiresAt: timestampFromDate(expiresAt),
+        user: toProto(found.user, true),
+      };
+    },
+
+    async getUser(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const id = userId(req.userId || me.subject, "user_id");
+      const user = await profiles.get(id);
+      if (!user) throw new NotFoundError("user", id);
+      return { user: toProto(user, canSeePrivate(me, id)) };
+    },
+
+    async updateProfile(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const id = userId(req.userId || me.subject, "user_id");
+      if (id !== me.subject && me.role !== "admin") {
+        throw new PermissionDeniedError("you can only change your own profile");
+      }
+      const patch: ProfilePatch = {};
+      if (req.displayName !== undefined) patch.displayName = validateDisplayName(req.displayName);
+      if (req.bio !== undefined) patch.bio = validateBio(req.bio);
+      if (req.skillTags !== undefined) patch.skillTags = normalizeSkillTags(req.skillTags.tags);
+      if (req.hourlyRate !== undefined) patch.hourlyRate = validateHourlyRate(req.hourlyRate);
+      const user = await store.updateProfile(id, patch);
+      if (!user) throw new NotFoundError("user", id);
+      await profiles.invalidate(id);
+      return { user: toProto(user, true) };
+    },
+
+    async goOnline(_req, ctx) {
+      const me = requireRole(ctx, "developer");
+      const result = await store.goOnline(me.subject, deps.presenceTtlSeconds);
+      if (!result) throw new NotFoundError("developer", me.subject);
+      if (result.changed) {
+        await profiles.invalidate(me.subject);
+        await refreshOnlineGauge();
+      }
+      return { expiresAt: timestampFromDate(result.until) };
+    },
+
+    async heartbeat(_req, ctx) {
+      const me = requireRole(ctx, "developer");
+      const until = await store.heartbeat(me.subject, deps.presenceTtlSeconds);
+      if (!until) {
+        throw new ValidationError(
+          "presence",
+          "you are offline (no heartbeat within the presence TTL); call GoOnline first",
+        );
+      }
+      return { expiresAt: timestampFromDate(until) };
+    },
+
+    async goOffline(_req, ctx) {
+      const me = requirePrincipal(ctx);
+      if (await store.goOffline(me.subject)) {
+        await profiles.invalidate(me.subject);
+        await refreshOnlineGauge();
+      }
+      return {};
+    },
+
+    async *listOnlineDevelopers(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const tags = normalizeSkillTags(req.skillTags);
+      if (req.limit < 0 || req.limit > MAX_ONLINE_LIST) {
+        throw new ValidationError(
+          "limit",
+          `must be from 1 to ${MAX_ONLINE_LIST} (0 means ${MAX_ONLINE_LIST})`,
+        );
+      }
+      const developers = await store.listOnline(
+        tags,
+        tagMatch(req.match),
+        req.limit || MAX_ONLINE_LIST,
+      );
+      for (const developer of developers) {
+        if (ctx.signal.aborted) return;
+        yield { developer: toProto(developer, canSeePrivate(me, developer.id)) };
+      }
+    },
+
+    async searchDevelopers(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const tags = normalizeSkillTags(req.skillTags);
+      const pageSize = validatePageSize(req.pageSize);
+      const rows = await store.search({
+        tags,
+        match: tagMatch(req.match),
+        onlineOnly: req.onlineOnly,
+        limit: pageSize + 1,
+        after: decodePageToken(req.pageToken),
+      });
+      const page = rows.slice(0, pageSize);
+      return {
+        developers: page.map((row) => toProto(row.user, canSeePrivate(me, row.user.id))),
+        nextPageToken: rows.length > pageSize
+          ? encodePageToken(page[page.length - 1].position)
+          : "",
+      };
+    },
+  };
+}
+
+function registrableRole(role: Role): UserRole {
+  if (role === Role.CLIENT) return "client";
+  if (role === Role.DEVELOPER) return "developer";
+  throw new ValidationError(
+    "role",
+    "must be ROLE_CLIENT or ROLE_DEVELOPER (admins are created by operators)",
+  );
+}
+
+function tagMatch(match: SkillMatch): TagMatch {
+  if (match === SkillMatch.ANY) return "any";
+  if (match === SkillMatch.ALL || match === SkillMatch.UNSPECIFIED) return "all";
+  throw new ValidationError("match", "must be SKILL_MATCH_ALL or SKILL_MATCH_ANY");
+}
+
+function userId(value: string, field: string): string {
+  if (!UUID.test(value)) {
+    throw new ValidationError(field, "must be a user id (a UUID such as 7f1c...-...)");
+  }
+  return value.toLowerCase();
+}
+
+function canSeePrivate(me: Principal, id: string): boolean {
+  return me.subject === id || isPrivileged(me);
+}
+
+const roleToProto: Record<UserRole, Role> = {
+  client: Role.CLIENT,
+  developer: Role.DEVELOPER,
+  admin: Role.ADMIN,
+};
+
+/**
+ * The wire form of a user; the email only when `withPrivate`.
+ *
+ * @example
+ * ```ts
+ * toProto(user, false).email; // ""
+ * ```
+ */
+export function toProto(user: UserRecord, withPrivate: boolean): User {
+  return create(UserSchema, {
+    id: user.id,
+    email: withPrivate ? user.email : "",
+    role: roleToProto[user.role],
+    displayName: user.displayName,
+    bio: user.bio,
+    skillTags: user.skillTags,
+    hourlyRate: user.hourlyRate ? create(MoneySchema, user.hourlyRate) : undefined,
+    isOnline: user.isOnline,
+    lastSeenAt: user.lastSeenAt ? timestampFromDate(user.lastSeenAt) : undefined,
+    createdAt: timestampFromDate(user.createdAt),
+    updatedAt: timestampFromDate(user.updatedAt),
+  });
+}

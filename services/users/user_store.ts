@@ -1,0 +1,244 @@
+/**
+ * The users table: every SQL statement of the User Service, and nothing else.
+ *
+ * @module
+ */
+import type { Database } from "../../lib/db/database.ts";
+import { AlreadyExistsError } from "../../lib/errors.ts";
+import type { PagePosition } from "./domain/page_token.ts";
+import type { UserRecord, UserRole } from "./user_record.ts";
+
+interface UserRow {
+  id: string;
+  email: string;
+  role: UserRole;
+  display_name: string;
+  bio: string;
+  skill_tags: string[];
+  hourly_rate_minor: bigint | null;
+  rate_currency: string | null;
+  is_online: boolean;
+  last_seen_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = `id, email, role, display_name, bio, skill_tags, hourly_rate_minor, rate_currency,
+  is_online, last_seen_at, created_at, updated_at`;
+
+function toRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    displayName: row.display_name,
+    bio: row.bio,
+    skillTags: row.skill_tags,
+    hourlyRate: row.hourly_rate_minor !== null && row.rate_currency !== null
+      ? { currency: row.rate_currency, amountMinor: BigInt(row.hourly_rate_minor) }
+      : undefined,
+    isOnline: row.is_online,
+    lastSeenAt: row.last_seen_at ?? undefined,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** A partial profile change; undefined fields stay as they are. */
+export interface ProfilePatch {
+  displayName?: string;
+  bio?: string;
+  skillTags?: string[];
+  hourlyRate?: { currency: string; amountMinor: bigint };
+}
+
+/** How a tag filter matches. */
+export type TagMatch = "all" | "any";
+
+/**
+ * Reads and writes users.
+ *
+ * @example
+ * ```ts
+ * const store = new UserStore(db);
+ * const user = await store.findById(id);
+ * ```
+ */
+export class UserStore {
+  constructor(private readonly db: Database) {}
+
+  /** Inserts an account; {@link AlreadyExistsError} when the email is taken. */
+  async insert(input: {
+    email: string;
+    passwordHash: string;
+    role: UserRole;
+    displayName: string;
+  }): Promise<UserRecord> {
+    const rows = await this.db.run((sql) =>
+      sql<UserRow[]>`
+        INSERT INTO users (email, password_hash, role, display_name)
+        VALUES (${input.email}, ${input.passwordHash}, ${input.role}, ${input.displayName})
+        ON CONFLICT ((lower(email))) DO NOTHING
+        RETURNING ${sql.unsafe(COLUMNS)}`
+    );
+    if (rows.length === 0) {
+      throw new AlreadyExistsError("an account with this email already exists; log in instead");
+    }
+    return toRecord(rows[0]);
+  }
+
+  /** The account and its password hash, by email. */
+  async findCredentials(
+    email: string,
+  ): Promise<{ user: UserRecord; passwordHash: string } | undefined> {
+    const rows = await this.db.run((sql) =>
+      sql<(UserRow & { password_hash: string })[]>`
+        SELECT ${sql.unsafe(COLUMNS)}, password_hash FROM users WHERE lower(email) = ${email}`
+    );
+    return rows[0] ? { user: toRecord(rows[0]), passwordHash: rows[0].password_hash } : undefined;
+  }
+
+  /** One user by id. */
+  async findById(id: string): Promise<UserRecord | undefined> {
+    const rows = await this.db.run((sql) =>
+      sql<UserRow[]>`SELECT ${sql.unsafe(COLUMNS)} FROM users WHERE id = ${id}`
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** Applies a profile patch; undefined when the user does not exist. */
+  async updateProfile(id: string, patch: ProfilePatch): Promise<UserRecord | undefined> {
+    const rows = await this.db.run((sql) =>
+      sql<UserRow[]>`
+        UPDATE users SET
+          display_name = coalesce(${patch.displayName ?? null}, display_name),
+          bio = coalesce(${patch.bio ?? null}, bio),
+          skill_tags = coalesce(${
+        patch.skillTags ? sql.json(patch.skillTags) : null
+      }::jsonb, skill_tags),
+          hourly_rate_minor = coalesce(${
+        patch.hourlyRate?.amountMinor.toString() ?? null
+      }::bigint, hourly_rate_minor),
+          rate_currency = coalesce(${patch.hourlyRate?.currency ?? null}, rate_currency),
+          updated_at = now()
+        WHERE id = ${id}
+        RETURNING ${sql.unsafe(COLUMNS)}`
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Marks a developer online until now + ttl. Returns whether the flag changed (was offline).
+   * Undefined when there is no such developer.
+   */
+  async goOnline(
+    id: string,
+    ttlSeconds: number,
+  ): Promise<{ changed: boolean; until: Date } | undefined> {
+    const rows = await this.db.run((sql) =>
+      sql<{ was_online: boolean; online_until: Date }[]>`
+        UPDATE users u SET
+          is_online = true,
+          online_until = now() + make_interval(secs => ${ttlSeconds}),
+          last_seen_at = CASE WHEN u.is_online THEN u.last_seen_at ELSE now() END
+        FROM (SELECT id, is_online AS was_online FROM users WHERE id = ${id} FOR UPDATE) old
+        WHERE u.id = old.id AND u.role = 'developer'
+        RETURNING old.was_online, u.online_until`
+    );
+    return rows[0] ? { changed: !rows[0].was_online, until: rows[0].online_until } : undefined;
+  }
+
+  /** Extends an online developer's presence; undefined when they are not online. */
+  async heartbeat(id: string, ttlSeconds: number): Promise<Date | undefined> {
+    const rows = await this.db.run((sql) =>
+      sql<{ online_until: Date }[]>`
+        UPDATE users SET online_until = now() + make_interval(secs => ${ttlSeconds})
+        WHERE id = ${id} AND is_online AND online_until > now()
+        RETURNING online_until`
+    );
+    return rows[0]?.online_until;
+  }
+
+  /** Marks a user offline. Returns whether the flag changed. */
+  async goOffline(id: string): Promise<boolean> {
+    const rows = await this.db.run((sql) =>
+      sql`
+        UPDATE users SET is_online = false, online_until = NULL, last_seen_at = now()
+        WHERE id = ${id} AND is_online
+        RETURNING id`
+    );
+    return rows.length > 0;
+  }
+
+  /** Marks offline everyone whose presence ran out; returns their ids. */
+  async expirePresence(): Promise<string[]> {
+    const rows = await this.db.run((sql) =>
+      sql<{ id: string }[]>`
+        UPDATE users SET is_online = false, online_until = NULL, last_seen_at = now()
+        WHERE is_online AND online_until <= now()
+        RETURNING id`
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** How many users are online (the manual's `SELECT count(*) FROM users WHERE is_online`). */
+  async countOnline(): Promise<number> {
+    const rows = await this.db.run((sql) =>
+      sql<{ n: bigint }[]>`SELECT count(*) AS n FROM users WHERE is_online = true`
+    );
+    return Number(rows[0].n);
+  }
+
+  /** Online developers with the tags, most recently online first. */
+  async listOnline(tags: string[], match: TagMatch, limit: number): Promise<UserRecord[]> {
+    const rows = await this.db.run((sql) =>
+      sql<UserRow[]>`
+        SELECT ${sql.unsafe(COLUMNS)} FROM users
+        WHERE role = 'developer' AND is_online = true AND online_until > now()
+          ${tagFilter(sql, tags, match)}
+        ORDER BY last_seen_at DESC NULLS LAST, id
+        LIMIT ${limit}`
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * A page of developers with the tags, oldest account first (keyset on created_at, id). Each
+   * row comes with its position at full (microsecond) precision for the next page token.
+   */
+  async search(options: {
+    tags: string[];
+    match: TagMatch;
+    onlineOnly: boolean;
+    limit: number;
+    after?: PagePosition;
+  }): Promise<Array<{ user: UserRecord; position: PagePosition }>> {
+    const { tags, match, onlineOnly, limit, after } = options;
+    const rows = await this.db.run((sql) =>
+      sql<(UserRow & { position_at: string })[]>`
+        SELECT ${sql.unsafe(COLUMNS)}, created_at::text AS position_at FROM users
+        WHERE role = 'developer'
+          ${tagFilter(sql, tags, match)}
+          ${onlineOnly ? sql`AND is_online = true AND online_until > now()` : sql``}
+          ${
+        after
+          ? sql`AND (created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`
+          : sql``
+      }
+        ORDER BY created_at, id
+        LIMIT ${limit}`
+    );
+    return rows.map((row) => ({
+      user: toRecord(row),
+      position: { createdAt: row.position_at, id: row.id },
+    }));
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+function tagFilter(sql: any, tags: string[], match: TagMatch) {
+  if (tags.length === 0) return sql``;
+  return match === "any"
+    ? sql`AND skill_tags ?| ${tags}::text[]`
+    : sql`AND skill_tags @> ${sql.json(tags)}::jsonb`;
+}
