@@ -36,8 +36,9 @@ export function spawnTracked(command: string, options: SpawnOptions): TrackedPro
   let cmd = command;
   let args = options.args;
   if (options.asPostgresUser && Deno.uid() === 0) {
-    cmd = "runuser";
-    args = ["-u", "postgres", "--", command, ...args];
+    // setpriv execs in place (runuser would stay as a parent that does not pass on signals).
+    cmd = "setpriv";
+    args = ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", command, ...args];
   }
   const child = new Deno.Command(cmd, {
     args,
