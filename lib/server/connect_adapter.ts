@@ -11,7 +11,7 @@ import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import type { Metrics } from "../metrics/registry.ts";
 import { type CallRecord, callRecordKey, grpcTypeOf } from "./call_record.ts";
-import { codeFromWire, protocolError } from "./protocol_errors.ts";
+import { codeFromWire, protocolError, reclassifyDecodeError } from "./protocol_errors.ts";
 
 /** What the adapter needs besides the router. */
 export interface RpcAdapterOptions {
@@ -79,6 +79,15 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
         `unknown method ${path}; this server serves ${serviceNames.join(", ")}`,
       ));
     }
+    if (req.method === "POST" && !handler.supportedContentType(contentType)) {
+      return Promise.resolve(protocolError(
+        req,
+        Code.InvalidArgument,
+        `content-type ${JSON.stringify(contentType)} is not supported; send application/json or ` +
+          "application/proto (Connect), or application/grpc-web+proto or +json (gRPC-web)",
+        415,
+      ));
+    }
     if (options.isDraining()) {
       return Promise.resolve(
         protocolError(req, Code.Unavailable, "the server is shutting down; retry on another one"),
@@ -126,12 +135,16 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
       });
       const headers = uRes.header ?? new Headers();
       if (record.type === "unary" || record.type === "client_stream") {
-        const body = await collect(uRes);
-        finish(uRes.status, headers, body);
-        return new Response(body as Uint8Array<ArrayBuffer> | undefined, {
-          status: uRes.status,
-          headers,
-        });
+        let status = uRes.status;
+        let body = await collect(uRes);
+        if (record.code === undefined) {
+          ({ status, body } = reclassifyDecodeError(status, headers, body));
+        }
+        finish(status, headers, body);
+        if (body && headers.has("content-length")) {
+          headers.set("content-length", String(body.length));
+        }
+        return new Response(body as Uint8Array<ArrayBuffer> | undefined, { status, headers });
       }
       return new Response(streamBody(uRes, (last) => finish(uRes.status, headers, last)), {
         status: uRes.status,

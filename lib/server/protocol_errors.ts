@@ -35,7 +35,12 @@ export function connectCodeString(code: Code): string {
  * return protocolError(req, Code.Unimplemented, "no such method");
  * ```
  */
-export function protocolError(req: Request, code: Code, message: string): Response {
+export function protocolError(
+  req: Request,
+  code: Code,
+  message: string,
+  httpStatus?: number,
+): Response {
   const contentType = req.headers.get("content-type") ?? "";
   if (contentType.startsWith("application/grpc")) {
     return new Response(null, {
@@ -49,7 +54,7 @@ export function protocolError(req: Request, code: Code, message: string): Respon
   }
   return Response.json(
     { code: connectCodeString(code), message },
-    { status: connectHttpStatus[code] ?? 500 },
+    { status: httpStatus ?? connectHttpStatus[code] ?? 500 },
   );
 }
 
@@ -76,16 +81,48 @@ export function codeFromWire(
 ): string {
   const grpcStatus = headers.get("grpc-status");
   if (grpcStatus !== null) return Code[Number(grpcStatus) as Code] ?? "Unknown";
-  if (lastChunk && lastChunk.length >= 5 && (lastChunk[0] & 0x80) === 0x80) {
+  const contentType = headers.get("content-type") ?? "";
+  const enveloped = lastChunk !== undefined && lastChunk.length >= 5;
+  if (contentType.startsWith("application/grpc-web") && enveloped && (lastChunk[0] & 0x80)) {
     const text = new TextDecoder().decode(lastChunk.subarray(5));
     const match = /grpc-status:\s*(\d+)/i.exec(text);
     return match ? Code[Number(match[1]) as Code] ?? "Unknown" : "OK";
   }
-  if (lastChunk && lastChunk.length >= 5 && (lastChunk[0] & 0x02) === 0x02) {
+  if (contentType.startsWith("application/connect+") && enveloped && (lastChunk[0] & 0x02)) {
     return jsonErrorCode(lastChunk.subarray(5), true) ?? "OK";
   }
-  if (status !== 200 && lastChunk) return jsonErrorCode(lastChunk, false) ?? "Unknown";
-  return status === 200 ? "OK" : "Unknown";
+  if (status !== 200) return (lastChunk && jsonErrorCode(lastChunk, false)) ?? "Unknown";
+  return "OK";
+}
+
+/**
+ * Rewrites a failure to decode a binary request, which connect-es reports as `internal`, as
+ * the `invalid_argument` it is: the caller sent a malformed protobuf body. Only for calls whose
+ * handler never ran, so a server fault is never hidden.
+ *
+ * @example
+ * ```ts
+ * const fixed = reclassifyDecodeError(res.status, res.headers, body);
+ * ```
+ */
+export function reclassifyDecodeError(
+  status: number,
+  headers: Headers,
+  body: Uint8Array | undefined,
+): { status: number; body: Uint8Array | undefined } {
+  if (!body || body.length > 4096) return { status, body };
+  const text = new TextDecoder().decode(body);
+  if (!/parse binary/.test(text)) return { status, body };
+  const contentType = headers.get("content-type") ?? "";
+  if (contentType.startsWith("application/grpc-web")) {
+    const fixed = text.replace(/grpc-status:\s*13/i, `grpc-status: ${Code.InvalidArgument}`);
+    return { status, body: new TextEncoder().encode(fixed) };
+  }
+  if (status !== 200) {
+    const fixed = text.replace('"code":"internal"', '"code":"invalid_argument"');
+    return { status: 400, body: new TextEncoder().encode(fixed) };
+  }
+  return { status, body };
 }
 
 function jsonErrorCode(bytes: Uint8Array, endStream: boolean): string | undefined {

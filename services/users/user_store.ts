@@ -204,7 +204,8 @@ export class UserStore {
 
   /**
    * A page of developers with the tags, oldest account first (keyset on created_at, id). Each
-   * row comes with its position at full (microsecond) precision for the next page token.
+   * row comes with its position at full (microsecond) precision for the next page token; it is
+   * passed back as text because postgres.js would round a timestamptz parameter to milliseconds.
    */
   async search(options: {
     tags: string[];
@@ -222,7 +223,7 @@ export class UserStore {
           ${onlineOnly ? sql`AND is_online = true AND online_until > now()` : sql``}
           ${
         after
-          ? sql`AND (created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`
+          ? sql`AND (created_at, id) > (${after.createdAt}::text::timestamptz, ${after.id}::uuid)`
           : sql``
       }
         ORDER BY created_at, id

@@ -11,6 +11,7 @@ export interface PagePosition {
   id: string;
 }
 
+const TIMESTAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -39,7 +40,7 @@ export function decodePageToken(token: string): PagePosition | undefined {
   try {
     const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
     const [createdAt, id] = JSON.parse(json);
-    if (typeof createdAt === "string" && !Number.isNaN(Date.parse(createdAt)) && UUID.test(id)) {
+    if (typeof createdAt === "string" && TIMESTAMP.test(createdAt) && UUID.test(id)) {
       return { createdAt, id };
     }
   } catch { /* fall through */ }

@@ -1,0 +1,296 @@
+/**
+ * A durable JetStream pull consumer shared by every replica of a service: JetStream hands each
+ * message to one of them, so each event is handled once (at least once, idempotently).
+ *
+ * - Explicit ack; `ack_wait`, `max_deliver` and a redelivery `backoff` on the consumer.
+ * - The handler resolves: `ack`. It throws {@link UnprocessableEventError} or the codec's
+ *   `MalformedEventError` (bad JSON, missing fields, unknown task): logged, counted in
+ *   `events_malformed_total{consumer}`, `term` (never redelivered), and the loop carries on.
+ *   Any other error: `nak(delay)` with a delay growing with the delivery count, so the event is
+ *   retried later and never lost.
+ * - Survives NATS restarts and a deleted consumer or stream: when the consume loop ends or fails
+ *   it is re-created (consumer ensured again) after a short backoff.
+ * - `stop()` closes the subscription and waits for the handlers in flight.
+ *
+ * @module
+ */
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  DeliverPolicy,
+  jetstream,
+  type JetStreamManager,
+  jetstreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Counter } from "prom-client";
+import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../metrics/registry.ts";
+import { MalformedEventError } from "./event_codec.ts";
+
+/** Thrown by a handler for an event that can never be processed (it is terminated, not retried). */
+export class UnprocessableEventError extends Error {
+  /** @example `throw new UnprocessableEventError("task_id must be a UUID")` */
+  constructor(message: string) {
+    super(message);
+    this.name = "UnprocessableEventError";
+  }
+}
+
+/** What a handler receives. */
+export interface ConsumedEvent {
+  subject: string;
+  data: Uint8Array;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  /** The stream sequence, for logs. */
+  streamSequence: number;
+  /** The raw message (for `working()` on long handlers). */
+  msg: JsMsg;
+}
+
+/** Settings of a durable consumer. */
+export interface DurableConsumerOptions {
+  nc: NatsConnection;
+  stream: string;
+  /** The durable name shared by all replicas, such as `orchestrator-task-created`. */
+  durable: string;
+  filterSubjects: string[];
+  handler: (event: ConsumedEvent) => Promise<void>;
+  logger: Logger;
+  metrics?: Metrics;
+  /** How long a delivered message may stay unacknowledged before redelivery. Default 30 s. */
+  ackWaitMs?: number;
+  /** Deliveries before JetStream gives up; -1 (default) never gives up, so nothing is lost. */
+  maxDeliver?: number;
+  /** Redelivery delays after ack timeouts, and the nak delays by delivery count. */
+  backoffMs?: number[];
+  /** Handlers running at once in this replica. Default 8. */
+  concurrency?: number;
+  /** Unacknowledged messages across all replicas. Default 1000. */
+  maxAckPending?: number;
+}
+
+const DEFAULT_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000, 60_000];
+const nanos = (ms: number) => ms * 1_000_000;
+
+/**
+ * The delay before retrying a message that failed on its `deliveryCount`-th delivery.
+ *
+ * @example
+ * ```ts
+ * nakDelay(1, [1000, 5000]); // 1000
+ * nakDelay(9, [1000, 5000]); // 5000
+ * ```
+ */
+export function nakDelay(deliveryCount: number, backoffMs: number[] = DEFAULT_BACKOFF_MS): number {
+  const index = Math.max(0, Math.min(deliveryCount - 1, backoffMs.length - 1));
+  return backoffMs[index] ?? 1000;
+}
+
+/**
+ * Consumes a stream through a durable pull consumer until stopped.
+ *
+ * @example
+ * ```ts
+ * const consumer = new DurableConsumer({
+ *   nc, stream: "TASKS", durable: "orchestrator-task-created", filterSubjects: ["task.created"],
+ *   handler: async (event) => { ... }, logger, metrics,
+ * });
+ * consumer.start();
+ * await consumer.stop();
+ * ```
+ */
+export class DurableConsumer {
+  private stopped = false;
+  private loop?: Promise<void>;
+  private messages?: ConsumerMessages;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly malformed?: Counter<"consumer">;
+  private readonly outcomes?: Counter<"consumer" | "subject" | "outcome">;
+  private readonly backoffMs: number[];
+  private readonly concurrency: number;
+  private wakeSleep?: () => void;
+
+  constructor(private readonly options: DurableConsumerOptions) {
+    this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.concurrency = Math.max(1, options.concurrency ?? 8);
+    const metrics = options.metrics;
+    if (metrics) {
+      this.malformed = (metrics.registry.getSingleMetric("events_malformed_total") as
+        | Counter<"consumer">
+        | undefined) ??
+        metrics.counter(
+          "events_malformed_total",
+          "Events that could not be processed (bad JSON, missing fields, unknown entity); terminated.",
+          ["consumer"],
+        );
+      this.outcomes = (metrics.registry.getSingleMetric("events_consumed_total") as
+        | Counter<"consumer" | "subject" | "outcome">
+        | undefined) ??
+        metrics.counter(
+          "events_consumed_total",
+          "Events handled by a durable consumer, by outcome (ack, nak, term).",
+          ["consumer", "subject", "outcome"],
+        );
+    }
+  }
+
+  /** The consumer configuration this class creates or updates. */
+  consumerConfig(): Partial<ConsumerConfig> {
+    const o = this.options;
+    const maxDeliver = o.maxDeliver ?? -1;
+    // JetStream requires max_deliver > len(backoff) unless unlimited.
+    const backoff = maxDeliver === -1 ? this.backoffMs : this.backoffMs.slice(0, maxDeliver - 1);
+    return {
+      durable_name: o.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(o.ackWaitMs ?? 30_000),
+      max_deliver: maxDeliver,
+      backoff: backoff.length > 0 ? backoff.map(nanos) : undefined,
+      max_ack_pending: o.maxAckPending ?? 1000,
+      ...(o.filterSubjects.length === 1
+        ? { filter_subject: o.filterSubjects[0] }
+        : { filter_subjects: o.filterSubjects }),
+    };
+  }
+
+  /** Starts the consume loop (in the background). */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops fetching, waits for the handlers in flight; resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeSleep?.();
+    await this.messages?.close().catch(() => {});
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Creates the durable consumer, or updates it to this configuration. */
+  async ensureConsumer(jsm?: JetStreamManager): Promise<void> {
+    const manager = jsm ?? await jetstreamManager(this.options.nc);
+    const config = this.consumerConfig();
+    try {
+      await manager.consumers.add(this.options.stream, config);
+    } catch (error) {
+      const message = (error as Error)?.message ?? "";
+      if (!/already exists|exists with different|consumer name already in use/i.test(message)) {
+        throw error;
+      }
+      await manager.consumers.update(this.options.stream, this.options.durable, config);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { nc, stream, durable, logger } = this.options;
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        await this.ensureConsumer();
+        const js = jetstream(nc);
+        const consumer = await js.consumers.get(stream, durable);
+        const messages = await consumer.consume({ max_messages: this.concurrency * 2 });
+        this.messages = messages;
+        if (this.stopped) {
+          await messages.close().catch(() => {});
+          break;
+        }
+        logger.info("consuming", { stream, consumer: durable, recovered_after: failures });
+        failures = 0;
+        this.watchStatus(messages);
+        for await (const msg of messages) {
+          if (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+          const task = this.process(msg).finally(() => this.inFlight.delete(task));
+          this.inFlight.add(task);
+          if (this.stopped) break;
+        }
+        if (!this.stopped) logger.warn("consume loop ended; re-creating", { consumer: durable });
+      } catch (error) {
+        if (this.stopped) break;
+        failures++;
+        if (failures === 1 || failures % 20 === 0) {
+          logger.warn("consumer unavailable; retrying", { consumer: durable, error, failures });
+        }
+      }
+      if (!this.stopped) await this.sleep(Math.min(250 * 2 ** Math.min(failures, 5), 5000));
+    }
+    this.messages = undefined;
+  }
+
+  private async watchStatus(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const status of messages.status()) {
+        if (
+          status.type === "consumer_deleted" || status.type === "consumer_not_found" ||
+          status.type === "stream_not_found"
+        ) {
+          this.options.logger.warn("consumer lost; re-creating", {
+            consumer: this.options.durable,
+            status: status.type,
+          });
+          await messages.close().catch(() => {});
+          return;
+        }
+      }
+    } catch { /* the iterator ended */ }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    const { logger, durable } = this.options;
+    const deliveryCount = msg.info.deliveryCount;
+    const subject = msg.subject;
+    try {
+      await this.options.handler({
+        subject,
+        data: msg.data,
+        deliveryCount,
+        streamSequence: msg.info.streamSequence,
+        msg,
+      });
+      msg.ack();
+      this.outcomes?.inc({ consumer: durable, subject, outcome: "ack" });
+    } catch (error) {
+      if (error instanceof UnprocessableEventError || error instanceof MalformedEventError) {
+        logger.warn("malformed event terminated", {
+          consumer: durable,
+          subject,
+          stream_seq: msg.info.streamSequence,
+          problem: error.message,
+          payload: new TextDecoder().decode(msg.data.subarray(0, 512)),
+        });
+        this.malformed?.inc({ consumer: durable });
+        this.outcomes?.inc({ consumer: durable, subject, outcome: "term" });
+        msg.term(error.message.slice(0, 200));
+        return;
+      }
+      const delay = nakDelay(deliveryCount, this.backoffMs);
+      logger.warn("event handler failed; retrying later", {
+        consumer: durable,
+        subject,
+        stream_seq: msg.info.streamSequence,
+        delivery: deliveryCount,
+        retry_in_ms: delay,
+        error,
+      });
+      this.outcomes?.inc({ consumer: durable, subject, outcome: "nak" });
+      msg.nak(delay);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The platform's JetStream streams, created or updated at start: `TASKS` (task.>) and `PROPOSALS`
+ * (proposal.>), file storage, with a duplicate window so that a republished event (same
+ * Nats-Msg-Id) is stored once.
+ *
+ * @module
+ */
+import {
+  type JetStreamManager,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+/** One stream the platform uses. */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  /** Duplicate window in milliseconds. */
+  duplicateWindowMs: number;
+  /** Oldest message age kept, in milliseconds (0: unlimited). */
+  maxAgeMs: number;
+}
+
+/** Two minutes: longer than any relay retry of the same event after a publish it did not see acked. */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+/** The task events stream. */
+export const TASKS_STREAM: StreamSpec = {
+  name: "TASKS",
+  subjects: ["task.>"],
+  duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
+  maxAgeMs: 30 * 86_400_000,
+};
+
+/** The proposal events stream. */
+export const PROPOSALS_STREAM: StreamSpec = {
+  name: "PROPOSALS",
+  subjects: ["proposal.>"],
+  duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
+  maxAgeMs: 30 * 86_400_000,
+};
+
+const ms = (value: number) => value * 1_000_000; // nanoseconds
+
+/**
+ * Creates the stream, or updates its subjects and windows when it exists.
+ *
+ * @example
+ * ```ts
+ * await ensureStream(await jetstreamManager(nc), TASKS_STREAM);
+ * ```
+ */
+export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+  const wanted: Partial<StreamConfig> = {
+    subjects: spec.subjects,
+    duplicate_window: ms(spec.duplicateWindowMs),
+    max_age: ms(spec.maxAgeMs),
+  };
+  try {
+    const info = await jsm.streams.info(spec.name);
+    const current = info.config;
+    const same = current.subjects.join(",") === spec.subjects.join(",") &&
+      current.duplicate_window === wanted.duplicate_window && current.max_age === wanted.max_age;
+    if (!same) await jsm.streams.update(spec.name, { ...current, ...wanted });
+  } catch (error) {
+    if (!isStreamNotFound(error)) throw error;
+    try {
+      await jsm.streams.add({
+        name: spec.name,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        ...wanted,
+      });
+    } catch (addError) {
+      // Another replica created it meanwhile.
+      if (!/already in use|exists/i.test((addError as Error).message)) throw addError;
+    }
+  }
+}
+
+/**
+ * Ensures both platform streams exist.
+ *
+ * @example
+ * ```ts
+ * await ensurePlatformStreams(nc);
+ * ```
+ */
+export async function ensurePlatformStreams(
+  nc: NatsConnection,
+  specs: StreamSpec[] = [TASKS_STREAM, PROPOSALS_STREAM],
+): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (const spec of specs) await ensureStream(jsm, spec);
+}
+
+function isStreamNotFound(error: unknown): boolean {
+  const e = error as { code?: unknown; api_error?: { err_code?: number }; message?: string };
+  return e?.api_error?.err_code === 10059 || /stream not found/i.test(e?.message ?? "");
+}
