@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { loadBaseConfig } from "./base_config.ts";
+import { ConfigError, EnvReader, redactUrl } from "./env.ts";
+
+Deno.test("defaults follow the manual", () => {
+  const config = loadBaseConfig("users", 50051, {});
+  assert.equal(config.port, 50051);
+  assert.equal(config.pool.maxConnections, 25);
+  assert.equal(config.pool.maxLifetimeSeconds, 3600);
+  assert.equal(config.pool.idleTimeoutSeconds, 1800);
+  assert.equal(config.maxMessageBytes, 4 * 1024 * 1024);
+  assert.ok(config.usingDevelopmentSecret);
+});
+
+Deno.test("a bad value names the variable", () => {
+  assert.throws(() => loadBaseConfig("users", 50051, { PORT: "http" }), (e: ConfigError) => {
+    assert.equal(e.variable, "PORT");
+    assert.match(e.message, /^PORT="http" is invalid/);
+    return true;
+  });
+  assert.throws(() => loadBaseConfig("x", 1, { DATABASE_URL: "mysql://x" }), /DATABASE_URL/);
+  assert.throws(() => loadBaseConfig("x", 1, { JWT_SECRETS: "short" }), /JWT_SECRETS/);
+  assert.throws(() => loadBaseConfig("x", 1, { LOG_LEVEL: "loud" }), /LOG_LEVEL/);
+  assert.throws(() => loadBaseConfig("x", 1, { TLS_CERT_FILE: "/a" }), /TLS_KEY_FILE/);
+});
+
+Deno.test("secrets never appear in config errors", () => {
+  assert.throws(
+    () => loadBaseConfig("x", 1, { DATABASE_URL: "mysql://u:hunter2@db/x" }),
+    (e: Error) => !e.message.includes("hunter2"),
+  );
+  assert.equal(redactUrl("postgres://app:hunter2@db/x"), "postgres://app:***@db/x");
+});
+
+Deno.test("JWT_SECRETS is a list: the first signs, all verify", () => {
+  const a = "a".repeat(32);
+  const b = "b".repeat(32);
+  assert.deepEqual(loadBaseConfig("x", 1, { JWT_SECRETS: ` ${a} , ${b} ` }).jwtSecrets, [a, b]);
+});
+
+Deno.test("EnvReader bounds integers and parses booleans", () => {
+  const env = new EnvReader({ N: "5", B: "yes" });
+  assert.equal(env.int("N", 1, { min: 1, max: 10 }), 5);
+  assert.throws(() => env.int("N", 1, { max: 4 }), ConfigError);
+  assert.equal(env.bool("B", false), true);
+  assert.equal(env.int("MISSING", 7), 7);
+});

@@ -1,0 +1,15 @@
+import assert from "node:assert/strict";
+import { ValidationError } from "../../../lib/errors.ts";
+import { decodePageToken, encodePageToken } from "./page_token.ts";
+
+Deno.test("a page token round-trips with microseconds", () => {
+  const position = { createdAt: "2026-11-29 09:14:54.772805+00", id: crypto.randomUUID() };
+  assert.deepEqual(decodePageToken(encodePageToken(position)), position);
+  assert.equal(decodePageToken(""), undefined);
+});
+
+Deno.test("a forged or mangled token is invalid_argument on page_token", () => {
+  for (const bad of ["abc", btoa("[1,2]"), btoa('["yesterday","x"]'), "%%%"]) {
+    assert.throws(() => decodePageToken(bad), (e: ValidationError) => e.field === "page_token");
+  }
+});
