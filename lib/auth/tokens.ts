@@ -11,6 +11,8 @@ import type { Principal, PrincipalRole } from "./principal.ts";
 const ISSUER = "freelance-platform";
 const AUDIENCE = "freelance-platform";
 const ROLES: readonly PrincipalRole[] = ["client", "developer", "admin", "service"];
+/** How many verified tokens are remembered (oldest forgotten first). */
+export const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * Signs and verifies access tokens.
@@ -23,11 +25,20 @@ const ROLES: readonly PrincipalRole[] = ["client", "developer", "admin", "servic
  * ```
  */
 export class TokenService {
-  private readonly keys: Uint8Array[];
+  /** HMAC keys imported once (importing per call would cost more than the signature itself). */
+  private readonly keys: Promise<CryptoKey[]>;
 
   constructor(secrets: readonly string[], readonly ttlSeconds: number) {
     if (secrets.length === 0) throw new Error("TokenService needs at least one secret");
-    this.keys = secrets.map((secret) => new TextEncoder().encode(secret));
+    this.keys = Promise.all(secrets.map((secret) =>
+      crypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(secret),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign", "verify"],
+      )
+    ));
   }
 
   /** A token for the principal, signed with the newest secret. */
@@ -43,14 +54,34 @@ export class TokenService {
       .setAudience(AUDIENCE)
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
-      .sign(this.keys[0]);
+      .sign((await this.keys)[0]);
     return { token, expiresAt: new Date((now + ttlSeconds) * 1000) };
   }
 
-  /** The principal of a valid token; {@link UnauthenticatedError} otherwise. */
+  /**
+   * The principal of a valid token; {@link UnauthenticatedError} otherwise. A verified token is
+   * remembered until it expires (at most {@link VERIFIED_CACHE_SIZE} of them), since verifying
+   * the signature is the most expensive step of an authenticated call.
+   */
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.principal;
+    if (known) this.verified.delete(token);
+    const { principal, expiresAt } = await this.verifySignature(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(token, { principal, expiresAt });
+    return principal;
+  }
+
+  private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
+
+  private async verifySignature(
+    token: string,
+  ): Promise<{ principal: Principal; expiresAt: number }> {
     let lastError: unknown;
-    for (const key of this.keys) {
+    for (const key of await this.keys) {
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ["HS256"],
@@ -61,7 +92,10 @@ export class TokenService {
         if (typeof payload.sub !== "string" || !ROLES.includes(role)) {
           throw new UnauthenticatedError("the token carries no valid subject or role");
         }
-        return { subject: payload.sub, role };
+        return {
+          principal: { subject: payload.sub, role },
+          expiresAt: (payload.exp ?? 0) * 1000,
+        };
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) {
           throw new UnauthenticatedError("the token has expired; log in again");

@@ -65,7 +65,10 @@ export interface DurableConsumerOptions {
   ackWaitMs?: number;
   /** Deliveries before JetStream gives up; -1 (default) never gives up, so nothing is lost. */
   maxDeliver?: number;
-  /** Redelivery delays after ack timeouts, and the nak delays by delivery count. */
+  /**
+   * The nak delays by delivery count (default 1 s ... 60 s), also the consumer's redelivery
+   * backoff after ack timeouts when max_deliver is finite.
+   */
   backoffMs?: number[];
   /** Handlers running at once in this replica. Default 8. */
   concurrency?: number;
@@ -142,8 +145,10 @@ export class DurableConsumer {
   consumerConfig(): Partial<ConsumerConfig> {
     const o = this.options;
     const maxDeliver = o.maxDeliver ?? -1;
-    // JetStream requires max_deliver > len(backoff) unless unlimited.
-    const backoff = maxDeliver === -1 ? this.backoffMs : this.backoffMs.slice(0, maxDeliver - 1);
+    // JetStream requires max_deliver > len(backoff) and refuses a backoff with unlimited
+    // max_deliver; then redelivery after an ack timeout waits ack_wait, and failed handlers still
+    // get the growing nak delays.
+    const backoff = maxDeliver === -1 ? [] : this.backoffMs.slice(0, maxDeliver - 1);
     return {
       durable_name: o.durable,
       ack_policy: AckPolicy.Explicit,
