@@ -44,7 +44,9 @@ try {
     if (!fresh.has(path)) problems.push(`not generated from any .proto: proto/gen/${path}`);
   }
   if (problems.length > 0) {
-    console.error(`generated code is out of date; run \`deno task gen\`:\n  ${problems.join("\n  ")}`);
+    console.error(
+      `generated code is out of date; run \`deno task gen\`:\n  ${problems.join("\n  ")}`,
+    );
     Deno.exit(1);
   }
   console.log(`proto/gen is up to date (${fresh.size} files); buf lint clean`);

@@ -59,7 +59,9 @@ async function prefix(name: string, stream: ReadableStream<Uint8Array>, out: typ
     buffer += chunk;
     const lines = buffer.split("\n");
     buffer = lines.pop() ?? "";
-    if (lines.length) await out.write(encoder.encode(lines.map((l) => label + l).join("\n") + "\n"));
+    if (lines.length) {
+      await out.write(encoder.encode(lines.map((l) => label + l).join("\n") + "\n"));
+    }
   }
   if (buffer) await out.write(encoder.encode(label + buffer + "\n"));
 }

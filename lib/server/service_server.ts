@@ -16,6 +16,7 @@ import type { HealthMonitor } from "../health/health_monitor.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { createRpcHandler } from "./connect_adapter.ts";
+import { debugRoute } from "./debug_routes.ts";
 import { grpcHealthService } from "./grpc_health.ts";
 import { errorInterceptor, metricsInterceptor } from "./interceptors.ts";
 import { reflectionService } from "./reflection.ts";
@@ -84,6 +85,8 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     const remote = `${(info.remoteAddr as Deno.NetAddr).hostname}:${
       (info.remoteAddr as Deno.NetAddr).port
     }`;
+    const debug = await debugRoute(req, tokens);
+    if (debug) return debug;
     const rpcResponse = rpc(req, remote);
     if (rpcResponse) return await rpcResponse;
     const path = new URL(req.url).pathname;
@@ -108,7 +111,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     }
     return new Response(
       `not found: ${path}. This port serves RPCs (Connect, gRPC-web) at /<package.Service>/<Method> ` +
-        "and GET /health, /livez, /readyz, /metrics.\n",
+        "and GET /health, /livez, /readyz, /metrics, /debug/* (admins).\n",
       { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } },
     );
   };

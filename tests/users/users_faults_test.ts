@@ -19,76 +19,83 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
   return { value, ms: performance.now() - start };
 }
 
-Deno.test("Redis down or frozen: degraded, still answering from PostgreSQL; then PostgreSQL down: unavailable; both recover", opts, async () => {
-  const env = await startUsersEnv({ HEALTH_CHECK_TIMEOUT_MS: "500" });
-  const url = env.users.url;
-  try {
-    const dev = await signUp(url, "developer");
-    await dev.client.getUser({ userId: dev.id }); // now cached
+Deno.test(
+  "Redis down or frozen: degraded, still answering from PostgreSQL; then PostgreSQL down: unavailable; both recover",
+  opts,
+  async () => {
+    const env = await startUsersEnv({ HEALTH_CHECK_TIMEOUT_MS: "500" });
+    const url = env.users.url;
+    try {
+      const dev = await signUp(url, "developer");
+      await dev.client.getUser({ userId: dev.id }); // now cached
 
-    // Redis stopped.
-    await env.redis.stop();
-    const down = await health(url);
-    assert.equal(down.status, 200);
-    assert.equal(down.body.status, "degraded");
-    assert.equal(down.body.checks.redis, "unhealthy");
-    await dev.client.updateProfile({ displayName: "changed while redis was down" });
-    const read = await timed(() => dev.client.getUser({ userId: dev.id }));
-    assert.equal(read.value.user?.displayName, "changed while redis was down");
-    assert.ok(read.ms < 500, `GetUser took ${read.ms} ms with Redis down`);
+      // Redis stopped.
+      await env.redis.stop();
+      const down = await health(url);
+      assert.equal(down.status, 200);
+      assert.equal(down.body.status, "degraded");
+      assert.equal(down.body.checks.redis, "unhealthy");
+      await dev.client.updateProfile({ displayName: "changed while redis was down" });
+      const read = await timed(() => dev.client.getUser({ userId: dev.id }));
+      assert.equal(read.value.user?.displayName, "changed while redis was down");
+      assert.ok(read.ms < 500, `GetUser took ${read.ms} ms with Redis down`);
 
-    // Redis back (empty): healthy again, and nothing stale is served.
-    await env.redis.resume();
-    await waitFor(async () => (await health(url)).body.status === "healthy", 10_000);
-    assert.equal(
-      (await dev.client.getUser({ userId: dev.id })).user?.displayName,
-      "changed while redis was down",
-    );
+      // Redis back (empty): healthy again, and nothing stale is served.
+      await env.redis.resume();
+      await waitFor(async () => (await health(url)).body.status === "healthy", 10_000);
+      assert.equal(
+        (await dev.client.getUser({ userId: dev.id })).user?.displayName,
+        "changed while redis was down",
+      );
 
-    // Redis frozen (accepts, never answers): requests stay fast, /health does not hang.
-    await dev.client.getUser({ userId: dev.id }); // cache the current value
-    env.redis.pause();
-    await dev.client.updateProfile({ displayName: "changed while redis was frozen" });
-    const frozenRead = await timed(() => dev.client.getUser({ userId: dev.id }));
-    assert.equal(frozenRead.value.user?.displayName, "changed while redis was frozen");
-    assert.ok(frozenRead.ms < 500, `GetUser took ${frozenRead.ms} ms with Redis frozen`);
-    const frozenHealth = await timed(() => health(url));
-    assert.equal(frozenHealth.value.body.status, "degraded");
-    assert.ok(frozenHealth.ms < 2000, `/health took ${frozenHealth.ms} ms`);
-    env.redis.unpause();
-    // The invalidation that could not be sent is sent once Redis answers: no stale read.
-    await waitFor(async () => (await health(url)).body.status === "healthy", 10_000);
-    await new Promise((r) => setTimeout(r, 3000));
-    assert.equal(
-      (await dev.client.getUser({ userId: dev.id })).user?.displayName,
-      "changed while redis was frozen",
-    );
+      // Redis frozen (accepts, never answers): requests stay fast, /health does not hang.
+      await dev.client.getUser({ userId: dev.id }); // cache the current value
+      env.redis.pause();
+      await dev.client.updateProfile({ displayName: "changed while redis was frozen" });
+      const frozenRead = await timed(() => dev.client.getUser({ userId: dev.id }));
+      assert.equal(frozenRead.value.user?.displayName, "changed while redis was frozen");
+      assert.ok(frozenRead.ms < 500, `GetUser took ${frozenRead.ms} ms with Redis frozen`);
+      const frozenHealth = await timed(() => health(url));
+      assert.equal(frozenHealth.value.body.status, "degraded");
+      assert.ok(frozenHealth.ms < 2000, `/health took ${frozenHealth.ms} ms`);
+      env.redis.unpause();
+      // The invalidation that could not be sent is sent once Redis answers: no stale read.
+      await waitFor(async () => (await health(url)).body.status === "healthy", 10_000);
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(
+        (await dev.client.getUser({ userId: dev.id })).user?.displayName,
+        "changed while redis was frozen",
+      );
 
-    // PostgreSQL stopped: unhealthy (503) and calls that need it are unavailable, not internal.
-    await env.pg.stop();
-    const dbDown = await timed(() => health(url));
-    assert.equal(dbDown.value.status, 503);
-    assert.equal(dbDown.value.body.status, "unhealthy");
-    assert.equal(dbDown.value.body.checks.database, "unhealthy");
-    assert.ok(dbDown.ms < 2000, `/health took ${dbDown.ms} ms`);
-    await assert.rejects(
-      dev.client.updateProfile({ bio: "no database" }),
-      (e: ConnectError) => e.code === Code.Unavailable,
-    );
-    assert.equal((await fetch(`${url}/livez`)).status, 200);
+      // PostgreSQL stopped: unhealthy (503) and calls that need it are unavailable, not internal.
+      await env.pg.stop();
+      const dbDown = await timed(() => health(url));
+      assert.equal(dbDown.value.status, 503);
+      assert.equal(dbDown.value.body.status, "unhealthy");
+      assert.equal(dbDown.value.body.checks.database, "unhealthy");
+      assert.ok(dbDown.ms < 2000, `/health took ${dbDown.ms} ms`);
+      await assert.rejects(
+        dev.client.updateProfile({ bio: "no database" }),
+        (e: ConnectError) => e.code === Code.Unavailable,
+      );
+      assert.equal((await fetch(`${url}/livez`)).status, 200);
 
-    // PostgreSQL back: recovery without restarting the service.
-    await env.pg.resume();
-    await waitFor(async () => (await health(url)).status === 200, 20_000);
-    const after = await dev.client.updateProfile({ bio: "database is back" });
-    assert.equal(after.user?.bio, "database is back");
-    const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
-    assert.ok(!/grpc_code="Internal"/.test(metrics), "a dependency failure was answered internal");
-  } finally {
-    env.redis.unpause();
-    await env.stop();
-  }
-});
+      // PostgreSQL back: recovery without restarting the service.
+      await env.pg.resume();
+      await waitFor(async () => (await health(url)).status === 200, 20_000);
+      const after = await dev.client.updateProfile({ bio: "database is back" });
+      assert.equal(after.user?.bio, "database is back");
+      const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+      assert.ok(
+        !/grpc_code="Internal"/.test(metrics),
+        "a dependency failure was answered internal",
+      );
+    } finally {
+      env.redis.unpause();
+      await env.stop();
+    }
+  },
+);
 
 Deno.test("SIGTERM drains and exits 0", opts, async () => {
   const env = await startUsersEnv();

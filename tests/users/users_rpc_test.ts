@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import postgres from "postgres";
 import { SkillMatch, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
 import { FLAVOURS, postJson, rpcClient } from "../harness/rpc_clients.ts";
-import { signUp, startUsersEnv } from "./users_env.ts";
+import { signUp, startUsersEnv, TEST_SECRET } from "./users_env.ts";
 
 const env = await startUsersEnv({ PRESENCE_TTL_SECONDS: "2", PRESENCE_SWEEP_MS: "200" });
 const url = env.users.url;
@@ -168,3 +168,37 @@ Deno.test("gRPC health Check answers SERVING", opts, async () => {
   assert.equal(status, 200);
   assert.equal(body.status, "SERVING");
 });
+
+Deno.test(
+  "debug routes are admin-only and return a heap snapshot and CPU profile",
+  opts,
+  async () => {
+    const dev = await signUp(url, "developer");
+    const asDev = await fetch(`${url}/debug/memory`, {
+      headers: { authorization: `Bearer ${dev.token}` },
+    });
+    assert.equal(asDev.status, 403);
+    await asDev.body?.cancel();
+    assert.equal(
+      await fetch(`${url}/debug/heap`).then(async (r) => (await r.body?.cancel(), r.status)),
+      401,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "scripts/admin_token.ts", "ci"],
+      cwd: new URL("../../", import.meta.url).pathname,
+      env: { JWT_SECRETS: TEST_SECRET },
+    }).output();
+    const admin = new TextDecoder().decode(out.stdout).trim();
+    const headers = { authorization: `Bearer ${admin}` };
+    const memory = await fetch(`${url}/debug/memory`, { headers }).then((r) => r.json());
+    assert.ok(memory.heap.used_heap_size > 0);
+    const profile = await fetch(`${url}/debug/profile?seconds=1`, { headers }).then((r) =>
+      r.json()
+    );
+    assert.ok(Array.isArray(profile.nodes));
+    const heap = await fetch(`${url}/debug/heap`, { headers });
+    assert.equal(heap.status, 200);
+    const snapshot = JSON.parse(await heap.text());
+    assert.ok(snapshot.snapshot.node_count > 0);
+  },
+);

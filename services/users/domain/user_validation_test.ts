@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ValidationError } from "../../../lib/errors.ts";
+import type { ValidationError } from "../../../lib/errors.ts";
 import {
   normalizeEmail,
   validateDisplayName,
