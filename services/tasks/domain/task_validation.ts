@@ -1,0 +1,270 @@
+/**
+ * Pure validation and normalisation of task input. Every error is a ValidationError naming the
+ * request field (proto name), which the server answers as `invalid_argument`.
+ *
+ * @module
+ */
+import { ValidationError } from "../../../lib/errors.ts";
+
+export const MAX_TITLE_CHARS = 200;
+export const MAX_DESCRIPTION_CHARS = 10_000;
+export const MAX_SKILLS = 20;
+export const MAX_SKILL_CHARS = 50;
+export const MAX_AMOUNT_MINOR = 100_000_000_000n; // 1e11 minor units
+export const MAX_REASON_CHARS = 1000;
+export const MAX_DEADLINE_MS = 2 * 366 * 86_400_000; // about two years
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** ISO 4217 currencies the platform accepts. */
+export const CURRENCIES: ReadonlySet<string> = new Set([
+  "USD",
+  "EUR",
+  "GBP",
+  "CHF",
+  "CAD",
+  "AUD",
+  "NZD",
+  "JPY",
+  "CNY",
+  "INR",
+  "SEK",
+  "NOK",
+  "DKK",
+  "PLN",
+  "CZK",
+  "BRL",
+  "MXN",
+  "SGD",
+  "HKD",
+  "ZAR",
+]);
+
+const SKILL = /^[a-z0-9+#.-]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A budget after validation. */
+export interface Budget {
+  currency: string;
+  amountMinor: bigint;
+}
+
+/**
+ * The trimmed title, 1..200 characters.
+ *
+ * @example
+ * ```ts
+ * validateTitle("  Build a site "); // "Build a site"
+ * ```
+ */
+export function validateTitle(title: string, field = "title"): string {
+  const trimmed = title.trim();
+  if (trimmed === "") throw new ValidationError(field, "must not be empty");
+  if ([...trimmed].length > MAX_TITLE_CHARS) {
+    throw new ValidationError(field, `must be at most ${MAX_TITLE_CHARS} characters`);
+  }
+  return trimmed;
+}
+
+/**
+ * The trimmed description, at most 10000 characters (may be empty).
+ *
+ * @example
+ * ```ts
+ * validateDescription(" details "); // "details"
+ * ```
+ */
+export function validateDescription(description: string, field = "description"): string {
+  const trimmed = description.trim();
+  if ([...trimmed].length > MAX_DESCRIPTION_CHARS) {
+    throw new ValidationError(field, `must be at most ${MAX_DESCRIPTION_CHARS} characters`);
+  }
+  return trimmed;
+}
+
+/**
+ * One skill tag normalised: trimmed, lower case, 1..50 characters of [a-z0-9+#.-].
+ *
+ * @example
+ * ```ts
+ * normalizeSkill(" TypeScript "); // "typescript"
+ * ```
+ */
+export function normalizeSkill(skill: string, field = "skill"): string {
+  const tag = skill.trim().toLowerCase();
+  if (tag === "" || tag.length > MAX_SKILL_CHARS || !SKILL.test(tag)) {
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(skill.slice(0, 60))} is not a skill tag: 1..${MAX_SKILL_CHARS} ` +
+        "characters of a-z 0-9 + # . -",
+    );
+  }
+  return tag;
+}
+
+/**
+ * Skill tags normalised and de-duplicated (order kept), at most 20.
+ *
+ * @example
+ * ```ts
+ * normalizeSkills(["Go", "go", " rust "]); // ["go", "rust"]
+ * ```
+ */
+export function normalizeSkills(skills: readonly string[], field = "required_skills"): string[] {
+  const out: string[] = [];
+  for (const skill of skills) {
+    const tag = normalizeSkill(skill, field);
+    if (!out.includes(tag)) out.push(tag);
+  }
+  if (out.length > MAX_SKILLS) {
+    throw new ValidationError(field, `must have at most ${MAX_SKILLS} skills (got ${out.length})`);
+  }
+  return out;
+}
+
+/**
+ * A budget: an allowed ISO currency and 1..1e11 minor units.
+ *
+ * @example
+ * ```ts
+ * validateBudget({ currency: "usd", amountMinor: 1500n }); // { currency: "USD", amountMinor: 1500n }
+ * ```
+ */
+export function validateBudget(
+  budget: { currency: string; amountMinor: bigint } | undefined,
+  field = "budget",
+): Budget {
+  if (!budget) throw new ValidationError(field, "is required (currency and amount_minor)");
+  const currency = budget.currency.trim().toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency) || !CURRENCIES.has(currency)) {
+    throw new ValidationError(
+      `${field}.currency`,
+      `${JSON.stringify(budget.currency.slice(0, 10))} is not a supported currency; use one of ${
+        [...CURRENCIES].join(", ")
+      }`,
+    );
+  }
+  const amount = BigInt(budget.amountMinor);
+  if (amount < 1n || amount > MAX_AMOUNT_MINOR) {
+    throw new ValidationError(
+      `${field}.amount_minor`,
+      `must be from 1 to ${MAX_AMOUNT_MINOR} minor units`,
+    );
+  }
+  return { currency, amountMinor: amount };
+}
+
+/**
+ * An optional deadline: in the future and less than two years away.
+ *
+ * @example
+ * ```ts
+ * validateDeadline(undefined); // undefined
+ * ```
+ */
+export function validateDeadline(
+  deadline: Date | undefined,
+  now: Date = new Date(),
+  field = "deadline",
+): Date | undefined {
+  if (deadline === undefined) return undefined;
+  if (Number.isNaN(deadline.getTime())) throw new ValidationError(field, "is not a valid time");
+  if (deadline.getTime() <= now.getTime()) {
+    throw new ValidationError(field, "must be in the future");
+  }
+  if (deadline.getTime() - now.getTime() > MAX_DEADLINE_MS) {
+    throw new ValidationError(field, "must be less than two years away");
+  }
+  return deadline;
+}
+
+/**
+ * The page size: 0 means 20; otherwise 1..100.
+ *
+ * @example
+ * ```ts
+ * validatePageSize(0); // 20
+ * ```
+ */
+export function validatePageSize(size: number, field = "page_size"): number {
+  if (size === 0) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw new ValidationError(field, `must be from 1 to ${MAX_PAGE_SIZE} (0 means 20)`);
+  }
+  return size;
+}
+
+/**
+ * A UUID id (lower-cased), such as a task id.
+ *
+ * @example
+ * ```ts
+ * validateId(crypto.randomUUID(), "task_id");
+ * ```
+ */
+export function validateId(id: string, field: string): string {
+  const trimmed = id.trim();
+  if (trimmed === "") throw new ValidationError(field, "is required");
+  if (!UUID.test(trimmed)) throw new ValidationError(field, "must be a UUID");
+  return trimmed.toLowerCase();
+}
+
+/**
+ * An optional free-text reason, trimmed, at most 1000 characters.
+ *
+ * @example
+ * ```ts
+ * validateReason(" budget cut "); // "budget cut"
+ * ```
+ */
+export function validateReason(reason: string, field = "reason"): string {
+  const trimmed = reason.trim();
+  if ([...trimmed].length > MAX_REASON_CHARS) {
+    throw new ValidationError(field, `must be at most ${MAX_REASON_CHARS} characters`);
+  }
+  return trimmed;
+}
+
+/** Where the next page starts (keyset over created_at DESC, id DESC). */
+export interface PageCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * Encodes a cursor as an opaque base64url token.
+ *
+ * @example
+ * ```ts
+ * encodePageToken({ createdAt: new Date(), id: crypto.randomUUID() });
+ * ```
+ */
+export function encodePageToken(cursor: PageCursor): string {
+  return btoa(JSON.stringify([cursor.createdAt.toISOString(), cursor.id]))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/**
+ * Decodes a token made by {@link encodePageToken}; empty means the first page; anything else is
+ * `invalid_argument` naming page_token.
+ *
+ * @example
+ * ```ts
+ * decodePageToken(""); // undefined
+ * ```
+ */
+export function decodePageToken(token: string, field = "page_token"): PageCursor | undefined {
+  if (token === "") return undefined;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error("not base64url");
+    const [createdAt, id] = JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/")));
+    const date = new Date(createdAt);
+    if (typeof createdAt === "string" && !Number.isNaN(date.getTime()) && UUID.test(id)) {
+      return { createdAt: date, id };
+    }
+  } catch { /* fall through */ }
+  throw new ValidationError(
+    field,
+    "is not a token returned by this service; start again without one",
+  );
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { ValidationError } from "../../../lib/errors.ts";
+import {
+  decodePageToken,
+  encodePageToken,
+  normalizeSkills,
+  validateBudget,
+  validateDeadline,
+  validateDescription,
+  validateId,
+  validatePageSize,
+  validateTitle,
+} from "./task_validation.ts";
+
+function field(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ValidationError, String(error));
+    return error.field;
+  }
+  throw new Error("expected a ValidationError");
+}
+
+Deno.test("title is trimmed and 1..200 characters", () => {
+  assert.equal(validateTitle("  Build it  "), "Build it");
+  assert.equal(validateTitle("x".repeat(200)).length, 200);
+  assert.equal(field(() => validateTitle("   ")), "title");
+  assert.equal(field(() => validateTitle("x".repeat(201))), "title");
+});
+
+Deno.test("description at most 10000 characters", () => {
+  assert.equal(validateDescription(""), "");
+  assert.equal(field(() => validateDescription("y".repeat(10_001))), "description");
+});
+
+Deno.test("skills are normalised, de-duplicated and bounded", () => {
+  assert.deepEqual(normalizeSkills([" Go ", "go", "C++", "c#", "node.js"]), [
+    "go",
+    "c++",
+    "c#",
+    "node.js",
+  ]);
+  assert.equal(field(() => normalizeSkills(["ok", ""])), "required_skills");
+  assert.equal(field(() => normalizeSkills(["has space"])), "required_skills");
+  assert.equal(field(() => normalizeSkills(["x".repeat(51)])), "required_skills");
+  const many = Array.from({ length: 21 }, (_, i) => `s${i}`);
+  assert.equal(field(() => normalizeSkills(many)), "required_skills");
+  assert.equal(normalizeSkills(many.slice(0, 20)).length, 20);
+});
+
+Deno.test("budget: allowed currency, 1..1e11 minor units", () => {
+  assert.deepEqual(validateBudget({ currency: "usd", amountMinor: 1500n }), {
+    currency: "USD",
+    amountMinor: 1500n,
+  });
+  assert.equal(field(() => validateBudget(undefined)), "budget");
+  assert.equal(
+    field(() => validateBudget({ currency: "XXX", amountMinor: 1n })),
+    "budget.currency",
+  );
+  assert.equal(field(() => validateBudget({ currency: "", amountMinor: 1n })), "budget.currency");
+  assert.equal(
+    field(() => validateBudget({ currency: "EUR", amountMinor: 0n })),
+    "budget.amount_minor",
+  );
+  assert.equal(
+    field(() => validateBudget({ currency: "EUR", amountMinor: -5n })),
+    "budget.amount_minor",
+  );
+  assert.equal(
+    field(() => validateBudget({ currency: "EUR", amountMinor: 100_000_000_001n })),
+    "budget.amount_minor",
+  );
+});
+
+Deno.test("deadline in the future and within two years", () => {
+  const now = new Date("2026-01-01T00:00:00Z");
+  assert.equal(validateDeadline(undefined, now), undefined);
+  assert.ok(validateDeadline(new Date("2026-02-01T00:00:00Z"), now));
+  assert.equal(field(() => validateDeadline(new Date("2025-12-31T00:00:00Z"), now)), "deadline");
+  assert.equal(field(() => validateDeadline(new Date("2029-01-01T00:00:00Z"), now)), "deadline");
+});
+
+Deno.test("page size and ids", () => {
+  assert.equal(validatePageSize(0), 20);
+  assert.equal(validatePageSize(100), 100);
+  assert.equal(field(() => validatePageSize(101)), "page_size");
+  assert.equal(field(() => validatePageSize(-1)), "page_size");
+  const id = crypto.randomUUID();
+  assert.equal(validateId(id.toUpperCase(), "task_id"), id);
+  assert.equal(field(() => validateId("nope", "task_id")), "task_id");
+  assert.equal(field(() => validateId("", "task_id")), "task_id");
+});
+
+Deno.test("page tokens round-trip; malformed ones name page_token", () => {
+  const cursor = { createdAt: new Date("2026-01-02T03:04:05.678Z"), id: crypto.randomUUID() };
+  assert.deepEqual(decodePageToken(encodePageToken(cursor)), cursor);
+  assert.equal(decodePageToken(""), undefined);
+  for (const bad of ["!!!", "abc", btoa("[1,2]"), btoa('["x","y"]'), "eyJ"]) {
+    assert.equal(field(() => decodePageToken(bad)), "page_token");
+  }
+});

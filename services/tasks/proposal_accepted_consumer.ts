@@ -1,0 +1,118 @@
+/**
+ * Consumes `proposal.accepted` (stream PROPOSALS) through the durable consumer shared by every
+ * replica, and assigns the task OPEN -> ASSIGNED to the proposal's developer, idempotently: the
+ * event id is recorded in `task_processed_events` in the same transaction as the assignment, so
+ * a redelivery changes nothing; a task already assigned to that developer is a no-op; a task in
+ * another state is logged and acknowledged.
+ *
+ * @module
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ProposalAcceptedSchema } from "@platform/gen/platform/events/v1/events_pb.ts";
+import { decodeEvent } from "../../lib/events/event_codec.ts";
+import {
+  type ConsumedEvent,
+  DurableConsumer,
+  UnprocessableEventError,
+} from "../../lib/events/durable_consumer.ts";
+import type { Logger } from "../../lib/log/logger.ts";
+import type { Metrics } from "../../lib/metrics/registry.ts";
+import { FailedPreconditionError, NotFoundError } from "../../lib/errors.ts";
+import type { TaskCommands } from "./task_commands.ts";
+
+/** The durable consumer name shared by the Task Service's replicas. */
+export const PROPOSAL_ACCEPTED_DURABLE = "taskservice-proposal-accepted";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What happened to one event. */
+export type AcceptOutcome = "assigned" | "duplicate" | "already_assigned" | "skipped";
+
+/**
+ * Handles one `proposal.accepted` payload. Throws UnprocessableEventError / MalformedEventError
+ * for payloads that can never be processed; other errors mean "retry later".
+ *
+ * @example
+ * ```ts
+ * await handleProposalAccepted(commands, logger, msg.data);
+ * ```
+ */
+export async function handleProposalAccepted(
+  commands: TaskCommands,
+  logger: Logger,
+  data: Uint8Array,
+): Promise<AcceptOutcome> {
+  const event = decodeEvent(ProposalAcceptedSchema, data);
+  if (event.eventId.trim() === "") throw new UnprocessableEventError("event_id is required");
+  if (!UUID.test(event.taskId)) throw new UnprocessableEventError("task_id must be a UUID");
+  if (!UUID.test(event.developerId)) {
+    throw new UnprocessableEventError("developer_id must be a UUID");
+  }
+  const taskId = event.taskId.toLowerCase();
+  const developerId = event.developerId.toLowerCase();
+  const fields = { event_id: event.eventId, task_id: taskId, developer_id: developerId };
+  return await commands.store.transaction(async (tx) => {
+    if (!await commands.store.markProcessed(tx, event.eventId)) return "duplicate";
+    const before = await commands.store.lock(tx, taskId);
+    if (!before) {
+      logger.warn("proposal.accepted for an unknown task; ignored", fields);
+      return "skipped";
+    }
+    if (before.status === "ASSIGNED" && before.assigned_developer_id === developerId) {
+      return "already_assigned";
+    }
+    try {
+      await commands.transitionIn(tx, {
+        taskId,
+        action: "assign",
+        actorId: "service:tasks",
+        developerId,
+        proposalId: event.proposalId,
+        reason: event.proposalId ? `proposal ${event.proposalId} accepted` : "proposal accepted",
+      });
+      logger.info("task assigned from accepted proposal", fields);
+      return "assigned";
+    } catch (error) {
+      if (error instanceof FailedPreconditionError || error instanceof NotFoundError) {
+        logger.warn("proposal.accepted for a task that cannot be assigned; ignored", {
+          ...fields,
+          problem: error.message,
+        });
+        return "skipped";
+      }
+      throw error;
+    }
+  });
+}
+
+/**
+ * The durable consumer of `proposal.accepted` for the Task Service.
+ *
+ * @example
+ * ```ts
+ * const consumer = proposalAcceptedConsumer(nc, commands, logger, metrics);
+ * consumer.start();
+ * ```
+ */
+export function proposalAcceptedConsumer(
+  nc: NatsConnection,
+  commands: TaskCommands,
+  logger: Logger,
+  metrics: Metrics,
+): DurableConsumer {
+  return new DurableConsumer({
+    nc,
+    stream: "PROPOSALS",
+    durable: PROPOSAL_ACCEPTED_DURABLE,
+    filterSubjects: ["proposal.accepted"],
+    logger,
+    metrics,
+    // JetStream refuses a backoff list with unlimited max_deliver ("max deliver is required to be
+    // > length of backoff values"); with none, a failed event is retried every second, forever.
+    maxDeliver: -1,
+    backoffMs: [],
+    handler: async (event: ConsumedEvent) => {
+      await handleProposalAccepted(commands, logger, event.data);
+    },
+  });
+}

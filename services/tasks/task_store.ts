@@ -1,0 +1,229 @@
+/**
+ * The Task Service's SQL: tasks, their transitions, the outbox and the consumed-events ledger.
+ * Methods that change data take the transaction they run in, so that a change, its history row
+ * and its events commit together.
+ *
+ * @module
+ */
+import type { Database, Sql, TransactionSql } from "../../lib/db/database.ts";
+import type { PageCursor } from "./domain/task_validation.ts";
+import type { TaskState } from "./domain/task_state_machine.ts";
+
+/** A row of `tasks`. */
+export interface TaskRow {
+  id: string;
+  client_id: string;
+  title: string;
+  description: string;
+  required_skills: string[];
+  budget_minor: bigint;
+  currency: string;
+  deadline: Date | null;
+  status: TaskState;
+  assigned_developer_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A row of `task_transitions`. */
+export interface TransitionRow {
+  from_status: TaskState | null;
+  to_status: TaskState;
+  actor_id: string;
+  reason: string;
+  at: Date;
+}
+
+/** An event to write to `task_outbox`. */
+export interface OutboxEvent {
+  id: string;
+  subject: string;
+  payload: unknown;
+}
+
+/** The fields of a new task. */
+export interface NewTask {
+  clientId: string;
+  title: string;
+  description: string;
+  requiredSkills: string[];
+  budgetMinor: bigint;
+  currency: string;
+  deadline: Date | null;
+}
+
+/** Fields to change; undefined ones stay. `deadline: null` clears it. */
+export interface TaskPatch {
+  title?: string;
+  description?: string;
+  requiredSkills?: string[];
+  budgetMinor?: bigint;
+  currency?: string;
+  deadline?: Date | null;
+}
+
+/** Filters of a listing. */
+export interface TaskFilter {
+  status?: TaskState;
+  clientId?: string;
+  skill?: string;
+  pageSize: number;
+  after?: PageCursor;
+}
+
+type Tx = TransactionSql | Sql;
+
+const COLUMNS = `id, client_id, title, description, required_skills, budget_minor, currency,
+  deadline, status, assigned_developer_id, created_at, updated_at`;
+
+/**
+ * SQL access to the Task Service's tables.
+ *
+ * @example
+ * ```ts
+ * const store = new TaskStore(db);
+ * const task = await store.get(id);
+ * ```
+ */
+export class TaskStore {
+  constructor(readonly db: Database) {}
+
+  /** Runs `work` in one transaction. */
+  transaction<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Inserts a task (created_at at millisecond precision, so page cursors are exact). */
+  async insert(tx: Tx, task: NewTask): Promise<TaskRow> {
+    const [row] = await tx<TaskRow[]>`
+      INSERT INTO tasks (client_id, title, description, required_skills, budget_minor, currency,
+                         deadline, created_at, updated_at)
+      VALUES (${task.clientId}, ${task.title}, ${task.description},
+              ${tx.json(task.requiredSkills)}, ${task.budgetMinor.toString()}, ${task.currency},
+              ${task.deadline}, date_trunc('milliseconds', now()), now())
+      RETURNING ${tx.unsafe(COLUMNS)}`;
+    return row;
+  }
+
+  /** The task, locked for the rest of the transaction; undefined when unknown. */
+  async lock(tx: TransactionSql, id: string): Promise<TaskRow | undefined> {
+    const [row] = await tx<TaskRow[]>`
+      SELECT ${tx.unsafe(COLUMNS)} FROM tasks WHERE id = ${id} FOR UPDATE`;
+    return row;
+  }
+
+  /** The task, or undefined when unknown. */
+  async get(id: string): Promise<TaskRow | undefined> {
+    const [row] = await this.db.run((sql) =>
+      sql<TaskRow[]>`SELECT ${sql.unsafe(COLUMNS)} FROM tasks WHERE id = ${id}`
+    );
+    return row;
+  }
+
+  /** Applies a patch and returns the updated task. */
+  async update(tx: TransactionSql, id: string, patch: TaskPatch): Promise<TaskRow> {
+    const set: Record<string, unknown> = {};
+    if (patch.title !== undefined) set.title = patch.title;
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.requiredSkills !== undefined) set.required_skills = tx.json(patch.requiredSkills);
+    if (patch.budgetMinor !== undefined) set.budget_minor = patch.budgetMinor.toString();
+    if (patch.currency !== undefined) set.currency = patch.currency;
+    if (patch.deadline !== undefined) set.deadline = patch.deadline;
+    const columns = Object.keys(set);
+    if (columns.length === 0) {
+      const [row] = await tx<TaskRow[]>`SELECT ${tx.unsafe(COLUMNS)} FROM tasks WHERE id = ${id}`;
+      return row;
+    }
+    const [row] = await tx<TaskRow[]>`
+      UPDATE tasks SET ${
+      tx(set as Record<string, never>, ...columns as never[])
+    }, updated_at = now()
+      WHERE id = ${id}
+      RETURNING ${tx.unsafe(COLUMNS)}`;
+    return row;
+  }
+
+  /** Sets the status (and the assigned developer when given). */
+  async setStatus(
+    tx: TransactionSql,
+    id: string,
+    status: TaskState,
+    assignedDeveloperId?: string,
+  ): Promise<TaskRow> {
+    const [row] = assignedDeveloperId === undefined
+      ? await tx<TaskRow[]>`
+        UPDATE tasks SET status = ${status}, updated_at = now() WHERE id = ${id}
+        RETURNING ${tx.unsafe(COLUMNS)}`
+      : await tx<TaskRow[]>`
+        UPDATE tasks SET status = ${status}, assigned_developer_id = ${assignedDeveloperId},
+                         updated_at = now()
+        WHERE id = ${id}
+        RETURNING ${tx.unsafe(COLUMNS)}`;
+    return row;
+  }
+
+  /** Records a transition. */
+  async addTransition(
+    tx: Tx,
+    taskId: string,
+    from: TaskState | null,
+    to: TaskState,
+    actorId: string,
+    reason: string,
+  ): Promise<void> {
+    await tx`
+      INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason)
+      VALUES (${taskId}, ${from}, ${to}, ${actorId}, ${reason})`;
+  }
+
+  /** Writes events to the outbox (published by the relay after commit). */
+  async addEvents(tx: Tx, events: OutboxEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await tx`
+      INSERT INTO task_outbox ${
+      tx(
+        events.map((e) => ({ id: e.id, subject: e.subject, payload: tx.json(e.payload as never) })),
+        "id",
+        "subject",
+        "payload",
+      )
+    }`;
+  }
+
+  /** Records a consumed event; false when it was recorded before (a redelivery). */
+  async markProcessed(tx: TransactionSql, eventId: string): Promise<boolean> {
+    const rows = await tx`
+      INSERT INTO task_processed_events (event_id) VALUES (${eventId})
+      ON CONFLICT (event_id) DO NOTHING
+      RETURNING event_id`;
+    return rows.length === 1;
+  }
+
+  /** A page of tasks, newest first; returns up to pageSize + 1 rows (the extra one means more). */
+  list(filter: TaskFilter): Promise<TaskRow[]> {
+    return this.db.run((sql) =>
+      sql<TaskRow[]>`
+        SELECT ${sql.unsafe(COLUMNS)} FROM tasks
+        WHERE true
+          ${filter.status ? sql`AND status = ${filter.status}` : sql``}
+          ${filter.clientId ? sql`AND client_id = ${filter.clientId}` : sql``}
+          ${filter.skill ? sql`AND required_skills @> ${sql.json([filter.skill])}` : sql``}
+          ${
+        filter.after
+          ? sql`AND (created_at, id) < (${filter.after.createdAt}, ${filter.after.id}::uuid)`
+          : sql``
+      }
+        ORDER BY created_at DESC, id DESC
+        LIMIT ${filter.pageSize + 1}`
+    );
+  }
+
+  /** Every transition of a task, oldest first. */
+  history(taskId: string): Promise<TransitionRow[]> {
+    return this.db.run((sql) =>
+      sql<TransitionRow[]>`
+        SELECT from_status, to_status, actor_id, reason, at FROM task_transitions
+        WHERE task_id = ${taskId} ORDER BY id`
+    );
+  }
+}
