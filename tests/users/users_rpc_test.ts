@@ -202,3 +202,28 @@ Deno.test(
     assert.ok(snapshot.snapshot.node_count > 0);
   },
 );
+
+Deno.test("gRPC health Watch streams the status; stream messages are counted", opts, async () => {
+  const { Health } = await import("@platform/gen/grpc/health/v1/health_pb.ts");
+  const health = rpcClient(Health, url, { protocol: "grpcweb", http: "1.1" });
+  const controller = new AbortController();
+  let first: number | undefined;
+  try {
+    for await (const update of health.watch({}, { signal: controller.signal })) {
+      first = update.status;
+      controller.abort();
+    }
+  } catch (error) {
+    assert.equal((error as ConnectError).code, Code.Canceled);
+  }
+  assert.equal(first, 1); // SERVING
+  const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+  assert.match(
+    metrics,
+    /grpc_server_msg_sent_total\{grpc_type="server_stream",grpc_service="platform.users.v1.UserService",grpc_method="ListOnlineDevelopers"\} [1-9]/,
+  );
+  assert.match(
+    metrics,
+    /grpc_server_started_total\{grpc_type="server_stream",grpc_service="grpc.health.v1.Health",grpc_method="Watch"\} 1/,
+  );
+});

@@ -1,0 +1,100 @@
+/**
+ * With TLS files configured, the same port serves HTTPS with HTTP/2 (ALPN) and HTTP/1.1.
+ */
+import assert from "node:assert/strict";
+import { PostgresServer } from "../harness/postgres_server.ts";
+import { RedisServer } from "../harness/redis_server.ts";
+import { ServiceProcess } from "../harness/service_process.ts";
+import { TEST_SECRET } from "./users_env.ts";
+
+Deno.test("HTTPS with h2 when TLS_CERT_FILE and TLS_KEY_FILE are set", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const openssl = async (...args: string[]) => {
+    const out = await new Deno.Command("openssl", { args, stderr: "piped" }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  };
+  // A throwaway CA and a server certificate it signs for localhost.
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=test-ca",
+    "-keyout",
+    `${dir}/ca.key`,
+    "-out",
+    `${dir}/ca.pem`,
+  );
+  await openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=localhost",
+    "-keyout",
+    `${dir}/key.pem`,
+    "-out",
+    `${dir}/server.csr`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/ext.cnf`,
+    "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+  );
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    `${dir}/server.csr`,
+    "-CA",
+    `${dir}/ca.pem`,
+    "-CAkey",
+    `${dir}/ca.key`,
+    "-CAcreateserial",
+    "-days",
+    "1",
+    "-extfile",
+    `${dir}/ext.cnf`,
+    "-out",
+    `${dir}/cert.pem`,
+  );
+  const [pg, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
+  const users = await ServiceProcess.start("users", {
+    DATABASE_URL: await pg.createDatabase("freelance_platform"),
+    REDIS_URL: redis.url,
+    JWT_SECRETS: TEST_SECRET,
+    TLS_CERT_FILE: `${dir}/cert.pem`,
+    TLS_KEY_FILE: `${dir}/key.pem`,
+  });
+  try {
+    const caCerts = [await Deno.readTextFile(`${dir}/ca.pem`)];
+    const h2 = Deno.createHttpClient({ caCerts, http2: true, http1: false });
+    const res = await fetch(`https://localhost:${users.port}/health`, { client: h2 });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).status, "healthy");
+    const h1 = Deno.createHttpClient({ caCerts, http2: false, http1: true });
+    const rpc = await fetch(`https://localhost:${users.port}/grpc.health.v1.Health/Check`, {
+      client: h1,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal((await rpc.json()).status, "SERVING");
+    const plain = await fetch(`http://127.0.0.1:${users.port}/health`).catch((e) => e);
+    assert.ok(plain instanceof Error, "plain HTTP must not be served on a TLS port");
+    h2.close();
+    h1.close();
+  } finally {
+    await users.stop();
+    await redis.stop();
+    await pg.destroy();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
