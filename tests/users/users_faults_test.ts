@@ -23,7 +23,10 @@ Deno.test(
   "Redis down or frozen: degraded, still answering from PostgreSQL; then PostgreSQL down: unavailable; both recover",
   opts,
   async () => {
-    const env = await startUsersEnv({ HEALTH_CHECK_TIMEOUT_MS: "500" });
+    const env = await startUsersEnv({
+      HEALTH_CHECK_TIMEOUT_MS: "500",
+      DB_QUERY_TIMEOUT_MS: "1000",
+    });
     const url = env.users.url;
     try {
       const dev = await signUp(url, "developer");
