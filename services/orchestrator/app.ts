@@ -1,0 +1,222 @@
+/**
+ * Builds the orchestrator from its configuration: database (migrated), the User Service
+ * directory, the matcher, the task event consumers, the proposal outbox relay, the sweeper and
+ * the RPC handlers, handed to the shared server.
+ *
+ * @module
+ */
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { OrchestratorService } from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
+import { TokenService } from "../../lib/auth/tokens.ts";
+import { redactUrl } from "../../lib/config/env.ts";
+import { Database } from "../../lib/db/database.ts";
+import { ensureDatabase, migrate, readMigrations } from "../../lib/db/migrate.ts";
+import { DurableConsumer } from "../../lib/events/durable_consumer.ts";
+import { connectNats, pingNats } from "../../lib/events/nats_connection.ts";
+import { OutboxRelay, registerOutboxMetrics } from "../../lib/events/outbox_relay.ts";
+import { ensurePlatformStreams } from "../../lib/events/streams.ts";
+import { HealthMonitor } from "../../lib/health/health_monitor.ts";
+import { Logger } from "../../lib/log/logger.ts";
+import { Metrics } from "../../lib/metrics/registry.ts";
+import { type RunningServer, startServiceServer } from "../../lib/server/service_server.ts";
+import type { OrchestratorConfig } from "./config.ts";
+import { ExpirySweeper } from "./expiry_sweeper.ts";
+import { Matcher } from "./matcher.ts";
+import { proposalHandlers } from "./proposal_handlers.ts";
+import { ProposalStore } from "./proposal_store.ts";
+import { taskCreatedHandler } from "./task_created_consumer.ts";
+import { taskEventsHandler } from "./task_events_consumer.ts";
+import { UserDirectory } from "./user_directory.ts";
+
+/** The orchestrator's business metrics (names as the manual's). */
+export function orchestratorMetrics(metrics: Metrics) {
+  return {
+    attempted: metrics.counter(
+      "matches_attempted_total",
+      "Matching attempts: a task the orchestrator tried to match (candidates were looked up and scored).",
+    ),
+    successful: metrics.counter(
+      "matches_successful_total",
+      "Matching attempts that produced at least one proposal.",
+    ),
+    proposalsCreated: metrics.counter("proposals_created_total", "Proposals made to developers."),
+    timeToProposals: metrics.histogram(
+      "match_latency_seconds",
+      "From task.created (the task's creation) to its first proposals stored.",
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    ),
+    responseTime: metrics.histogram(
+      "proposal_response_time_seconds",
+      "From a proposal's creation to the developer's answer (accept or decline).",
+      [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 43_200, 86_400],
+    ),
+    malformed: metrics.counter(
+      "events_malformed_total",
+      "Events that could not be processed (bad JSON, missing fields, unknown entity); terminated.",
+      ["consumer"],
+    ),
+  };
+}
+
+/**
+ * Starts the orchestrator.
+ *
+ * @example
+ * ```ts
+ * const server = await startOrchestrator(loadOrchestratorConfig());
+ * ```
+ */
+export async function startOrchestrator(config: OrchestratorConfig): Promise<RunningServer> {
+  const logger = new Logger("orchestrator", config.logLevel);
+  if (config.usingDevelopmentSecret) {
+    logger.warn("JWT_SECRETS is not set: using an insecure development secret");
+  }
+  logger.info("starting", {
+    version: config.version,
+    database: redactUrl(config.databaseUrl),
+    nats: redactUrl(config.natsUrl),
+    users: config.usersUrl,
+  });
+  if (await ensureDatabase(config.databaseUrl)) logger.info("database created");
+  const db = new Database(config.databaseUrl, config.pool, "orchestrator");
+  const applied = await migrate(
+    db.sql,
+    "orchestrator",
+    await readMigrations(new URL("./migrations/", import.meta.url)),
+  );
+  if (applied.length > 0) logger.info("migrations applied", { versions: applied });
+
+  const metrics = new Metrics();
+  db.registerMetrics(metrics);
+  const m = orchestratorMetrics(metrics);
+  for (const name of ["task-created", "task-events"]) {
+    m.malformed.inc({ consumer: `${config.consumerPrefix}-${name}` }, 0);
+  }
+  registerOutboxMetrics(metrics, db, "proposal_outbox");
+
+  const tokens = new TokenService(config.jwtSecrets, config.tokenTtlSeconds);
+  const directory = new UserDirectory({
+    baseUrl: config.usersUrl,
+    tokens,
+    logger,
+    timeoutMs: config.usersTimeoutMs,
+    retries: config.usersRetries,
+    breakerThreshold: config.breakerThreshold,
+    breakerCooldownMs: config.breakerCooldownMs,
+  });
+  const store = new ProposalStore(db);
+  const matcher = new Matcher(
+    store,
+    directory,
+    {
+      params: {
+        weights: config.weights,
+        minSkillCoverage: config.minSkillCoverage,
+        rateReferenceHours: config.rateReferenceHours,
+        fairnessMaxProposals: config.fairnessMaxProposals,
+      },
+      proposalsPerTask: config.proposalsPerTask,
+      candidateLimit: config.candidateLimit,
+      proposalTtlSeconds: config.proposalTtlSeconds,
+      retryIntervalSeconds: config.retryIntervalSeconds,
+      fairnessWindowSeconds: config.fairnessWindowSeconds,
+    },
+    m,
+    logger,
+  );
+  const sweeper = new ExpirySweeper(store, matcher, logger, {
+    intervalMs: config.sweepIntervalMs,
+    leaseSeconds: config.retryIntervalSeconds,
+  });
+
+  let nc: NatsConnection | undefined;
+  const stopController = new AbortController();
+  const consumers: DurableConsumer[] = [];
+  let relay: OutboxRelay | undefined;
+  const eventsReady = (async () => {
+    nc = await connectNats(config.natsUrl, "orchestrator", logger, stopController.signal);
+    if (stopController.signal.aborted) return;
+    for (let delay = 250;; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await ensurePlatformStreams(nc);
+        break;
+      } catch (error) {
+        if (stopController.signal.aborted) return;
+        logger.warn("could not ensure streams; retrying", { error });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    const common = {
+      nc,
+      stream: "TASKS",
+      logger,
+      metrics,
+      ackWaitMs: config.ackWaitSeconds * 1000,
+      maxDeliver: config.maxDeliver,
+      concurrency: config.consumerConcurrency,
+    };
+    consumers.push(
+      new DurableConsumer({
+        ...common,
+        durable: `${config.consumerPrefix}-task-created`,
+        filterSubjects: ["task.created"],
+        handler: taskCreatedHandler(store, matcher, config.retryIntervalSeconds),
+      }),
+      new DurableConsumer({
+        ...common,
+        durable: `${config.consumerPrefix}-task-events`,
+        // One subject filter (filter_subjects needs nats-server 2.10); other subjects are skipped.
+        filterSubjects: ["task.>"],
+        handler: taskEventsHandler(store, logger),
+      }),
+    );
+    for (const consumer of consumers) consumer.start();
+    relay = new OutboxRelay({ db, table: "proposal_outbox", js: jetstream(nc), logger, metrics });
+    await relay.start();
+  })().catch((error) => {
+    if (!stopController.signal.aborted) logger.error("event wiring failed", { error });
+  });
+
+  const health = new HealthMonitor(config.version, [
+    { name: "database", critical: true, check: (signal) => db.ping(signal) },
+    { name: "nats", critical: true, check: () => pingNats(nc) },
+    { name: "user_service", critical: true, check: (signal) => directory.ping(signal) },
+  ], config.healthTimeoutMs);
+
+  const server = startServiceServer({
+    config,
+    logger,
+    metrics,
+    health,
+    tokens,
+    routes: (router) => {
+      router.service(
+        OrchestratorService,
+        proposalHandlers({
+          store,
+          responseTime: m.responseTime,
+          onTaskReopened: () => sweeper.poke(),
+        }),
+      );
+      return [OrchestratorService];
+    },
+    onShutdown: [
+      async () => {
+        stopController.abort();
+        await Promise.all(consumers.map((c) => c.stop()));
+      },
+      () => sweeper.stop(),
+      async () => {
+        await relay?.stop();
+      },
+      async () => {
+        await Promise.race([eventsReady, new Promise((r) => setTimeout(r, 100))]);
+        await nc?.drain().catch(() => {});
+      },
+      () => db.close(),
+    ],
+  });
+  sweeper.start();
+  return server;
+}

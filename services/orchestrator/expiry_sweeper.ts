@@ -1,0 +1,125 @@
+/**
+ * The sweeper: on a schedule, expires PENDING proposals past their time (a task left with none
+ * goes back to matching, excluding everyone it was proposed to before) and runs the attempts that
+ * are due (tasks with no candidate yet, tasks whose User Service lookup failed, re-matches).
+ *
+ * Safe with several replicas: proposals are expired and due tasks claimed with
+ * `FOR UPDATE SKIP LOCKED`, and a claimed task is leased (its next_attempt_at pushed forward)
+ * so no other replica tries it meanwhile. While the User Service is unavailable the round stops
+ * at the first failure; the leased tasks wait for the next interval (no call storm).
+ *
+ * @module
+ */
+import type { Logger } from "../../lib/log/logger.ts";
+import type { Matcher } from "./matcher.ts";
+import type { ProposalStore } from "./proposal_store.ts";
+
+/** Settings of the sweeper. */
+export interface SweeperSettings {
+  intervalMs: number;
+  /** How long a claimed task is leased to this replica. */
+  leaseSeconds: number;
+  /** Tasks claimed per round. */
+  batchSize?: number;
+  /** Attempts run at once. */
+  concurrency?: number;
+}
+
+/**
+ * Runs the sweeps until stopped.
+ *
+ * @example
+ * ```ts
+ * const sweeper = new ExpirySweeper(store, matcher, logger, { intervalMs: 5000, leaseSeconds: 30 });
+ * sweeper.start();
+ * await sweeper.stop();
+ * ```
+ */
+export class ExpirySweeper {
+  private stopped = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private poked = false;
+
+  constructor(
+    private readonly store: ProposalStore,
+    private readonly matcher: Matcher,
+    private readonly logger: Logger,
+    private readonly settings: SweeperSettings,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Runs a round soon (after a decline reopened a task). */
+  poke(): void {
+    this.poked = true;
+    this.wake?.();
+  }
+
+  /** One round: expire, reopen, retry due tasks. Returns what it did. */
+  async sweepOnce(): Promise<{ expired: number; attempted: number }> {
+    const touched = await this.store.expireProposals(500);
+    if (touched.length > 0) {
+      const reopened = await this.store.reopenTasks(undefined, touched);
+      this.logger.info("proposals expired", { tasks: touched.length, reopened });
+    }
+    const batch = this.settings.batchSize ?? 50;
+    const concurrency = this.settings.concurrency ?? 4;
+    const due = await this.store.claimDueTasks(batch, this.settings.leaseSeconds);
+    let attempted = 0;
+    let unavailable = false;
+    for (let i = 0; i < due.length && !unavailable && !this.stopped; i += concurrency) {
+      const slice = due.slice(i, i + concurrency);
+      const outcomes = await Promise.allSettled(slice.map((id) => this.matcher.attempt(id)));
+      for (const [j, outcome] of outcomes.entries()) {
+        attempted++;
+        if (outcome.status === "rejected") {
+          this.logger.warn("matching attempt failed; retried later", {
+            task_id: slice[j],
+            error: outcome.reason,
+          });
+        } else if (outcome.value.kind === "deferred") {
+          unavailable = true;
+        }
+      }
+    }
+    return { expired: touched.length, attempted };
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const { attempted } = await this.sweepOnce();
+        if (attempted >= (this.settings.batchSize ?? 50)) continue; // more are due
+      } catch (error) {
+        this.logger.warn("sweep failed; retrying", { error });
+      }
+      await this.sleep(this.settings.intervalMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.poked = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The orchestrator's SQL: matched tasks, proposals and the proposal outbox. No logic beyond
+ * the statements; the matcher and handlers decide.
+ *
+ * @module
+ */
+import type { Database, Sql, TransactionSql } from "../../lib/db/database.ts";
+import type { DeveloperStats } from "./matching/scoring.ts";
+
+/** The orchestrator's states of a task. */
+export type MatchTaskState = "PENDING" | "PROPOSED" | "NO_CANDIDATES" | "ASSIGNED" | "CLOSED";
+/** The states of a proposal. */
+export type ProposalState = "PENDING" | "ACCEPTED" | "DECLINED" | "WITHDRAWN" | "EXPIRED";
+
+/** A row of match_tasks. */
+export interface MatchTaskRow {
+  task_id: string;
+  client_id: string;
+  title: string;
+  required_skills: string[];
+  budget_minor: bigint | null;
+  currency: string | null;
+  state: MatchTaskState;
+  attempts: number;
+  last_attempt_at: Date | null;
+  next_attempt_at: Date | null;
+  assigned_developer_id: string | null;
+  task_created_at: Date;
+  created_at: Date;
+}
+
+/** A row of proposals. */
+export interface ProposalRow {
+  id: string;
+  task_id: string;
+  developer_id: string;
+  score: number;
+  status: ProposalState;
+  created_at: Date;
+  expires_at: Date;
+  responded_at: Date | null;
+}
+
+/** A task as task.created describes it. */
+export interface NewMatchTask {
+  taskId: string;
+  clientId: string;
+  title: string;
+  requiredSkills: string[];
+  budgetMinor?: bigint;
+  currency?: string;
+  taskCreatedAt?: Date;
+}
+
+/** An event to publish through the outbox. */
+export interface OutboxEvent {
+  id: string;
+  subject: string;
+  payload: unknown;
+}
+
+type Q = Sql | TransactionSql;
+
+/**
+ * The SQL store.
+ *
+ * @example
+ * ```ts
+ * const store = new ProposalStore(db);
+ * const task = await store.getTask(taskId);
+ * ```
+ */
+export class ProposalStore {
+  constructor(readonly db: Database) {}
+
+  /**
+   * Records a task from task.created unless known; the first attempt is leased for
+   * `leaseSeconds` (next_attempt_at) so the sweeper leaves it to the consumer meanwhile.
+   */
+  async recordTask(task: NewMatchTask, leaseSeconds: number): Promise<{
+    created: boolean;
+    task: MatchTaskRow;
+  }> {
+    return await this.db.run(async (sql) => {
+      const inserted = await sql<MatchTaskRow[]>`
+        INSERT INTO match_tasks (task_id, client_id, title, required_skills, budget_minor, currency,
+                                 state, next_attempt_at, task_created_at)
+        VALUES (${task.taskId}, ${task.clientId}, ${task.title},
+                ${JSON.stringify(task.requiredSkills)}::text::jsonb, ${
+        task.budgetMinor?.toString() ?? null
+      }::int8,
+                ${task.currency ?? null}, 'PENDING',
+                now() + make_interval(secs => ${leaseSeconds}),
+                ${task.taskCreatedAt ?? new Date()})
+        ON CONFLICT (task_id) DO NOTHING
+        RETURNING *`;
+      if (inserted.length > 0) return { created: true, task: inserted[0] };
+      const [existing] = await sql<MatchTaskRow[]>`
+        SELECT * FROM match_tasks WHERE task_id = ${task.taskId}`;
+      return { created: false, task: existing };
+    });
+  }
+
+  /** One task, or undefined. */
+  async getTask(taskId: string, q?: Q, lock = false): Promise<MatchTaskRow | undefined> {
+    const run = async (sql: Q) => {
+      const rows = lock
+        ? await sql<MatchTaskRow[]>`SELECT * FROM match_tasks WHERE task_id = ${taskId} FOR UPDATE`
+        : await sql<MatchTaskRow[]>`SELECT * FROM match_tasks WHERE task_id = ${taskId}`;
+      return rows[0];
+    };
+    return q ? await run(q) : await this.db.run(run);
+  }
+
+  /** Developers who already had a proposal for the task. */
+  async proposedDevelopers(tx: Q, taskId: string): Promise<Set<string>> {
+    const rows = await tx<{ developer_id: string }[]>`
+      SELECT developer_id FROM proposals WHERE task_id = ${taskId}`;
+    return new Set(rows.map((r) => r.developer_id));
+  }
+
+  /** PENDING proposals of a task. */
+  async pendingCount(tx: Q, taskId: string): Promise<number> {
+    const [row] = await tx<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM proposals WHERE task_id = ${taskId} AND status = 'PENDING'`;
+    return row.n;
+  }
+
+  /** History of the developers for scoring. */
+  async developerStats(
+    tx: Q,
+    developerIds: string[],
+    windowSeconds: number,
+  ): Promise<Map<string, DeveloperStats>> {
+    const stats = new Map<string, DeveloperStats>();
+    if (developerIds.length === 0) return stats;
+    const rows = await tx<
+      {
+        developer_id: string;
+        accepted: number;
+        declined: number;
+        expired: number;
+        pending: number;
+        recent: number;
+      }[]
+    >`
+      SELECT developer_id,
+             count(*) FILTER (WHERE status = 'ACCEPTED')::int AS accepted,
+             count(*) FILTER (WHERE status = 'DECLINED')::int AS declined,
+             count(*) FILTER (WHERE status = 'EXPIRED')::int AS expired,
+             count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+             count(*) FILTER (WHERE created_at > now() - make_interval(secs => ${windowSeconds}))::int
+               AS recent
+      FROM proposals
+      WHERE developer_id = ANY(${developerIds}::uuid[])
+      GROUP BY developer_id`;
+    const assigned = await tx<{ developer_id: string; n: number }[]>`
+      SELECT assigned_developer_id AS developer_id, count(*)::int AS n
+      FROM match_tasks
+      WHERE state = 'ASSIGNED' AND assigned_developer_id = ANY(${developerIds}::uuid[])
+      GROUP BY assigned_developer_id`;
+    const assignedBy = new Map(assigned.map((r) => [r.developer_id, r.n]));
+    for (const r of rows) {
+      stats.set(r.developer_id, {
+        accepted: r.accepted,
+        declined: r.declined,
+        expired: r.expired,
+        open: r.pending + (assignedBy.get(r.developer_id) ?? 0),
+        recent: r.recent,
+      });
+    }
+    return stats;
+  }
+
+  /** Inserts proposals (one per task and developer; duplicates skipped); returns those inserted. */
+  async insertProposals(
+    tx: Q,
+    taskId: string,
+    items: Array<{ developerId: string; score: number }>,
+    ttlSeconds: number,
+  ): Promise<ProposalRow[]> {
+    if (items.length === 0) return [];
+    return await tx<ProposalRow[]>`
+      INSERT INTO proposals (task_id, developer_id, score, expires_at)
+      SELECT ${taskId}::uuid, d.developer_id, d.score,
+             now() + make_interval(secs => ${ttlSeconds})
+      FROM unnest(${items.map((i) => i.developerId)}::uuid[],
+                  ${items.map((i) => i.score)}::float8[]) AS d(developer_id, score)
+      ON CONFLICT (task_id, developer_id) DO NOTHING
+      RETURNING *`;
+  }
+
+  /** Writes events to the outbox (in the caller's transaction). */
+  async insertOutbox(tx: Q, events: OutboxEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await tx`
+      INSERT INTO proposal_outbox (id, subject, payload)
+      SELECT e.id, e.subject, e.payload::jsonb
+      FROM unnest(${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.subject)}::text[],
+                  ${events.map((e) => JSON.stringify(e.payload))}::text[])
+        AS e(id, subject, payload)`;
+  }
+
+  /** Ends an attempt: new state, one more attempt, the retry time (or none). */
+  async finishAttempt(
+    tx: Q,
+    taskId: string,
+    state: MatchTaskState,
+    retryInSeconds: number | null,
+  ): Promise<void> {
+    await tx`
+      UPDATE match_tasks
+      SET state = ${state}, attempts = attempts + 1, last_attempt_at = now(),
+          next_attempt_at = CASE WHEN ${retryInSeconds}::float8 IS NULL THEN NULL
+                                 ELSE now() + make_interval(secs => ${retryInSeconds}::float8) END,
+          updated_at = now()
+      WHERE task_id = ${taskId}`;
+  }
+
+  /** Postpones a task's next attempt (the User Service was unavailable). */
+  async deferTask(taskId: string, seconds: number): Promise<void> {
+    await this.db.run((sql) =>
+      sql`
+        UPDATE match_tasks SET next_attempt_at = now() + make_interval(secs => ${seconds}),
+                               updated_at = now()
+        WHERE task_id = ${taskId} AND state IN ('PENDING', 'NO_CANDIDATES')`
+    );
+  }
+
+  /**
+   * Claims tasks due for a (re)try, leasing them for `leaseSeconds` so other replicas skip them.
+   */
+  async claimDueTasks(limit: number, leaseSeconds: number): Promise<string[]> {
+    const rows = await this.db.run((sql) =>
+      sql<{ task_id: string }[]>`
+        UPDATE match_tasks m
+        SET next_attempt_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
+        WHERE m.task_id IN (
+          SELECT task_id FROM match_tasks
+          WHERE state IN ('PENDING', 'NO_CANDIDATES') AND next_attempt_at <= now()
+          ORDER BY next_attempt_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+        RETURNING m.task_id`
+    );
+    return rows.map((r) => r.task_id);
+  }
+
+  /** Expires PENDING proposals past their time; returns the tasks touched. */
+  async expireProposals(limit: number): Promise<string[]> {
+    const rows = await this.db.run((sql) =>
+      sql<{ task_id: string }[]>`
+        UPDATE proposals p SET status = 'EXPIRED'
+        WHERE p.id IN (
+          SELECT id FROM proposals
+          WHERE status = 'PENDING' AND expires_at <= now()
+          ORDER BY expires_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+        RETURNING p.task_id`
+    );
+    return [...new Set(rows.map((r) => r.task_id))];
+  }
+
+  /** Puts PROPOSED tasks that have no PENDING proposal left back to matching now. */
+  async reopenTasks(q: Q | undefined, taskIds: string[]): Promise<number> {
+    if (taskIds.length === 0) return 0;
+    const run = async (sql: Q) =>
+      (await sql`
+        UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
+        WHERE m.task_id = ANY(${taskIds}::uuid[]) AND m.state = 'PROPOSED'
+          AND NOT EXISTS (SELECT 1 FROM proposals p
+                          WHERE p.task_id = m.task_id AND p.status = 'PENDING')`).count;
+    return q ? await run(q) : await this.db.run(run);
+  }
+
+  /** One proposal, optionally locked. */
+  async getProposal(id: string, q?: Q, lock = false): Promise<ProposalRow | undefined> {
+    const run = async (sql: Q) => {
+      const rows = lock
+        ? await sql<ProposalRow[]>`SELECT * FROM proposals WHERE id = ${id} FOR UPDATE`
+        : await sql<ProposalRow[]>`SELECT * FROM proposals WHERE id = ${id}`;
+      return rows[0];
+    };
+    return q ? await run(q) : await this.db.run(run);
+  }
+
+  /** Sets a proposal's answer. */
+  async setProposalStatus(tx: Q, id: string, status: ProposalState): Promise<ProposalRow> {
+    const [row] = await tx<ProposalRow[]>`
+      UPDATE proposals SET status = ${status}, responded_at = now()
+      WHERE id = ${id} RETURNING *`;
+    return row;
+  }
+
+  /** Withdraws the PENDING proposals of a task (except one); returns how many. */
+  async withdrawPending(tx: Q, taskId: string, exceptId?: string): Promise<number> {
+    const result = await tx`
+      UPDATE proposals SET status = 'WITHDRAWN', responded_at = now()
+      WHERE task_id = ${taskId} AND status = 'PENDING'
+        AND id <> ${exceptId ?? "00000000-0000-0000-0000-000000000000"}::uuid`;
+    return result.count;
+  }
+
+  /** Sets a task's state (and its assignee). */
+  async setTaskState(
+    tx: Q,
+    taskId: string,
+    state: MatchTaskState,
+    assignedDeveloperId?: string,
+  ): Promise<void> {
+    await tx`
+      UPDATE match_tasks
+      SET state = ${state}, next_attempt_at = NULL,
+          assigned_developer_id = COALESCE(${
+      assignedDeveloperId ?? null
+    }::uuid, assigned_developer_id),
+          updated_at = now()
+      WHERE task_id = ${taskId}`;
+  }
+
+  /** Proposals by filter, newest first, keyset-paged. */
+  async listProposals(filter: {
+    developerId?: string;
+    taskId?: string;
+    status?: ProposalState;
+    limit: number;
+    after?: { micros: bigint; id: string };
+  }): Promise<Array<ProposalRow & { pos: bigint }>> {
+    return await this.db.run(async (sql) =>
+      await sql<Array<ProposalRow & { pos: bigint }>>`
+        SELECT *, (extract(epoch FROM created_at) * 1000000)::int8 AS pos
+        FROM proposals
+        WHERE (${filter.developerId ?? null}::uuid IS NULL OR developer_id = ${
+        filter.developerId ?? null
+      }::uuid)
+          AND (${filter.taskId ?? null}::uuid IS NULL OR task_id = ${filter.taskId ?? null}::uuid)
+          AND (${filter.status ?? null}::text IS NULL OR status = ${filter.status ?? null}::text)
+          AND (${filter.after?.micros.toString() ?? null}::int8 IS NULL
+               OR ((extract(epoch FROM created_at) * 1000000)::int8, id)
+                  < (${filter.after?.micros.toString() ?? null}::int8, ${
+        filter.after?.id ?? null
+      }::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT ${filter.limit}`
+    );
+  }
+}

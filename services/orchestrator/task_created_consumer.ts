@@ -1,0 +1,74 @@
+/**
+ * Handles `task.created`: validates the event, records the task (once: the task id is the key,
+ * so a redelivered or duplicated event is a no-op) and runs its first matching attempt.
+ *
+ * Malformed events (bad JSON, a task_id or client_id that is not a UUID, such as the manual's
+ * `{"task_id":"test-123","title":"Test"}`) throw {@link UnprocessableEventError}: the consumer logs,
+ * counts and terminates them. A database error throws and the event is retried later.
+ *
+ * @module
+ */
+import { TaskCreatedSchema } from "@platform/gen/platform/events/v1/events_pb.ts";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { decodeEvent } from "../../lib/events/event_codec.ts";
+import { type ConsumedEvent, UnprocessableEventError } from "../../lib/events/durable_consumer.ts";
+import type { Matcher } from "./matcher.ts";
+import type { NewMatchTask, ProposalStore } from "./proposal_store.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Decodes and validates a task.created payload.
+ *
+ * @example
+ * ```ts
+ * parseTaskCreated(new TextEncoder().encode('{"task_id":"test-123"}')); // throws UnprocessableEventError
+ * ```
+ */
+export function parseTaskCreated(data: Uint8Array): NewMatchTask {
+  const event = decodeEvent(TaskCreatedSchema, data);
+  if (!UUID.test(event.taskId)) {
+    throw new UnprocessableEventError(
+      `task_id must be a UUID, got ${JSON.stringify(event.taskId.slice(0, 64))}`,
+    );
+  }
+  if (!UUID.test(event.clientId)) {
+    throw new UnprocessableEventError("client_id must be a UUID (unknown task owner)");
+  }
+  const skills = [...new Set(event.requiredSkills.map((s) => s.trim().toLowerCase()))]
+    .filter((s) => s !== "");
+  const budget = event.budget && event.budget.currency && event.budget.amountMinor > 0n
+    ? { budgetMinor: event.budget.amountMinor, currency: event.budget.currency.toUpperCase() }
+    : {};
+  return {
+    taskId: event.taskId.toLowerCase(),
+    clientId: event.clientId.toLowerCase(),
+    title: event.title,
+    requiredSkills: skills,
+    ...budget,
+    taskCreatedAt: event.occurredAt ? timestampDate(event.occurredAt) : undefined,
+  };
+}
+
+/**
+ * The handler for the durable consumer of task.created.
+ *
+ * @example
+ * ```ts
+ * const handler = taskCreatedHandler(store, matcher, 30);
+ * ```
+ */
+export function taskCreatedHandler(
+  store: ProposalStore,
+  matcher: Matcher,
+  leaseSeconds: number,
+): (event: ConsumedEvent) => Promise<void> {
+  return async (event) => {
+    const task = parseTaskCreated(event.data);
+    const { created, task: row } = await store.recordTask(task, leaseSeconds);
+    if (!created && (row.attempts > 0 || row.state !== "PENDING")) return; // a duplicate
+    // The first attempt (or a redelivery after the first one did not finish). A User Service
+    // outage defers the task (next_attempt_at) and the sweeper retries it: the event is done.
+    await matcher.attempt(task.taskId);
+  };
+}

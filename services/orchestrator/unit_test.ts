@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { MalformedEventError } from "../../lib/events/event_codec.ts";
+import { nakDelay, UnprocessableEventError } from "../../lib/events/durable_consumer.ts";
+import { loadOrchestratorConfig } from "./config.ts";
+import { decodePageToken, encodePageToken } from "./proposal_handlers.ts";
+import { parseTaskCreated } from "./task_created_consumer.ts";
+import { CircuitBreaker } from "./user_directory.ts";
+import { ConfigError } from "../../lib/config/env.ts";
+
+const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+Deno.test("the manual's malformed task.created is unprocessable", () => {
+  assert.throws(
+    () => parseTaskCreated(enc({ task_id: "test-123", title: "Test" })),
+    UnprocessableEventError,
+  );
+  assert.throws(() => parseTaskCreated(new TextEncoder().encode("{not json")), MalformedEventError);
+  assert.throws(
+    () => parseTaskCreated(enc({ task_id: crypto.randomUUID(), title: "no owner" })),
+    UnprocessableEventError,
+  );
+  assert.throws(() => parseTaskCreated(enc({ task_id: 42 })), MalformedEventError);
+});
+
+Deno.test("a valid task.created is normalised", () => {
+  const taskId = crypto.randomUUID();
+  const clientId = crypto.randomUUID();
+  const task = parseTaskCreated(enc({
+    event_id: "e1",
+    task_id: taskId.toUpperCase(),
+    client_id: clientId,
+    title: "Build",
+    required_skills: ["Go", " sql", "go"],
+    budget: { currency: "usd", amount_minor: "150000" },
+    occurred_at: "2024-10-19T15:30:00Z",
+    unknown_field: true,
+  }));
+  assert.equal(task.taskId, taskId);
+  assert.deepEqual(task.requiredSkills, ["go", "sql"]);
+  assert.equal(task.budgetMinor, 150000n);
+  assert.equal(task.currency, "USD");
+  assert.equal(task.taskCreatedAt?.toISOString(), "2024-10-19T15:30:00.000Z");
+});
+
+Deno.test("circuit breaker opens after the threshold, probes once after the cooldown", () => {
+  let now = 0;
+  const breaker = new CircuitBreaker(2, 1000, () => now);
+  assert.ok(breaker.allow());
+  breaker.failure();
+  assert.equal(breaker.state, "closed");
+  breaker.failure();
+  assert.equal(breaker.state, "open");
+  assert.equal(breaker.allow(), false);
+  now = 1000;
+  assert.equal(breaker.state, "half_open");
+  assert.equal(breaker.allow(), true);
+  assert.equal(breaker.allow(), false); // one probe at a time
+  breaker.failure(); // probe failed: open again with a longer cooldown
+  now = 2500;
+  assert.equal(breaker.allow(), false);
+  now = 3000;
+  assert.equal(breaker.allow(), true);
+  breaker.success();
+  assert.equal(breaker.state, "closed");
+  assert.ok(breaker.allow());
+});
+
+Deno.test("nak delay grows with deliveries and is capped", () => {
+  assert.equal(nakDelay(1, [100, 200]), 100);
+  assert.equal(nakDelay(2, [100, 200]), 200);
+  assert.equal(nakDelay(50, [100, 200]), 200);
+});
+
+Deno.test("page tokens round-trip and reject garbage", () => {
+  const id = crypto.randomUUID();
+  assert.deepEqual(decodePageToken(encodePageToken(123456n, id)), { micros: 123456n, id });
+  assert.equal(decodePageToken(""), undefined);
+  assert.throws(() => decodePageToken("garbage!"), /page_token/);
+});
+
+Deno.test("config: defaults, and a bad value names the variable", () => {
+  const config = loadOrchestratorConfig({});
+  assert.equal(config.port, 50053);
+  assert.equal(config.proposalsPerTask, 3);
+  assert.equal(config.usersUrl, "http://127.0.0.1:50051");
+  assert.throws(
+    () => loadOrchestratorConfig({ PROPOSALS_PER_TASK: "zero" }),
+    (e) => e instanceof ConfigError && e.variable === "PROPOSALS_PER_TASK",
+  );
+  assert.throws(() =>
+    loadOrchestratorConfig({
+      MATCH_WEIGHT_SKILL: "0",
+      MATCH_WEIGHT_TRACK_RECORD: "0",
+      MATCH_WEIGHT_RATE: "0",
+      MATCH_WEIGHT_LOAD: "0",
+      MATCH_WEIGHT_FAIRNESS: "0",
+    }), ConfigError);
+});

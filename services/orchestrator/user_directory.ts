@@ -1,0 +1,192 @@
+/**
+ * The User Service as the orchestrator's directory of online developers: a Connect client with
+ * a service identity, a deadline per call, a few retries with backoff, and a circuit breaker so
+ * that a User Service outage causes no call storm (callers get {@link DependencyUnavailableError}
+ * at once and retry the task later).
+ *
+ * @module
+ */
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import { SkillMatch, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import type { TokenService } from "../../lib/auth/tokens.ts";
+import { DependencyUnavailableError } from "../../lib/errors.ts";
+import type { Logger } from "../../lib/log/logger.ts";
+import type { CandidateProfile } from "./matching/scoring.ts";
+
+/** Where candidates come from (the User Service, or a fake in benchmarks). */
+export interface CandidateSource {
+  /** Online developers with any of the skills (all online developers when none). */
+  onlineDevelopers(skills: readonly string[], limit: number): Promise<CandidateProfile[]>;
+}
+
+/** The breaker's states. */
+export type BreakerState = "closed" | "open" | "half_open";
+
+/**
+ * A consecutive-failure circuit breaker. Pure state, clock injected.
+ *
+ * @example
+ * ```ts
+ * const breaker = new CircuitBreaker(3, 5000);
+ * if (breaker.allow()) { ...; breaker.success(); }
+ * ```
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private cooldown: number;
+
+  constructor(
+    private readonly threshold: number,
+    private readonly baseCooldownMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxCooldownMs = Math.max(baseCooldownMs, 60_000),
+  ) {
+    this.cooldown = baseCooldownMs;
+  }
+
+  /** The current state. */
+  get state(): BreakerState {
+    if (this.failures < this.threshold) return "closed";
+    return this.now() - this.openedAt >= this.cooldown ? "half_open" : "open";
+  }
+
+  /** True when a call may go out now (one probe at a time while half open). */
+  allow(): boolean {
+    const state = this.state;
+    if (state === "closed") return true;
+    if (state === "open" || this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  /** Records a successful call. */
+  success(): void {
+    this.failures = 0;
+    this.probing = false;
+    this.cooldown = this.baseCooldownMs;
+  }
+
+  /** Records a failed call; opens (or re-opens, with a longer cooldown) the breaker. */
+  failure(): void {
+    const wasProbe = this.probing;
+    this.probing = false;
+    this.failures++;
+    if (this.failures >= this.threshold) {
+      if (wasProbe) this.cooldown = Math.min(this.cooldown * 2, this.maxCooldownMs);
+      this.openedAt = this.now();
+    }
+  }
+}
+
+/** Settings of the directory. */
+export interface UserDirectoryOptions {
+  baseUrl: string;
+  tokens: TokenService;
+  logger: Logger;
+  timeoutMs: number;
+  retries: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+}
+
+const RETRYABLE = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Unknown, Code.Aborted]);
+
+/**
+ * The User Service client.
+ *
+ * @example
+ * ```ts
+ * const directory = new UserDirectory({ baseUrl, tokens, logger, timeoutMs: 3000, retries: 2, breakerThreshold: 3, breakerCooldownMs: 5000 });
+ * const devs = await directory.onlineDevelopers(["go"], 500);
+ * ```
+ */
+export class UserDirectory implements CandidateSource {
+  readonly breaker: CircuitBreaker;
+  private readonly client;
+  private token?: { value: string; refreshAt: number };
+
+  constructor(private readonly options: UserDirectoryOptions) {
+    this.breaker = new CircuitBreaker(options.breakerThreshold, options.breakerCooldownMs);
+    const auth: Interceptor = (next) => async (req) => {
+      req.header.set("authorization", `Bearer ${await this.serviceToken()}`);
+      return next(req);
+    };
+    this.client = createClient(
+      UserService,
+      createConnectTransport({ baseUrl: options.baseUrl, interceptors: [auth] }),
+    );
+  }
+
+  /** Online developers with any of the skills. */
+  async onlineDevelopers(skills: readonly string[], limit: number): Promise<CandidateProfile[]> {
+    if (!this.breaker.allow()) {
+      throw new DependencyUnavailableError(
+        "user_service",
+        new Error("circuit open after repeated failures"),
+      );
+    }
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
+      if (attempt > 0) await sleep(100 * 3 ** (attempt - 1) * (0.5 + Math.random()));
+      try {
+        const out: CandidateProfile[] = [];
+        const stream = this.client.listOnlineDevelopers(
+          { skillTags: [...skills], match: SkillMatch.ANY, limit },
+          { timeoutMs: this.options.timeoutMs },
+        );
+        for await (const { developer } of stream) {
+          if (!developer) continue;
+          out.push({
+            developerId: developer.id,
+            skillTags: developer.skillTags,
+            hourlyRate: developer.hourlyRate && developer.hourlyRate.currency
+              ? {
+                currency: developer.hourlyRate.currency,
+                amountMinor: Number(developer.hourlyRate.amountMinor),
+              }
+              : undefined,
+          });
+        }
+        this.breaker.success();
+        return out;
+      } catch (error) {
+        lastError = error;
+        const code = ConnectError.from(error).code;
+        if (!RETRYABLE.has(code)) {
+          // A non-transient answer (bad request, permission): the service is up; do not retry.
+          this.breaker.success();
+          throw error;
+        }
+      }
+    }
+    this.breaker.failure();
+    if (this.breaker.state !== "closed") {
+      this.options.logger.warn("user service unavailable; circuit open", {
+        error: lastError,
+      });
+    }
+    throw new DependencyUnavailableError("user_service", lastError);
+  }
+
+  /** The health check: the User Service answers /readyz. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    const res = await fetch(new URL("/readyz", this.options.baseUrl), { signal });
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`user service /readyz answered ${res.status}`);
+  }
+
+  private async serviceToken(): Promise<string> {
+    if (!this.token || Date.now() >= this.token.refreshAt) {
+      const { token } = await this.options.tokens.issueServiceToken("orchestrator", 3600);
+      this.token = { value: token, refreshAt: Date.now() + 30 * 60_000 };
+    }
+    return this.token.value;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
