@@ -34,6 +34,7 @@ export const COMPONENT_METRICS = [
   "outbox_oldest_event_age_seconds",
   "events_published_total",
   "events_publish_failed_total",
+  "events_malformed_total",
 ] as const;
 
 /** Histograms among the above: they appear as `_bucket`, `_sum` and `_count` series. */
