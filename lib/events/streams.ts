@@ -13,6 +13,8 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../log/logger.ts";
+import { connectNats } from "./nats_connection.ts";
 
 /** One stream the platform uses. */
 export interface StreamSpec {
@@ -100,4 +102,42 @@ export async function ensurePlatformStreams(
 function isStreamNotFound(error: unknown): boolean {
   const e = error as { code?: unknown; api_error?: { err_code?: number }; message?: string };
   return e?.api_error?.err_code === 10059 || /stream not found/i.test(e?.message ?? "");
+}
+
+/**
+ * Connects to NATS and makes sure the platform's streams exist, retrying both with capped
+ * backoff until `signal` aborts (then resolves undefined). What a service runs in the background
+ * at start, so that it serves while NATS is still down.
+ *
+ * @example
+ * ```ts
+ * const nc = await connectWithStreams(config.natsUrl, "taskservice", logger, abort.signal);
+ * if (nc) relay.start();
+ * ```
+ */
+export async function connectWithStreams(
+  url: string,
+  name: string,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<NatsConnection | undefined> {
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats(url, name, logger, signal);
+  } catch (error) {
+    if (!signal.aborted) logger.error("NATS connection abandoned", { error });
+    return undefined;
+  }
+  for (let delay = 250; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await ensurePlatformStreams(nc);
+      logger.info("NATS connected; streams ready");
+      return nc;
+    } catch (error) {
+      logger.warn("JetStream streams not ready; retrying", { error, retry_in_ms: delay });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  await nc.close();
+  return undefined;
 }

@@ -8,18 +8,15 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { OrchestratorService } from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
-import { TokenService } from "../../lib/auth/tokens.ts";
 import { redactUrl } from "../../lib/config/env.ts";
-import { Database } from "../../lib/db/database.ts";
-import { ensureDatabase, migrate, readMigrations } from "../../lib/db/migrate.ts";
 import { DurableConsumer } from "../../lib/events/durable_consumer.ts";
-import { connectNats, pingNats } from "../../lib/events/nats_connection.ts";
+import { pingNats } from "../../lib/events/nats_connection.ts";
 import { OutboxRelay, registerOutboxMetrics } from "../../lib/events/outbox_relay.ts";
-import { ensurePlatformStreams } from "../../lib/events/streams.ts";
+import { connectWithStreams } from "../../lib/events/streams.ts";
 import { HealthMonitor } from "../../lib/health/health_monitor.ts";
-import { Logger } from "../../lib/log/logger.ts";
-import { Metrics } from "../../lib/metrics/registry.ts";
+import type { Metrics } from "../../lib/metrics/registry.ts";
 import { type RunningServer, startServiceServer } from "../../lib/server/service_server.ts";
+import { prepareService } from "../../lib/server/service_start.ts";
 import type { OrchestratorConfig } from "./config.ts";
 import { ExpirySweeper } from "./expiry_sweeper.ts";
 import { Matcher } from "./matcher.ts";
@@ -68,34 +65,17 @@ export function orchestratorMetrics(metrics: Metrics) {
  * ```
  */
 export async function startOrchestrator(config: OrchestratorConfig): Promise<RunningServer> {
-  const logger = new Logger("orchestrator", config.logLevel);
-  if (config.usingDevelopmentSecret) {
-    logger.warn("JWT_SECRETS is not set: using an insecure development secret");
-  }
-  logger.info("starting", {
-    version: config.version,
-    database: redactUrl(config.databaseUrl),
-    nats: redactUrl(config.natsUrl),
-    users: config.usersUrl,
+  const { logger, db, metrics, tokens } = await prepareService(config, {
+    applicationName: "orchestrator",
+    migrations: new URL("./migrations/", import.meta.url),
+    logFields: { nats: redactUrl(config.natsUrl), users: config.usersUrl },
   });
-  if (await ensureDatabase(config.databaseUrl)) logger.info("database created");
-  const db = new Database(config.databaseUrl, config.pool, "orchestrator");
-  const applied = await migrate(
-    db.sql,
-    "orchestrator",
-    await readMigrations(new URL("./migrations/", import.meta.url)),
-  );
-  if (applied.length > 0) logger.info("migrations applied", { versions: applied });
-
-  const metrics = new Metrics();
-  db.registerMetrics(metrics);
   const m = orchestratorMetrics(metrics);
   for (const name of ["task-created", "task-events"]) {
     m.malformed.inc({ consumer: `${config.consumerPrefix}-${name}` }, 0);
   }
   registerOutboxMetrics(metrics, db, "proposal_outbox");
 
-  const tokens = new TokenService(config.jwtSecrets, config.tokenTtlSeconds);
   const directory = new UserDirectory({
     baseUrl: config.usersUrl,
     tokens,
@@ -135,18 +115,8 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
   const consumers: DurableConsumer[] = [];
   let relay: OutboxRelay | undefined;
   const eventsReady = (async () => {
-    nc = await connectNats(config.natsUrl, "orchestrator", logger, stopController.signal);
-    if (stopController.signal.aborted) return;
-    for (let delay = 250;; delay = Math.min(delay * 2, 5000)) {
-      try {
-        await ensurePlatformStreams(nc);
-        break;
-      } catch (error) {
-        if (stopController.signal.aborted) return;
-        logger.warn("could not ensure streams; retrying", { error });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    nc = await connectWithStreams(config.natsUrl, "orchestrator", logger, stopController.signal);
+    if (!nc) return;
     const common = {
       nc,
       stream: "TASKS",

@@ -4,18 +4,8 @@
  *
  * @module
  */
-import { ConfigError } from "../../lib/config/env.ts";
+import { runServiceMain } from "../../lib/server/service_start.ts";
 import { startOrchestrator } from "./app.ts";
 import { loadOrchestratorConfig } from "./config.ts";
 
-try {
-  await startOrchestrator(loadOrchestratorConfig());
-} catch (error) {
-  console.error(JSON.stringify({
-    level: "error",
-    service: "orchestrator",
-    msg: error instanceof ConfigError ? error.message : "failed to start",
-    error: error instanceof ConfigError ? undefined : (error as Error).message,
-  }));
-  Deno.exit(1);
-}
+await runServiceMain("orchestrator", () => startOrchestrator(loadOrchestratorConfig()));

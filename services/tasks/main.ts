@@ -4,22 +4,8 @@
  *
  * @module
  */
-import { ConfigError } from "../../lib/config/env.ts";
+import { runServiceMain } from "../../lib/server/service_start.ts";
 import { startTasksService } from "./app.ts";
 import { loadTasksConfig } from "./config.ts";
 
-try {
-  await startTasksService(loadTasksConfig());
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(JSON.stringify({ level: "error", service: "tasks", msg: error.message }));
-    Deno.exit(1);
-  }
-  console.error(JSON.stringify({
-    level: "error",
-    service: "tasks",
-    msg: "failed to start",
-    error: (error as Error).message,
-  }));
-  Deno.exit(1);
-}
+await runServiceMain("tasks", () => startTasksService(loadTasksConfig()));

@@ -4,15 +4,11 @@
  *
  * @module
  */
-import { TokenService } from "../../lib/auth/tokens.ts";
 import { RedisCache } from "../../lib/cache/redis_cache.ts";
 import { redactUrl } from "../../lib/config/env.ts";
-import { Database } from "../../lib/db/database.ts";
-import { ensureDatabase, migrate, readMigrations } from "../../lib/db/migrate.ts";
 import { HealthMonitor } from "../../lib/health/health_monitor.ts";
-import { Logger } from "../../lib/log/logger.ts";
-import { Metrics } from "../../lib/metrics/registry.ts";
 import { type RunningServer, startServiceServer } from "../../lib/server/service_server.ts";
+import { prepareService } from "../../lib/server/service_start.ts";
 import { UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
 import type { UsersConfig } from "./config.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
@@ -29,26 +25,11 @@ import { UserStore } from "./user_store.ts";
  * ```
  */
 export async function startUsersService(config: UsersConfig): Promise<RunningServer> {
-  const logger = new Logger("users", config.logLevel);
-  if (config.usingDevelopmentSecret) {
-    logger.warn("JWT_SECRETS is not set: using an insecure development secret");
-  }
-  logger.info("starting", {
-    version: config.version,
-    database: redactUrl(config.databaseUrl),
-    redis: redactUrl(config.redisUrl),
+  const { logger, db, metrics, tokens } = await prepareService(config, {
+    applicationName: "userservice",
+    migrations: new URL("./migrations/", import.meta.url),
+    logFields: { redis: redactUrl(config.redisUrl) },
   });
-  if (await ensureDatabase(config.databaseUrl)) logger.info("database created");
-  const db = new Database(config.databaseUrl, config.pool, "userservice");
-  const applied = await migrate(
-    db.sql,
-    "users",
-    await readMigrations(new URL("./migrations/", import.meta.url)),
-  );
-  if (applied.length > 0) logger.info("migrations applied", { versions: applied });
-
-  const metrics = new Metrics();
-  db.registerMetrics(metrics);
   const cache = new RedisCache(config.redisUrl, { keyPrefix: "fp:users:" }, logger);
   const store = new UserStore(db);
   const profiles = new ProfileCache(cache, store, config.profileCacheTtlSeconds);
@@ -61,7 +42,6 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     { name: "database", critical: true, check: (signal) => db.ping(signal) },
     { name: "redis", critical: false, check: () => cache.ping() },
   ], config.healthTimeoutMs);
-  const tokens = new TokenService(config.jwtSecrets, config.tokenTtlSeconds);
 
   const server = startServiceServer({
     config,

@@ -4,22 +4,8 @@
  *
  * @module
  */
-import { ConfigError } from "../../lib/config/env.ts";
+import { runServiceMain } from "../../lib/server/service_start.ts";
 import { startUsersService } from "./app.ts";
 import { loadUsersConfig } from "./config.ts";
 
-try {
-  await startUsersService(loadUsersConfig());
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(JSON.stringify({ level: "error", service: "users", msg: error.message }));
-    Deno.exit(1);
-  }
-  console.error(JSON.stringify({
-    level: "error",
-    service: "users",
-    msg: "failed to start",
-    error: (error as Error).message,
-  }));
-  Deno.exit(1);
-}
+await runServiceMain("users", () => startUsersService(loadUsersConfig()));
