@@ -23,7 +23,6 @@ import {
 import {
   decodePageToken,
   encodePageToken,
-  normalizeSkill,
   normalizeSkills,
   validateBudget,
   validateDeadline,
@@ -130,7 +129,7 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
       const me = requirePrincipal(ctx);
       const pageSize = validatePageSize(req.pageSize);
       const after = decodePageToken(req.pageToken);
-      const skill = req.skill.trim() === "" ? undefined : normalizeSkill(req.skill, "skill");
+      const skill = normalizeSkills([req.skill], "skill")[0];
       if (req.mine && (me.role !== "client" || !UUID.test(me.subject))) {
         throw new ValidationError("mine", "only client accounts own tasks; leave it unset");
       }

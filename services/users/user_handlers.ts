@@ -31,7 +31,7 @@ import {
   type UserService,
 } from "@platform/gen/platform/users/v1/users_pb.ts";
 import { decodePageToken, encodePageToken } from "./domain/page_token.ts";
-import { normalizeSkillTags } from "./domain/skill_tags.ts";
+import { normalizeSkillTags } from "../../lib/domain/skill_tags.ts";
 import {
   normalizeEmail,
   validateBio,

@@ -4,43 +4,19 @@
  *
  * @module
  */
+import { normalizeCurrency } from "../../../lib/domain/currencies.ts";
+import { normalizeSkillTags } from "../../../lib/domain/skill_tags.ts";
 import { ValidationError } from "../../../lib/errors.ts";
 
 export const MAX_TITLE_CHARS = 200;
 export const MAX_DESCRIPTION_CHARS = 10_000;
 export const MAX_SKILLS = 20;
-export const MAX_SKILL_CHARS = 50;
 export const MAX_AMOUNT_MINOR = 100_000_000_000n; // 1e11 minor units
 export const MAX_REASON_CHARS = 1000;
 export const MAX_DEADLINE_MS = 2 * 366 * 86_400_000; // about two years
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** ISO 4217 currencies the platform accepts. */
-export const CURRENCIES: ReadonlySet<string> = new Set([
-  "USD",
-  "EUR",
-  "GBP",
-  "CHF",
-  "CAD",
-  "AUD",
-  "NZD",
-  "JPY",
-  "CNY",
-  "INR",
-  "SEK",
-  "NOK",
-  "DKK",
-  "PLN",
-  "CZK",
-  "BRL",
-  "MXN",
-  "SGD",
-  "HKD",
-  "ZAR",
-]);
-
-const SKILL = /^[a-z0-9+#.-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A budget after validation. */
@@ -83,27 +59,8 @@ export function validateDescription(description: string, field = "description"):
 }
 
 /**
- * One skill tag normalised: trimmed, lower case, 1..50 characters of [a-z0-9+#.-].
- *
- * @example
- * ```ts
- * normalizeSkill(" TypeScript "); // "typescript"
- * ```
- */
-export function normalizeSkill(skill: string, field = "skill"): string {
-  const tag = skill.trim().toLowerCase();
-  if (tag === "" || tag.length > MAX_SKILL_CHARS || !SKILL.test(tag)) {
-    throw new ValidationError(
-      field,
-      `${JSON.stringify(skill.slice(0, 60))} is not a skill tag: 1..${MAX_SKILL_CHARS} ` +
-        "characters of a-z 0-9 + # . -",
-    );
-  }
-  return tag;
-}
-
-/**
- * Skill tags normalised and de-duplicated (order kept), at most 20.
+ * Required skills, normalised exactly as developers' skill tags are (lib/domain/skill_tags.ts),
+ * so that matching compares like with like; at most 20.
  *
  * @example
  * ```ts
@@ -111,15 +68,7 @@ export function normalizeSkill(skill: string, field = "skill"): string {
  * ```
  */
 export function normalizeSkills(skills: readonly string[], field = "required_skills"): string[] {
-  const out: string[] = [];
-  for (const skill of skills) {
-    const tag = normalizeSkill(skill, field);
-    if (!out.includes(tag)) out.push(tag);
-  }
-  if (out.length > MAX_SKILLS) {
-    throw new ValidationError(field, `must have at most ${MAX_SKILLS} skills (got ${out.length})`);
-  }
-  return out;
+  return normalizeSkillTags(skills, field, MAX_SKILLS);
 }
 
 /**
@@ -135,15 +84,7 @@ export function validateBudget(
   field = "budget",
 ): Budget {
   if (!budget) throw new ValidationError(field, "is required (currency and amount_minor)");
-  const currency = budget.currency.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(currency) || !CURRENCIES.has(currency)) {
-    throw new ValidationError(
-      `${field}.currency`,
-      `${JSON.stringify(budget.currency.slice(0, 10))} is not a supported currency; use one of ${
-        [...CURRENCIES].join(", ")
-      }`,
-    );
-  }
+  const currency = normalizeCurrency(budget.currency, `${field}.currency`);
   const amount = BigInt(budget.amountMinor);
   if (amount < 1n || amount > MAX_AMOUNT_MINOR) {
     throw new ValidationError(

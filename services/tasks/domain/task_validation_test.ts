@@ -35,14 +35,16 @@ Deno.test("description at most 10000 characters", () => {
 });
 
 Deno.test("skills are normalised, de-duplicated and bounded", () => {
-  assert.deepEqual(normalizeSkills([" Go ", "go", "C++", "c#", "node.js"]), [
-    "go",
-    "c++",
+  // The same normalisation as developers' skill tags: sorted, spaces become hyphens.
+  assert.deepEqual(normalizeSkills([" Go ", "go", "C++", "c#", "node.js", "Node JS"]), [
     "c#",
+    "c++",
+    "go",
+    "node-js",
     "node.js",
   ]);
-  assert.equal(field(() => normalizeSkills(["ok", ""])), "required_skills");
-  assert.equal(field(() => normalizeSkills(["has space"])), "required_skills");
+  assert.equal(field(() => normalizeSkills(["ok", "a/b"])), "required_skills");
+  assert.equal(field(() => normalizeSkills(["<script>"])), "required_skills");
   assert.equal(field(() => normalizeSkills(["x".repeat(51)])), "required_skills");
   const many = Array.from({ length: 21 }, (_, i) => `s${i}`);
   assert.equal(field(() => normalizeSkills(many)), "required_skills");

@@ -3,31 +3,8 @@
  *
  * @module
  */
+import { normalizeCurrency } from "../../../lib/domain/currencies.ts";
 import { ValidationError } from "../../../lib/errors.ts";
-
-/** Currencies a rate may be given in. */
-export const CURRENCIES = new Set([
-  "USD",
-  "EUR",
-  "GBP",
-  "CHF",
-  "CAD",
-  "AUD",
-  "JPY",
-  "INR",
-  "BRL",
-  "PLN",
-  "SEK",
-  "NOK",
-  "DKK",
-  "CZK",
-  "NZD",
-  "SGD",
-  "MXN",
-  "ZAR",
-  "UAH",
-  "TRY",
-]);
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
 
@@ -107,13 +84,7 @@ export function validateBio(bio: string): string {
 export function validateHourlyRate(
   rate: { currency: string; amountMinor: bigint },
 ): { currency: string; amountMinor: bigint } {
-  const currency = rate.currency.trim().toUpperCase();
-  if (!CURRENCIES.has(currency)) {
-    throw new ValidationError(
-      "hourly_rate.currency",
-      `must be one of ${[...CURRENCIES].join(", ")}`,
-    );
-  }
+  const currency = normalizeCurrency(rate.currency, "hourly_rate.currency");
   if (rate.amountMinor < 0n || rate.amountMinor > 100_000_000n) {
     throw new ValidationError(
       "hourly_rate.amount_minor",

@@ -1,10 +1,11 @@
 /**
- * Skill tag normalisation: lower case, trimmed, inner whitespace as one hyphen, duplicates
- * dropped, sorted; a bounded count and length and a safe alphabet.
+ * Skill tag normalisation, shared by developer profiles and task requirements so that the two
+ * always compare equal: lower case, trimmed, inner whitespace as one hyphen, duplicates dropped,
+ * sorted; a bounded count and length and a safe alphabet.
  *
  * @module
  */
-import { ValidationError } from "../../../lib/errors.ts";
+import { ValidationError } from "../errors.ts";
 
 /** Most tags one profile or filter may carry. */
 export const MAX_SKILL_TAGS = 30;
@@ -20,9 +21,13 @@ const TAG = /^[a-z0-9][a-z0-9+#.\-]*$/;
  * normalizeSkillTags([" Go ", "golang", "GO", "Node JS"]); // ["go", "golang", "node-js"]
  * ```
  */
-export function normalizeSkillTags(tags: readonly string[], field = "skill_tags"): string[] {
-  if (tags.length > MAX_SKILL_TAGS * 2) {
-    throw new ValidationError(field, `at most ${MAX_SKILL_TAGS} tags are allowed`);
+export function normalizeSkillTags(
+  tags: readonly string[],
+  field = "skill_tags",
+  maxTags = MAX_SKILL_TAGS,
+): string[] {
+  if (tags.length > maxTags * 2) {
+    throw new ValidationError(field, `at most ${maxTags} tags are allowed`);
   }
   const out = new Set<string>();
   for (const raw of tags) {
@@ -42,8 +47,8 @@ export function normalizeSkillTags(tags: readonly string[], field = "skill_tags"
     }
     out.add(tag);
   }
-  if (out.size > MAX_SKILL_TAGS) {
-    throw new ValidationError(field, `at most ${MAX_SKILL_TAGS} tags are allowed`);
+  if (out.size > maxTags) {
+    throw new ValidationError(field, `at most ${maxTags} tags are allowed`);
   }
   return [...out].sort();
 }

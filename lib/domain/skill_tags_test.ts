@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ValidationError } from "../../../lib/errors.ts";
+import { ValidationError } from "../errors.ts";
 import { MAX_SKILL_TAGS, normalizeSkillTags } from "./skill_tags.ts";
 
 Deno.test("tags are trimmed, lower-cased, hyphenated, deduplicated and sorted", () => {
