@@ -1,0 +1,157 @@
+/**
+ * Backups in a local directory (default `./backups`): `<name>.dump` and `<name>.manifest.json`.
+ * The dump is written as `<name>.dump.partial`, synced, then renamed, so a crash never leaves
+ * a dump that looks complete.
+ *
+ * @module
+ */
+import { errorMessage, OpsError } from "../../shared/errors.ts";
+import {
+  type BackupManifest,
+  dumpFileName,
+  manifestFileName,
+  parseManifest,
+  stringifyManifest,
+} from "../manifest.ts";
+import type { BackupTarget, StoredBackup } from "./target.ts";
+
+/**
+ * A directory of backups.
+ *
+ * @example
+ * ```ts
+ * const target = new LocalTarget("./backups");
+ * for (const backup of await target.list()) console.log(backup.name);
+ * ```
+ */
+export class LocalTarget implements BackupTarget {
+  readonly description: string;
+
+  constructor(readonly dir: string) {
+    this.description = `local directory ${dir}`;
+  }
+
+  private path(file: string): string {
+    return `${this.dir.replace(/\/+$/, "")}/${file}`;
+  }
+
+  async checkWritable(): Promise<void> {
+    try {
+      await Deno.mkdir(this.dir, { recursive: true });
+      const probe = this.path(`.write-test-${crypto.randomUUID()}`);
+      await Deno.writeTextFile(probe, "ok");
+      await Deno.remove(probe);
+    } catch (error) {
+      throw new OpsError(`backup directory ${this.dir} is not writable: ${errorMessage(error)}`, {
+        cause: error,
+        hint: "set BACKUP_DIR to a writable directory (or fix its permissions)",
+      });
+    }
+  }
+
+  async writeDump(name: string, data: ReadableStream<Uint8Array>): Promise<void> {
+    const final = this.path(dumpFileName(name));
+    const partial = `${final}.partial`;
+    try {
+      const file = await Deno.open(partial, { write: true, create: true, truncate: true });
+      await data.pipeTo(file.writable);
+      const sync = await Deno.open(partial, { read: true });
+      try {
+        await sync.sync();
+      } finally {
+        sync.close();
+      }
+      await Deno.rename(partial, final);
+    } catch (error) {
+      await Deno.remove(partial).catch(() => {});
+      throw error;
+    }
+  }
+
+  async writeManifest(manifest: BackupManifest): Promise<void> {
+    const final = this.path(manifestFileName(manifest.name));
+    await Deno.writeTextFile(`${final}.partial`, stringifyManifest(manifest));
+    await Deno.rename(`${final}.partial`, final);
+  }
+
+  async list(): Promise<StoredBackup[]> {
+    const names = new Map<string, { dump?: number; manifest: boolean }>();
+    try {
+      for await (const entry of Deno.readDir(this.dir)) {
+        if (!entry.isFile) continue;
+        const dump = /^(.+)\.dump$/.exec(entry.name);
+        const manifest = /^(.+)\.manifest\.json$/.exec(entry.name);
+        const name = dump?.[1] ?? manifest?.[1];
+        if (!name) continue;
+        const item = names.get(name) ?? { manifest: false };
+        if (dump) item.dump = (await Deno.stat(this.path(entry.name))).size;
+        if (manifest) item.manifest = true;
+        names.set(name, item);
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw new OpsError(`cannot list ${this.dir}: ${errorMessage(error)}`, { cause: error });
+    }
+    const backups: StoredBackup[] = [];
+    for (const [name, item] of names) {
+      const backup: StoredBackup = { name, sizeBytes: item.dump };
+      if (item.dump === undefined) backup.problem = "manifest without dump";
+      else if (!item.manifest) backup.problem = "no manifest (incomplete or not made by this tool)";
+      else {
+        try {
+          backup.manifest = parseManifest(
+            await Deno.readTextFile(this.path(manifestFileName(name))),
+          );
+        } catch (error) {
+          backup.problem = `unreadable manifest: ${errorMessage(error)}`;
+        }
+      }
+      backups.push(backup);
+    }
+    return backups.sort((a, b) => b.name.localeCompare(a.name));
+  }
+
+  async readManifest(name: string): Promise<BackupManifest> {
+    const path = this.path(manifestFileName(name));
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      throw new OpsError(`no manifest for backup "${name}" (${path}): ${errorMessage(error)}`, {
+        cause: error,
+        hint:
+          "without its manifest a dump cannot be verified; list backups with `deno task restore`",
+      });
+    }
+    try {
+      return parseManifest(text);
+    } catch (error) {
+      throw new OpsError(`manifest ${path} is invalid: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  async openDump(name: string): Promise<ReadableStream<Uint8Array>> {
+    const path = this.path(dumpFileName(name));
+    try {
+      return (await Deno.open(path, { read: true })).readable;
+    } catch (error) {
+      throw new OpsError(`cannot read dump ${path}: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  localDumpPath(name: string): string {
+    return this.path(dumpFileName(name));
+  }
+
+  async remove(name: string): Promise<void> {
+    // Manifest first: a dump without manifest is never used, a manifest without dump would be.
+    await Deno.remove(this.path(manifestFileName(name))).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+    await Deno.remove(this.path(dumpFileName(name))).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,102 @@
+/**
+ * `deno task emergency <command>`: the manual's emergency commands, made safe: each shows what it
+ * will do, asks for confirmation (or --yes), and reports what it did. See docs/ops.md.
+ *
+ * @example
+ * ```sh
+ * deno task emergency terminate-idle            # sessions idle in a transaction > 1h
+ * deno task emergency flush-cache --yes         # the platform's fp:* Redis keys only
+ * deno task emergency purge-stream              # the TASKS stream
+ * ```
+ *
+ * @module
+ */
+import {
+  flushCacheCommand,
+  purgeStreamCommand,
+  terminateIdleCommand,
+} from "./emergency/run_emergency.ts";
+import { parseDurationFlag, parseFlags, runMain } from "./shared/cli.ts";
+import { loadOpsConfig } from "./shared/config.ts";
+import { ExitCode, UsageError } from "./shared/errors.ts";
+import type { Output } from "./shared/output.ts";
+
+const USAGE = `Usage: deno task emergency <command> [--yes] [--json]
+
+Commands:
+  terminate-idle [--older-than 1h] [--all-databases]
+                                    terminate sessions idle in a transaction for longer than that
+                                    (the manual's pg_terminate_backend query) in DATABASE_URL's
+                                    database, or in every database of the server
+  flush-cache                       delete the platform's Redis keys (REDIS_KEY_PREFIX, fp:*) with
+                                    SCAN + UNLINK; never FLUSHDB (REDIS_URL)
+  purge-stream [--stream TASKS]     delete every message of a JetStream stream (TASKS or PROPOSALS;
+                                    the manual's nats stream purge TASKS --force) (NATS_URL)
+
+Each shows what it will do and asks for confirmation on a terminal; --yes confirms in advance.
+Without a terminal and without --yes it refuses.
+
+Exit codes: 0 done (or nothing to do), 1 failed or refused, 64 bad usage.`;
+
+/**
+ * The emergency program; returns its exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await emergencyCli(["flush-cache", "--yes"], Output.console());
+ * ```
+ */
+export async function emergencyCli(
+  args: string[],
+  output: Output,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Promise<number> {
+  const { flags, positionals } = parseFlags(args, {
+    boolean: ["yes", "json", "all-databases"],
+    string: ["older-than", "stream"],
+    short: { y: "yes" },
+  });
+  if (flags.help) {
+    output.line(USAGE);
+    return ExitCode.ok;
+  }
+  const [command, ...rest] = positionals;
+  if (!command) throw new UsageError("name a command", USAGE);
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, USAGE);
+  const config = loadOpsConfig(env);
+  const yes = flags.yes === true;
+  const human = flags.json ? output.linesToStderr() : output;
+  let result: unknown;
+  switch (command) {
+    case "terminate-idle": {
+      if (flags.stream) throw new UsageError("--stream belongs to purge-stream");
+      const olderThan = parseDurationFlag((flags["older-than"] as string) ?? "1h", "older-than");
+      result = await terminateIdleCommand(config.databaseUrl, olderThan, human, {
+        yes,
+        allDatabases: flags["all-databases"] === true,
+      });
+      break;
+    }
+    case "flush-cache":
+      if (flags.stream || flags["older-than"]) {
+        throw new UsageError("flush-cache takes no options but --yes");
+      }
+      result = await flushCacheCommand(config.redisUrl, config.redisKeyPrefix, human, { yes });
+      break;
+    case "purge-stream":
+      if (flags["older-than"]) throw new UsageError("--older-than belongs to terminate-idle");
+      result = await purgeStreamCommand(
+        config.natsUrl,
+        (flags.stream as string) ?? "TASKS",
+        human,
+        { yes },
+      );
+      break;
+    default:
+      throw new UsageError(`unknown command "${command}"`, USAGE);
+  }
+  if (flags.json) output.line(JSON.stringify({ command, ...result as object }, null, 2));
+  return ExitCode.ok;
+}
+
+if (import.meta.main) await runMain((output) => emergencyCli(Deno.args, output));

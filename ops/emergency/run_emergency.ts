@@ -1,0 +1,230 @@
+/**
+ * The three emergency commands, each: look, show what would be done, confirm (or --yes), do it,
+ * report what was done.
+ *
+ * @module
+ */
+import { jetstreamManager } from "@nats-io/jetstream";
+import { redactUrl } from "../../lib/config/env.ts";
+import { PLATFORM_STREAMS } from "../doctor/checks/nats.ts";
+import { confirm } from "../shared/confirm.ts";
+import { closeQuietly, describeServer, openDatabase } from "../shared/db.ts";
+import { errorMessage, OpsError, UsageError } from "../shared/errors.ts";
+import { formatBytes, formatCount, formatDuration, oneLine } from "../shared/format.ts";
+import { connectNatsOnce } from "../shared/nats.ts";
+import type { Output } from "../shared/output.ts";
+import { connectRedisOnce } from "../shared/redis.ts";
+import { renderTable } from "../shared/table.ts";
+import { countKeys, deleteKeys, type KeyCensus } from "./flush_cache.ts";
+import { describeStream, purgeStream, type StreamState } from "./purge_stream.ts";
+import { findIdleInTransaction, type IdleSession, terminateIdle } from "./terminate_idle.ts";
+
+/** Result of terminate-idle. */
+export interface TerminateIdleResult {
+  found: IdleSession[];
+  terminated: number[];
+  notTerminated: number[];
+}
+
+/**
+ * Finds sessions idle in a transaction for longer than `olderThanMs` and terminates them.
+ *
+ * @example
+ * ```ts
+ * await terminateIdleCommand(config.databaseUrl, 3_600_000, output, { yes: true });
+ * ```
+ */
+export async function terminateIdleCommand(
+  databaseUrl: string,
+  olderThanMs: number,
+  output: Output,
+  options: { yes: boolean; allDatabases?: boolean },
+): Promise<TerminateIdleResult> {
+  const sql = await openDatabase(databaseUrl, { applicationName: "fp-ops-emergency", max: 1 });
+  try {
+    const found = await findIdleInTransaction(sql, olderThanMs, options.allDatabases);
+    const server = options.allDatabases
+      ? `${describeServer(databaseUrl).replace(/\/[^/]*$/, "")} (all databases)`
+      : describeServer(databaseUrl);
+    if (found.length === 0) {
+      output.line(
+        `No session on ${server} has been idle in a transaction for over ${
+          formatDuration(olderThanMs)
+        }. Nothing to do.`,
+      );
+      return { found, terminated: [], notTerminated: [] };
+    }
+    output.line(
+      `${found.length} session(s) on ${server} idle in a transaction for over ${
+        formatDuration(olderThanMs)
+      }:`,
+    );
+    output.line(
+      renderTable(
+        [
+          { header: "pid", align: "right" },
+          { header: "database" },
+          { header: "user" },
+          { header: "application" },
+          { header: "client" },
+          { header: "idle", align: "right" },
+          { header: "last statement" },
+        ],
+        found.map((s) => [
+          String(s.pid),
+          s.database,
+          s.user,
+          s.application,
+          s.client ?? "local",
+          formatDuration(s.idleSeconds * 1000),
+          oneLine(s.lastQuery, 60),
+        ]),
+      ),
+    );
+    output.line("Their open transactions are rolled back; their clients see the connection drop.");
+    confirm(output, { yes: options.yes, action: `terminate these ${found.length} session(s)` });
+    const results = await terminateIdle(sql, found.map((s) => s.pid), olderThanMs);
+    const terminated = results.filter((r) => r.terminated).map((r) => r.pid);
+    const notTerminated = results.filter((r) => !r.terminated).map((r) => r.pid);
+    output.line(`Terminated ${terminated.length} session(s): ${terminated.join(", ") || "none"}`);
+    if (notTerminated.length > 0) {
+      output.line(
+        `Left alone (no longer idle in a transaction, or gone): ${notTerminated.join(", ")}`,
+      );
+    }
+    return { found, terminated, notTerminated };
+  } finally {
+    await closeQuietly(sql);
+  }
+}
+
+/** Result of flush-cache. */
+export interface FlushCacheResult {
+  before: KeyCensus;
+  deleted: number;
+  remainingDatabaseKeys: number;
+}
+
+/**
+ * Deletes the platform's Redis keys (`prefix`*), never anything else.
+ *
+ * @example
+ * ```ts
+ * await flushCacheCommand(config.redisUrl, "fp:", output, { yes: true });
+ * ```
+ */
+export async function flushCacheCommand(
+  redisUrl: string,
+  prefix: string,
+  output: Output,
+  options: { yes: boolean },
+): Promise<FlushCacheResult> {
+  const redis = await connectRedisOnce(redisUrl);
+  try {
+    const before = await countKeys(redis, prefix);
+    const where = redactUrl(redisUrl);
+    if (before.total === 0) {
+      output.line(
+        `No ${prefix}* keys in ${where} (${
+          formatCount(before.databaseKeys)
+        } other keys untouched). Nothing to do.`,
+      );
+      return { before, deleted: 0, remainingDatabaseKeys: before.databaseKeys };
+    }
+    output.line(
+      `${formatCount(before.total)} platform key(s) (${prefix}*) in ${where}: ` +
+        Object.entries(before.byNamespace).map(([ns, n]) => `${ns}* ${formatCount(n)}`).join(", "),
+    );
+    output.line(
+      `${
+        formatCount(before.databaseKeys - before.total)
+      } other key(s) in this database are not touched (no FLUSHDB).`,
+    );
+    output.line(
+      "The services keep working and refill the cache from PostgreSQL (expect a short load spike).",
+    );
+    confirm(output, {
+      yes: options.yes,
+      action: `delete ${formatCount(before.total)} ${prefix}* key(s)`,
+    });
+    const deleted = await deleteKeys(redis, prefix);
+    const remaining = await redis.dbsize();
+    output.line(
+      `Deleted ${formatCount(deleted)} key(s) under ${prefix}; ${
+        formatCount(remaining)
+      } key(s) remain in the database.`,
+    );
+    return { before, deleted, remainingDatabaseKeys: remaining };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Result of purge-stream. */
+export interface PurgeStreamResult {
+  before: StreamState;
+  purged: number;
+}
+
+/**
+ * Purges a platform stream (TASKS by default).
+ *
+ * @example
+ * ```ts
+ * await purgeStreamCommand(config.natsUrl, "TASKS", output, { yes: true });
+ * ```
+ */
+export async function purgeStreamCommand(
+  natsUrl: string,
+  stream: string,
+  output: Output,
+  options: { yes: boolean },
+): Promise<PurgeStreamResult> {
+  if (!(PLATFORM_STREAMS as readonly string[]).includes(stream)) {
+    throw new UsageError(`--stream must be one of ${PLATFORM_STREAMS.join(", ")}, got "${stream}"`);
+  }
+  const nc = await connectNatsOnce(natsUrl);
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 5000 });
+    let before: StreamState;
+    try {
+      before = await describeStream(jsm, stream);
+    } catch (error) {
+      throw new OpsError(
+        `cannot read stream ${stream}: ${errorMessage(error)}. Nothing was changed.`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (before.messages === 0) {
+      output.line(`Stream ${stream} is empty. Nothing to do.`);
+      return { before, purged: 0 };
+    }
+    output.line(
+      `Stream ${stream}: ${formatCount(before.messages)} message(s), ${
+        formatBytes(before.bytes)
+      }, ` +
+        `sequences ${before.firstSeq}..${before.lastSeq}`,
+    );
+    for (const c of before.consumers) {
+      output.line(
+        `  consumer ${c.consumer}: ${formatCount(c.pending)} not yet delivered, ${
+          formatCount(c.ackPending)
+        } unacknowledged`,
+      );
+    }
+    output.line(
+      "Purging deletes every stored message: events not yet handled are lost (the outbox will not resend them).",
+    );
+    confirm(output, {
+      yes: options.yes,
+      action: `purge all ${formatCount(before.messages)} message(s) of stream ${stream}`,
+    });
+    const purged = await purgeStream(jsm, stream);
+    output.line(`Purged ${formatCount(purged)} message(s) from stream ${stream}.`);
+    return { before, purged };
+  } finally {
+    await nc.close().catch(() => {});
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The platform's operational programs as a library: backup, restore, maintenance, doctor and the
+ * emergency commands. The CLIs beside this file (`backup.ts`, `restore.ts`, ...) are thin wrappers
+ * run as `deno task <name>`; see docs/ops.md.
+ *
+ * @example
+ * ```ts
+ * import { LocalTarget, loadOpsConfig, runBackup, Output } from "@platform/ops";
+ * const config = loadOpsConfig();
+ * await runBackup({ databaseUrl: config.databaseUrl, target: new LocalTarget("./backups"), keep: 7, output: Output.console() });
+ * ```
+ *
+ * @module
+ */
+export { runBackup } from "./backup/run_backup.ts";
+export type { BackupOptions, BackupResult } from "./backup/run_backup.ts";
+export type { BackupManifest } from "./backup/manifest.ts";
+export { applyRetention, planRetention } from "./backup/retention.ts";
+export { LocalTarget } from "./backup/targets/local.ts";
+export { S3Target } from "./backup/targets/s3.ts";
+export { selectTarget } from "./backup/targets/select.ts";
+export type { BackupTarget, StoredBackup } from "./backup/targets/target.ts";
+export { verifyStoredDump } from "./backup/verify_stored.ts";
+export { listBackups, runRestore, runVerify } from "./restore/run_restore.ts";
+export { runMaintenance } from "./maintenance/run_maintenance.ts";
+export type { MaintenanceReport } from "./maintenance/run_maintenance.ts";
+export { runDoctor } from "./doctor/run_doctor.ts";
+export type { DoctorReport } from "./doctor/run_doctor.ts";
+export type { Finding, Verdict } from "./doctor/finding.ts";
+export {
+  flushCacheCommand,
+  purgeStreamCommand,
+  terminateIdleCommand,
+} from "./emergency/run_emergency.ts";
+export { loadOpsConfig } from "./shared/config.ts";
+export type { OpsConfig } from "./shared/config.ts";
+export { ExitCode, OpsError } from "./shared/errors.ts";
+export { captureOutput, Output } from "./shared/output.ts";
