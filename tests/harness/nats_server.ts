@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { freePort, hasCommand, spawnTracked, type TrackedProcess, waitUntil } from "./processes.ts";
+import {
+  freePort,
+  hasCommand,
+  spawnTracked,
+  type TrackedProcess,
+  trackedTempDir,
+  waitUntil,
+} from "./processes.ts";
 
 /**
  * A NATS instance owned by the test.
@@ -35,7 +42,7 @@ export class NatsServer {
     const server = new NatsServer(
       freePort(),
       freePort(),
-      await Deno.makeTempDir({ prefix: "fp-nats-" }),
+      await trackedTempDir("fp-nats-"),
     );
     await server.resume();
     return server;

@@ -5,7 +5,13 @@
  * @module
  */
 import postgres from "postgres";
-import { freePort, spawnTracked, type TrackedProcess, waitUntil } from "./processes.ts";
+import {
+  freePort,
+  spawnTracked,
+  type TrackedProcess,
+  trackedTempDir,
+  waitUntil,
+} from "./processes.ts";
 
 function postgresBinDir(): string | undefined {
   try {
@@ -52,7 +58,7 @@ export class PostgresServer {
       }
       return new PostgresServer(Number(new URL(url).port || 5432), undefined, undefined, url);
     }
-    const dataDir = await Deno.makeTempDir({ prefix: "fp-pg-" });
+    const dataDir = await trackedTempDir("fp-pg-");
     if (Deno.uid() === 0) {
       await new Deno.Command("chown", { args: ["-R", "postgres:postgres", dataDir] }).output();
     }

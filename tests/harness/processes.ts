@@ -6,6 +6,7 @@
  */
 
 const running = new Set<Deno.ChildProcess>();
+const tempDirs = new Set<string>();
 
 globalThis.addEventListener("unload", () => {
   for (const child of running) {
@@ -13,7 +14,26 @@ globalThis.addEventListener("unload", () => {
       child.kill("SIGKILL");
     } catch { /* already gone */ }
   }
+  for (const dir of tempDirs) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already removed */ }
+  }
 });
+
+/**
+ * A temporary directory removed when the test module unloads (if a test did not remove it).
+ *
+ * @example
+ * ```ts
+ * const dir = await trackedTempDir("fp-pg-");
+ * ```
+ */
+export async function trackedTempDir(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  tempDirs.add(dir);
+  return dir;
+}
 
 /** Options of {@link spawnTracked}. */
 export interface SpawnOptions {
