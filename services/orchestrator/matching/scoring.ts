@@ -232,7 +232,8 @@ export function scoreCandidate(
   const total = w.skill + w.trackRecord + w.rate + w.load + w.fairness;
   const weighted = w.skill * parts.skill + w.trackRecord * parts.track + w.rate * parts.rate +
     w.load * parts.load + w.fairness * parts.fairness;
-  return { score: total > 0 ? clamp01(weighted / total) : 0, ...parts };
+  // Rounded to 6 places so the wire shows 0.9, not 0.8999999999999998; ties stay ties.
+  return { score: total > 0 ? Math.round(clamp01(weighted / total) * 1e6) / 1e6 : 0, ...parts };
 }
 
 /** Lower case, trimmed. */
