@@ -10,7 +10,7 @@
  * @module
  */
 import type { BackupManifest } from "../backup/manifest.ts";
-import type { BackupTarget } from "../backup/targets/target.ts";
+import type { BackupTarget, StoredBackup } from "../backup/targets/target.ts";
 import { verifyStoredDump } from "../backup/verify_stored.ts";
 import { confirm } from "../shared/confirm.ts";
 import { databaseName, describeServer, withDatabase } from "../shared/db.ts";
@@ -414,7 +414,10 @@ export async function runRestore(options: FullRestoreOptions): Promise<RestoreRe
  * await listBackups(target, output);
  * ```
  */
-export async function listBackups(target: BackupTarget, output: Output) {
+export async function listBackups(
+  target: BackupTarget,
+  output: Output,
+): Promise<StoredBackup[]> {
   const backups = await target.list();
   if (backups.length === 0) {
     output.line(`No backups in ${target.description}.`);
