@@ -113,6 +113,14 @@ export function toConnectError(error: unknown): ConnectError | undefined {
   const pg = error as { code?: string; errno?: string; message?: string };
   if (typeof pg?.code === "string") {
     if (pg.code === "23505") return new ConnectError("that already exists", Code.AlreadyExists);
+    // Data exceptions (a NUL byte in text, a date out of range, a number too big) and limits
+    // (a value too large to index): the input was bad, and the statement wrote nothing.
+    if (/^(22|54)[0-9A-Z]{3}$/.test(pg.code)) {
+      return new ConnectError(
+        "a value in the request is malformed or out of range",
+        Code.InvalidArgument,
+      );
+    }
     if (pg.code === "57014") {
       return new ConnectError("the database took too long", Code.DeadlineExceeded);
     }

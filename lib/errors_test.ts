@@ -29,5 +29,8 @@ Deno.test("PostgreSQL and network errors map; unknown errors do not", () => {
   assert.equal(toConnectError({ code: "23505" })?.code, Code.AlreadyExists);
   assert.equal(toConnectError({ code: "57014" })?.code, Code.DeadlineExceeded);
   assert.equal(toConnectError({ code: "ECONNREFUSED" })?.code, Code.Unavailable);
+  assert.equal(toConnectError({ code: "22021" })?.code, Code.InvalidArgument); // NUL in text
+  assert.equal(toConnectError({ code: "22008" })?.code, Code.InvalidArgument); // date overflow
+  assert.equal(toConnectError({ code: "54000" })?.code, Code.InvalidArgument); // too big to index
   assert.equal(toConnectError(new Error("some bug")), undefined);
 });

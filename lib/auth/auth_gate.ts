@@ -11,6 +11,23 @@ import { principalKey } from "./principal.ts";
 import type { TokenService } from "./tokens.ts";
 
 /**
+ * True for a procedure ("package.Service/Method") callable without a token: one of the
+ * service's public procedures, or gRPC health and reflection.
+ *
+ * @example
+ * ```ts
+ * isPublicProcedure("grpc.health.v1.Health/Check", new Set()); // true
+ * ```
+ */
+export function isPublicProcedure(
+  procedure: string,
+  publicProcedures: ReadonlySet<string>,
+): boolean {
+  return publicProcedures.has(procedure) || procedure.startsWith("grpc.health.") ||
+    procedure.startsWith("grpc.reflection.");
+}
+
+/**
  * Builds the gate for `createConnectRouter({ requestGate })`.
  *
  * @example
@@ -21,9 +38,7 @@ import type { TokenService } from "./tokens.ts";
 export function authGate(tokens: TokenService, publicProcedures: ReadonlySet<string>) {
   const check = async (ctx: HandlerContext): Promise<void> => {
     const procedure = `${ctx.service.typeName}/${ctx.method.name}`;
-    const isPublic = publicProcedures.has(procedure) ||
-      ctx.service.typeName.startsWith("grpc.health.") ||
-      ctx.service.typeName.startsWith("grpc.reflection.");
+    const isPublic = isPublicProcedure(procedure, publicProcedures);
     const header = ctx.requestHeader.get("authorization");
     if (header === null) {
       if (isPublic) return;

@@ -87,6 +87,7 @@ export class TokenService {
           algorithms: ["HS256"],
           issuer: ISSUER,
           audience: AUDIENCE,
+          requiredClaims: ["exp", "sub"],
         });
         const role = payload.role as PrincipalRole;
         if (typeof payload.sub !== "string" || !ROLES.includes(role)) {

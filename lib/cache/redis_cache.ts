@@ -1,18 +1,32 @@
 /**
  * Redis as a non-critical cache. It fails fast (no offline queue, no retries per request,
  * short connect and command timeouts) and, after a failure, is skipped for a short while, so a
- * dead or stalled Redis costs a request almost nothing. Invalidations that could not be sent are
- * kept and sent before the cache is trusted again, so cached data never outlives an update.
+ * dead or stalled Redis costs a request almost nothing.
+ *
+ * Cached data does not outlive an update:
+ * - an invalidation writes a tombstone (not a delete) that lives longer than any database read
+ *   may take, and values are only ever added with SET NX, so a reader that fetched the old row
+ *   before the update cannot put it back;
+ * - an invalidation that cannot be sent (Redis down or frozen) is kept and sent before this
+ *   process reads the cache again, and retried in the background until it lands.
+ *
+ * The one gap: a replica that stops while Redis is unreachable loses its unsent invalidations;
+ * other replicas may then serve that entry until its TTL (the profile TTL, 60 s by default).
  *
  * @module
  */
 import { Redis } from "ioredis";
 import type { Logger } from "../log/logger.ts";
 
+/** What an invalidated key holds until its tombstone expires. */
+const TOMBSTONE = "\u0000invalidated";
+
 /** Tuning of the cache's failure handling. */
 export interface RedisCacheOptions {
   /** Prefix of every key this service writes ("fp:users:"), so flushes touch only ours. */
   keyPrefix: string;
+  /** How long an invalidation blocks re-caching: longer than the slowest database read. */
+  tombstoneSeconds?: number;
   commandTimeoutMs?: number;
   /** How long to skip Redis after a failure. */
   backoffMs?: number;
@@ -33,10 +47,12 @@ export class RedisCache {
   private skipUntil = 0;
   private readonly pendingDeletes = new Set<string>();
   private readonly backoffMs: number;
+  private readonly tombstoneSeconds: number;
 
   constructor(url: string, readonly options: RedisCacheOptions, private readonly logger: Logger) {
     const commandTimeout = options.commandTimeoutMs ?? 150;
     this.backoffMs = options.backoffMs ?? 2000;
+    this.tombstoneSeconds = options.tombstoneSeconds ?? 15;
     this.client = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -60,36 +76,39 @@ export class RedisCache {
     if (!(await this.usable())) return undefined;
     try {
       const raw = await this.client.get(this.options.keyPrefix + key);
-      return raw === null ? undefined : JSON.parse(raw) as T;
+      return raw === null || raw === TOMBSTONE ? undefined : JSON.parse(raw) as T;
     } catch (error) {
       this.fail("get", error);
       return undefined;
     }
   }
 
-  /** Stores a value unless Redis is unavailable (then does nothing). */
+  /**
+   * Stores a value unless the key holds one already or a tombstone (SET NX), or Redis is
+   * unavailable (then does nothing).
+   */
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     if (!(await this.usable())) return;
     try {
-      await this.client.set(this.options.keyPrefix + key, JSON.stringify(value), "EX", ttlSeconds);
+      await this.client.set(
+        this.options.keyPrefix + key,
+        JSON.stringify(value),
+        "EX",
+        ttlSeconds,
+        "NX",
+      );
     } catch (error) {
       this.fail("set", error);
     }
   }
 
   /**
-   * Removes a key; if Redis is unavailable, remembers it and removes it before the cache is read
-   * again. A second delete half a second later removes a value that a concurrent read of the old
-   * row may have put back.
+   * Invalidates a key: writes a tombstone that keeps it uncached for `tombstoneSeconds`. If Redis
+   * is unavailable, remembers the key and writes the tombstone before the cache is read again.
    */
   async delete(key: string): Promise<void> {
     this.pendingDeletes.add(key);
     await this.flushPending();
-    const again = setTimeout(() => {
-      this.pendingDeletes.add(key);
-      void this.flushPending();
-    }, 500);
-    Deno.unrefTimer(again as unknown as number);
   }
 
   /** Deletes every key of this cache's prefix (SCAN, never FLUSHDB); returns how many. */
@@ -118,6 +137,12 @@ export class RedisCache {
   /** Closes the connection. */
   close(): void {
     clearInterval(this.retryTimer);
+    if (this.pendingDeletes.size > 0) {
+      this.logger.warn("stopping with cache invalidations Redis never received", {
+        keys: this.pendingDeletes.size,
+        note: "other replicas may serve these entries until their TTL",
+      });
+    }
     this.client.disconnect();
   }
 
@@ -132,7 +157,13 @@ export class RedisCache {
     if (Date.now() < this.skipUntil || this.client.status !== "ready") return false;
     const keys = [...this.pendingDeletes];
     try {
-      await this.client.del(...keys.map((key) => this.options.keyPrefix + key));
+      const pipeline = this.client.pipeline();
+      for (const key of keys) {
+        pipeline.set(this.options.keyPrefix + key, TOMBSTONE, "EX", this.tombstoneSeconds);
+      }
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error !== null)?.[0];
+      if (failed) throw failed;
       keys.forEach((key) => this.pendingDeletes.delete(key));
       return true;
     } catch (error) {

@@ -125,19 +125,27 @@ export class EnvReader {
 }
 
 /**
- * Hides the password of a URL so that it can be logged or shown in an error.
+ * Hides the credentials of a URL (or of each URL in a comma-separated list) so that it can be
+ * logged or shown in an error: the password, a username that stands alone (a NATS token), and
+ * password or token query parameters.
  *
  * @example
  * ```ts
  * redactUrl("postgres://app:hunter2@db/x"); // "postgres://app:***@db/x"
+ * redactUrl("nats://s3cr3t@nats:4222"); // "nats://***@nats:4222"
  * ```
  */
 export function redactUrl(value: string): string {
+  if (value.includes(",")) return value.split(",").map(redactUrl).join(",");
   try {
     const url = new URL(value);
     if (url.password) url.password = "***";
+    else if (url.username) url.username = "***";
+    for (const key of [...url.searchParams.keys()]) {
+      if (/pass|token|secret|key/i.test(key)) url.searchParams.set(key, "***");
+    }
     return url.toString();
   } catch {
-    return value.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+    return value.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@").replace(/\/\/[^:/@]+@/, "//***@");
   }
 }

@@ -30,6 +30,12 @@ Deno.test("secrets never appear in config errors", () => {
     (e: Error) => !e.message.includes("hunter2"),
   );
   assert.equal(redactUrl("postgres://app:hunter2@db/x"), "postgres://app:***@db/x");
+  assert.equal(redactUrl("nats://s3cr3ttoken@nats:4222"), "nats://***@nats:4222");
+  assert.equal(
+    redactUrl("nats://u:p1@a:4222,nats://u:p2@b:4222"),
+    "nats://u:***@a:4222,nats://u:***@b:4222",
+  );
+  assert.ok(!redactUrl("postgres://db/x?password=hunter2").includes("hunter2"));
 });
 
 Deno.test("JWT_SECRETS is a list: the first signs, all verify", () => {

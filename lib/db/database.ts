@@ -45,41 +45,71 @@ export class Database {
   }
 
   /**
-   * Runs `work` with the pool, failing with {@link DependencyUnavailableError} when the database
-   * does not answer within the query timeout (or `timeoutMs`).
+   * Runs `work` on a connection of the pool, failing with {@link DependencyUnavailableError}
+   * when the database does not answer within the query timeout (or `timeoutMs`), the wait for a
+   * connection included. `work` starts only once a connection is held, so a call that timed out
+   * waiting never runs later; one that times out while running is cancelled. A caller told
+   * "unavailable" can retry without doubling a write. Several statements that must commit
+   * together belong in {@link transaction}.
    */
-  async run<T>(work: (sql: Sql) => Promise<T>, timeoutMs = this.pool.queryTimeoutMs): Promise<T> {
+  run<T>(work: (sql: Sql) => Promise<T>, timeoutMs = this.pool.queryTimeoutMs): Promise<T> {
+    return this.bounded(timeoutMs, async (expired, onExpiry) => {
+      const connection = await this.sql.reserve();
+      try {
+        if (expired()) throw unavailable(timeoutMs);
+        const pending = work(connection as unknown as Sql);
+        onExpiry(() => (pending as { cancel?: () => void }).cancel?.());
+        return await pending;
+      } finally {
+        connection.release();
+      }
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction, bounded like {@link run}. When the time runs out, the
+   * transaction rolls back (at the latest before it would commit), so a caller told
+   * "unavailable" never finds its change committed after all.
+   */
+  transaction<T>(
+    work: (tx: TransactionSql) => Promise<T>,
+    timeoutMs = this.pool.queryTimeoutMs,
+  ): Promise<T> {
+    return this.bounded(timeoutMs, (expired) =>
+      this.sql.begin(async (tx) => {
+        if (expired()) throw unavailable(timeoutMs);
+        const result = await work(tx as TransactionSql);
+        if (expired()) throw unavailable(timeoutMs);
+        return result;
+      }) as Promise<T>);
+  }
+
+  private async bounded<T>(
+    timeoutMs: number,
+    attempt: (expired: () => boolean, onExpiry: (cancel: () => void) => void) => Promise<T>,
+  ): Promise<T> {
     this.active++;
+    let timedOut = false;
+    let cancel = () => {};
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const running = attempt(() => timedOut, (fn) => (cancel = fn));
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new DependencyUnavailableError(
-              "database",
-              new Error(`no answer within ${timeoutMs}ms`),
-            ),
-          ),
-        timeoutMs,
-      );
+      timer = setTimeout(() => {
+        timedOut = true;
+        cancel();
+        reject(unavailable(timeoutMs));
+      }, timeoutMs);
     });
     try {
-      return await Promise.race([work(this.sql), timeout]);
+      return await Promise.race([running, timeout]);
     } catch (error) {
       if (isConnectionError(error)) throw new DependencyUnavailableError("database", error);
       throw error;
     } finally {
       clearTimeout(timer);
       this.active--;
+      running.catch(() => {}); // it settles after a timeout: the caller was answered already
     }
-  }
-
-  /** Runs `work` in a transaction, bounded like {@link run}. */
-  transaction<T>(work: (tx: TransactionSql) => Promise<T>, timeoutMs?: number): Promise<T> {
-    return this.run(
-      (sql) => sql.begin((tx) => work(tx as TransactionSql)) as Promise<T>,
-      timeoutMs,
-    );
   }
 
   /** The health check: `SELECT 1` within the signal's deadline. */
@@ -108,6 +138,10 @@ export class Database {
   close(timeoutSeconds = 5): Promise<void> {
     return this.sql.end({ timeout: timeoutSeconds });
   }
+}
+
+function unavailable(timeoutMs: number): DependencyUnavailableError {
+  return new DependencyUnavailableError("database", new Error(`no answer within ${timeoutMs}ms`));
 }
 
 /**

@@ -62,6 +62,9 @@ export async function migrate(
 ): Promise<number[]> {
   const reserved = await sql.reserve();
   try {
+    // Migrations (an index on a big table) and the wait for another replica's lock may take
+    // longer than the pool's statement timeout: lift it on this connection only.
+    await reserved`SET statement_timeout = 0`;
     await reserved`SELECT pg_advisory_lock(${LOCK_KEY})`;
     await reserved`
       CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -99,6 +102,7 @@ export async function migrate(
     return applied;
   } finally {
     await reserved`SELECT pg_advisory_unlock(${LOCK_KEY})`.catch(() => {});
+    await reserved`RESET statement_timeout`.catch(() => {});
     reserved.release();
   }
 }

@@ -261,17 +261,20 @@ export class DurableConsumer {
       msg.ack();
       this.outcomes?.inc({ consumer: durable, subject, outcome: "ack" });
     } catch (error) {
-      if (error instanceof UnprocessableEventError || error instanceof MalformedEventError) {
+      if (
+        error instanceof UnprocessableEventError || error instanceof MalformedEventError ||
+        isBadDataError(error)
+      ) {
         logger.warn("malformed event terminated", {
           consumer: durable,
           subject,
           stream_seq: msg.info.streamSequence,
-          problem: error.message,
+          problem: (error as Error).message,
           payload: new TextDecoder().decode(msg.data.subarray(0, 512)),
         });
         this.malformed?.inc({ consumer: durable });
         this.outcomes?.inc({ consumer: durable, subject, outcome: "term" });
-        msg.term(error.message.slice(0, 200));
+        msg.term((error as Error).message.slice(0, 200));
         return;
       }
       const delay = nakDelay(deliveryCount, this.backoffMs);
@@ -298,4 +301,19 @@ export class DurableConsumer {
       this.wakeSleep = done;
     });
   }
+}
+
+/**
+ * True for a PostgreSQL data exception (class 22: a NUL byte, a value out of range) or limit
+ * error (class 54: a value too big to index): the event's content is bad, and retrying it would
+ * fail the same way forever.
+ *
+ * @example
+ * ```ts
+ * isBadDataError({ code: "22021" }); // true
+ * ```
+ */
+export function isBadDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && /^(22|54)[0-9A-Z]{3}$/.test(code);
 }

@@ -18,6 +18,8 @@ export interface RpcAdapterOptions {
   metrics: Metrics;
   maxMessageBytes: number;
   isDraining: () => boolean;
+  /** Procedures callable without a token ("package.Service/Method"). */
+  isPublic: (procedure: string) => boolean;
 }
 
 /** A fetch-style handler for RPC paths; undefined when the path is not an RPC of this server. */
@@ -129,7 +131,15 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
         method: req.method,
         url: req.url,
         header: req.headers,
-        body: await requestBody(req, record.type === "unary", options.maxMessageBytes),
+        // Read a unary body at once only when the gate will let it through: a call with no
+        // token to a private method is refused before its body is read.
+        body: await requestBody(
+          req,
+          record.type === "unary" &&
+            (req.headers.has("authorization") ||
+              options.isPublic(`${record.service}/${record.method}`)),
+          options.maxMessageBytes,
+        ),
         signal: req.signal,
         contextValues: createContextValues().set(callRecordKey, record),
       });
@@ -146,7 +156,12 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
         }
         return new Response(body as Uint8Array<ArrayBuffer> | undefined, { status, headers });
       }
-      return new Response(streamBody(uRes, (last) => finish(uRes.status, headers, last)), {
+      // A stream whose handler never ran failed before it: a decode error ends it.
+      const rewrite = (chunk: Uint8Array) =>
+        record.code === undefined
+          ? reclassifyDecodeError(200, headers, chunk).body ?? chunk
+          : chunk;
+      return new Response(streamBody(uRes, (last) => finish(uRes.status, headers, last), rewrite), {
         status: uRes.status,
         headers,
       });
@@ -159,11 +174,11 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
 
 async function requestBody(
   req: Request,
-  unary: boolean,
+  readAtOnce: boolean,
   maxBytes: number,
 ): Promise<AsyncIterable<Uint8Array>> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (unary && req.body && Number.isFinite(declared) && declared <= maxBytes) {
+  if (readAtOnce && req.body && Number.isFinite(declared) && declared <= maxBytes) {
     return createAsyncIterable([new Uint8Array(await req.arrayBuffer())]);
   }
   const reader = req.body?.getReader();
@@ -200,6 +215,7 @@ async function collect(res: UniversalServerResponse): Promise<Uint8Array | undef
 function streamBody(
   res: UniversalServerResponse,
   onEnd: (lastChunk: Uint8Array | undefined) => void,
+  rewrite: (chunk: Uint8Array) => Uint8Array,
 ): ReadableStream<Uint8Array> | null {
   if (!res.body) {
     onEnd(undefined);
@@ -216,8 +232,8 @@ function streamBody(
           controller.close();
           return;
         }
-        last = next.value;
-        controller.enqueue(next.value);
+        last = rewrite(next.value);
+        controller.enqueue(last);
       } catch (error) {
         onEnd(last);
         controller.error(error);

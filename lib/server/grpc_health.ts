@@ -50,6 +50,8 @@ export function grpcHealthService(
           yield create(HealthCheckResponseSchema, { status: current });
           last = current;
         }
+        if (isDraining()) return; // NOT_SERVING was the last word; let the server drain
+
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, watchIntervalMs);
           ctx.signal.addEventListener("abort", done, { once: true });

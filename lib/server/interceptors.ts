@@ -20,6 +20,14 @@ import { callRecordKey } from "./call_record.ts";
  */
 export function errorInterceptor(logger: Logger): Interceptor {
   const map = (error: unknown, procedure: string): ConnectError => {
+    // connect-es reports a request it cannot decode (read inside the call for streams) as
+    // internal; the caller sent it, so it is invalid_argument.
+    if (
+      error instanceof ConnectError && error.code === Code.Internal &&
+      /^parse (binary|JSON)/.test(error.rawMessage)
+    ) {
+      return new ConnectError(error.rawMessage, Code.InvalidArgument, undefined, undefined, error);
+    }
     const mapped = toConnectError(error);
     if (mapped) {
       if (mapped.code === Code.Unavailable || mapped.code === Code.DeadlineExceeded) {

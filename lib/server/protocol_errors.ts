@@ -97,8 +97,10 @@ export function codeFromWire(
 
 /**
  * Rewrites a failure to decode a binary request, which connect-es reports as `internal`, as
- * the `invalid_argument` it is: the caller sent a malformed protobuf body. Only for calls whose
- * handler never ran, so a server fault is never hidden.
+ * the `invalid_argument` it is: the caller sent a malformed protobuf body. The adapter applies
+ * it only to calls whose handler never ran, so a server fault is never hidden. Works on a Connect
+ * unary JSON error, and on the last envelope of a gRPC-web (trailer frame) or Connect streaming
+ * (end-stream message) body, rebuilding the envelope rather than editing bytes in place.
  *
  * @example
  * ```ts
@@ -110,19 +112,65 @@ export function reclassifyDecodeError(
   headers: Headers,
   body: Uint8Array | undefined,
 ): { status: number; body: Uint8Array | undefined } {
-  if (!body || body.length > 4096) return { status, body };
-  const text = new TextDecoder().decode(body);
-  if (!/parse binary/.test(text)) return { status, body };
+  if (!body || body.length === 0) return { status, body };
   const contentType = headers.get("content-type") ?? "";
-  if (contentType.startsWith("application/grpc-web")) {
-    const fixed = text.replace(/grpc-status:\s*13/i, `grpc-status: ${Code.InvalidArgument}`);
-    return { status, body: new TextEncoder().encode(fixed) };
-  }
-  if (status !== 200) {
+  const enveloped = contentType.startsWith("application/grpc-web") ||
+    contentType.startsWith("application/connect+");
+  if (!enveloped) {
+    if (status === 200 || body.length > 4096) return { status, body };
+    const text = new TextDecoder().decode(body);
+    if (!DECODE_FAILURE.test(text)) return { status, body };
     const fixed = text.replace('"code":"internal"', '"code":"invalid_argument"');
     return { status: 400, body: new TextEncoder().encode(fixed) };
   }
-  return { status, body };
+  const last = lastEnvelope(body);
+  if (!last || (last.flags & 0x82) === 0 || last.payload.length > 4096) return { status, body };
+  const text = new TextDecoder().decode(last.payload);
+  let replaced: string | undefined;
+  if ((last.flags & 0x80) === 0x80) {
+    const message = /grpc-message:\s*([^\r\n]*)/i.exec(text)?.[1] ?? "";
+    if (/grpc-status:\s*13\b/.test(text) && DECODE_FAILURE.test(safeDecode(message))) {
+      replaced = text.replace(/grpc-status:\s*13\b/i, `grpc-status: ${Code.InvalidArgument}`);
+    }
+  } else if ((last.flags & 0x02) === 0x02 && DECODE_FAILURE.test(text)) {
+    replaced = text.replace('"code":"internal"', '"code":"invalid_argument"');
+  }
+  if (replaced === undefined) return { status, body };
+  const payload = new TextEncoder().encode(replaced);
+  const envelope = new Uint8Array(5 + payload.length);
+  envelope[0] = last.flags;
+  new DataView(envelope.buffer).setUint32(1, payload.length);
+  envelope.set(payload, 5);
+  const out = new Uint8Array(last.offset + envelope.length);
+  out.set(body.subarray(0, last.offset));
+  out.set(envelope, last.offset);
+  return { status, body: out };
+}
+
+const DECODE_FAILURE = /parse binary/;
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The last complete envelope (flags, 4-byte length, payload) of a buffer of envelopes. */
+function lastEnvelope(
+  body: Uint8Array,
+): { offset: number; flags: number; payload: Uint8Array } | undefined {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let offset = 0;
+  let last: { offset: number; flags: number; payload: Uint8Array } | undefined;
+  while (offset + 5 <= body.length) {
+    const length = view.getUint32(offset + 1);
+    if (offset + 5 + length > body.length) return undefined;
+    last = { offset, flags: body[offset], payload: body.subarray(offset + 5, offset + 5 + length) };
+    offset += 5 + length;
+  }
+  return offset === body.length ? last : undefined;
 }
 
 function jsonErrorCode(bytes: Uint8Array, endStream: boolean): string | undefined {

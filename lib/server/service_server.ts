@@ -9,7 +9,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
 import { Health } from "@platform/gen/grpc/health/v1/health_pb.ts";
 import { ServerReflection } from "@platform/gen/grpc/reflection/v1/reflection_pb.ts";
-import { authGate } from "../auth/auth_gate.ts";
+import { authGate, isPublicProcedure } from "../auth/auth_gate.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { BaseConfig } from "../config/base_config.ts";
 import type { HealthMonitor } from "../health/health_monitor.ts";
@@ -58,6 +58,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
   const { config, logger, metrics, health, tokens } = options;
   let draining = false;
   const shutdownController = new AbortController();
+  const publicProcedures = new Set(options.publicProcedures ?? []);
   const router = createConnectRouter({
     connect: true,
     grpcWeb: true,
@@ -66,7 +67,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdownController.signal,
     interceptors: [metricsInterceptor(), errorInterceptor(logger)],
-    requestGate: authGate(tokens, new Set(options.publicProcedures ?? [])),
+    requestGate: authGate(tokens, publicProcedures),
   });
   const services = options.routes(router);
   const served = [...services, Health, ServerReflection];
@@ -79,6 +80,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     metrics,
     maxMessageBytes: config.maxMessageBytes,
     isDraining: () => draining,
+    isPublic: (procedure) => isPublicProcedure(procedure, publicProcedures),
   });
 
   const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
@@ -147,13 +149,16 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     shutdownPromise ??= (async () => {
       draining = true;
       logger.info("shutting down", { reason, grace_ms: config.shutdownGraceMs });
-      shutdownController.abort();
+      // In-flight calls run on; streams still open when the grace period ends are cancelled.
       const grace = new Promise<"timeout">((resolve) => {
         const timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);
         Deno.unrefTimer(timer);
       });
       const drained = await Promise.race([httpServer.shutdown().then(() => "drained"), grace]);
-      if (drained === "timeout") logger.warn("grace period over; closing in-flight requests");
+      if (drained === "timeout") {
+        logger.warn("grace period over; cancelling the calls still in flight");
+        shutdownController.abort();
+      }
       for (const step of options.onShutdown ?? []) {
         try {
           await step();

@@ -30,7 +30,11 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     migrations: new URL("./migrations/", import.meta.url),
     logFields: { redis: redactUrl(config.redisUrl) },
   });
-  const cache = new RedisCache(config.redisUrl, { keyPrefix: "fp:users:" }, logger);
+  const cache = new RedisCache(config.redisUrl, {
+    keyPrefix: "fp:users:",
+    // Longer than any profile read may take (a read that times out caches nothing).
+    tombstoneSeconds: Math.ceil(config.pool.queryTimeoutMs / 1000) * 2 + 1,
+  }, logger);
   const store = new UserStore(db);
   const profiles = new ProfileCache(cache, store, config.profileCacheTtlSeconds);
   const onlineGauge = metrics.gauge("users_online_count", "Developers online now.");

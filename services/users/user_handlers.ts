@@ -6,7 +6,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../../lib/auth/password.ts";
 import {
   isPrivileged,
@@ -16,6 +16,7 @@ import {
 } from "../../lib/auth/principal.ts";
 import type { TokenService } from "../../lib/auth/tokens.ts";
 import {
+  FailedPreconditionError,
   NotFoundError,
   PermissionDeniedError,
   UnauthenticatedError,
@@ -147,8 +148,7 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
       const me = requireRole(ctx, "developer");
       const until = await store.heartbeat(me.subject, deps.presenceTtlSeconds);
       if (!until) {
-        throw new ValidationError(
-          "presence",
+        throw new FailedPreconditionError(
           "you are offline (no heartbeat within the presence TTL); call GoOnline first",
         );
       }
@@ -156,7 +156,7 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
     },
 
     async goOffline(_req, ctx) {
-      const me = requirePrincipal(ctx);
+      const me = requireRole(ctx, "developer");
       if (await store.goOffline(me.subject)) {
         await profiles.invalidate(me.subject);
         await refreshOnlineGauge();
@@ -179,7 +179,7 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
         req.limit || MAX_ONLINE_LIST,
       );
       for (const developer of developers) {
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) throw new ConnectError("the call was cancelled", Code.Canceled);
         yield { developer: toProto(developer, canSeePrivate(me, developer.id)) };
       }
     },

@@ -246,6 +246,87 @@ Deno.test(
   },
 );
 
+Deno.test("tokens and passwords never reach the logs", opts, async () => {
+  const dev = await signUp(url, "developer");
+  const logs = env.users.process.lines.join("\n");
+  assert.ok(!logs.includes(dev.token));
+  assert.ok(!logs.includes(dev.password));
+  assert.ok(!logs.includes(TEST_SECRET));
+});
+
+globalThis.addEventListener("unload", () => void sql.end());
+
+Deno.test(
+  "NUL bytes and control characters are invalid_argument, never internal",
+  opts,
+  async () => {
+    const anonymous = rpcClient(UserService, url);
+    await expectCode(
+      anonymous.register({
+        email: "a\u0000b@example.com",
+        password: "long enough",
+        role: Role.CLIENT,
+      }),
+      Code.InvalidArgument,
+    );
+    await expectCode(
+      anonymous.login({ email: "a\u0000b@example.com", password: "x" }),
+      Code.InvalidArgument,
+    );
+    const dev = await signUp(url, "developer");
+    await expectCode(
+      dev.client.updateProfile({ bio: "nul\u0000here" }),
+      Code.InvalidArgument,
+      /^bio/,
+    );
+    assert.equal(
+      (await dev.client.updateProfile({ bio: "two\r\nlines\tand a tab" })).user?.bio,
+      "two\r\nlines\tand a tab",
+    );
+  },
+);
+
+Deno.test(
+  "malformed protobuf over gRPC-web and to a streaming method is invalid_argument",
+  opts,
+  async () => {
+    const dev = await signUp(url, "developer");
+    const garbage = new Uint8Array([0, 0, 0, 0, 3, 0x0a, 0xff, 0xff]);
+    const grpcWeb = await fetch(`${url}/platform.users.v1.UserService/GetUser`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/grpc-web+proto",
+        authorization: `Bearer ${dev.token}`,
+      },
+      body: garbage,
+    });
+    const body = new Uint8Array(await grpcWeb.arrayBuffer());
+    const trailer = new TextDecoder().decode(body.subarray(5));
+    assert.match(
+      grpcWeb.headers.get("grpc-status") ?? trailer,
+      new RegExp(`(^|grpc-status: )${Code.InvalidArgument}\\b`),
+    );
+    const stream = await fetch(`${url}/platform.users.v1.UserService/ListOnlineDevelopers`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/connect+proto",
+        authorization: `Bearer ${dev.token}`,
+      },
+      body: garbage,
+    });
+    const end = new TextDecoder().decode(new Uint8Array(await stream.arrayBuffer()).subarray(5));
+    assert.match(end, /"code":"invalid_argument"/);
+  },
+);
+
+Deno.test("a service token cannot touch presence", opts, async () => {
+  const { TokenService } = await import("../../lib/auth/tokens.ts");
+  const { token } = await new TokenService([TEST_SECRET], 60).issueServiceToken("orchestrator");
+  const service = rpcClient(UserService, url, undefined, token);
+  await expectCode(service.goOffline({}), Code.PermissionDenied);
+  await expectCode(service.goOnline({}), Code.PermissionDenied);
+});
+
 Deno.test("no bad input was answered internal, and errors are counted by code", opts, async () => {
   const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
   assert.ok(!/grpc_code="Internal"/.test(metrics), "an error was answered as internal");
@@ -262,13 +343,3 @@ Deno.test("no bad input was answered internal, and errors are counted by code", 
     /grpc_server_handled_total\{[^}]*grpc_method="Register"[^}]*grpc_code="ResourceExhausted"\} [1-9]/,
   );
 });
-
-Deno.test("tokens and passwords never reach the logs", opts, async () => {
-  const dev = await signUp(url, "developer");
-  const logs = env.users.process.lines.join("\n");
-  assert.ok(!logs.includes(dev.token));
-  assert.ok(!logs.includes(dev.password));
-  assert.ok(!logs.includes(TEST_SECRET));
-});
-
-globalThis.addEventListener("unload", () => void sql.end());

@@ -99,7 +99,7 @@ Deno.test("a developer who goes online is listed and found, then expires", opts,
   assert.equal(after.user?.isOnline, false);
   await assert.rejects(
     dev.client.heartbeat({}),
-    (e: ConnectError) => e.code === Code.InvalidArgument,
+    (e: ConnectError) => e.code === Code.FailedPrecondition,
   );
 });
 

@@ -40,7 +40,10 @@ export function decodePageToken(token: string): PagePosition | undefined {
   try {
     const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
     const [createdAt, id] = JSON.parse(json);
-    if (typeof createdAt === "string" && TIMESTAMP.test(createdAt) && UUID.test(id)) {
+    if (
+      typeof createdAt === "string" && TIMESTAMP.test(createdAt) && UUID.test(id) &&
+      isRealTime(createdAt)
+    ) {
       return { createdAt, id };
     }
   } catch { /* fall through */ }
@@ -48,4 +51,14 @@ export function decodePageToken(token: string): PagePosition | undefined {
     "page_token",
     "is not a token returned by this service; start without one",
   );
+}
+
+/** A timestamp that names a real moment from 1970 to 9999 (not 2024-02-30 or 99:99). */
+function isRealTime(value: string): boolean {
+  const [date, time] = value.split(/[ T]/);
+  const [year, month, day] = date.split("-").map(Number);
+  const [hour, minute, second] = time.slice(0, 8).split(":").map(Number);
+  const probe = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return year >= 1970 && year <= 9999 && probe.getUTCMonth() === month - 1 &&
+    probe.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
 }

@@ -9,7 +9,10 @@ Deno.test("a page token round-trips with microseconds", () => {
 });
 
 Deno.test("a forged or mangled token is invalid_argument on page_token", () => {
-  for (const bad of ["abc", btoa("[1,2]"), btoa('["yesterday","x"]'), "%%%"]) {
+  const id = crypto.randomUUID();
+  const forged = ["2024-13-45 99:99:99+00", "0000-01-01 00:00:00+00", "2024-02-30 10:00:00+00"]
+    .map((t) => btoa(JSON.stringify([t, id])));
+  for (const bad of ["abc", btoa("[1,2]"), btoa('["yesterday","x"]'), "%%%", ...forged]) {
     assert.throws(() => decodePageToken(bad), (e: ValidationError) => e.field === "page_token");
   }
 });

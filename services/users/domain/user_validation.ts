@@ -4,9 +4,12 @@
  * @module
  */
 import { normalizeCurrency } from "../../../lib/domain/currencies.ts";
+import { rejectControlCharacters } from "../../../lib/domain/text.ts";
 import { ValidationError } from "../../../lib/errors.ts";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * A trimmed, lower-cased email address.
@@ -18,7 +21,7 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
  */
 export function normalizeEmail(email: string): string {
   const value = email.trim().toLowerCase();
-  if (value.length > 254 || !EMAIL.test(value)) {
+  if (value.length > 254 || !EMAIL.test(value) || CONTROL.test(value)) {
     throw new ValidationError("email", "must be an email address such as dev@example.com");
   }
   return value;
@@ -52,8 +55,7 @@ export function validateDisplayName(name: string): string {
   if (value.length > 100) {
     throw new ValidationError("display_name", "must be at most 100 characters");
   }
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
+  if (CONTROL.test(value)) {
     throw new ValidationError("display_name", "must not contain control characters");
   }
   return value;
@@ -70,6 +72,7 @@ export function validateDisplayName(name: string): string {
 export function validateBio(bio: string): string {
   const value = bio.trim();
   if (value.length > 5000) throw new ValidationError("bio", "must be at most 5000 characters");
+  rejectControlCharacters(value, "bio");
   return value;
 }
 
