@@ -8,11 +8,16 @@
  * published_at timestamptz NULL, attempts integer, last_error text`, ideally with a partial index
  * `ON <table> (seq) WHERE published_at IS NULL`.
  *
- * Safe in every replica: a batch is claimed with `SELECT ... FOR UPDATE SKIP LOCKED` (oldest
- * first), published while the rows stay locked and marked in the same transaction, so two relays
- * never hold the same row. If a process dies after publishing but before committing, the rows are
- * published again with the same Nats-Msg-Id, which JetStream drops within the stream's duplicate
- * window. A NATS outage only delays: the batch is retried with backoff and the same ids.
+ * In order, and safe in every replica: one relay per table at a time holds a transaction-scoped
+ * advisory lock (`pg_try_advisory_xact_lock(hashtext(table))`) while it claims a batch (oldest
+ * first, `FOR UPDATE SKIP LOCKED`), publishes it and marks it; the other replicas skip and try
+ * again later (hot standbys). Within a batch the rows are published one after another in `seq`
+ * order, each waiting for its ack, and the first failure stops the batch: only the published
+ * prefix is marked, so an event never overtakes an earlier one (`task.status_changed` never
+ * reaches the stream before its task's `task.created`). If a process dies after a publish but
+ * before committing, the rows are published again with the same Nats-Msg-Id, which JetStream
+ * drops within the stream's duplicate window. A NATS outage only delays: the batch is retried
+ * with backoff and the same ids.
  *
  * Wakes on `LISTEN <table>_inserted` (a statement trigger runs `pg_notify('<table>_inserted', '')`
  * after inserts, see {@link outboxNotifyTriggerSql}) and polls every `pollIntervalMs` as a fallback.
@@ -153,12 +158,20 @@ export class OutboxRelay {
   }
 
   /**
-   * Claims, publishes and marks one batch; returns how many rows it published. Throws when a
-   * publish failed (after marking the ones before it).
+   * Claims, publishes and marks one batch; returns how many rows it published (0 also when
+   * another replica holds the table's relay lock). Publishes in `seq` order, one at a time, and
+   * stops at the first failure: the rows before it are marked published, the failed one records
+   * the error, and the result is negative (`-published - 1`) so the loop backs off.
    */
   async relayOnce(): Promise<number> {
     const { db, table, js } = this.options;
+    const budgetMs = Math.max(30_000, this.publishTimeoutMs * 3);
     return await db.transaction(async (tx) => {
+      // One relay per table at a time, across replicas: concurrent relays would publish
+      // adjacent batches at once, out of order. Released at commit or rollback.
+      const [{ locked }] = await tx<{ locked: boolean }[]>`
+        SELECT pg_try_advisory_xact_lock(hashtext(${table})) AS locked`;
+      if (!locked) return 0;
       const rows = await tx<OutboxRow[]>`
         SELECT id, subject, payload FROM ${tx(table)}
         WHERE published_at IS NULL
@@ -167,42 +180,45 @@ export class OutboxRelay {
         FOR UPDATE SKIP LOCKED`;
       if (rows.length === 0) return 0;
       const encoder = new TextEncoder();
-      // Pipelined: one connection sends them in order; each waits for its own ack.
-      const results = await Promise.allSettled(
-        rows.map((row) =>
-          js.publish(row.subject, encoder.encode(JSON.stringify(row.payload)), {
+      // Publishing leaves the transaction idle on the server: stop in time to mark what was
+      // published before the transaction's deadline or the idle-in-transaction timeout.
+      const loopBudgetMs = Math.min(
+        budgetMs / 2,
+        db.pool.queryTimeoutMs * 4 - this.publishTimeoutMs - 1000,
+      );
+      const started = Date.now();
+      const done: string[] = [];
+      let failure: { row: OutboxRow; error: unknown } | undefined;
+      for (const row of rows) {
+        if (done.length > 0 && Date.now() - started > loopBudgetMs) break;
+        try {
+          await js.publish(row.subject, encoder.encode(JSON.stringify(row.payload)), {
             msgID: row.id,
             timeout: this.publishTimeoutMs,
-          })
-        ),
-      );
-      const done: string[] = [];
-      let firstError: unknown;
-      for (let i = 0; i < rows.length; i++) {
-        const result = results[i];
-        if (result.status === "fulfilled") {
-          done.push(rows[i].id);
-          this.published?.inc({ subject: rows[i].subject, outbox: table });
-        } else {
-          firstError ??= result.reason;
-          this.failed?.inc({ subject: rows[i].subject, outbox: table });
+          });
+        } catch (error) {
+          failure = { row, error };
+          this.failed?.inc({ subject: row.subject, outbox: table });
+          break;
         }
+        done.push(row.id);
+        this.published?.inc({ subject: row.subject, outbox: table });
       }
       if (done.length > 0) {
         await tx`
           UPDATE ${tx(table)} SET published_at = now(), attempts = attempts + 1
           WHERE id = ANY(${done}::uuid[])`;
       }
-      if (firstError !== undefined) {
-        const failedIds = rows.filter((_, i) => results[i].status === "rejected").map((r) => r.id);
-        const message = String((firstError as Error)?.message ?? firstError).slice(0, 500);
+      if (failure) {
+        const { row, error } = failure;
+        const message = String((error as Error)?.message ?? error).slice(0, 500);
         await tx`
           UPDATE ${tx(table)} SET attempts = attempts + 1, last_error = ${message}
-          WHERE id = ANY(${failedIds}::uuid[])`;
+          WHERE id = ${row.id}::uuid`;
         return -done.length - 1; // signals failure to the loop after committing the marks
       }
       return done.length;
-    }, Math.max(30_000, this.publishTimeoutMs * 3));
+    }, budgetMs);
   }
 
   private async run(): Promise<void> {
@@ -232,7 +248,9 @@ export class OutboxRelay {
       if (failing) logger.info("outbox relay publishing again", { outbox: table });
       failing = false;
       backoff = 0;
-      if (count >= this.batchSize) continue;
+      // Published something: look again at once (a full batch, or one cut short by its time
+      // budget, may have left rows behind); nothing (or another replica relays): wait.
+      if (count > 0) continue;
       await this.sleep(this.pollIntervalMs, true);
     }
   }

@@ -26,7 +26,15 @@ export interface StreamSpec {
   maxAgeMs: number;
 }
 
-/** Two minutes: longer than any relay retry of the same event after a publish it did not see acked. */
+/**
+ * Two minutes. Not longer than every relay retry: retries are unbounded (a NATS outage is retried
+ * until it ends). The guarantee is narrower: the outbox relay marks a row published right after
+ * its publish is acked, in the same transaction, so a row is sent again only when the ack was
+ * lost (a publish timeout, retried with the same id after a backoff of seconds) or when a crash
+ * or database failure came between the ack and the commit of the mark. Such a retry within the
+ * window is dropped by JetStream; one later than the window (the database down that long) is
+ * stored twice, and consumers stay idempotent by event id for that case.
+ */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
 
 /** The task events stream. */

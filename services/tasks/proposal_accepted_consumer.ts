@@ -24,6 +24,8 @@ import type { TaskCommands } from "./task_commands.ts";
 export const PROPOSAL_ACCEPTED_DURABLE = "taskservice-proposal-accepted";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An event id that is not a UUID: 1..128 printable ASCII characters, not only spaces. */
+const EVENT_ID = /^(?=.*[^ ])[\x20-\x7E]{1,128}$/;
 
 /** What happened to one event. */
 export type AcceptOutcome = "assigned" | "duplicate" | "already_assigned" | "skipped";
@@ -43,46 +45,69 @@ export async function handleProposalAccepted(
   data: Uint8Array,
 ): Promise<AcceptOutcome> {
   const event = decodeEvent(ProposalAcceptedSchema, data);
-  if (event.eventId.trim() === "") throw new UnprocessableEventError("event_id is required");
+  // Everything that reaches SQL is checked first: a value PostgreSQL refuses (NUL, too long)
+  // would otherwise fail every delivery and be retried forever.
+  if (!UUID.test(event.eventId) && !EVENT_ID.test(event.eventId)) {
+    throw new UnprocessableEventError(
+      "event_id must be a UUID or 1..128 printable ASCII characters",
+    );
+  }
   if (!UUID.test(event.taskId)) throw new UnprocessableEventError("task_id must be a UUID");
   if (!UUID.test(event.developerId)) {
     throw new UnprocessableEventError("developer_id must be a UUID");
   }
+  if (!UUID.test(event.proposalId)) {
+    throw new UnprocessableEventError("proposal_id must be a UUID");
+  }
+  const eventId = event.eventId;
   const taskId = event.taskId.toLowerCase();
   const developerId = event.developerId.toLowerCase();
-  const fields = { event_id: event.eventId, task_id: taskId, developer_id: developerId };
-  return await commands.store.transaction(async (tx) => {
-    if (!await commands.store.markProcessed(tx, event.eventId)) return "duplicate";
-    const before = await commands.store.lock(tx, taskId);
-    if (!before) {
-      logger.warn("proposal.accepted for an unknown task; ignored", fields);
-      return "skipped";
-    }
-    if (before.status === "ASSIGNED" && before.assigned_developer_id === developerId) {
-      return "already_assigned";
-    }
-    try {
-      await commands.transitionIn(tx, {
-        taskId,
-        action: "assign",
-        actorId: "service:tasks",
-        developerId,
-        proposalId: event.proposalId,
-        reason: event.proposalId ? `proposal ${event.proposalId} accepted` : "proposal accepted",
-      });
-      logger.info("task assigned from accepted proposal", fields);
-      return "assigned";
-    } catch (error) {
-      if (error instanceof FailedPreconditionError || error instanceof NotFoundError) {
-        logger.warn("proposal.accepted for a task that cannot be assigned; ignored", {
-          ...fields,
-          problem: error.message,
-        });
+  const proposalId = event.proposalId.toLowerCase();
+  const fields = { event_id: eventId, task_id: taskId, developer_id: developerId };
+  try {
+    return await commands.store.transaction(async (tx) => {
+      if (!await commands.store.markProcessed(tx, eventId)) return "duplicate";
+      const before = await commands.store.lock(tx, taskId);
+      if (!before) {
+        logger.warn("proposal.accepted for an unknown task; ignored", fields);
         return "skipped";
       }
-      throw error;
+      if (before.status === "ASSIGNED" && before.assigned_developer_id === developerId) {
+        return "already_assigned";
+      }
+      try {
+        await commands.transitionIn(tx, {
+          taskId,
+          action: "assign",
+          actorId: "service:tasks",
+          developerId,
+          proposalId,
+          reason: `proposal ${proposalId} accepted`,
+        });
+        logger.info("task assigned from accepted proposal", fields);
+        return "assigned";
+      } catch (error) {
+        if (error instanceof FailedPreconditionError || error instanceof NotFoundError) {
+          logger.warn("proposal.accepted for a task that cannot be assigned; ignored", {
+            ...fields,
+            problem: error.message,
+          });
+          return "skipped";
+        }
+        throw error;
+      }
+    });
+  } catch (error) {
+    // A data exception (SQLSTATE class 22, such as a value PostgreSQL refuses) fails the same way
+    // on every delivery: terminate the event rather than retry it forever.
+    const code = (error as { code?: unknown })?.code;
+    if (typeof code === "string" && code.startsWith("22")) {
+      throw new UnprocessableEventError(
+        `refused by the database (${code}): ${(error as Error).message}`,
+      );
     }
-  });
+    throw error;
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type Task,
   TaskSchema,
   type TaskService,
+  TaskStatus,
   TransitionSchema,
 } from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
 import {
@@ -133,8 +134,15 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
       if (req.mine && (me.role !== "client" || !UUID.test(me.subject))) {
         throw new ValidationError("mine", "only client accounts own tasks; leave it unset");
       }
+      const status = statusFromProto(req.status);
+      if (status === undefined && req.status !== TaskStatus.UNSPECIFIED) {
+        throw new ValidationError(
+          "status",
+          `${req.status} is not a task status; leave it unset for every status`,
+        );
+      }
       const rows = await store.list({
-        status: statusFromProto(req.status),
+        status,
         clientId: req.mine ? me.subject : undefined,
         skill,
         pageSize,

@@ -232,6 +232,9 @@ Deno.test("task service API", testOptions, async (t) => {
           "required_skills",
         ],
         [taskBody({ requiredSkills: ["has/slash"] }), "required_skills"],
+        [taskBody({ title: "nul\u0000byte" }), "title"],
+        [taskBody({ title: "bell\u0007" }), "title"],
+        [taskBody({ description: "nul \u0000 in text" }), "description"],
       ];
       for (const [body, fieldName] of cases) {
         const res = await rpc(url, "CreateTask", body, client);
@@ -248,6 +251,35 @@ Deno.test("task service API", testOptions, async (t) => {
       assert.equal(badUpdate.body.code, "invalid_argument");
       const badAssign = await rpc(url, "AssignTask", { task_id: own.id, developer_id: "x" }, admin);
       assert.match(badAssign.body.message!, /developer_id/);
+      const nulUpdate = await rpc(url, "UpdateTask", { task_id: own.id, title: "a\u0000" }, client);
+      assert.equal(nulUpdate.body.code, "invalid_argument");
+      assert.match(nulUpdate.body.message!, /^title/);
+      const nulReason = await rpc(
+        url,
+        "CancelTask",
+        { task_id: own.id, reason: "why\u0000not" },
+        client,
+      );
+      assert.equal(nulReason.body.code, "invalid_argument", JSON.stringify(nulReason.body));
+      assert.match(nulReason.body.message!, /^reason/);
+      const badStatus = await rpc(url, "ListTasks", { status: 99 }, client);
+      assert.equal(badStatus.body.code, "invalid_argument", JSON.stringify(badStatus.body));
+      assert.match(badStatus.body.message!, /^status/);
+      const forge = (createdAt: string, id: unknown) =>
+        btoa(JSON.stringify([createdAt, id])).replaceAll("+", "-").replaceAll("/", "_")
+          .replace(/=+$/, "");
+      for (
+        const pageToken of [
+          forge("0000-01-01T00:00:00.000Z", crypto.randomUUID()),
+          forge("-271821-04-20T00:00:00.000Z", crypto.randomUUID()),
+          forge("+275760-09-13T00:00:00.000Z", crypto.randomUUID()),
+          forge("2026-01-01T00:00:00.000Z", [crypto.randomUUID()]),
+        ]
+      ) {
+        const forged = await rpc(url, "ListTasks", { page_token: pageToken }, client);
+        assert.equal(forged.body.code, "invalid_argument", JSON.stringify(forged.body));
+        assert.match(forged.body.message!, /^page_token/);
+      }
       const outOfOrder = await rpc(url, "StartTask", { task_id: own.id }, dev);
       assert.equal(outOfOrder.body.code, "permission_denied"); // not the assigned developer
       assert.deepEqual(await counts(), mid);

@@ -171,6 +171,11 @@ Deno.test("proposal.accepted assigns the task once, idempotently", testOptions, 
     await publishJson(stack.nats.url, "proposal.accepted", { task_id: 5 }, crypto.randomUUID());
     const ghost = { ...accepted, event_id: crypto.randomUUID(), task_id: crypto.randomUUID() };
     await publishJson(stack.nats.url, "proposal.accepted", ghost, ghost.event_id);
+    // Poison ids PostgreSQL would refuse on every delivery: terminated, not retried forever.
+    for (const poison of ["nul\u0000id", "x".repeat(300)]) {
+      const bad = { ...accepted, event_id: poison };
+      await publishJson(stack.nats.url, "proposal.accepted", bad, crypto.randomUUID());
+    }
 
     const assigned = await waitForEvents(stack.nats.url, "TASKS", "task.assigned", 1);
     if (assigned.length === 0) console.log(service.process.lines.join("\n"));
@@ -199,6 +204,18 @@ Deno.test("proposal.accepted assigns the task once, idempotently", testOptions, 
     assert.deepEqual(history.map((h) => h.to_status), ["OPEN", "ASSIGNED"]);
     assert.equal((await readStream(stack.nats.url, "TASKS", "task.assigned")).length, 1);
     assert.equal((await readStream(stack.nats.url, "TASKS", "task.status_changed")).length, 1);
+    const malformedCount = async () => {
+      const text = await (await fetch(`${service.url}/metrics`)).text();
+      const m = /events_malformed_total\{consumer="taskservice-proposal-accepted"\} (\d+)/
+        .exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    let malformed = await malformedCount();
+    while (malformed < 3 && Date.now() < deadline + 10_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      malformed = await malformedCount();
+    }
+    assert.equal(malformed, 3, "the malformed event and the two poison ids are terminated");
     // The developer can now start it.
     const started = await rpc(service.url, "StartTask", { task_id: taskId }, dev);
     assert.equal(started.status, 200, JSON.stringify(started.body));
@@ -229,3 +246,57 @@ Deno.test("starts while NATS is down; events follow once it is up", testOptions,
     await stack.destroy();
   }
 });
+
+Deno.test(
+  "after a NATS outage two replicas publish in outbox order: created before cancelled",
+  testOptions,
+  async () => {
+    const stack = await startStack("tasks_order");
+    await stack.nats.stop();
+    const a = await startTasks(stack, { OUTBOX_BATCH_SIZE: "7" });
+    const b = await startTasks(stack, { OUTBOX_BATCH_SIZE: "5" });
+    try {
+      const client = await caller("client");
+      const urls = [a.url, b.url];
+      const created = await Promise.all(
+        Array.from(
+          { length: 120 },
+          (_, i) => rpc(urls[i % 2], "CreateTask", taskBody({ title: `order ${i}` }), client),
+        ),
+      );
+      const ids = created.map((r) => {
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        return (r.body.task as { id: string }).id;
+      });
+      // Cancel every other task: task.status_changed(CANCELLED) follows its task.created.
+      for (const [i, id] of ids.entries()) {
+        if (i % 2) continue;
+        const cancelled = await rpc(urls[(i / 2) % 2], "CancelTask", { task_id: id }, client);
+        assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      }
+      const outbox = await stack.sql<{ id: string }[]>`SELECT id FROM task_outbox ORDER BY seq`;
+      assert.equal(outbox.length, 180);
+
+      await stack.nats.resume();
+      let events: StreamMessage[] = [];
+      const deadline = Date.now() + 30_000;
+      while (events.length < outbox.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        events = await readStream(stack.nats.url, "TASKS").catch(() => []);
+      }
+      // Every row was committed before NATS came back, so the stream is the outbox in seq order.
+      assert.deepEqual(events.map((e) => e.msgId), outbox.map((r) => r.id));
+      for (const [i, id] of ids.entries()) {
+        const subjects = events.filter((e) => e.json.task_id === id).map((e) => e.subject);
+        assert.deepEqual(
+          subjects,
+          i % 2 ? ["task.created"] : ["task.created", "task.status_changed"],
+          `events of task ${i}`,
+        );
+      }
+    } finally {
+      await Promise.allSettled([a.stop(), b.stop()]);
+      await stack.destroy();
+    }
+  },
+);

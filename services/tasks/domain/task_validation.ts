@@ -6,6 +6,8 @@
  */
 import { normalizeCurrency } from "../../../lib/domain/currencies.ts";
 import { normalizeSkillTags } from "../../../lib/domain/skill_tags.ts";
+import { rejectControlCharacters } from "../../../lib/domain/text.ts";
+export { rejectControlCharacters };
 import { ValidationError } from "../../../lib/errors.ts";
 
 export const MAX_TITLE_CHARS = 200;
@@ -18,6 +20,9 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Page tokens carry a created_at from 1970 to 9999 (PostgreSQL refuses years <= 0). */
+const MIN_TOKEN_MS = Date.UTC(1970, 0, 1);
+const MAX_TOKEN_MS = Date.UTC(10_000, 0, 1) - 1;
 
 /** A budget after validation. */
 export interface Budget {
@@ -26,7 +31,7 @@ export interface Budget {
 }
 
 /**
- * The trimmed title, 1..200 characters.
+ * The trimmed title, 1..200 characters, no control characters but tab and newline.
  *
  * @example
  * ```ts
@@ -36,6 +41,7 @@ export interface Budget {
 export function validateTitle(title: string, field = "title"): string {
   const trimmed = title.trim();
   if (trimmed === "") throw new ValidationError(field, "must not be empty");
+  rejectControlCharacters(trimmed, field);
   if ([...trimmed].length > MAX_TITLE_CHARS) {
     throw new ValidationError(field, `must be at most ${MAX_TITLE_CHARS} characters`);
   }
@@ -43,7 +49,8 @@ export function validateTitle(title: string, field = "title"): string {
 }
 
 /**
- * The trimmed description, at most 10000 characters (may be empty).
+ * The trimmed description, at most 10000 characters (may be empty), no control characters but
+ * tab and newline.
  *
  * @example
  * ```ts
@@ -52,6 +59,7 @@ export function validateTitle(title: string, field = "title"): string {
  */
 export function validateDescription(description: string, field = "description"): string {
   const trimmed = description.trim();
+  rejectControlCharacters(trimmed, field);
   if ([...trimmed].length > MAX_DESCRIPTION_CHARS) {
     throw new ValidationError(field, `must be at most ${MAX_DESCRIPTION_CHARS} characters`);
   }
@@ -151,7 +159,8 @@ export function validateId(id: string, field: string): string {
 }
 
 /**
- * An optional free-text reason, trimmed, at most 1000 characters.
+ * An optional free-text reason, trimmed, at most 1000 characters, no control characters but tab
+ * and newline.
  *
  * @example
  * ```ts
@@ -160,6 +169,7 @@ export function validateId(id: string, field: string): string {
  */
 export function validateReason(reason: string, field = "reason"): string {
   const trimmed = reason.trim();
+  rejectControlCharacters(trimmed, field);
   if ([...trimmed].length > MAX_REASON_CHARS) {
     throw new ValidationError(field, `must be at most ${MAX_REASON_CHARS} characters`);
   }
@@ -186,7 +196,8 @@ export function encodePageToken(cursor: PageCursor): string {
 }
 
 /**
- * Decodes a token made by {@link encodePageToken}; empty means the first page; anything else is
+ * Decodes a token made by {@link encodePageToken}; empty means the first page; anything else
+ * (including a forged one with a time outside 1970..9999 or an id that is not a UUID) is
  * `invalid_argument` naming page_token.
  *
  * @example
@@ -198,11 +209,16 @@ export function decodePageToken(token: string, field = "page_token"): PageCursor
   if (token === "") return undefined;
   try {
     if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error("not base64url");
-    const [createdAt, id] = JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/")));
-    const date = new Date(createdAt);
-    if (typeof createdAt === "string" && !Number.isNaN(date.getTime()) && UUID.test(id)) {
-      return { createdAt: date, id };
+    const decoded: unknown = JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/")));
+    if (!Array.isArray(decoded) || decoded.length !== 2) throw new Error("not a cursor");
+    const [createdAt, id] = decoded;
+    if (typeof createdAt !== "string" || typeof id !== "string" || !UUID.test(id)) {
+      throw new Error("not a cursor");
     }
+    const date = new Date(createdAt);
+    const ms = date.getTime();
+    // Also rules out NaN; PostgreSQL refuses years <= 0 and JavaScript's extremes (-271821).
+    if (ms >= MIN_TOKEN_MS && ms <= MAX_TOKEN_MS) return { createdAt: date, id: id.toLowerCase() };
   } catch { /* fall through */ }
   throw new ValidationError(
     field,

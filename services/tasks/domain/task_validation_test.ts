@@ -9,6 +9,7 @@ import {
   validateDescription,
   validateId,
   validatePageSize,
+  validateReason,
   validateTitle,
 } from "./task_validation.ts";
 
@@ -101,5 +102,52 @@ Deno.test("page tokens round-trip; malformed ones name page_token", () => {
   assert.equal(decodePageToken(""), undefined);
   for (const bad of ["!!!", "abc", btoa("[1,2]"), btoa('["x","y"]'), "eyJ"]) {
     assert.equal(field(() => decodePageToken(bad)), "page_token");
+  }
+});
+
+Deno.test("control characters other than tab and line breaks are refused, naming the field", () => {
+  assert.equal(validateTitle("a\tb"), "a\tb");
+  assert.equal(
+    validateDescription("line one\nline two\n\tindented"),
+    "line one\nline two\n\tindented",
+  );
+  assert.equal(validateReason("over\nbudget"), "over\nbudget");
+  assert.equal(validateDescription("windows\r\nline ends"), "windows\r\nline ends");
+  for (const bad of ["\u0000", "\u0007", "\u000b", "\u001b[31m", "\u007f", "\u0085", "\u009f"]) {
+    assert.equal(field(() => validateTitle(`x${bad}y`)), "title", JSON.stringify(bad));
+    assert.equal(field(() => validateTitle(`x${bad}x`, "patch.title")), "patch.title");
+    assert.equal(field(() => validateDescription(`d${bad}d`)), "description", JSON.stringify(bad));
+    assert.equal(field(() => validateReason(`r${bad}r`)), "reason", JSON.stringify(bad));
+  }
+  // A trailing NUL is not whitespace: trimming must not hide it.
+  assert.equal(field(() => validateTitle("title\u0000")), "title");
+  assert.equal(field(() => validateDescription("\u0000")), "description");
+});
+
+Deno.test("forged page tokens: time outside 1970..9999 or a non-UUID id name page_token", () => {
+  const id = crypto.randomUUID();
+  const token = (value: unknown) =>
+    btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  assert.deepEqual(decodePageToken(token(["1970-01-01T00:00:00.000Z", id])), {
+    createdAt: new Date(0),
+    id,
+  });
+  assert.equal(decodePageToken(token(["9999-12-31T23:59:59.999Z", id.toUpperCase()]))?.id, id);
+  for (
+    const bad of [
+      ["0000-01-01T00:00:00.000Z", id],
+      ["-000001-01-01T00:00:00.000Z", id],
+      ["-271821-04-20T00:00:00.000Z", id],
+      ["+275760-09-13T00:00:00.000Z", id],
+      ["+010000-01-01T00:00:00.000Z", id],
+      ["1969-12-31T23:59:59.999Z", id],
+      ["2026-01-01T00:00:00.000Z", [id]],
+      ["2026-01-01T00:00:00.000Z", `${id}\u0000`],
+      ["2026-01-01T00:00:00.000Z", id, "extra"],
+      [0, id],
+      { createdAt: "2026-01-01T00:00:00.000Z", id },
+    ]
+  ) {
+    assert.equal(field(() => decodePageToken(token(bad))), "page_token", JSON.stringify(bad));
   }
 });
