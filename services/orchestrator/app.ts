@@ -31,11 +31,15 @@ export function orchestratorMetrics(metrics: Metrics) {
   return {
     attempted: metrics.counter(
       "matches_attempted_total",
-      "Matching attempts: a task the orchestrator tried to match (candidates were looked up and scored).",
+      "Tasks the orchestrator tried to match (counted once per task, at its first attempt).",
     ),
     successful: metrics.counter(
       "matches_successful_total",
-      "Matching attempts that produced at least one proposal.",
+      "Tasks whose matching produced at least one proposal (counted once per task, when it first gets proposals).",
+    ),
+    retries: metrics.counter(
+      "match_retries_total",
+      "Matching attempts after a task's first one (re-matches after declines or expiry, retries of tasks with no candidate).",
     ),
     proposalsCreated: metrics.counter("proposals_created_total", "Proposals made to developers."),
     timeToProposals: metrics.histogram(
@@ -98,6 +102,7 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
       },
       proposalsPerTask: config.proposalsPerTask,
       candidateLimit: config.candidateLimit,
+      searchMaxPages: config.candidateSearchPages,
       proposalTtlSeconds: config.proposalTtlSeconds,
       retryIntervalSeconds: config.retryIntervalSeconds,
       fairnessWindowSeconds: config.fairnessWindowSeconds,

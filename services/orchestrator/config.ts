@@ -29,8 +29,10 @@ export interface OrchestratorConfig extends BaseConfig {
   rateReferenceHours: number;
   /** N: proposals made per task. */
   proposalsPerTask: number;
-  /** Most online developers fetched per attempt. */
+  /** Most online developers fetched per attempt (the most recently seen). */
   candidateLimit: number;
+  /** When that window holds too few eligible candidates: most SearchDevelopers pages read more. */
+  candidateSearchPages: number;
   /** A proposal nobody answers expires after this. */
   proposalTtlSeconds: number;
   /** A task with no candidate (or a failed lookup) is retried after this. */
@@ -90,6 +92,7 @@ export function loadOrchestratorConfig(
     rateReferenceHours: env.number("RATE_REFERENCE_HOURS", 10, { min: 0.1, max: 10_000 }),
     proposalsPerTask: env.int("PROPOSALS_PER_TASK", 3, { min: 1, max: 100 }),
     candidateLimit: env.int("CANDIDATE_LIMIT", 500, { min: 1, max: 1000 }),
+    candidateSearchPages: env.int("CANDIDATE_SEARCH_PAGES", 10, { min: 0, max: 1000 }),
     proposalTtlSeconds: env.int("PROPOSAL_TTL_SECONDS", 86_400, { min: 1, max: 30 * 86_400 }),
     retryIntervalSeconds: env.int("RETRY_INTERVAL_SECONDS", 30, { min: 1, max: 86_400 }),
     fairnessWindowSeconds: env.int("FAIRNESS_WINDOW_SECONDS", 3600, { min: 1, max: 30 * 86_400 }),

@@ -1,7 +1,8 @@
 /**
  * The sweeper: on a schedule, expires PENDING proposals past their time (a task left with none
- * goes back to matching, excluding everyone it was proposed to before) and runs the attempts that
- * are due (tasks with no candidate yet, tasks whose User Service lookup failed, re-matches).
+ * goes back to matching, excluding everyone it was proposed to before, in the same statement),
+ * reopens any PROPOSED task left without a PENDING proposal (a safety net), and runs the attempts
+ * that are due (tasks with no candidate yet, tasks whose User Service lookup failed, re-matches).
  *
  * Safe with several replicas: proposals are expired and due tasks claimed with
  * `FOR UPDATE SKIP LOCKED`, and a claimed task is leased (its next_attempt_at pushed forward)
@@ -64,12 +65,18 @@ export class ExpirySweeper {
     this.wake?.();
   }
 
-  /** One round: expire, reopen, retry due tasks. Returns what it did. */
-  async sweepOnce(): Promise<{ expired: number; attempted: number }> {
-    const touched = await this.store.expireProposals(500);
-    if (touched.length > 0) {
-      const reopened = await this.store.reopenTasks(undefined, touched);
-      this.logger.info("proposals expired", { tasks: touched.length, reopened });
+  /**
+   * One round: expire (and reopen in the same statement), reopen any PROPOSED task left without
+   * a PENDING proposal by other means, retry due tasks. Returns what it did.
+   */
+  async sweepOnce(): Promise<{ expired: number; reopened: number; attempted: number }> {
+    const expired = await this.store.expireProposals(500);
+    if (expired.tasks > 0) {
+      this.logger.info("proposals expired", { tasks: expired.tasks, reopened: expired.reopened });
+    }
+    const orphans = await this.store.reopenOrphaned(500);
+    if (orphans > 0) {
+      this.logger.warn("proposed tasks without a pending proposal reopened", { tasks: orphans });
     }
     const batch = this.settings.batchSize ?? 50;
     const concurrency = this.settings.concurrency ?? 4;
@@ -91,7 +98,7 @@ export class ExpirySweeper {
         }
       }
     }
-    return { expired: touched.length, attempted };
+    return { expired: expired.tasks, reopened: expired.reopened + orphans, attempted };
   }
 
   private async run(): Promise<void> {

@@ -13,7 +13,7 @@ import type { Counter, Histogram } from "prom-client";
 import { DependencyUnavailableError } from "../../lib/errors.ts";
 import { buildEventJson } from "../../lib/events/event_codec.ts";
 import type { Logger } from "../../lib/log/logger.ts";
-import type { ScoringParams } from "./matching/scoring.ts";
+import type { CandidateProfile, DeveloperStats, ScoringParams } from "./matching/scoring.ts";
 import { selectCandidates } from "./matching/select_candidates.ts";
 import type { MatchTaskRow, ProposalStore } from "./proposal_store.ts";
 import type { CandidateSource } from "./user_directory.ts";
@@ -26,12 +26,27 @@ export interface MatcherSettings {
   proposalTtlSeconds: number;
   retryIntervalSeconds: number;
   fairnessWindowSeconds: number;
+  /**
+   * When the first `candidateLimit` window holds fewer eligible candidates than wanted, at most
+   * this many pages of SearchDevelopers (online only) are read to find more; 0 turns it off.
+   */
+  searchMaxPages?: number;
+  /** Developers per search page (1..100). */
+  searchPageSize?: number;
 }
 
-/** The metrics the matcher updates. */
+/**
+ * The metrics the matcher updates. As the manual defines them, an attempt is a task the
+ * orchestrator tried to match and a success an attempt that produced a proposal: `attempted` counts
+ * a task once (its first attempt), `successful` once (when it first gets proposals), and
+ * `retries` every later attempt (re-matches, retries of tasks with no candidate), so that
+ * successful / attempted is the share of tasks matched.
+ */
 export interface MatcherMetrics {
   attempted: Counter<string>;
   successful: Counter<string>;
+  /** Attempts after a task's first one. */
+  retries?: Counter<string>;
   proposalsCreated: Counter<string>;
   /** From the task's creation (task.created) to its first proposals stored. */
   timeToProposals?: Histogram<string>;
@@ -79,10 +94,7 @@ export class Matcher {
     }
     let candidates;
     try {
-      candidates = await this.candidates.onlineDevelopers(
-        seen.required_skills,
-        this.settings.candidateLimit,
-      );
+      candidates = await this.findCandidates(seen);
     } catch (error) {
       if (!(error instanceof DependencyUnavailableError)) throw error;
       const retryInSeconds = this.settings.retryIntervalSeconds;
@@ -100,7 +112,8 @@ export class Matcher {
         return { kind: "skipped", reason: "matched concurrently" } as const;
       }
       const exclude = await this.store.proposedDevelopers(tx, taskId);
-      exclude.add(task.client_id);
+      const hadProposals = exclude.size > 0;
+      if (task.client_id) exclude.add(task.client_id);
       const pending = await this.store.pendingCount(tx, taskId);
       const wanted = Math.max(0, this.settings.proposalsPerTask - pending);
       const ids = candidates.filter((c) => !exclude.has(c.developerId)).map((c) => c.developerId);
@@ -141,20 +154,26 @@ export class Matcher {
       );
       if (inserted.length > 0 || pending > 0) {
         await this.store.finishAttempt(tx, taskId, "PROPOSED", null);
-        return { kind: "proposed", proposals: inserted.length, task } as const;
+        return {
+          kind: "proposed",
+          proposals: inserted.length,
+          task,
+          firstProposals: inserted.length > 0 && !hadProposals,
+        } as const;
       }
       const retryInSeconds = this.retryDelaySeconds(task.attempts + 1);
       await this.store.finishAttempt(tx, taskId, "NO_CANDIDATES", retryInSeconds);
-      return { kind: "no_candidates", retryInSeconds } as const;
+      return { kind: "no_candidates", retryInSeconds, task } as const;
     });
 
     if (result.kind === "skipped") return result;
-    this.metrics.attempted.inc();
+    if (result.task.attempts === 0) this.metrics.attempted.inc();
+    else this.metrics.retries?.inc();
     if (result.kind === "proposed") {
-      if (result.proposals > 0) {
+      if (result.proposals > 0) this.metrics.proposalsCreated.inc(result.proposals);
+      if (result.firstProposals) {
         this.metrics.successful.inc();
-        this.metrics.proposalsCreated.inc(result.proposals);
-        if (result.task.attempts === 0 && this.metrics.timeToProposals) {
+        if (this.metrics.timeToProposals) {
           this.metrics.timeToProposals.observe(
             Math.max(0, (Date.now() - result.task.task_created_at.getTime()) / 1000),
           );
@@ -172,7 +191,72 @@ export class Matcher {
       candidates: candidates.length,
       retry_in_s: result.retryInSeconds,
     });
-    return result;
+    return { kind: "no_candidates", retryInSeconds: result.retryInSeconds };
+  }
+
+  /**
+   * The candidates of an attempt: the `candidateLimit` most recently seen online developers with
+   * any of the skills. That window can be full of developers who cannot be chosen (already
+   * proposed to for this task, too few of the skills, over the fairness cap); then the online
+   * developers are paged through (SearchDevelopers) until enough eligible ones are found or the
+   * list ends, at most `searchMaxPages` pages. Reads outside the attempt's transaction; the
+   * attempt re-checks everything under the task's lock.
+   */
+  private async findCandidates(task: MatchTaskRow): Promise<CandidateProfile[]> {
+    const { candidateLimit, searchMaxPages = 10, searchPageSize = 100 } = this.settings;
+    const first = await this.candidates.onlineDevelopers(task.required_skills, candidateLimit);
+    if (first.length < candidateLimit || searchMaxPages <= 0) return first; // all of them
+    const source = this.candidates;
+    if (!source.searchOnlineDevelopers) return first;
+    const { exclude, pending } = await this.store.db.run(async (sql) => ({
+      exclude: await this.store.proposedDevelopers(sql, task.task_id),
+      pending: await this.store.pendingCount(sql, task.task_id),
+    }));
+    if (task.client_id) exclude.add(task.client_id);
+    const wanted = Math.max(0, this.settings.proposalsPerTask - pending);
+    if (wanted === 0) return first;
+    const byId = new Map<string, CandidateProfile>();
+    const stats = new Map<string, DeveloperStats>();
+    const add = async (developers: CandidateProfile[]) => {
+      const fresh = developers.filter((d) => !byId.has(d.developerId));
+      for (const d of fresh) byId.set(d.developerId, d);
+      const ids = fresh.map((d) => d.developerId).filter((id) => !exclude.has(id));
+      const more = await this.store.db.run((sql) =>
+        this.store.developerStats(sql, ids, this.settings.fairnessWindowSeconds)
+      );
+      for (const [id, s] of more) stats.set(id, s);
+    };
+    const enough = () =>
+      selectCandidates({
+        task: profileOf(task),
+        candidates: [...byId.values()],
+        stats,
+        exclude,
+        limit: wanted,
+        params: this.settings.params,
+      }).length >= wanted;
+    await add(first);
+    let pageToken = "";
+    let pages = 0;
+    while (!enough() && pages < searchMaxPages) {
+      const page = await source.searchOnlineDevelopers(
+        task.required_skills,
+        searchPageSize,
+        pageToken,
+      );
+      pages++;
+      await add(page.developers);
+      if (page.nextPageToken === "") break;
+      pageToken = page.nextPageToken;
+    }
+    if (pages > 0) {
+      this.logger.debug("candidate window widened", {
+        task_id: task.task_id,
+        pages,
+        candidates: byId.size,
+      });
+    }
+    return [...byId.values()];
   }
 }
 

@@ -37,7 +37,7 @@ import type {
 export interface ProposalHandlerDeps {
   store: ProposalStore;
   responseTime: Histogram<string>;
-  /** Called after a decline left a task without pending proposals (re-match soon). */
+  /** Called after a decline or a late answer left a task without pending proposals. */
   onTaskReopened?: () => void;
 }
 
@@ -94,11 +94,9 @@ export function proposalHandlers(
           if (me.role === "developer") {
             filter.developerId = me.subject; // a developer sees only their own proposal
           } else {
+            // Unknown and someone else's task answer alike: no probing for task ids.
             const task = await store.getTask(taskId);
-            if (!task) throw new NotFoundError("task", taskId);
-            if (task.client_id !== me.subject) {
-              throw new PermissionDeniedError("only the task's owner can list its proposals");
-            }
+            if (!task || task.client_id !== me.subject) throw new NotFoundError("task", taskId);
           }
         }
       }
@@ -150,9 +148,12 @@ export function proposalHandlers(
             }`,
           );
         }
-        if (proposal.expires_at.getTime() <= Date.now()) {
+        if (proposal.past_due) {
+          // Past its time on the database's clock (the sweeper's), not yet swept: expire it here
+          // and, as the sweeper would, put the task back to matching if nothing is pending.
           await store.setProposalStatus(tx, proposalId, "EXPIRED");
-          return { expired: true } as const;
+          const reopened = (await store.reopenTasks(tx, [task.task_id])) > 0;
+          return { expired: true, reopened } as const;
         }
         if (!accept) {
           const declined = await store.setProposalStatus(tx, proposalId, "DECLINED");
@@ -188,6 +189,7 @@ export function proposalHandlers(
         throw error;
       });
       if ("expired" in outcome) {
+        if (outcome.reopened) deps.onTaskReopened?.();
         throw new FailedPreconditionError("proposal has expired; it can no longer be answered");
       }
       if (outcome.changed && outcome.proposal.responded_at) {
@@ -212,9 +214,8 @@ export function proposalHandlers(
         const mine = me.role === "developer"
           ? await store.listProposals({ taskId, developerId: me.subject, limit: 1 })
           : [];
-        if (mine.length === 0) {
-          throw new PermissionDeniedError("only the task's owner can see its match status");
-        }
+        // Someone else's task answers as an unknown one: no probing for task ids.
+        if (mine.length === 0) throw new NotFoundError("task", taskId);
       }
       const pending = await store.db.run((sql) => store.pendingCount(sql, taskId));
       return {
@@ -252,6 +253,8 @@ function uuid(field: string, value: string): string {
   return value.toLowerCase();
 }
 
+const INT8_MAX = 2n ** 63n - 1n;
+
 /** An opaque page token for the keyset (created_at in microseconds, id). */
 export function encodePageToken(micros: bigint, id: string): string {
   return btoa(`${micros}:${id}`).replaceAll("=", "");
@@ -262,8 +265,10 @@ export function decodePageToken(token: string): { micros: bigint; id: string } |
   if (token === "") return undefined;
   try {
     const [micros, id] = atob(token).split(":");
-    if (!/^\d+$/.test(micros) || !UUID.test(id)) throw new Error("bad token");
-    return { micros: BigInt(micros), id };
+    if (!/^\d{1,19}$/.test(micros) || !UUID.test(id)) throw new Error("bad token");
+    const value = BigInt(micros);
+    if (value > INT8_MAX) throw new Error("out of range"); // the keyset is an int8
+    return { micros: value, id: id.toLowerCase() };
   } catch {
     throw new ValidationError("page_token", "is not a token this service returned");
   }

@@ -15,7 +15,8 @@ export type ProposalState = "PENDING" | "ACCEPTED" | "DECLINED" | "WITHDRAWN" | 
 /** A row of match_tasks. */
 export interface MatchTaskRow {
   task_id: string;
-  client_id: string;
+  /** Null only for a tombstone: a task closed or assigned before its task.created arrived. */
+  client_id: string | null;
   title: string;
   required_skills: string[];
   budget_minor: bigint | null;
@@ -39,6 +40,8 @@ export interface ProposalRow {
   created_at: Date;
   expires_at: Date;
   responded_at: Date | null;
+  /** expires_at <= now() on the database's clock (set by {@link ProposalStore.getProposal}). */
+  past_due?: boolean;
 }
 
 /** A task as task.created describes it. */
@@ -95,6 +98,18 @@ export class ProposalStore {
         ON CONFLICT (task_id) DO NOTHING
         RETURNING *`;
       if (inserted.length > 0) return { created: true, task: inserted[0] };
+      // A tombstone (the task was closed or assigned before this event arrived) gets its owner
+      // and details; its state stays as it is, so the task is not matched.
+      const [filled] = await sql<MatchTaskRow[]>`
+        UPDATE match_tasks
+        SET client_id = ${task.clientId}, title = ${task.title},
+            required_skills = ${JSON.stringify(task.requiredSkills)}::text::jsonb,
+            budget_minor = ${task.budgetMinor?.toString() ?? null}::int8,
+            currency = ${task.currency ?? null},
+            task_created_at = ${task.taskCreatedAt ?? new Date()}, updated_at = now()
+        WHERE task_id = ${task.taskId} AND client_id IS NULL
+        RETURNING *`;
+      if (filled) return { created: false, task: filled };
       const [existing] = await sql<MatchTaskRow[]>`
         SELECT * FROM match_tasks WHERE task_id = ${task.taskId}`;
       return { created: false, task: existing };
@@ -246,20 +261,54 @@ export class ProposalStore {
     return rows.map((r) => r.task_id);
   }
 
-  /** Expires PENDING proposals past their time; returns the tasks touched. */
-  async expireProposals(limit: number): Promise<string[]> {
-    const rows = await this.db.run((sql) =>
-      sql<{ task_id: string }[]>`
-        UPDATE proposals p SET status = 'EXPIRED'
-        WHERE p.id IN (
-          SELECT id FROM proposals
-          WHERE status = 'PENDING' AND expires_at <= now()
-          ORDER BY expires_at
+  /**
+   * Expires PENDING proposals past their time and, in the same statement (no crash can come
+   * between), puts the tasks left with no PENDING proposal back to matching. The reopening
+   * subquery sees the statement's snapshot, in which the expired rows are still PENDING, so they
+   * are excluded by id.
+   */
+  async expireProposals(limit: number): Promise<{ tasks: number; reopened: number }> {
+    const [row] = await this.db.run((sql) =>
+      sql<{ tasks: number; reopened: number }[]>`
+        WITH expired AS (
+          UPDATE proposals p SET status = 'EXPIRED'
+          WHERE p.id IN (
+            SELECT id FROM proposals
+            WHERE status = 'PENDING' AND expires_at <= now()
+            ORDER BY expires_at
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED)
+          RETURNING p.id, p.task_id),
+        reopened AS (
+          UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
+          WHERE m.task_id IN (SELECT task_id FROM expired) AND m.state = 'PROPOSED'
+            AND NOT EXISTS (SELECT 1 FROM proposals p
+                            WHERE p.task_id = m.task_id AND p.status = 'PENDING'
+                              AND p.id NOT IN (SELECT id FROM expired))
+          RETURNING m.task_id)
+        SELECT (SELECT count(DISTINCT task_id) FROM expired)::int AS tasks,
+               (SELECT count(*) FROM reopened)::int AS reopened`
+    );
+    return row;
+  }
+
+  /**
+   * The safety net: PROPOSED tasks with no PENDING proposal (whatever left them so) go back to
+   * matching now. Returns how many.
+   */
+  async reopenOrphaned(limit: number): Promise<number> {
+    return await this.db.run(async (sql) =>
+      (await sql`
+        UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
+        WHERE m.task_id IN (
+          SELECT t.task_id FROM match_tasks t
+          WHERE t.state = 'PROPOSED'
+            AND NOT EXISTS (SELECT 1 FROM proposals p
+                            WHERE p.task_id = t.task_id AND p.status = 'PENDING')
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-        RETURNING p.task_id`
+          AND m.state = 'PROPOSED'`).count
     );
-    return [...new Set(rows.map((r) => r.task_id))];
   }
 
   /** Puts PROPOSED tasks that have no PENDING proposal left back to matching now. */
@@ -274,12 +323,14 @@ export class ProposalStore {
     return q ? await run(q) : await this.db.run(run);
   }
 
-  /** One proposal, optionally locked. */
+  /** One proposal, optionally locked, with `past_due` from the database's clock. */
   async getProposal(id: string, q?: Q, lock = false): Promise<ProposalRow | undefined> {
     const run = async (sql: Q) => {
       const rows = lock
-        ? await sql<ProposalRow[]>`SELECT * FROM proposals WHERE id = ${id} FOR UPDATE`
-        : await sql<ProposalRow[]>`SELECT * FROM proposals WHERE id = ${id}`;
+        ? await sql<ProposalRow[]>`
+          SELECT *, expires_at <= now() AS past_due FROM proposals WHERE id = ${id} FOR UPDATE`
+        : await sql<ProposalRow[]>`
+          SELECT *, expires_at <= now() AS past_due FROM proposals WHERE id = ${id}`;
       return rows[0];
     };
     return q ? await run(q) : await this.db.run(run);
@@ -300,6 +351,33 @@ export class ProposalStore {
       WHERE task_id = ${taskId} AND status = 'PENDING'
         AND id <> ${exceptId ?? "00000000-0000-0000-0000-000000000000"}::uuid`;
     return result.count;
+  }
+
+  /**
+   * Records a task the orchestrator has not seen yet in its final state (closed, or assigned to
+   * `developerId`), with no owner: a later task.created then matches nothing. Undefined when the
+   * task was recorded meanwhile (the caller handles it as known).
+   */
+  async insertTombstone(
+    tx: Q,
+    taskId: string,
+    state: "ASSIGNED" | "CLOSED",
+    developerId?: string,
+  ): Promise<MatchTaskRow | undefined> {
+    const [row] = await tx<MatchTaskRow[]>`
+      INSERT INTO match_tasks (task_id, client_id, state, assigned_developer_id, next_attempt_at)
+      VALUES (${taskId}, NULL, ${state}, ${developerId ?? null}::uuid, NULL)
+      ON CONFLICT (task_id) DO NOTHING
+      RETURNING *`;
+    return row;
+  }
+
+  /** Withdraws a task's ACCEPTED proposals except the given developer's; returns them. */
+  async withdrawAccepted(tx: Q, taskId: string, keepDeveloperId: string): Promise<ProposalRow[]> {
+    return await tx<ProposalRow[]>`
+      UPDATE proposals SET status = 'WITHDRAWN'
+      WHERE task_id = ${taskId} AND status = 'ACCEPTED' AND developer_id <> ${keepDeveloperId}::uuid
+      RETURNING *`;
   }
 
   /** Sets a task's state (and its assignee). */

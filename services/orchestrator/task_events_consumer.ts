@@ -1,7 +1,9 @@
 /**
  * Handles the Task Service's `task.status_changed` and `task.assigned`: a task that is cancelled,
  * completed or assigned another way stops being matched and its PENDING proposals are withdrawn.
- * Events of tasks the orchestrator never saw are acknowledged and ignored; malformed ones are
+ * A task the orchestrator has not seen yet gets a tombstone in that final state, so that its
+ * task.created, if it comes later, matches nothing. `task.assigned` is the Task Service's final
+ * word on the assignee: a different acceptance recorded here is withdrawn. Malformed events are
  * terminated by the consumer.
  *
  * @module
@@ -35,7 +37,7 @@ export function taskEventsHandler(
       const assigned = decodeEvent(TaskAssignedSchema, event.data);
       requireUuid("task_id", assigned.taskId);
       requireUuid("developer_id", assigned.developerId);
-      await close(store, assigned.taskId.toLowerCase(), "ASSIGNED", assigned.developerId);
+      await close(store, logger, assigned.taskId.toLowerCase(), "ASSIGNED", assigned.developerId);
       return;
     }
     if (event.subject === "task.status_changed") {
@@ -43,12 +45,12 @@ export function taskEventsHandler(
       requireUuid("task_id", changed.taskId);
       const taskId = changed.taskId.toLowerCase();
       if (changed.to === TaskStatus.CANCELLED || changed.to === TaskStatus.COMPLETED) {
-        const withdrawn = await close(store, taskId, "CLOSED");
+        const withdrawn = await close(store, logger, taskId, "CLOSED");
         if (withdrawn > 0) {
           logger.info("task closed; proposals withdrawn", { task_id: taskId, withdrawn });
         }
       } else if (changed.to === TaskStatus.ASSIGNED || changed.to === TaskStatus.IN_PROGRESS) {
-        await close(store, taskId, "ASSIGNED");
+        await close(store, logger, taskId, "ASSIGNED");
       }
       return;
     }
@@ -58,21 +60,48 @@ export function taskEventsHandler(
 
 async function close(
   store: ProposalStore,
+  logger: Logger,
   taskId: string,
   state: "ASSIGNED" | "CLOSED",
   developerId?: string,
 ): Promise<number> {
+  const developer = developerId?.toLowerCase();
   return await store.db.transaction(async (tx) => {
-    const task = await store.getTask(taskId, tx, true);
-    if (!task) return 0; // a task the orchestrator never matched
+    let task = await store.getTask(taskId, tx, true);
+    if (!task) {
+      // Not seen yet: the task-events consumer can run ahead of the task.created one (after an
+      // outage, say). A tombstone in the final state makes the late task.created a no-op.
+      if (await store.insertTombstone(tx, taskId, state, developer)) {
+        logger.info("task closed before its task.created; tombstone recorded", {
+          task_id: taskId,
+          state,
+        });
+        return 0;
+      }
+      task = await store.getTask(taskId, tx, true); // recorded meanwhile
+      if (!task) return 0;
+    }
     if (task.state === "CLOSED" || (task.state === "ASSIGNED" && state === "ASSIGNED")) {
-      if (developerId && !task.assigned_developer_id) {
-        await store.setTaskState(tx, taskId, task.state, developerId.toLowerCase());
+      if (developer && task.assigned_developer_id !== developer) {
+        if (task.assigned_developer_id && task.state === "ASSIGNED") {
+          // The Task Service assigned someone else than the acceptance recorded here: its word
+          // is final. The stale acceptance is withdrawn.
+          const stale = await store.withdrawAccepted(tx, taskId, developer);
+          logger.warn("task assigned to another developer than the one who accepted", {
+            task_id: taskId,
+            assigned_developer_id: developer,
+            previous_developer_id: task.assigned_developer_id,
+            proposals_withdrawn: stale.map((p) => p.id),
+          });
+          await store.setTaskState(tx, taskId, task.state, developer);
+        } else if (!task.assigned_developer_id) {
+          await store.setTaskState(tx, taskId, task.state, developer);
+        }
       }
       return 0;
     }
     const withdrawn = await store.withdrawPending(tx, taskId);
-    await store.setTaskState(tx, taskId, state, developerId?.toLowerCase());
+    await store.setTaskState(tx, taskId, state, developer);
     return withdrawn;
   });
 }

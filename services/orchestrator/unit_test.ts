@@ -6,6 +6,7 @@ import { decodePageToken, encodePageToken } from "./proposal_handlers.ts";
 import { parseTaskCreated } from "./task_created_consumer.ts";
 import { CircuitBreaker } from "./user_directory.ts";
 import { ConfigError } from "../../lib/config/env.ts";
+import { ValidationError } from "../../lib/errors.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
@@ -76,6 +77,18 @@ Deno.test("page tokens round-trip and reject garbage", () => {
   assert.deepEqual(decodePageToken(encodePageToken(123456n, id)), { micros: 123456n, id });
   assert.equal(decodePageToken(""), undefined);
   assert.throws(() => decodePageToken("garbage!"), /page_token/);
+});
+
+Deno.test("page tokens beyond int8 are invalid_argument, not a database error", () => {
+  const id = crypto.randomUUID();
+  for (const micros of ["99999999999999999999", "9223372036854775808", "1".repeat(400)]) {
+    assert.throws(
+      () => decodePageToken(btoa(`${micros}:${id}`)),
+      (e) => e instanceof ValidationError && /page_token/.test(e.message),
+      micros,
+    );
+  }
+  assert.equal(decodePageToken(btoa(`9223372036854775807:${id}`))?.micros, 2n ** 63n - 1n);
 });
 
 Deno.test("config: defaults, and a bad value names the variable", () => {

@@ -8,16 +8,32 @@
  */
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { SkillMatch, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import { SkillMatch, type User, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
 import type { TokenService } from "../../lib/auth/tokens.ts";
 import { DependencyUnavailableError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log/logger.ts";
 import type { CandidateProfile } from "./matching/scoring.ts";
 
+/** A page of candidates. */
+export interface CandidatePage {
+  developers: CandidateProfile[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
 /** Where candidates come from (the User Service, or a fake in benchmarks). */
 export interface CandidateSource {
   /** Online developers with any of the skills (all online developers when none). */
   onlineDevelopers(skills: readonly string[], limit: number): Promise<CandidateProfile[]>;
+  /**
+   * Pages through all online developers with any of the skills (a stable order), for when the
+   * first `onlineDevelopers` window holds too few eligible candidates.
+   */
+  searchOnlineDevelopers?(
+    skills: readonly string[],
+    pageSize: number,
+    pageToken: string,
+  ): Promise<CandidatePage>;
 }
 
 /** The breaker's states. */
@@ -122,6 +138,36 @@ export class UserDirectory implements CandidateSource {
 
   /** Online developers with any of the skills. */
   async onlineDevelopers(skills: readonly string[], limit: number): Promise<CandidateProfile[]> {
+    return await this.call(async () => {
+      const out: CandidateProfile[] = [];
+      const stream = this.client.listOnlineDevelopers(
+        { skillTags: [...skills], match: SkillMatch.ANY, limit },
+        { timeoutMs: this.options.timeoutMs },
+      );
+      for await (const { developer } of stream) {
+        if (developer) out.push(toCandidate(developer));
+      }
+      return out;
+    });
+  }
+
+  /** One page of the online developers with any of the skills (SearchDevelopers). */
+  async searchOnlineDevelopers(
+    skills: readonly string[],
+    pageSize: number,
+    pageToken: string,
+  ): Promise<CandidatePage> {
+    return await this.call(async () => {
+      const res = await this.client.searchDevelopers(
+        { skillTags: [...skills], match: SkillMatch.ANY, onlineOnly: true, pageSize, pageToken },
+        { timeoutMs: this.options.timeoutMs },
+      );
+      return { developers: res.developers.map(toCandidate), nextPageToken: res.nextPageToken };
+    });
+  }
+
+  /** One call with the breaker, retries with jittered backoff on transient errors. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.breaker.allow()) {
       throw new DependencyUnavailableError(
         "user_service",
@@ -132,24 +178,7 @@ export class UserDirectory implements CandidateSource {
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       if (attempt > 0) await sleep(100 * 3 ** (attempt - 1) * (0.5 + Math.random()));
       try {
-        const out: CandidateProfile[] = [];
-        const stream = this.client.listOnlineDevelopers(
-          { skillTags: [...skills], match: SkillMatch.ANY, limit },
-          { timeoutMs: this.options.timeoutMs },
-        );
-        for await (const { developer } of stream) {
-          if (!developer) continue;
-          out.push({
-            developerId: developer.id,
-            skillTags: developer.skillTags,
-            hourlyRate: developer.hourlyRate && developer.hourlyRate.currency
-              ? {
-                currency: developer.hourlyRate.currency,
-                amountMinor: Number(developer.hourlyRate.amountMinor),
-              }
-              : undefined,
-          });
-        }
+        const out = await fn();
         this.breaker.success();
         return out;
       } catch (error) {
@@ -185,6 +214,19 @@ export class UserDirectory implements CandidateSource {
     }
     return this.token.value;
   }
+}
+
+function toCandidate(developer: User): CandidateProfile {
+  return {
+    developerId: developer.id,
+    skillTags: developer.skillTags,
+    hourlyRate: developer.hourlyRate && developer.hourlyRate.currency
+      ? {
+        currency: developer.hourlyRate.currency,
+        amountMinor: Number(developer.hourlyRate.amountMinor),
+      }
+      : undefined,
+  };
 }
 
 function sleep(ms: number): Promise<void> {
