@@ -35,6 +35,7 @@ export const COMPONENT_METRICS = [
   "events_published_total",
   "events_publish_failed_total",
   "events_malformed_total",
+  "match_retries_total",
 ] as const;
 
 /** Histograms among the above: they appear as `_bucket`, `_sum` and `_count` series. */
