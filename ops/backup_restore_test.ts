@@ -6,12 +6,15 @@
 import assert from "node:assert/strict";
 import { backupCli } from "./backup.ts";
 import { runBackup } from "./backup/run_backup.ts";
+import { stringifyManifest } from "./backup/manifest.ts";
 import { LocalTarget } from "./backup/targets/local.ts";
+import type { BackupTarget } from "./backup/targets/target.ts";
 import { restoreCli } from "./restore.ts";
 import { runRestore, runVerify } from "./restore/run_restore.ts";
 import { OpsError } from "./shared/errors.ts";
 import { captureOutput } from "./shared/output.ts";
 import { withDatabase } from "./shared/db.ts";
+import { findPgTool } from "./shared/pg_tools.ts";
 import { writeFailingPgTools } from "./testing/fake_pg_tools.ts";
 import { deadUrl, startFakeService } from "./testing/fake_service.ts";
 import {
@@ -41,7 +44,21 @@ async function backupTo(dir: string, keep = 7) {
   return { result, cap };
 }
 
+/**
+ * A restore's swap disconnects every session of the database, the test's own pool included; a
+ * query racing the pool's notice of that can fail with CONNECTION_CLOSED. Wait until the pool
+ * answers again on each of its connections.
+ */
+async function settle() {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const results = await Promise.allSettled([db.sql`SELECT 1`, db.sql`SELECT 1`]);
+    if (results.every((r) => r.status === "fulfilled")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function vandalise() {
+  await settle();
   await db.sql`DELETE FROM proposal_outbox`;
   await db.sql`UPDATE users SET display_name = 'changed', is_online = NOT is_online`;
   await db.sql`DELETE FROM task_transitions WHERE id % 2 = 0`;
@@ -70,6 +87,9 @@ Deno.test({
         assert.equal(manifest.sizeBytes, (await Deno.stat(`${dir}/${name}.dump`)).size);
         assert.match(manifest.sha256, /^[0-9a-f]{64}$/);
         assert.equal(manifest.postgresMajor, 15);
+        const [{ id }] = await db.sql<{ id: string }[]>`
+          SELECT system_identifier::text AS id FROM pg_control_system()`;
+        assert.equal(manifest.systemIdentifier, id);
         assert.ok(manifest.startedAt <= manifest.finishedAt);
         const head = (await Deno.readFile(`${dir}/${name}.dump`)).subarray(0, 5);
         assert.equal(new TextDecoder().decode(head), "PGDMP");
@@ -128,6 +148,59 @@ Deno.test({
         assert.deepEqual(await databases(), dbsBefore);
       });
 
+      await t.step(
+        "a manifest copied beside another dump is refused: no checksum OK for other bytes",
+        async () => {
+          // copy.manifest.json is name's manifest; copy.dump is truncated; name.dump is intact.
+          await Deno.copyFile(`${dir}/${name}.manifest.json`, `${dir}/copy.manifest.json`);
+          const bytes = await Deno.readFile(`${dir}/${name}.dump`);
+          await Deno.writeFile(`${dir}/copy.dump`, bytes.subarray(0, 1000));
+          const dbsBefore = await databases();
+          const current = await snapshotRows(db.sql);
+          try {
+            for (const run of [runVerify, runRestore]) {
+              const cap = captureOutput();
+              await assert.rejects(
+                run({
+                  databaseUrl: db.url,
+                  target: new LocalTarget(dir),
+                  name: "copy",
+                  output: cap.output,
+                  yes: true,
+                }),
+                (error: Error) => {
+                  assert.ok(error instanceof OpsError, String(error));
+                  assert.match(
+                    error.message,
+                    new RegExp(
+                      `backup copy in .* cannot be trusted: its manifest describes backup "${name}", not "copy". Nothing was changed`,
+                    ),
+                  );
+                  return true;
+                },
+              );
+              assert.doesNotMatch(cap.text(), /checksum OK/);
+            }
+            // The same through the CLI, by path.
+            await assert.rejects(
+              restoreCli([`${dir}/copy.dump`, "--yes"], captureOutput().output, {
+                DATABASE_URL: db.url,
+              }),
+              /cannot be trusted/,
+            );
+            // The listing marks it unusable.
+            const list = captureOutput();
+            await restoreCli(["--dir", dir], list.output, { DATABASE_URL: db.url });
+            assert.match(list.text(), /copy\s.*unusable: its manifest describes backup/);
+            assert.deepEqual(await databases(), dbsBefore);
+            assert.deepEqual(await snapshotRows(db.sql), current);
+          } finally {
+            await Deno.remove(`${dir}/copy.manifest.json`);
+            await Deno.remove(`${dir}/copy.dump`);
+          }
+        },
+      );
+
       await t.step("without --yes and without a terminal, restore refuses", async () => {
         const current = await snapshotRows(db.sql);
         const cap = captureOutput();
@@ -175,6 +248,7 @@ Deno.test({
           output: cap.output,
           yes: false,
         });
+        await settle();
         assert.deepEqual(await snapshotRows(db.sql), before);
         assert.ok(result.keptAs?.startsWith("freelance_platform_pre_restore_"));
         const old = client(withDatabase(db.url, result.keptAs!));
@@ -204,6 +278,7 @@ Deno.test({
         } finally {
           await users.close();
         }
+        await settle();
         assert.deepEqual(await snapshotRows(db.sql), before);
         assert.deepEqual(await databases(), dbsBefore);
         assert.match(cap.text(), /will be DROPPED/);
@@ -317,6 +392,32 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "fp-retention-" });
     try {
       await Deno.writeTextFile(`${dir}/notes.dump`, "not ours"); // no manifest: never touched
+      // The same database name on another server (staging beside production in one bucket and
+      // prefix), older than all of ours: never ours to prune.
+      const foreign = "freelance_platform_20000101_000000_000";
+      await Deno.writeTextFile(`${dir}/${foreign}.dump`, "PGDMP staging");
+      await Deno.writeTextFile(
+        `${dir}/${foreign}.manifest.json`,
+        stringifyManifest({
+          formatVersion: 1,
+          name: foreign,
+          dumpFile: `${foreign}.dump`,
+          format: "custom",
+          database: "freelance_platform",
+          server: new URL(db.url).host,
+          systemIdentifier: "1234567890",
+          postgresVersion: "15.0",
+          postgresMajor: 15,
+          pgDumpVersion: "15.0",
+          pgDumpMajor: 15,
+          sha256: "0".repeat(64),
+          sizeBytes: 13,
+          startedAt: "2000-01-01T00:00:00.000Z",
+          finishedAt: "2000-01-01T00:00:01.000Z",
+          durationMs: 1000,
+          rowCounts: {},
+        }),
+      );
       const names: string[] = [];
       for (let i = 0; i < 5; i++) {
         const cap = captureOutput();
@@ -330,16 +431,29 @@ Deno.test({
       }
       const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
       const expected = names.slice(-3).flatMap((n) => [`${n}.dump`, `${n}.manifest.json`]);
-      assert.deepEqual(files, [...expected, "notes.dump"].sort());
+      assert.deepEqual(
+        files,
+        [...expected, "notes.dump", `${foreign}.dump`, `${foreign}.manifest.json`].sort(),
+      );
+      const last = captureOutput();
+      await backupCli(["--dir", dir, "--keep", "3"], last.output, { DATABASE_URL: db.url });
+      assert.match(
+        last.text(),
+        new RegExp(
+          `left alone: ${foreign} \\(backup of another server .*system identifier 1234567890\\)`,
+        ),
+      );
+      assert.ok(Deno.statSync(`${dir}/${foreign}.manifest.json`).isFile);
 
       // A failed backup deletes nothing.
+      const files2 = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
       const cap = captureOutput();
       const dead = withDatabase(db.url.replace(/:\d+\//, ":1/"), "freelance_platform");
       await assert.rejects(
         backupCli(["--dir", dir, "--keep", "1"], cap.output, { DATABASE_URL: dead }),
         /cannot reach PostgreSQL at 127.0.0.1:1\/freelance_platform/,
       );
-      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), files);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), files2);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -392,6 +506,78 @@ Deno.test({
         /backup directory .*file\/sub is not writable/,
       );
     } finally {
+      await Deno.remove(bin, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a failure after the dump was written leaves no orphan dump; a failed COMMIT is tolerated",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fp-orphan-" });
+    const bin = await Deno.makeTempDir({ prefix: "fp-killbin-" });
+    try {
+      // The manifest cannot be written: the dump must not stay behind without one.
+      const local = new LocalTarget(dir);
+      const failing: BackupTarget = Object.assign(Object.create(local), {
+        writeManifest: () => Promise.reject(new Error("disk full")),
+      });
+      await assert.rejects(
+        runBackup({
+          databaseUrl: db.url,
+          target: failing,
+          keep: 7,
+          output: captureOutput().output,
+        }),
+        /backup failed: disk full; the incomplete dump freelance_platform_\d{8}_\d{6}_\d{3}\.dump was removed and no old backup was deleted/,
+      );
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+
+      // The snapshot session is terminated once pg_dump is done (as terminate-idle used to do
+      // during long dumps): COMMIT fails, but the dump is complete, verified and kept.
+      const real = await findPgTool("pg_dump");
+      const psql = real.path.replace(/pg_dump$/, "psql");
+      await Deno.writeTextFile(
+        `${bin}/pg_dump`,
+        `#!/bin/sh
+if [ "$1" = "--version" ]; then exec "${real.path}" --version; fi
+out=$(mktemp)
+"${real.path}" "$@" > "$out" || { rc=$?; rm -f "$out"; exit $rc; }
+PGAPPNAME=test-killer "${psql}" -X -q -t -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fp-ops-backup' AND state LIKE 'idle in transaction%'" >/dev/null || exit 3
+cat "$out"
+rm -f "$out"
+`,
+      );
+      await Deno.chmod(`${bin}/pg_dump`, 0o755);
+      const cap = captureOutput();
+      const { manifest } = await runBackup({
+        databaseUrl: db.url,
+        target: local,
+        keep: 7,
+        pgBinDir: bin,
+        output: cap.output,
+      });
+      assert.match(cap.text(), /warning: ending the snapshot transaction failed/);
+      assert.match(cap.text(), /verified: the stored dump reads back/);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+        `${manifest.name}.dump`,
+        `${manifest.name}.manifest.json`,
+      ]);
+      const verify = captureOutput();
+      assert.equal(
+        (await runVerify({
+          databaseUrl: db.url,
+          target: local,
+          name: manifest.name,
+          output: verify.output,
+        })).ok,
+        true,
+        verify.text(),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
       await Deno.remove(bin, { recursive: true });
     }
   },

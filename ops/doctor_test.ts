@@ -9,7 +9,9 @@ import { Redis } from "ioredis";
 import { ensurePlatformStreams } from "../lib/events/streams.ts";
 import { NatsServer } from "../tests/harness/nats_server.ts";
 import { RedisServer } from "../tests/harness/redis_server.ts";
+import postgres from "postgres";
 import { doctorCli } from "./doctor.ts";
+import { checkIdleInTransaction } from "./doctor/checks/database.ts";
 import type { DoctorReport } from "./doctor/run_doctor.ts";
 import { captureOutput } from "./shared/output.ts";
 import { deadUrl, startFakeService } from "./testing/fake_service.ts";
@@ -175,6 +177,47 @@ Deno.test({
         );
         assert.match(cap.text(), /Verdict: DEGRADED/);
       });
+
+      await t.step(
+        "idle in transaction: the ops programs' sessions are not a problem",
+        async () => {
+          const app = client(db.url, 1);
+          const ops = postgres(db.url, {
+            max: 1,
+            onnotice: () => {},
+            connection: { application_name: "fp-ops-backup" },
+          });
+          const a = await app.reserve();
+          const o = await ops.reserve();
+          try {
+            await a`BEGIN`;
+            await a`SELECT 1`;
+            await o`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY`;
+            await o`SELECT pg_export_snapshot()`;
+            const [{ pid: appPid }] = await a<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+            await new Promise((r) => setTimeout(r, 1200));
+            let finding = await checkIdleInTransaction(db.sql, 1000);
+            assert.equal(finding.status, "warn");
+            assert.match(
+              finding.summary,
+              /^1 session\(s\) idle in a transaction for over 1\.0s \(besides 1 of the ops programs, left alone\)$/,
+            );
+            assert.match(finding.details![0], new RegExp(`^pid ${appPid} `));
+            assert.match(finding.details![1], /\(fp-ops-backup\) idle .*an ops program's session/);
+            await a`ROLLBACK`;
+            finding = await checkIdleInTransaction(db.sql, 1000);
+            assert.equal(finding.status, "ok");
+            assert.match(finding.summary, /besides 1 of the ops programs/);
+          } finally {
+            await a`ROLLBACK`.catch(() => {});
+            await o`ROLLBACK`.catch(() => {});
+            a.release();
+            o.release();
+            await app.end();
+            await ops.end();
+          }
+        },
+      );
 
       await t.step("without pg_stat_statements it says how to enable it", async () => {
         await db.sql`DROP EXTENSION pg_stat_statements`;

@@ -30,8 +30,10 @@ Commands:
                                     database, or in every database of the server
   flush-cache                       delete the platform's Redis keys (REDIS_KEY_PREFIX, fp:*) with
                                     SCAN + UNLINK; never FLUSHDB (REDIS_URL)
-  purge-stream [--stream TASKS]     delete every message of a JetStream stream (TASKS or PROPOSALS;
-                                    the manual's nats stream purge TASKS --force) (NATS_URL)
+  purge-stream [--stream TASKS]     delete the messages of a JetStream stream that it lists (TASKS or
+                                    PROPOSALS; the manual's nats stream purge TASKS --force); those
+                                    published after the listing are kept. Purged events are lost for
+                                    good: find a stuck consumer first (deno task doctor) (NATS_URL)
 
 Each shows what it will do and asks for confirmation on a terminal; --yes confirms in advance.
 Without a terminal and without --yes it refuses.

@@ -9,7 +9,9 @@ import { Redis } from "ioredis";
 import { ensurePlatformStreams } from "../lib/events/streams.ts";
 import { NatsServer } from "../tests/harness/nats_server.ts";
 import { RedisServer } from "../tests/harness/redis_server.ts";
+import postgres from "postgres";
 import { emergencyCli } from "./emergency.ts";
+import { describeStream, purgeStream } from "./emergency/purge_stream.ts";
 import { type OpsError, UsageError } from "./shared/errors.ts";
 import { captureOutput } from "./shared/output.ts";
 import { client, startPlatformDb } from "./testing/platform_db.ts";
@@ -38,6 +40,16 @@ Deno.test({
           await tx`SELECT 1`;
           const [{ pid }] = await tx<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
           await busy`SELECT 1`; // idle, not in a transaction: left alone
+          // A backup's snapshot session: idle in a transaction for the whole dump, by design.
+          const backup = postgres(db.url, {
+            max: 1,
+            onnotice: () => {},
+            connection: { application_name: "fp-ops-backup" },
+          });
+          const snapshot = await backup.reserve();
+          await snapshot`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY`;
+          const [{ pid: backupPid }] = await snapshot<{ pid: number }[]>`
+            SELECT pg_backend_pid() AS pid`;
           await new Promise((r) => setTimeout(r, 1200));
 
           const refused = captureOutput();
@@ -63,6 +75,16 @@ Deno.test({
           );
           const result = JSON.parse(cap.stdout.join(""));
           assert.deepEqual(result.terminated, [pid]);
+          assert.deepEqual(result.spared.map((s: { pid: number }) => s.pid), [backupPid]);
+          assert.match(
+            cap.stderr.join(""),
+            new RegExp(`Left alone: pid ${backupPid} \\(fp-ops-backup\\) idle in a transaction`),
+          );
+          // Still alive, still in its transaction.
+          assert.equal((await snapshot<{ one: number }[]>`SELECT 1 AS one`)[0].one, 1);
+          await snapshot`COMMIT`;
+          snapshot.release();
+          await backup.end();
           assert.match(cap.stderr.join(""), new RegExp(`Terminated 1 session\\(s\\): ${pid}`));
           const alive = await db.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`;
           assert.equal(alive.length, 0);
@@ -118,7 +140,7 @@ Deno.test({
 
         await assert.rejects(
           emergencyCli(["purge-stream"], captureOutput().output, env),
-          /refusing to purge all 10 message/,
+          /refusing to purge the 10 message\(s\) of stream TASKS \(sequences up to 10\)/,
         );
         assert.equal((await jsm.streams.info("TASKS")).state.messages, 10);
 
@@ -126,13 +148,42 @@ Deno.test({
         assert.equal(await emergencyCli(["purge-stream", "--yes"], cap.output, env), 0);
         assert.match(cap.text(), /Stream TASKS: 10 message\(s\)/);
         assert.match(cap.text(), /consumer orchestrator: 10 not yet delivered/);
-        assert.match(cap.text(), /Purged 10 message\(s\) from stream TASKS\./);
+        assert.match(cap.text(), /nothing re-sends them/);
+        assert.match(cap.text(), /Unmatched tasks whose task.created is purged are never matched/);
+        assert.match(
+          cap.text(),
+          /Purged 10 message\(s\) from stream TASKS \(sequences up to 10\); 0 message\(s\) remain\./,
+        );
         assert.equal((await jsm.streams.info("TASKS")).state.messages, 0);
         assert.equal((await jsm.streams.info("PROPOSALS")).state.messages, 1);
 
         const again = captureOutput();
         assert.equal(await emergencyCli(["purge-stream", "--yes"], again.output, env), 0);
         assert.match(again.text(), /Stream TASKS is empty\. Nothing to do\./);
+      });
+
+      await t.step("purge-stream keeps what was published after the listing", async () => {
+        const js = jetstream(nc);
+        const jsm = await jetstreamManager(nc);
+        for (let i = 0; i < 4; i++) {
+          await js.publish("task.created", JSON.stringify({ task_id: `old${i}` }));
+        }
+        const before = await describeStream(jsm, "TASKS");
+        assert.equal(before.messages, 4);
+        // While the operator reads and answers, the services keep publishing.
+        for (let i = 0; i < 3; i++) {
+          await js.publish("task.created", JSON.stringify({ task_id: `new${i}` }));
+        }
+        const outcome = await purgeStream(jsm, "TASKS", before.lastSeq);
+        assert.equal(outcome.purged, 4);
+        assert.equal(outcome.remaining, 3);
+        assert.equal(outcome.firstSeq, before.lastSeq + 1);
+        const kept = await jsm.streams.getMessage("TASKS", { seq: outcome.firstSeq });
+        assert.equal(kept?.json<{ task_id: string }>().task_id, "new0");
+
+        const cap = captureOutput();
+        assert.equal(await emergencyCli(["purge-stream", "--yes"], cap.output, env), 0);
+        assert.match(cap.text(), /Purged 3 message\(s\) .*; 0 message\(s\) remain\./);
       });
 
       await t.step("bad usage is refused with exit code 64", async () => {

@@ -15,7 +15,8 @@
 export { runBackup } from "./backup/run_backup.ts";
 export type { BackupOptions, BackupResult } from "./backup/run_backup.ts";
 export type { BackupManifest } from "./backup/manifest.ts";
-export { applyRetention, planRetention } from "./backup/retention.ts";
+export { applyRetention, foreignReason, planRetention } from "./backup/retention.ts";
+export type { BackupOrigin, RetentionPlan, RetentionResult } from "./backup/retention.ts";
 export { LocalTarget } from "./backup/targets/local.ts";
 export { S3Target } from "./backup/targets/s3.ts";
 export { selectTarget } from "./backup/targets/select.ts";

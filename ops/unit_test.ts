@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   type BackupManifest,
   backupName,
+  manifestMismatch,
   nameOf,
   parseManifest,
   stringifyManifest,
@@ -35,6 +36,7 @@ function manifest(
   name: string,
   startedAt: string,
   database = "freelance_platform",
+  origin: { server?: string; systemIdentifier?: string } = { systemIdentifier: "7001" },
 ): BackupManifest {
   return {
     formatVersion: 1,
@@ -42,7 +44,8 @@ function manifest(
     dumpFile: `${name}.dump`,
     format: "custom",
     database,
-    server: "127.0.0.1:5432",
+    server: origin.server ?? "127.0.0.1:5432",
+    ...(origin.systemIdentifier ? { systemIdentifier: origin.systemIdentifier } : {}),
     postgresVersion: "16.4",
     postgresMajor: 16,
     pgDumpVersion: "16.4",
@@ -156,12 +159,104 @@ Deno.test("retention keeps the newest N of this database and ignores the rest", 
     { name: "other_1", manifest: manifest("other_1", "2024-09-01T00:00:00Z", "other") },
     { name: "partial", problem: "no manifest (incomplete or not made by this tool)" },
   ];
-  const plan = planRetention(backups, "freelance_platform", 2);
+  const ours = {
+    database: "freelance_platform",
+    server: "127.0.0.1:5432",
+    systemIdentifier: "7001",
+  };
+  const plan = planRetention(backups, ours, 2);
   assert.deepEqual(plan.keep, ["fp_4", "fp_3"]);
   assert.deepEqual(plan.remove, ["fp_2", "fp_1"]);
   assert.deepEqual(plan.ignored.map((i) => i.name), ["other_1", "partial"]);
-  assert.deepEqual(planRetention(backups, "freelance_platform", 7).remove, []);
-  assert.throws(() => planRetention(backups, "freelance_platform", 0));
+  assert.deepEqual(planRetention(backups, ours, 7).remove, []);
+  assert.throws(() => planRetention(backups, ours, 0));
+});
+
+Deno.test("retention never prunes another server's backups of the same database", () => {
+  const at = (day: number) => `2024-10-0${day}T00:00:00Z`;
+  const backups: StoredBackup[] = [
+    // Production and staging share the bucket and prefix, and even the host name.
+    ...[1, 2, 3, 4].map((d) => ({
+      name: `prod_${d}`,
+      manifest: manifest(`prod_${d}`, at(d), "freelance_platform", {
+        server: "postgres:5432",
+        systemIdentifier: "7001",
+      }),
+    })),
+    ...[5, 6, 7].map((d) => ({
+      name: `staging_${d}`,
+      manifest: manifest(`staging_${d}`, at(d), "freelance_platform", {
+        server: "postgres:5432",
+        systemIdentifier: "9009",
+      }),
+    })),
+    // Written before the identity was recorded: cannot be attributed, so never deleted.
+    {
+      name: "legacy_0",
+      manifest: manifest("legacy_0", "2024-09-01T00:00:00Z", "freelance_platform", {
+        server: "postgres:5432",
+      }),
+    },
+  ];
+  const production = {
+    database: "freelance_platform",
+    server: "postgres:5432",
+    systemIdentifier: "7001",
+  };
+  const plan = planRetention(backups, production, 2);
+  assert.deepEqual(plan.keep, ["prod_4", "prod_3"]);
+  assert.deepEqual(plan.remove, ["prod_2", "prod_1"]);
+  assert.deepEqual(plan.ignored.map((i) => i.name).sort(), [
+    "legacy_0",
+    "staging_5",
+    "staging_6",
+    "staging_7",
+  ]);
+  assert.match(
+    plan.ignored.find((i) => i.name === "staging_7")!.reason,
+    /another server \(postgres:5432, system identifier 9009\)/,
+  );
+  assert.match(plan.ignored.find((i) => i.name === "legacy_0")!.reason, /no server identity/);
+
+  // The same cluster under another host name (a failover, a renamed service) is still ours.
+  const renamed = { ...production, server: "db.internal:5432" };
+  assert.deepEqual(planRetention(backups, renamed, 2).remove, ["prod_2", "prod_1"]);
+
+  // A server whose identity cannot be read: host:port decides, and only among manifests
+  // without an identity either.
+  const noIdentity = { database: "freelance_platform", server: "postgres:5432" };
+  const unknown: StoredBackup[] = [
+    ...[1, 2, 3].map((d) => ({
+      name: `a_${d}`,
+      manifest: manifest(`a_${d}`, at(d), "freelance_platform", { server: "postgres:5432" }),
+    })),
+    {
+      name: "b_4",
+      manifest: manifest("b_4", at(4), "freelance_platform", { server: "other:5432" }),
+    },
+    { name: "prod_4", manifest: backups[3].manifest },
+  ];
+  const blind = planRetention(unknown, noIdentity, 1);
+  assert.deepEqual(blind.keep, ["a_3"]);
+  assert.deepEqual(blind.remove, ["a_2", "a_1"]);
+  assert.deepEqual(blind.ignored.map((i) => i.name).sort(), ["b_4", "prod_4"]);
+});
+
+Deno.test("a manifest is trusted only for its own dump", () => {
+  const m = manifest("fp_20241019_153000_123", "2024-10-19T15:30:00Z");
+  assert.equal(manifestMismatch("fp_20241019_153000_123", m), undefined);
+  assert.match(
+    manifestMismatch("copy", m)!,
+    /its manifest describes backup "fp_20241019_153000_123", not "copy"/,
+  );
+  assert.match(
+    manifestMismatch("fp_20241019_153000_123", { ...m, dumpFile: "other.dump" })!,
+    /names dump file "other.dump"/,
+  );
+  assert.throws(
+    () => parseManifest(JSON.stringify({ ...m, systemIdentifier: "x; DROP" })),
+    /systemIdentifier/,
+  );
 });
 
 Deno.test("row counts compare table by table", () => {

@@ -20,8 +20,14 @@ export interface BackupManifest {
   /** pg_dump's format; always "custom" (already compressed, restorable in parallel). */
   format: "custom";
   database: string;
-  /** host:port of the server (no credentials). */
+  /** host:port of the server (no credentials), as DATABASE_URL named it. */
   server: string;
+  /**
+   * The cluster's `system_identifier` (from `pg_control_system()`): tells apart servers that share
+   * a name (staging and production both reached as `postgres:5432`). Absent in manifests written
+   * before it was recorded, or when the server did not tell.
+   */
+  systemIdentifier?: string;
   postgresVersion: string;
   postgresMajor: number;
   pgDumpVersion: string;
@@ -87,6 +93,26 @@ export function nameOf(fileOrName: string): string {
 }
 
 /**
+ * Why `manifest` cannot be the manifest of the backup stored as `name` (undefined when it can):
+ * a manifest copied or renamed beside another dump would otherwise vouch for a dump it never
+ * described.
+ *
+ * @example
+ * ```ts
+ * manifestMismatch("copy", manifest); // 'its manifest describes backup "fp_20241019_153000_123", not "copy"'
+ * ```
+ */
+export function manifestMismatch(name: string, manifest: BackupManifest): string | undefined {
+  if (manifest.name !== name) {
+    return `its manifest describes backup "${manifest.name}", not "${name}"`;
+  }
+  if (manifest.dumpFile !== dumpFileName(name)) {
+    return `its manifest names dump file "${manifest.dumpFile}", not "${dumpFileName(name)}"`;
+  }
+  return undefined;
+}
+
+/**
  * Serialises a manifest (stable key order, trailing newline).
  *
  * @example
@@ -130,6 +156,9 @@ export function parseManifest(text: string): BackupManifest {
     need(field, "number");
   }
   need("rowCounts", "object");
+  if (value.systemIdentifier !== undefined && !/^[0-9]+$/.test(String(value.systemIdentifier))) {
+    throw new Error("manifest systemIdentifier is not a number");
+  }
   if (value.format !== "custom") throw new Error(`manifest format "${value.format}" unsupported`);
   if (!/^[0-9a-f]{64}$/.test(value.sha256 as string)) {
     throw new Error("manifest sha256 is not 64 hex digits");

@@ -1,12 +1,55 @@
 /**
- * Retention: keep the newest N complete backups of a database, delete older ones. Runs only after
- * a new backup has been written and verified; backups without a valid manifest (incomplete, or
- * not made by this tool) and backups of other databases are never touched.
+ * Retention: keep the newest N complete backups of a database on one server, delete older ones.
+ * Runs only after a new backup has been written and verified; backups without a valid manifest
+ * (incomplete, or not made by this tool), backups of other databases and backups of other servers
+ * (staging and production sharing a bucket and prefix) are never touched.
  *
  * @module
  */
 import { errorMessage } from "../shared/errors.ts";
+import type { BackupManifest } from "./manifest.ts";
 import type { BackupTarget, StoredBackup } from "./targets/target.ts";
+
+/** Whose backups retention prunes: one database of one server. */
+export interface BackupOrigin {
+  database: string;
+  /** host:port, as recorded in the manifests' `server`. */
+  server: string;
+  /** The server's `system_identifier`, when it could be read. */
+  systemIdentifier?: string;
+}
+
+/**
+ * Why a backup is not of `origin` (undefined when it is). Same server means the same
+ * `system_identifier` when both sides have one (whatever the host name), the same host:port when
+ * neither has; a manifest with an identity that cannot be compared is never taken for ours.
+ *
+ * @example
+ * ```ts
+ * foreignReason(manifest, { database: "freelance_platform", server: "db:5432", systemIdentifier: "7" });
+ * ```
+ */
+export function foreignReason(manifest: BackupManifest, origin: BackupOrigin): string | undefined {
+  if (manifest.database !== origin.database) return `backup of database ${manifest.database}`;
+  const theirs = manifest.systemIdentifier;
+  const ours = origin.systemIdentifier;
+  if (theirs !== undefined && ours !== undefined) {
+    return theirs === ours
+      ? undefined
+      : `backup of another server (${manifest.server}, system identifier ${theirs})`;
+  }
+  if (theirs === undefined && ours !== undefined) {
+    return `no server identity in its manifest (made by an older version, from ${manifest.server}); ` +
+      "not deleted automatically: delete it yourself when no longer needed";
+  }
+  if (theirs !== undefined && ours === undefined) {
+    return `backup of server ${manifest.server} (system identifier ${theirs}); this server's ` +
+      "identity could not be read, so it cannot be compared";
+  }
+  return manifest.server === origin.server
+    ? undefined
+    : `backup of another server (${manifest.server})`;
+}
 
 /** What retention keeps and removes. */
 export interface RetentionPlan {
@@ -17,18 +60,19 @@ export interface RetentionPlan {
 }
 
 /**
- * Decides which backups of `database` to delete so that the newest `keep` remain (newest by the
- * manifest's start time).
+ * Decides which backups of `origin` (a database on a server) to delete so that the newest `keep`
+ * remain (newest by the manifest's start time).
  *
  * @example
  * ```ts
- * const plan = planRetention(await target.list(), "freelance_platform", 7);
+ * const origin = { database: "freelance_platform", server: "db:5432", systemIdentifier: "7301" };
+ * const plan = planRetention(await target.list(), origin, 7);
  * plan.remove; // names of the backups older than the newest 7
  * ```
  */
 export function planRetention(
   backups: StoredBackup[],
-  database: string,
+  origin: BackupOrigin,
   keep: number,
 ): RetentionPlan {
   if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be >= 1, got ${keep}`);
@@ -37,9 +81,11 @@ export function planRetention(
   for (const backup of backups) {
     if (!backup.manifest) {
       ignored.push({ name: backup.name, reason: backup.problem ?? "no manifest" });
-    } else if (backup.manifest.database !== database) {
-      ignored.push({ name: backup.name, reason: `backup of database ${backup.manifest.database}` });
-    } else complete.push(backup);
+    } else {
+      const foreign = foreignReason(backup.manifest, origin);
+      if (foreign) ignored.push({ name: backup.name, reason: foreign });
+      else complete.push(backup);
+    }
   }
   complete.sort((a, b) =>
     b.manifest!.startedAt.localeCompare(a.manifest!.startedAt) || b.name.localeCompare(a.name)
@@ -62,15 +108,15 @@ export interface RetentionResult extends RetentionPlan {
  *
  * @example
  * ```ts
- * const result = await applyRetention(target, "freelance_platform", 7);
+ * const result = await applyRetention(target, { database: "freelance_platform", server: "db:5432" }, 7);
  * ```
  */
 export async function applyRetention(
   target: BackupTarget,
-  database: string,
+  origin: BackupOrigin,
   keep: number,
 ): Promise<RetentionResult> {
-  const plan = planRetention(await target.list(), database, keep);
+  const plan = planRetention(await target.list(), origin, keep);
   const removed: string[] = [];
   const failed: RetentionResult["failed"] = [];
   for (const name of plan.remove) {

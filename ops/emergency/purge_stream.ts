@@ -1,6 +1,8 @@
 /**
- * Emergency: purge a JetStream stream (the manual's `nats stream purge TASKS --force`): every
- * stored message is deleted; consumers keep their position and see nothing older.
+ * Emergency: purge a JetStream stream (the manual's `nats stream purge TASKS --force`), but only
+ * the messages the operator was shown: up to the last sequence listed before the confirmation.
+ * Messages published while the operator read and answered are kept. Consumers keep their
+ * position and see nothing older.
  *
  * @module
  */
@@ -48,15 +50,43 @@ export async function describeStream(jsm: JetStreamManager, name: string): Promi
   };
 }
 
+/** What a purge did. */
+export interface PurgeOutcome {
+  /** Messages deleted. */
+  purged: number;
+  /** Messages left in the stream (published after the listing). */
+  remaining: number;
+  /** The stream's first sequence after the purge. */
+  firstSeq: number;
+  lastSeq: number;
+}
+
 /**
- * Purges every message of the stream; returns how many were purged.
+ * Purges the stream's messages up to and including sequence `throughSeq` (the `lastSeq` the
+ * operator was shown), never a message published after it; returns what was purged and what
+ * remains.
  *
  * @example
  * ```ts
- * const purged = await purgeStream(jsm, "TASKS");
+ * const before = await describeStream(jsm, "TASKS");
+ * const outcome = await purgeStream(jsm, "TASKS", before.lastSeq);
  * ```
  */
-export async function purgeStream(jsm: JetStreamManager, name: string): Promise<number> {
-  const response = await jsm.streams.purge(name);
-  return response.purged;
+export async function purgeStream(
+  jsm: JetStreamManager,
+  name: string,
+  throughSeq: number,
+): Promise<PurgeOutcome> {
+  if (!Number.isInteger(throughSeq) || throughSeq < 1) {
+    throw new Error(`purge needs the last sequence to purge (>= 1), got ${throughSeq}`);
+  }
+  // JetStream's `seq` purges up to but not including that sequence.
+  const response = await jsm.streams.purge(name, { seq: throughSeq + 1 });
+  const after = await jsm.streams.info(name);
+  return {
+    purged: response.purged,
+    remaining: after.state.messages,
+    firstSeq: after.state.first_seq,
+    lastSeq: after.state.last_seq,
+  };
 }

@@ -16,12 +16,24 @@ import type { Output } from "../shared/output.ts";
 import { connectRedisOnce } from "../shared/redis.ts";
 import { renderTable } from "../shared/table.ts";
 import { countKeys, deleteKeys, type KeyCensus } from "./flush_cache.ts";
-import { describeStream, purgeStream, type StreamState } from "./purge_stream.ts";
-import { findIdleInTransaction, type IdleSession, terminateIdle } from "./terminate_idle.ts";
+import {
+  describeStream,
+  type PurgeOutcome,
+  purgeStream,
+  type StreamState,
+} from "./purge_stream.ts";
+import {
+  findIdleInTransaction,
+  type IdleSession,
+  isOpsSession,
+  terminateIdle,
+} from "./terminate_idle.ts";
 
 /** Result of terminate-idle. */
 export interface TerminateIdleResult {
   found: IdleSession[];
+  /** Sessions of the ops programs (`fp-ops-*`, e.g. a running backup), idle but left alone. */
+  spared: IdleSession[];
   terminated: number[];
   notTerminated: number[];
 }
@@ -42,17 +54,27 @@ export async function terminateIdleCommand(
 ): Promise<TerminateIdleResult> {
   const sql = await openDatabase(databaseUrl, { applicationName: "fp-ops-emergency", max: 1 });
   try {
-    const found = await findIdleInTransaction(sql, olderThanMs, options.allDatabases);
+    const idle = await findIdleInTransaction(sql, olderThanMs, options.allDatabases);
+    const found = idle.filter((s) => !isOpsSession(s));
+    const spared = idle.filter(isOpsSession);
     const server = options.allDatabases
       ? `${describeServer(databaseUrl).replace(/\/[^/]*$/, "")} (all databases)`
       : describeServer(databaseUrl);
+    for (const s of spared) {
+      output.line(
+        `Left alone: pid ${s.pid} (${s.application}) idle in a transaction for ${
+          formatDuration(s.idleSeconds * 1000)
+        }: a session of the ops programs (a backup holds its snapshot open for the whole dump; ` +
+          "terminating it would fail the backup). Stop that program instead if it is stuck.",
+      );
+    }
     if (found.length === 0) {
       output.line(
         `No session on ${server} has been idle in a transaction for over ${
           formatDuration(olderThanMs)
         }. Nothing to do.`,
       );
-      return { found, terminated: [], notTerminated: [] };
+      return { found, spared, terminated: [], notTerminated: [] };
     }
     output.line(
       `${found.length} session(s) on ${server} idle in a transaction for over ${
@@ -92,7 +114,7 @@ export async function terminateIdleCommand(
         `Left alone (no longer idle in a transaction, or gone): ${notTerminated.join(", ")}`,
       );
     }
-    return { found, terminated, notTerminated };
+    return { found, spared, terminated, notTerminated };
   } finally {
     await closeQuietly(sql);
   }
@@ -164,6 +186,8 @@ export async function flushCacheCommand(
 export interface PurgeStreamResult {
   before: StreamState;
   purged: number;
+  /** Messages left: those published after the listing the operator confirmed. */
+  remaining: number;
 }
 
 /**
@@ -199,7 +223,7 @@ export async function purgeStreamCommand(
     }
     if (before.messages === 0) {
       output.line(`Stream ${stream} is empty. Nothing to do.`);
-      return { before, purged: 0 };
+      return { before, purged: 0, remaining: 0 };
     }
     output.line(
       `Stream ${stream}: ${formatCount(before.messages)} message(s), ${
@@ -215,15 +239,40 @@ export async function purgeStreamCommand(
       );
     }
     output.line(
-      "Purging deletes every stored message: events not yet handled are lost (the outbox will not resend them).",
+      `Purging deletes these ${
+        formatCount(before.messages)
+      } message(s) (sequences up to ${before.lastSeq}) ` +
+        "for good: events not yet handled are lost and nothing re-sends them (the outbox has " +
+        "already marked them sent). Messages published after this listing are kept.",
     );
+    if (stream === "TASKS") {
+      output.line(
+        "  Unmatched tasks whose task.created is purged are never matched. If a consumer is " +
+          "stuck, find and fix it first: deno task doctor (nats group).",
+      );
+    }
     confirm(output, {
       yes: options.yes,
-      action: `purge all ${formatCount(before.messages)} message(s) of stream ${stream}`,
+      action: `purge the ${formatCount(before.messages)} message(s) of stream ${stream} ` +
+        `(sequences up to ${before.lastSeq})`,
     });
-    const purged = await purgeStream(jsm, stream);
-    output.line(`Purged ${formatCount(purged)} message(s) from stream ${stream}.`);
-    return { before, purged };
+    let outcome: PurgeOutcome;
+    try {
+      outcome = await purgeStream(jsm, stream, before.lastSeq);
+    } catch (error) {
+      throw new OpsError(`purge of stream ${stream} failed: ${errorMessage(error)}`, {
+        cause: error,
+        hint: `check with: deno task doctor --skip services,redis`,
+      });
+    }
+    output.line(
+      `Purged ${formatCount(outcome.purged)} message(s) from stream ${stream} (sequences up to ` +
+        `${before.lastSeq}); ${formatCount(outcome.remaining)} message(s) remain` +
+        (outcome.remaining > 0
+          ? ` (published after the listing, sequences ${outcome.firstSeq}..${outcome.lastSeq}).`
+          : "."),
+    );
+    return { before, purged: outcome.purged, remaining: outcome.remaining };
   } finally {
     await nc.close().catch(() => {});
   }

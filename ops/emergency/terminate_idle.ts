@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Sql, withTimeout } from "../shared/db.ts";
+import { OPS_APPLICATION_PREFIX, type Sql, withTimeout } from "../shared/db.ts";
 
 /** A session idle in a transaction. */
 export interface IdleSession {
@@ -21,7 +21,8 @@ export interface IdleSession {
 /**
  * Sessions idle in a transaction for longer than `olderThanMs` (since their last statement
  * ended), oldest first: those of the connected database, or of every database when `allDatabases`.
- * Never includes our own.
+ * Never includes our own session; includes the ops programs' (see {@link isOpsSession}), which
+ * the caller must spare.
  *
  * @example
  * ```ts
@@ -71,8 +72,22 @@ export async function findIdleInTransaction(
 }
 
 /**
+ * True for a session of the ops programs (`fp-ops-*`), e.g. a running backup's snapshot
+ * session, idle in a transaction for the whole dump by design: terminating it would fail the
+ * backup. terminate-idle and the doctor leave these alone.
+ *
+ * @example
+ * ```ts
+ * isOpsSession({ application: "fp-ops-backup" }); // true
+ * ```
+ */
+export function isOpsSession(session: { application: string }): boolean {
+  return session.application.startsWith(OPS_APPLICATION_PREFIX);
+}
+
+/**
  * Terminates sessions, but only those still idle in a transaction (one that woke up meanwhile is
- * left alone). Returns per pid whether it was terminated.
+ * left alone), and never a session of the ops programs. Returns per pid whether it was terminated.
  *
  * @example
  * ```ts
@@ -90,7 +105,8 @@ export async function terminateIdle(
       SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
       WHERE pid = ${pid}
         AND state IN ('idle in transaction', 'idle in transaction (aborted)')
-        AND state_change < now() - make_interval(secs => ${olderThanMs / 1000})`;
+        AND state_change < now() - make_interval(secs => ${olderThanMs / 1000})
+        AND application_name NOT LIKE ${OPS_APPLICATION_PREFIX + "%"}`;
     results.push({ pid, terminated: rows[0]?.done === true });
   }
   return results;

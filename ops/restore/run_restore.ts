@@ -11,7 +11,8 @@
  */
 import type { BackupManifest } from "../backup/manifest.ts";
 import type { BackupTarget, StoredBackup } from "../backup/targets/target.ts";
-import { verifyStoredDump } from "../backup/verify_stored.ts";
+import { manifestMismatch } from "../backup/manifest.ts";
+import { verifyDumpFile, verifyStoredDump } from "../backup/verify_stored.ts";
 import { confirm } from "../shared/confirm.ts";
 import { databaseName, describeServer, withDatabase } from "../shared/db.ts";
 import { OpsError } from "../shared/errors.ts";
@@ -91,6 +92,18 @@ interface Prepared {
 async function prepare(options: RestoreOptions, intoDatabase: string): Promise<Prepared> {
   const { output, target, name } = options;
   const manifest = await target.readManifest(name);
+  // The manifest vouches only for its own dump: one copied beside another dump must not make a
+  // truncated or foreign file pass for the original.
+  const mismatch = manifestMismatch(name, manifest);
+  if (mismatch) {
+    throw new OpsError(
+      `backup ${name} in ${target.description} cannot be trusted: ${mismatch}. Nothing was changed.`,
+      {
+        hint: "a dump is only restored with its own manifest; restore the backup by its original " +
+          "name (list them with `deno task restore`)",
+      },
+    );
+  }
   output.line(
     `Backup ${name}: database ${manifest.database}, taken ${manifest.startedAt} from PostgreSQL ` +
       `${manifest.postgresMajor}, ${formatBytes(manifest.sizeBytes)}, in ${target.description}`,
@@ -121,11 +134,16 @@ async function prepare(options: RestoreOptions, intoDatabase: string): Promise<P
     const progress = (bytes: number) =>
       output.progress(`  checking ${formatBytes(bytes)} of ${formatBytes(manifest.sizeBytes)}`);
     if (file) {
-      await verifyStoredDump(target, manifest, { onProgress: progress });
+      // Exactly the file pg_restore will read.
+      await verifyDumpFile(file, name, manifest, { onProgress: progress });
     } else {
+      // Downloaded in the same pass as the check: pg_restore reads the bytes that were checked.
       tempFile = await Deno.makeTempFile({ prefix: "fp-restore-", suffix: ".dump" });
       const sink = await Deno.open(tempFile, { write: true, truncate: true });
-      await verifyStoredDump(target, manifest, { copyTo: sink.writable, onProgress: progress });
+      await verifyStoredDump(target, name, manifest, {
+        copyTo: sink.writable,
+        onProgress: progress,
+      });
       file = tempFile;
     }
     output.clearProgress();

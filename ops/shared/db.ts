@@ -88,6 +88,13 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * The ops programs' sessions are named `fp-ops-<program>` in pg_stat_activity. A backup's
+ * snapshot session stays idle in a transaction for the whole dump, by design, so terminate-idle
+ * and the doctor's idle-in-transaction check leave sessions with this prefix alone.
+ */
+export const OPS_APPLICATION_PREFIX = "fp-ops-";
+
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
   /** Shown in pg_stat_activity, e.g. "fp-ops-backup". */
@@ -97,6 +104,11 @@ export interface OpenOptions {
   max?: number;
   /** Session settings sent at connect, e.g. `{ lock_timeout: 2000 }` (milliseconds). */
   settings?: Record<string, string | number>;
+  /**
+   * Never close the connection for idleness or age (postgres.js would, even inside a transaction
+   * opened with a plain `BEGIN`): for a session that holds a transaction open for a long time.
+   */
+  keepOpen?: boolean;
 }
 
 /**
@@ -112,7 +124,9 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<S
   const sql = postgres(url, {
     max: options.max ?? 2,
     connect_timeout: timeoutSeconds,
-    idle_timeout: 30,
+    // 0 disables postgres.js's timers.
+    idle_timeout: options.keepOpen ? 0 : 30,
+    ...(options.keepOpen ? { max_lifetime: 0 } : {}),
     onnotice: () => {},
     connection: { ...options.settings, application_name: options.applicationName },
   }) as unknown as Sql;
@@ -229,4 +243,27 @@ export async function countRows(sql: Sql): Promise<Record<string, number>> {
  */
 export async function closeQuietly(sql: Sql | undefined): Promise<void> {
   await sql?.end({ timeout: 2 }).catch(() => {});
+}
+
+/**
+ * The cluster's `system_identifier` (unique per `initdb`, shared by its physical standbys), or
+ * undefined when the server does not let this user read it. It tells apart servers that are
+ * reached under the same host name (staging and production both as `postgres:5432`).
+ *
+ * @example
+ * ```ts
+ * await systemIdentifier(sql); // "7301843204722373934"
+ * ```
+ */
+export async function systemIdentifier(sql: Sql): Promise<string | undefined> {
+  try {
+    const [row] = await withTimeout(
+      sql<{ id: string }[]>`SELECT system_identifier::text AS id FROM pg_control_system()`,
+      10_000,
+      "PostgreSQL",
+    );
+    return row?.id ?? undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -10,6 +10,7 @@ import {
   type BackupManifest,
   dumpFileName,
   manifestFileName,
+  manifestMismatch,
   parseManifest,
   stringifyManifest,
 } from "../manifest.ts";
@@ -99,9 +100,12 @@ export class LocalTarget implements BackupTarget {
       else if (!item.manifest) backup.problem = "no manifest (incomplete or not made by this tool)";
       else {
         try {
-          backup.manifest = parseManifest(
+          const manifest = parseManifest(
             await Deno.readTextFile(this.path(manifestFileName(name))),
           );
+          const mismatch = manifestMismatch(name, manifest);
+          if (mismatch) backup.problem = mismatch;
+          else backup.manifest = manifest;
         } catch (error) {
           backup.problem = `unreadable manifest: ${errorMessage(error)}`;
         }

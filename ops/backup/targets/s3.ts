@@ -20,6 +20,7 @@ import {
   type BackupManifest,
   dumpFileName,
   manifestFileName,
+  manifestMismatch,
   parseManifest,
   stringifyManifest,
 } from "../manifest.ts";
@@ -143,7 +144,10 @@ export class S3Target implements BackupTarget {
       else if (!item.manifest) backup.problem = "no manifest (incomplete or not made by this tool)";
       else {
         try {
-          backup.manifest = await this.readManifest(name);
+          const manifest = await this.readManifest(name);
+          const mismatch = manifestMismatch(name, manifest);
+          if (mismatch) backup.problem = mismatch;
+          else backup.manifest = manifest;
         } catch (error) {
           backup.problem = errorMessage(error);
         }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Sql, withTimeout } from "../../shared/db.ts";
+import { OPS_APPLICATION_PREFIX, type Sql, withTimeout } from "../../shared/db.ts";
 import { formatBytes, formatCount, formatDuration, oneLine } from "../../shared/format.ts";
 import type { Finding } from "../finding.ts";
 
@@ -119,7 +119,9 @@ export async function checkLocks(sql: Sql): Promise<Finding> {
 }
 
 /**
- * Sessions idle in a transaction for over an hour (they hold locks and stop VACUUM).
+ * Sessions idle in a transaction for over an hour (they hold locks and stop VACUUM). Sessions of
+ * the ops programs (`fp-ops-*`: a running backup keeps its snapshot transaction open for the whole
+ * dump, by design) are listed as such but are not a problem.
  *
  * @example
  * ```ts
@@ -130,7 +132,7 @@ export async function checkIdleInTransaction(
   sql: Sql,
   olderThanMs = IDLE_IN_TRANSACTION_MS,
 ): Promise<Finding> {
-  const rows = await q(
+  const all = await q(
     sql<{ pid: number; db: string; user: string; app: string; idle_s: string; query: string }[]>`
     SELECT pid, datname AS db, usename AS user, application_name AS app,
            extract(epoch FROM now() - state_change)::int AS idle_s, query
@@ -139,19 +141,33 @@ export async function checkIdleInTransaction(
       AND state_change < now() - make_interval(secs => ${olderThanMs / 1000})
     ORDER BY state_change`,
   );
+  const isOps = (r: { app: string }) => r.app.startsWith(OPS_APPLICATION_PREFIX);
+  const rows = all.filter((r) => !isOps(r));
+  const ops = all.filter(isOps);
+  const over = formatDuration(olderThanMs);
   return {
     group: "database",
     check: "idle in transaction",
     status: rows.length === 0 ? "ok" : "warn",
-    summary: rows.length === 0
-      ? "no session idle in a transaction for over an hour"
-      : `${rows.length} session(s) idle in a transaction for over an hour`,
-    details: rows.map((r) =>
-      `pid ${r.pid} in ${r.db} (${r.app || r.user}) idle ${
-        formatDuration(Number(r.idle_s) * 1000)
-      } after: ${oneLine(r.query, 80)}`
-    ),
-    data: rows,
+    summary:
+      (rows.length === 0
+        ? `no session idle in a transaction for over ${over}`
+        : `${rows.length} session(s) idle in a transaction for over ${over}`) +
+      (ops.length === 0 ? "" : ` (besides ${ops.length} of the ops programs, left alone)`),
+    details: [
+      ...rows.map((r) =>
+        `pid ${r.pid} in ${r.db} (${r.app || r.user}) idle ${
+          formatDuration(Number(r.idle_s) * 1000)
+        } after: ${oneLine(r.query, 80)}`
+      ),
+      ...ops.map((r) =>
+        `pid ${r.pid} in ${r.db} (${r.app}) idle ${
+          formatDuration(Number(r.idle_s) * 1000)
+        }: an ops program's session (a backup holds its snapshot for the whole dump); ` +
+        "not a problem unless that program is stuck, and terminate-idle leaves it alone"
+      ),
+    ],
+    data: { sessions: rows, opsSessions: ops },
     action: rows.length === 0 ? undefined : [
       "deno task emergency terminate-idle (asks before terminating; this database's sessions)",
       "sessions of other databases: deno task emergency terminate-idle --all-databases",

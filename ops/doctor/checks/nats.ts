@@ -126,7 +126,8 @@ export async function checkNats(url: string, timeoutMs = 3000): Promise<Finding[
                   "messages are redelivered: a handler keeps failing or timing out; find the event in the consumer's logs",
                 ]
                 : []),
-              `last resort, drops the events: deno task emergency purge-stream --stream ${c.stream}`,
+              `last resort, drops the events for good (nothing re-sends them; unmatched tasks stay ` +
+              `unmatched): deno task emergency purge-stream --stream ${c.stream}`,
             ]
             : undefined,
         });
