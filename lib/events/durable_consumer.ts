@@ -274,7 +274,9 @@ export class DurableConsumer {
         });
         this.malformed?.inc({ consumer: durable });
         this.outcomes?.inc({ consumer: durable, subject, outcome: "term" });
-        msg.term((error as Error).message.slice(0, 200));
+        // No reason on the wire: nats-server before 2.10.4 ignores "+TERM <reason>", and the
+        // message would come back after ack_wait. The reason is in the log line above.
+        msg.term();
         return;
       }
       const delay = nakDelay(deliveryCount, this.backoffMs);
