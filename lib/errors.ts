@@ -121,6 +121,14 @@ export function toConnectError(error: unknown): ConnectError | undefined {
         Code.InvalidArgument,
       );
     }
+    // Serialization failure or deadlock: PostgreSQL aborted one of two conflicting
+    // transactions; nothing was written, and the same call may succeed when retried.
+    if (pg.code === "40001" || pg.code === "40P01") {
+      return new ConnectError(
+        "the call conflicted with another change and was not applied; retry it",
+        Code.Aborted,
+      );
+    }
     if (pg.code === "57014") {
       return new ConnectError("the database took too long", Code.DeadlineExceeded);
     }

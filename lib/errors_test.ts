@@ -32,5 +32,6 @@ Deno.test("PostgreSQL and network errors map; unknown errors do not", () => {
   assert.equal(toConnectError({ code: "22021" })?.code, Code.InvalidArgument); // NUL in text
   assert.equal(toConnectError({ code: "22008" })?.code, Code.InvalidArgument); // date overflow
   assert.equal(toConnectError({ code: "54000" })?.code, Code.InvalidArgument); // too big to index
+  assert.equal(toConnectError({ code: "40P01" })?.code, Code.Aborted); // deadlock: retry
   assert.equal(toConnectError(new Error("some bug")), undefined);
 });

@@ -28,7 +28,17 @@ export class Database {
   readonly sql: Sql;
   private active = 0;
 
+  /** One connection of its own for the health check, so a busy pool does not fail /health. */
+  private readonly probe: Sql;
+
   constructor(url: string, readonly pool: PoolConfig, applicationName: string) {
+    this.probe = postgres(url, {
+      max: 1,
+      idle_timeout: 60,
+      connect_timeout: pool.connectTimeoutSeconds,
+      connection: { application_name: `${applicationName}-health` },
+      onnotice: () => {},
+    }) as unknown as Sql;
     this.sql = postgres(url, {
       max: pool.maxConnections,
       max_lifetime: pool.maxLifetimeSeconds,
@@ -57,9 +67,15 @@ export class Database {
       const connection = await this.sql.reserve();
       try {
         if (expired()) throw unavailable(timeoutMs);
-        const pending = work(connection as unknown as Sql);
-        onExpiry(() => (pending as { cancel?: () => void }).cancel?.());
-        return await pending;
+        let current: { cancel?: () => void } | undefined;
+        onExpiry(() => current?.cancel?.());
+        // Every query `work` makes goes through this guard: once the time is up, the one
+        // running is cancelled and no new one starts.
+        const guarded = guardQueries(connection as unknown as Sql, (query) => {
+          if (expired()) throw unavailable(timeoutMs);
+          current = query;
+        });
+        return await work(guarded);
       } finally {
         connection.release();
       }
@@ -100,6 +116,8 @@ export class Database {
         reject(unavailable(timeoutMs));
       }, timeoutMs);
     });
+    // Counted until the work settles, which may be after the caller was told "unavailable".
+    running.finally(() => this.active--).catch(() => {});
     try {
       return await Promise.race([running, timeout]);
     } catch (error) {
@@ -107,14 +125,12 @@ export class Database {
       throw error;
     } finally {
       clearTimeout(timer);
-      this.active--;
-      running.catch(() => {}); // it settles after a timeout: the caller was answered already
     }
   }
 
   /** The health check: `SELECT 1` within the signal's deadline. */
   async ping(signal?: AbortSignal): Promise<void> {
-    const query = this.sql`SELECT 1`;
+    const query = this.probe`SELECT 1`;
     signal?.addEventListener("abort", () => query.cancel(), { once: true });
     await query;
   }
@@ -135,9 +151,37 @@ export class Database {
   }
 
   /** Closes the pool, letting running queries finish for up to `timeoutSeconds`. */
-  close(timeoutSeconds = 5): Promise<void> {
-    return this.sql.end({ timeout: timeoutSeconds });
+  async close(timeoutSeconds = 5): Promise<void> {
+    await Promise.all([
+      this.sql.end({ timeout: timeoutSeconds }),
+      this.probe.end({ timeout: 1 }),
+    ]);
   }
+}
+
+/**
+ * A view of `sql` that calls `onQuery` with every query made through it (as a tagged template
+ * or `unsafe`) before it can run; `onQuery` may throw to refuse it.
+ */
+function guardQueries(sql: Sql, onQuery: (query: { cancel?: () => void }) => void): Sql {
+  return new Proxy(sql, {
+    apply(target, thisArg, args) {
+      const query = Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      if (Array.isArray(args[0]) && "raw" in args[0]) onQuery(query as { cancel?: () => void });
+      return query;
+    },
+    get(target, property) {
+      const value = Reflect.get(target, property);
+      if (property === "unsafe") {
+        return (...args: unknown[]) => {
+          const query = (value as (...a: unknown[]) => unknown).apply(target, args);
+          onQuery(query as { cancel?: () => void });
+          return query;
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as Sql;
 }
 
 function unavailable(timeoutMs: number): DependencyUnavailableError {

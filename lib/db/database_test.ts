@@ -37,3 +37,43 @@ Deno.test("a write told 'unavailable' never commits later", {
     await pg.destroy();
   }
 });
+
+Deno.test(
+  "async work that outlives its time makes no further query, and the health check does not wait for a busy pool",
+  {
+    sanitizeOps: false,
+    sanitizeResources: false,
+  },
+  async () => {
+    const pg = await PostgresServer.start();
+    const db = new Database(await pg.createDatabase("guard"), {
+      maxConnections: 1,
+      maxLifetimeSeconds: 60,
+      idleTimeoutSeconds: 60,
+      connectTimeoutSeconds: 5,
+      queryTimeoutMs: 5000,
+    }, "test");
+    try {
+      await db.run((sql) => sql`CREATE TABLE t (v text)`);
+      await assert.rejects(
+        db.run(async (sql) => {
+          await sql`SELECT pg_sleep(0.5)`; // cancelled at 300 ms
+          await sql`INSERT INTO t VALUES ('after the deadline')`;
+        }, 300),
+        DependencyUnavailableError,
+      );
+      const busy = db.run((sql) => sql`SELECT pg_sleep(1)`);
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      await db.ping();
+      assert.ok(Date.now() - started < 500, "ping waited for the busy pool");
+      await busy;
+      await new Promise((r) => setTimeout(r, 300));
+      const rows = await db.run((sql) => sql`SELECT v FROM t`);
+      assert.equal(rows.length, 0, "a query ran after its call had timed out");
+    } finally {
+      await db.close();
+      await pg.destroy();
+    }
+  },
+);

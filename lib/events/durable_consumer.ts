@@ -77,6 +77,8 @@ export interface DurableConsumerOptions {
 }
 
 const DEFAULT_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000, 60_000];
+/** Deliveries after which an event that keeps causing a data error is terminated. */
+const BAD_DATA_DELIVERIES = 5;
 const nanos = (ms: number) => ms * 1_000_000;
 
 /**
@@ -261,9 +263,11 @@ export class DurableConsumer {
       msg.ack();
       this.outcomes?.inc({ consumer: durable, subject, outcome: "ack" });
     } catch (error) {
+      // A data error from PostgreSQL is the event's fault when it keeps happening, but could be
+      // a bug in our own SQL: it is retried a few times (so a fix can ship) before termination.
       if (
         error instanceof UnprocessableEventError || error instanceof MalformedEventError ||
-        isBadDataError(error)
+        (isBadDataError(error) && deliveryCount >= BAD_DATA_DELIVERIES)
       ) {
         logger.warn("malformed event terminated", {
           consumer: durable,

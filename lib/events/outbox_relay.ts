@@ -172,6 +172,9 @@ export class OutboxRelay {
       const [{ locked }] = await tx<{ locked: boolean }[]>`
         SELECT pg_try_advisory_xact_lock(hashtext(${table})) AS locked`;
       if (!locked) return 0;
+      // Publishing leaves this transaction idle on the server; let it stay idle for the batch's
+      // budget whatever the pool's idle-in-transaction timeout (4 x DB_QUERY_TIMEOUT_MS) is.
+      await tx`SELECT set_config('idle_in_transaction_session_timeout', ${String(budgetMs)}, true)`;
       const rows = await tx<OutboxRow[]>`
         SELECT id, subject, payload FROM ${tx(table)}
         WHERE published_at IS NULL
@@ -180,12 +183,8 @@ export class OutboxRelay {
         FOR UPDATE SKIP LOCKED`;
       if (rows.length === 0) return 0;
       const encoder = new TextEncoder();
-      // Publishing leaves the transaction idle on the server: stop in time to mark what was
-      // published before the transaction's deadline or the idle-in-transaction timeout.
-      const loopBudgetMs = Math.min(
-        budgetMs / 2,
-        db.pool.queryTimeoutMs * 4 - this.publishTimeoutMs - 1000,
-      );
+      // Stop in time to mark what was published before the transaction's deadline.
+      const loopBudgetMs = Math.max(this.publishTimeoutMs, budgetMs / 2 - this.publishTimeoutMs);
       const started = Date.now();
       const done: string[] = [];
       let failure: { row: OutboxRow; error: unknown } | undefined;

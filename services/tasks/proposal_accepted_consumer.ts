@@ -98,14 +98,8 @@ export async function handleProposalAccepted(
       }
     });
   } catch (error) {
-    // A data exception (SQLSTATE class 22, such as a value PostgreSQL refuses) fails the same way
-    // on every delivery: terminate the event rather than retry it forever.
-    const code = (error as { code?: unknown })?.code;
-    if (typeof code === "string" && code.startsWith("22")) {
-      throw new UnprocessableEventError(
-        `refused by the database (${code}): ${(error as Error).message}`,
-      );
-    }
+    // A data exception (SQLSTATE class 22) is retried a few times and then terminated by the
+    // durable consumer (lib/events/durable_consumer.ts), which owns that rule for every consumer.
     throw error;
   }
 }
