@@ -9,6 +9,13 @@ import { TokenService } from "../lib/auth/tokens.ts";
 import { loadBaseConfig } from "../lib/config/base_config.ts";
 import { ConfigError } from "../lib/config/env.ts";
 
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(
+    "usage: deno task admin-token [name] [--ttl=SECONDS]\n" +
+      "Prints an admin token (subject operator:<name>) signed with the first of JWT_SECRETS.",
+  );
+  Deno.exit(0);
+}
 const name = Deno.args.find((a) => !a.startsWith("--")) ?? Deno.env.get("USER") ?? "operator";
 const ttlArg = Deno.args.find((a) => a.startsWith("--ttl="));
 const ttl = ttlArg ? Number(ttlArg.slice(6)) : 3600;

@@ -9,6 +9,10 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
 const [subject, payload] = Deno.args;
+if (subject === "--help" || subject === "-h") {
+  console.log(`usage: deno task events:pub <subject> '<json>'   (NATS_URL)`);
+  Deno.exit(0);
+}
 if (!subject || payload === undefined) {
   console.error(`usage: deno task events:pub <subject> '<json>'`);
   Deno.exit(64);

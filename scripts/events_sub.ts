@@ -6,6 +6,10 @@
  */
 import { connect } from "@nats-io/transport-node";
 
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log("usage: deno task events:sub [subject]   (default '>': everything; NATS_URL)");
+  Deno.exit(0);
+}
 const subject = Deno.args[0] ?? ">";
 const url = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
 const nc = await connect({ servers: url.replace(/^nats:\/\//, "").split(","), timeout: 3000 })
