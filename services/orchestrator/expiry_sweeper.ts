@@ -1,11 +1,12 @@
 /**
  * The sweeper: on a schedule, expires PENDING proposals past their time (a task left with none
- * goes back to matching, excluding everyone it was proposed to before, in the same statement),
+ * goes back to matching, excluding everyone it was proposed to before, in the same transaction),
  * reopens any PROPOSED task left without a PENDING proposal (a safety net), and runs the attempts
  * that are due (tasks with no candidate yet, tasks whose User Service lookup failed, re-matches).
  *
- * Safe with several replicas: proposals are expired and due tasks claimed with
- * `FOR UPDATE SKIP LOCKED`, and a claimed task is leased (its next_attempt_at pushed forward)
+ * Safe with several replicas: the tasks of due proposals and the due tasks are locked with
+ * `FOR UPDATE SKIP LOCKED` (the task before its proposals, the lock order of proposal_store.ts,
+ * so an answer or a withdrawal at the same moment cannot deadlock with a sweep), and a claimed task is leased (its next_attempt_at pushed forward)
  * so no other replica tries it meanwhile. While the User Service is unavailable the round stops
  * at the first failure; the leased tasks wait for the next interval (no call storm).
  *
@@ -66,7 +67,7 @@ export class ExpirySweeper {
   }
 
   /**
-   * One round: expire (and reopen in the same statement), reopen any PROPOSED task left without
+   * One round: expire (and reopen in the same transaction), reopen any PROPOSED task left without
    * a PENDING proposal by other means, retry due tasks. Returns what it did.
    */
   async sweepOnce(): Promise<{ expired: number; reopened: number; attempted: number }> {

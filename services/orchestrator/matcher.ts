@@ -107,6 +107,7 @@ export class Matcher {
     }
 
     const result = await this.store.db.transaction(async (tx) => {
+      // The task is locked before its proposals are touched (the lock order of proposal_store.ts).
       const task = await this.store.getTask(taskId, tx, true);
       if (!task || task.attempts !== seen.attempts || task.state !== seen.state) {
         return { kind: "skipped", reason: "matched concurrently" } as const;

@@ -135,7 +135,8 @@ export function proposalHandlers(
         throw new PermissionDeniedError("only the developer it was made to can answer a proposal");
       }
       const outcome = await store.db.transaction(async (tx) => {
-        // Lock order: task, then proposals (as in withdrawals), so concurrent answers serialise.
+        // Lock order (see proposal_store.ts): the task, then its proposals, as every path does;
+        // concurrent answers and the expiry sweep serialise on the task.
         const task = await store.getTask(first.task_id, tx, true);
         const proposal = await store.getProposal(proposalId, tx, true);
         if (!task || !proposal) throw new NotFoundError("proposal", proposalId);

@@ -2,6 +2,13 @@
  * The orchestrator's SQL: matched tasks, proposals and the proposal outbox. No logic beyond
  * the statements; the matcher and handlers decide.
  *
+ * Lock order (every statement and transaction here, in the matcher, the handlers, the sweeper and
+ * the task-events consumer): a task's match_tasks row is locked BEFORE any of its proposals, and
+ * proposals are locked or changed only by a transaction that holds their task's row (answers,
+ * withdrawals, expiry, new proposals). A transaction that may wait for a lock holds at most one
+ * task; statements locking several tasks use `FOR UPDATE SKIP LOCKED` and never wait. Locking
+ * proposals first (as the expiry sweep once did) deadlocks against an answer (40P01).
+ *
  * @module
  */
 import type { Database, Sql, TransactionSql } from "../../lib/db/database.ts";
@@ -262,34 +269,31 @@ export class ProposalStore {
   }
 
   /**
-   * Expires PENDING proposals past their time and, in the same statement (no crash can come
-   * between), puts the tasks left with no PENDING proposal back to matching. The reopening
-   * subquery sees the statement's snapshot, in which the expired rows are still PENDING, so they
-   * are excluded by id.
+   * Expires PENDING proposals past their time and puts the tasks left with no PENDING proposal
+   * back to matching, in one transaction (no crash can come between). Following the lock order
+   * (see the top of this file), the tasks with due proposals are locked first, at most `limit`,
+   * skipping those another transaction holds (an answer, a matching attempt, a withdrawal: they
+   * are expired on a later round, or by the answer itself); their proposals are then expired and
+   * the tasks reopened by later statements, whose snapshots see every change committed to those
+   * tasks before the lock was taken.
    */
   async expireProposals(limit: number): Promise<{ tasks: number; reopened: number }> {
-    const [row] = await this.db.run((sql) =>
-      sql<{ tasks: number; reopened: number }[]>`
-        WITH expired AS (
-          UPDATE proposals p SET status = 'EXPIRED'
-          WHERE p.id IN (
-            SELECT id FROM proposals
-            WHERE status = 'PENDING' AND expires_at <= now()
-            ORDER BY expires_at
-            LIMIT ${limit}
-            FOR UPDATE SKIP LOCKED)
-          RETURNING p.id, p.task_id),
-        reopened AS (
-          UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
-          WHERE m.task_id IN (SELECT task_id FROM expired) AND m.state = 'PROPOSED'
-            AND NOT EXISTS (SELECT 1 FROM proposals p
-                            WHERE p.task_id = m.task_id AND p.status = 'PENDING'
-                              AND p.id NOT IN (SELECT id FROM expired))
-          RETURNING m.task_id)
-        SELECT (SELECT count(DISTINCT task_id) FROM expired)::int AS tasks,
-               (SELECT count(*) FROM reopened)::int AS reopened`
-    );
-    return row;
+    return await this.db.transaction(async (tx) => {
+      const locked = await tx<{ task_id: string }[]>`
+        SELECT m.task_id FROM match_tasks m
+        WHERE m.task_id IN (SELECT p.task_id FROM proposals p
+                            WHERE p.status = 'PENDING' AND p.expires_at <= now())
+        LIMIT ${limit}
+        FOR UPDATE OF m SKIP LOCKED`;
+      if (locked.length === 0) return { tasks: 0, reopened: 0 };
+      const expired = await tx<{ task_id: string }[]>`
+        UPDATE proposals SET status = 'EXPIRED'
+        WHERE task_id = ANY(${locked.map((r) => r.task_id)}::uuid[])
+          AND status = 'PENDING' AND expires_at <= now()
+        RETURNING task_id`;
+      const taskIds = [...new Set(expired.map((r) => r.task_id))];
+      return { tasks: taskIds.length, reopened: await this.reopenTasks(tx, taskIds) };
+    });
   }
 
   /**

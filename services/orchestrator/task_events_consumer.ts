@@ -67,6 +67,7 @@ async function close(
 ): Promise<number> {
   const developer = developerId?.toLowerCase();
   return await store.db.transaction(async (tx) => {
+    // The task is locked before its proposals are withdrawn (the lock order of proposal_store.ts).
     let task = await store.getTask(taskId, tx, true);
     if (!task) {
       // Not seen yet: the task-events consumer can run ahead of the task.created one (after an
