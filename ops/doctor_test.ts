@@ -219,6 +219,49 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "idle in transaction: an ops session past its bound is a problem",
+        async () => {
+          const ops = postgres(db.url, {
+            max: 1,
+            onnotice: () => {},
+            connection: { application_name: "fp-ops-backup" },
+          });
+          const o = await ops.reserve();
+          try {
+            await o`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY`;
+            const [{ pid }] = await o<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+            await new Promise((r) => setTimeout(r, 2200));
+            // Within the bound: listed, no problem.
+            let finding = await checkIdleInTransaction(db.sql, 1000, 60_000);
+            assert.equal(finding.status, "ok");
+            assert.match(finding.summary, /besides 1 of the ops programs, left alone/);
+            // Past the bound: presumed stuck, a warning with the action.
+            finding = await checkIdleInTransaction(db.sql, 1000, 2000);
+            assert.equal(finding.status, "warn");
+            assert.match(
+              finding.summary,
+              /^no session idle in a transaction for over 1\.0s; 1 of the ops programs in a transaction for over 2\.0s, presumed stuck$/,
+            );
+            assert.match(
+              finding.details![0],
+              new RegExp(`^pid ${pid} .*\\(fp-ops-backup\\).*presumed stuck`),
+            );
+            assert.equal(finding.action!.length, 1);
+            assert.match(
+              finding.action![0],
+              new RegExp(
+                `^stuck ops session\\(s\\) \\(pid ${pid}\\): stop that program.*terminate-idle`,
+              ),
+            );
+          } finally {
+            await o`ROLLBACK`.catch(() => {});
+            o.release();
+            await ops.end();
+          }
+        },
+      );
+
       await t.step("without pg_stat_statements it says how to enable it", async () => {
         await db.sql`DROP EXTENSION pg_stat_statements`;
         const cap = captureOutput();

@@ -18,16 +18,20 @@ import {
 } from "./emergency/run_emergency.ts";
 import { parseDurationFlag, parseFlags, runMain } from "./shared/cli.ts";
 import { loadOpsConfig } from "./shared/config.ts";
+import { OPS_SESSION_SPARE_MS } from "./shared/db.ts";
 import { ExitCode, UsageError } from "./shared/errors.ts";
 import type { Output } from "./shared/output.ts";
 
 const USAGE = `Usage: deno task emergency <command> [--yes] [--json]
 
 Commands:
-  terminate-idle [--older-than 1h] [--all-databases]
+  terminate-idle [--older-than 1h] [--all-databases] [--spare-ops-for 6h | --include-ops]
                                     terminate sessions idle in a transaction for longer than that
                                     (the manual's pg_terminate_backend query) in DATABASE_URL's
-                                    database, or in every database of the server
+                                    database, or in every database of the server. The ops programs'
+                                    sessions (fp-ops-*, e.g. a backup's snapshot) are spared while
+                                    their transaction is younger than --spare-ops-for (default 6h);
+                                    --include-ops terminates them too
   flush-cache                       delete the platform's Redis keys (REDIS_KEY_PREFIX, fp:*) with
                                     SCAN + UNLINK; never FLUSHDB (REDIS_URL)
   purge-stream [--stream TASKS]     delete the messages of a JetStream stream that it lists (TASKS or
@@ -54,8 +58,8 @@ export async function emergencyCli(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    boolean: ["yes", "json", "all-databases"],
-    string: ["older-than", "stream"],
+    boolean: ["yes", "json", "all-databases", "include-ops"],
+    string: ["older-than", "stream", "spare-ops-for"],
     short: { y: "yes" },
   });
   if (flags.help) {
@@ -73,20 +77,33 @@ export async function emergencyCli(
     case "terminate-idle": {
       if (flags.stream) throw new UsageError("--stream belongs to purge-stream");
       const olderThan = parseDurationFlag((flags["older-than"] as string) ?? "1h", "older-than");
+      const includeOps = flags["include-ops"] === true;
+      const spareFor = flags["spare-ops-for"] as string | undefined;
+      if (includeOps && spareFor !== undefined) {
+        throw new UsageError("--include-ops spares no ops session; drop --spare-ops-for");
+      }
       result = await terminateIdleCommand(config.databaseUrl, olderThan, human, {
         yes,
         allDatabases: flags["all-databases"] === true,
+        spareOpsForMs: spareFor === undefined
+          ? OPS_SESSION_SPARE_MS
+          : parseDurationFlag(spareFor, "spare-ops-for"),
+        includeOps,
       });
       break;
     }
     case "flush-cache":
-      if (flags.stream || flags["older-than"]) {
+      if (flags.stream || flags["older-than"] || terminateIdleOnly(flags)) {
         throw new UsageError("flush-cache takes no options but --yes");
       }
       result = await flushCacheCommand(config.redisUrl, config.redisKeyPrefix, human, { yes });
       break;
     case "purge-stream":
-      if (flags["older-than"]) throw new UsageError("--older-than belongs to terminate-idle");
+      if (flags["older-than"] || terminateIdleOnly(flags)) {
+        throw new UsageError(
+          "--older-than, --all-databases, --spare-ops-for and --include-ops belong to terminate-idle",
+        );
+      }
       result = await purgeStreamCommand(
         config.natsUrl,
         (flags.stream as string) ?? "TASKS",
@@ -99,6 +116,11 @@ export async function emergencyCli(
   }
   if (flags.json) output.line(JSON.stringify({ command, ...result as object }, null, 2));
   return ExitCode.ok;
+}
+
+function terminateIdleOnly(flags: Record<string, unknown>): boolean {
+  return flags["all-databases"] === true || flags["include-ops"] === true ||
+    flags["spare-ops-for"] !== undefined;
 }
 
 if (import.meta.main) await runMain((output) => emergencyCli(Deno.args, output));

@@ -95,6 +95,119 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "terminate-idle spares an ops session only while young; --include-ops terminates it",
+        async () => {
+          const opsSession = async () => {
+            const pool = postgres(db.url, {
+              max: 1,
+              onnotice: () => {},
+              connection: { application_name: "fp-ops-backup" },
+            });
+            const session = await pool.reserve();
+            await session`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY`;
+            const [{ pid }] = await session<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+            return { pool, session, pid };
+          };
+          const isAlive = async (pid: number) =>
+            (await db.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 1;
+          // A hung backup: its transaction is older than the bound (3s here, 6h by default).
+          const hung = await opsSession();
+          await new Promise((r) => setTimeout(r, 2500));
+          // A running backup: idle for longer than --older-than, but younger than the bound.
+          const young = await opsSession();
+          await new Promise((r) => setTimeout(r, 1200));
+          try {
+            const refused = captureOutput();
+            await assert.rejects(
+              emergencyCli(
+                ["terminate-idle", "--older-than", "1s", "--spare-ops-for", "3s"],
+                refused.output,
+                env,
+              ),
+              /refusing to terminate these 1 session\(s\).*Nothing was changed/,
+            );
+            assert.ok(await isAlive(hung.pid));
+
+            const cap = captureOutput();
+            assert.equal(
+              await emergencyCli(
+                [
+                  "terminate-idle",
+                  "--older-than",
+                  "1s",
+                  "--spare-ops-for",
+                  "3s",
+                  "--yes",
+                  "--json",
+                ],
+                cap.output,
+                env,
+              ),
+              0,
+            );
+            const result = JSON.parse(cap.stdout.join(""));
+            assert.deepEqual(result.terminated, [hung.pid]);
+            assert.deepEqual(result.spared.map((s: { pid: number }) => s.pid), [young.pid]);
+            assert.match(
+              cap.stderr.join(""),
+              new RegExp(
+                `Note: pid ${hung.pid} \\(fp-ops-backup\\) is a session of the ops programs.*over 3\\.0s: presumed stuck`,
+              ),
+            );
+            assert.match(
+              cap.stderr.join(""),
+              new RegExp(`Left alone: pid ${young.pid} \\(fp-ops-backup\\).*--include-ops`),
+            );
+            assert.equal(await isAlive(hung.pid), false);
+            assert.ok(await isAlive(young.pid));
+
+            // The default bound (6h) spares the young one too.
+            const spared = captureOutput();
+            assert.equal(
+              await emergencyCli(
+                ["terminate-idle", "--older-than", "1s", "--yes"],
+                spared.output,
+                env,
+              ),
+              0,
+            );
+            assert.match(spared.text(), new RegExp(`Left alone: pid ${young.pid} `));
+            assert.ok(await isAlive(young.pid));
+
+            // --include-ops still asks first.
+            await assert.rejects(
+              emergencyCli(
+                ["terminate-idle", "--older-than", "1s", "--include-ops"],
+                captureOutput().output,
+                env,
+              ),
+              /refusing to terminate these 1 session\(s\)/,
+            );
+            assert.ok(await isAlive(young.pid));
+            const included = captureOutput();
+            assert.equal(
+              await emergencyCli(
+                ["terminate-idle", "--older-than", "1s", "--include-ops", "--yes", "--json"],
+                included.output,
+                env,
+              ),
+              0,
+            );
+            const all = JSON.parse(included.stdout.join(""));
+            assert.deepEqual(all.terminated, [young.pid]);
+            assert.deepEqual(all.spared, []);
+            assert.match(included.stderr.join(""), new RegExp(`pid ${young.pid} .*--include-ops`));
+            assert.equal(await isAlive(young.pid), false);
+          } finally {
+            for (const { pool, session } of [hung, young]) {
+              session.release();
+              await pool.end({ timeout: 1 });
+            }
+          }
+        },
+      );
+
       await t.step("flush-cache deletes only the platform's fp: keys", async () => {
         for (let i = 0; i < 1200; i++) await redis.set(`fp:users:profile:${i}`, "x");
         await redis.set("fp:tasks:list", "y");
@@ -188,11 +301,16 @@ Deno.test({
 
       await t.step("bad usage is refused with exit code 64", async () => {
         for (
-          const args of [[], ["flush"], ["purge-stream", "--stream", "USERS"], [
-            "terminate-idle",
-            "--older-than",
-            "soon",
-          ]]
+          const args of [
+            [],
+            ["flush"],
+            ["purge-stream", "--stream", "USERS"],
+            ["terminate-idle", "--older-than", "soon"],
+            ["terminate-idle", "--spare-ops-for", "long"],
+            ["terminate-idle", "--include-ops", "--spare-ops-for", "1h"],
+            ["flush-cache", "--include-ops"],
+            ["purge-stream", "--spare-ops-for", "1h"],
+          ]
         ) {
           await assert.rejects(
             emergencyCli(args, captureOutput().output, env),

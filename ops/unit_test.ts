@@ -14,6 +14,7 @@ import {
 import { planRetention } from "./backup/retention.ts";
 import type { StoredBackup } from "./backup/targets/target.ts";
 import { isCustomFormat } from "./backup/digest.ts";
+import { isSparedOpsSession } from "./emergency/terminate_idle.ts";
 import { compareCounts } from "./restore/compare.ts";
 import { intFlag, parseDurationFlag, parseFlags, reportError, scrub } from "./shared/cli.ts";
 import { loadOpsConfig } from "./shared/config.ts";
@@ -344,4 +345,18 @@ Deno.test("doctor verdicts", () => {
   assert.equal(verdictOf([f("ok"), f("info")]), "HEALTHY");
   assert.equal(verdictOf([f("ok"), f("warn")]), "DEGRADED");
   assert.equal(verdictOf([f("warn"), f("fail")]), "UNHEALTHY");
+});
+
+Deno.test("ops sessions are spared only while young, never with includeOps", () => {
+  const backup = (hours: number) => ({
+    application: "fp-ops-backup",
+    transactionSeconds: hours * 3600,
+  });
+  assert.equal(isSparedOpsSession(backup(1)), true);
+  assert.equal(isSparedOpsSession(backup(5.9)), true);
+  assert.equal(isSparedOpsSession(backup(6)), false);
+  assert.equal(isSparedOpsSession(backup(30)), false);
+  assert.equal(isSparedOpsSession(backup(1), { spareOpsForMs: 1_800_000 }), false);
+  assert.equal(isSparedOpsSession(backup(0.1), { includeOps: true }), false);
+  assert.equal(isSparedOpsSession({ application: "psql", transactionSeconds: 1 }), false);
 });

@@ -27,7 +27,8 @@ import { verifyStoredDump } from "./verify_stored.ts";
 
 /**
  * The backup's sessions in pg_stat_activity. Its snapshot session is idle in a transaction for the
- * whole dump, by design: terminate-idle and the doctor leave `fp-ops-*` sessions alone.
+ * whole dump, by design: terminate-idle and the doctor leave `fp-ops-*` sessions alone while
+ * their transaction is younger than OPS_SESSION_SPARE_MS (6h; older ones are presumed stuck).
  */
 export const BACKUP_APPLICATION_NAME = `${OPS_APPLICATION_PREFIX}backup`;
 
@@ -67,7 +68,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const pgDump = await findPgTool("pg_dump", options.pgBinDir);
   const sql = await openDatabase(options.databaseUrl, {
     // Its snapshot session is idle in a transaction for the whole dump, by design:
-    // terminate-idle and the doctor recognise the fp-ops- prefix and leave it alone.
+    // terminate-idle and the doctor recognise the fp-ops- prefix and leave it alone for 6h.
     applicationName: BACKUP_APPLICATION_NAME,
     max: 2,
   });

@@ -8,7 +8,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { redactUrl } from "../../lib/config/env.ts";
 import { PLATFORM_STREAMS } from "../doctor/checks/nats.ts";
 import { confirm } from "../shared/confirm.ts";
-import { closeQuietly, describeServer, openDatabase } from "../shared/db.ts";
+import { closeQuietly, describeServer, openDatabase, OPS_SESSION_SPARE_MS } from "../shared/db.ts";
 import { errorMessage, OpsError, UsageError } from "../shared/errors.ts";
 import { formatBytes, formatCount, formatDuration, oneLine } from "../shared/format.ts";
 import { connectNatsOnce } from "../shared/nats.ts";
@@ -26,20 +26,27 @@ import {
   findIdleInTransaction,
   type IdleSession,
   isOpsSession,
+  isSparedOpsSession,
   terminateIdle,
 } from "./terminate_idle.ts";
 
 /** Result of terminate-idle. */
 export interface TerminateIdleResult {
+  /** The sessions to terminate, ops programs' sessions past their grace included. */
   found: IdleSession[];
-  /** Sessions of the ops programs (`fp-ops-*`, e.g. a running backup), idle but left alone. */
+  /**
+   * Sessions of the ops programs (`fp-ops-*`, e.g. a running backup) whose transaction is younger
+   * than `spareOpsForMs`: idle but left alone (none with `includeOps`).
+   */
   spared: IdleSession[];
   terminated: number[];
   notTerminated: number[];
 }
 
 /**
- * Finds sessions idle in a transaction for longer than `olderThanMs` and terminates them.
+ * Finds sessions idle in a transaction for longer than `olderThanMs` and terminates them. The ops
+ * programs' sessions (`fp-ops-*`, e.g. a running backup's snapshot) are spared while their
+ * transaction is younger than `spareOpsForMs` (default 6h); `includeOps` spares none.
  *
  * @example
  * ```ts
@@ -50,22 +57,28 @@ export async function terminateIdleCommand(
   databaseUrl: string,
   olderThanMs: number,
   output: Output,
-  options: { yes: boolean; allDatabases?: boolean },
+  options: { yes: boolean; allDatabases?: boolean; spareOpsForMs?: number; includeOps?: boolean },
 ): Promise<TerminateIdleResult> {
+  const spareOptions = {
+    spareOpsForMs: options.spareOpsForMs ?? OPS_SESSION_SPARE_MS,
+    includeOps: options.includeOps === true,
+  };
   const sql = await openDatabase(databaseUrl, { applicationName: "fp-ops-emergency", max: 1 });
   try {
     const idle = await findIdleInTransaction(sql, olderThanMs, options.allDatabases);
-    const found = idle.filter((s) => !isOpsSession(s));
-    const spared = idle.filter(isOpsSession);
+    const found = idle.filter((s) => !isSparedOpsSession(s, spareOptions));
+    const spared = idle.filter((s) => isSparedOpsSession(s, spareOptions));
     const server = options.allDatabases
       ? `${describeServer(databaseUrl).replace(/\/[^/]*$/, "")} (all databases)`
       : describeServer(databaseUrl);
+    const grace = formatDuration(spareOptions.spareOpsForMs);
     for (const s of spared) {
       output.line(
         `Left alone: pid ${s.pid} (${s.application}) idle in a transaction for ${
           formatDuration(s.idleSeconds * 1000)
         }: a session of the ops programs (a backup holds its snapshot open for the whole dump; ` +
-          "terminating it would fail the backup). Stop that program instead if it is stuck.",
+          `terminating it would fail the backup), its transaction younger than ${grace}. ` +
+          "If it is stuck, stop that program, or add --include-ops.",
       );
     }
     if (found.length === 0) {
@@ -103,9 +116,23 @@ export async function terminateIdleCommand(
         ]),
       ),
     );
+    for (const s of found.filter(isOpsSession)) {
+      output.line(
+        `Note: pid ${s.pid} (${s.application}) is a session of the ops programs, in a transaction ` +
+          `for ${formatDuration(s.transactionSeconds * 1000)} (${
+            spareOptions.includeOps ? "--include-ops" : `over ${grace}: presumed stuck`
+          }); terminating it may fail that program (a backup whose pg_dump has not yet taken the ` +
+          "snapshot fails; one already dumping carries on with a warning).",
+      );
+    }
     output.line("Their open transactions are rolled back; their clients see the connection drop.");
     confirm(output, { yes: options.yes, action: `terminate these ${found.length} session(s)` });
-    const results = await terminateIdle(sql, found.map((s) => s.pid), olderThanMs);
+    const results = await terminateIdle(
+      sql,
+      found.map((s) => s.pid),
+      olderThanMs,
+      spareOptions,
+    );
     const terminated = results.filter((r) => r.terminated).map((r) => r.pid);
     const notTerminated = results.filter((r) => !r.terminated).map((r) => r.pid);
     output.line(`Terminated ${terminated.length} session(s): ${terminated.join(", ") || "none"}`);

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { OPS_APPLICATION_PREFIX, type Sql, withTimeout } from "../shared/db.ts";
+import {
+  OPS_APPLICATION_PREFIX,
+  OPS_SESSION_SPARE_MS,
+  type Sql,
+  withTimeout,
+} from "../shared/db.ts";
 
 /** A session idle in a transaction. */
 export interface IdleSession {
@@ -22,7 +27,7 @@ export interface IdleSession {
  * Sessions idle in a transaction for longer than `olderThanMs` (since their last statement
  * ended), oldest first: those of the connected database, or of every database when `allDatabases`.
  * Never includes our own session; includes the ops programs' (see {@link isOpsSession}), which
- * the caller must spare.
+ * the caller decides about (see {@link isSparedOpsSession}).
  *
  * @example
  * ```ts
@@ -49,7 +54,7 @@ export async function findIdleInTransaction(
     >`
       SELECT pid, usename AS user, application_name AS app, host(client_addr) AS client,
              datname AS db, extract(epoch FROM now() - state_change)::int AS idle,
-             extract(epoch FROM now() - xact_start)::int AS xact, query
+             floor(extract(epoch FROM now() - xact_start))::int AS xact, query
       FROM pg_stat_activity
       WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')
         AND state_change < now() - make_interval(secs => ${olderThanMs / 1000})
@@ -73,8 +78,8 @@ export async function findIdleInTransaction(
 
 /**
  * True for a session of the ops programs (`fp-ops-*`), e.g. a running backup's snapshot
- * session, idle in a transaction for the whole dump by design: terminating it would fail the
- * backup. terminate-idle and the doctor leave these alone.
+ * session, idle in a transaction for the whole dump by design. Only a name: any client can set
+ * it, so it spares a session only for a while (see {@link isSparedOpsSession}).
  *
  * @example
  * ```ts
@@ -85,9 +90,37 @@ export function isOpsSession(session: { application: string }): boolean {
   return session.application.startsWith(OPS_APPLICATION_PREFIX);
 }
 
+/** Which ops sessions terminate-idle spares. */
+export interface SpareOpsOptions {
+  /** Spare ops sessions whose transaction is younger than this (default 6h). */
+  spareOpsForMs?: number;
+  /** Spare none: terminate ops sessions like any other. */
+  includeOps?: boolean;
+}
+
+/**
+ * True for an ops program's session that terminate-idle leaves alone: one whose transaction is
+ * younger than `spareOpsForMs` (terminating a running backup's snapshot would fail it). An older
+ * one is presumed stuck (pg_dump hung, backup host cut off) and is terminated like any other, as
+ * is every one with `includeOps`.
+ *
+ * @example
+ * ```ts
+ * isSparedOpsSession({ application: "fp-ops-backup", transactionSeconds: 60 }); // true
+ * ```
+ */
+export function isSparedOpsSession(
+  session: { application: string; transactionSeconds: number },
+  options: SpareOpsOptions = {},
+): boolean {
+  if (options.includeOps || !isOpsSession(session)) return false;
+  return session.transactionSeconds * 1000 < (options.spareOpsForMs ?? OPS_SESSION_SPARE_MS);
+}
+
 /**
  * Terminates sessions, but only those still idle in a transaction (one that woke up meanwhile is
- * left alone), and never a session of the ops programs. Returns per pid whether it was terminated.
+ * left alone), and never an ops program's session still within its grace (see
+ * {@link isSparedOpsSession}). Returns per pid whether it was terminated.
  *
  * @example
  * ```ts
@@ -98,7 +131,10 @@ export async function terminateIdle(
   sql: Sql,
   pids: number[],
   olderThanMs: number,
+  options: SpareOpsOptions = {},
 ): Promise<{ pid: number; terminated: boolean }[]> {
+  const includeOps = options.includeOps === true;
+  const spareSeconds = (options.spareOpsForMs ?? OPS_SESSION_SPARE_MS) / 1000;
   const results: { pid: number; terminated: boolean }[] = [];
   for (const pid of pids) {
     const rows = await sql<{ done: boolean }[]>`
@@ -106,7 +142,9 @@ export async function terminateIdle(
       WHERE pid = ${pid}
         AND state IN ('idle in transaction', 'idle in transaction (aborted)')
         AND state_change < now() - make_interval(secs => ${olderThanMs / 1000})
-        AND application_name NOT LIKE ${OPS_APPLICATION_PREFIX + "%"}`;
+        AND (${includeOps}
+          OR left(application_name, ${OPS_APPLICATION_PREFIX.length}) <> ${OPS_APPLICATION_PREFIX}
+          OR xact_start <= now() - make_interval(secs => ${spareSeconds}))`;
     results.push({ pid, terminated: rows[0]?.done === true });
   }
   return results;

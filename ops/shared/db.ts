@@ -91,9 +91,19 @@ export function quoteIdent(name: string): string {
 /**
  * The ops programs' sessions are named `fp-ops-<program>` in pg_stat_activity. A backup's
  * snapshot session stays idle in a transaction for the whole dump, by design, so terminate-idle
- * and the doctor's idle-in-transaction check leave sessions with this prefix alone.
+ * and the doctor's idle-in-transaction check spare sessions with this prefix, but only while their
+ * transaction is younger than {@link OPS_SESSION_SPARE_MS} (the name alone proves nothing: any
+ * client can set it, and a hung backup must still be killable).
  */
 export const OPS_APPLICATION_PREFIX = "fp-ops-";
+
+/**
+ * How long an ops program's session (`fp-ops-*`) may keep a transaction open before terminate-idle
+ * terminates it like any other and the doctor reports it as a problem: 6 hours, far beyond any
+ * healthy backup. terminate-idle takes `--spare-ops-for` to change it and `--include-ops` to spare
+ * none.
+ */
+export const OPS_SESSION_SPARE_MS = 6 * 3_600_000;
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { OPS_APPLICATION_PREFIX, type Sql, withTimeout } from "../../shared/db.ts";
+import {
+  OPS_APPLICATION_PREFIX,
+  OPS_SESSION_SPARE_MS,
+  type Sql,
+  withTimeout,
+} from "../../shared/db.ts";
 import { formatBytes, formatCount, formatDuration, oneLine } from "../../shared/format.ts";
 import type { Finding } from "../finding.ts";
 
@@ -121,7 +126,8 @@ export async function checkLocks(sql: Sql): Promise<Finding> {
 /**
  * Sessions idle in a transaction for over an hour (they hold locks and stop VACUUM). Sessions of
  * the ops programs (`fp-ops-*`: a running backup keeps its snapshot transaction open for the whole
- * dump, by design) are listed as such but are not a problem.
+ * dump, by design) are listed as such but are not a problem while their transaction is younger
+ * than `spareOpsForMs` (6h); an older one is presumed stuck and is a problem (warning).
  *
  * @example
  * ```ts
@@ -131,28 +137,47 @@ export async function checkLocks(sql: Sql): Promise<Finding> {
 export async function checkIdleInTransaction(
   sql: Sql,
   olderThanMs = IDLE_IN_TRANSACTION_MS,
+  spareOpsForMs = OPS_SESSION_SPARE_MS,
 ): Promise<Finding> {
   const all = await q(
-    sql<{ pid: number; db: string; user: string; app: string; idle_s: string; query: string }[]>`
+    sql<
+      {
+        pid: number;
+        db: string;
+        user: string;
+        app: string;
+        idle_s: string;
+        xact_s: string;
+        query: string;
+      }[]
+    >`
     SELECT pid, datname AS db, usename AS user, application_name AS app,
-           extract(epoch FROM now() - state_change)::int AS idle_s, query
+           extract(epoch FROM now() - state_change)::int AS idle_s,
+           floor(extract(epoch FROM now() - xact_start))::int AS xact_s, query
     FROM pg_stat_activity
     WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')
       AND state_change < now() - make_interval(secs => ${olderThanMs / 1000})
     ORDER BY state_change`,
   );
   const isOps = (r: { app: string }) => r.app.startsWith(OPS_APPLICATION_PREFIX);
+  const isStale = (r: { xact_s: string }) => Number(r.xact_s) * 1000 >= spareOpsForMs;
   const rows = all.filter((r) => !isOps(r));
-  const ops = all.filter(isOps);
+  const ops = all.filter((r) => isOps(r) && !isStale(r));
+  const stuck = all.filter((r) => isOps(r) && isStale(r));
   const over = formatDuration(olderThanMs);
+  const grace = formatDuration(spareOpsForMs);
+  const problem = rows.length > 0 || stuck.length > 0;
   return {
     group: "database",
     check: "idle in transaction",
-    status: rows.length === 0 ? "ok" : "warn",
+    status: problem ? "warn" : "ok",
     summary:
       (rows.length === 0
         ? `no session idle in a transaction for over ${over}`
         : `${rows.length} session(s) idle in a transaction for over ${over}`) +
+      (stuck.length === 0
+        ? ""
+        : `; ${stuck.length} of the ops programs in a transaction for over ${grace}, presumed stuck`) +
       (ops.length === 0 ? "" : ` (besides ${ops.length} of the ops programs, left alone)`),
     details: [
       ...rows.map((r) =>
@@ -160,17 +185,34 @@ export async function checkIdleInTransaction(
           formatDuration(Number(r.idle_s) * 1000)
         } after: ${oneLine(r.query, 80)}`
       ),
+      ...stuck.map((r) =>
+        `pid ${r.pid} in ${r.db} (${r.app}) idle ${
+          formatDuration(Number(r.idle_s) * 1000)
+        }, in a transaction for ${formatDuration(Number(r.xact_s) * 1000)}: an ops program's ` +
+        `session past its ${grace} grace, presumed stuck (pg_dump hung, backup host cut off), or ` +
+        "a client merely using the fp-ops- name; terminate-idle terminates it"
+      ),
       ...ops.map((r) =>
         `pid ${r.pid} in ${r.db} (${r.app}) idle ${
           formatDuration(Number(r.idle_s) * 1000)
         }: an ops program's session (a backup holds its snapshot for the whole dump); ` +
-        "not a problem unless that program is stuck, and terminate-idle leaves it alone"
+        `not a problem unless that program is stuck; terminate-idle leaves it alone for ${grace} ` +
+        "(or terminates it with --include-ops)"
       ),
     ],
-    data: { sessions: rows, opsSessions: ops },
-    action: rows.length === 0 ? undefined : [
-      "deno task emergency terminate-idle (asks before terminating; this database's sessions)",
-      "sessions of other databases: deno task emergency terminate-idle --all-databases",
+    data: { sessions: rows, stuckOpsSessions: stuck, opsSessions: ops },
+    action: !problem ? undefined : [
+      ...(rows.length === 0 ? [] : [
+        "deno task emergency terminate-idle (asks before terminating; this database's sessions)",
+        "sessions of other databases: deno task emergency terminate-idle --all-databases",
+      ]),
+      ...(stuck.length === 0 ? [] : [
+        `stuck ops session(s) (pid ${
+          stuck.map((r) => r.pid).join(", ")
+        }): stop that program (e.g. a hung backup) if it is still running, or ` +
+        "deno task emergency terminate-idle --all-databases (terminates ops sessions in a " +
+        `transaction for over ${grace}; asks first)`,
+      ]),
     ],
   };
 }
