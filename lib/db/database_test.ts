@@ -7,14 +7,7 @@ Deno.test("a write told 'unavailable' never commits later", {
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const pg = await PostgresServer.start();
-  const db = new Database(await pg.createDatabase("timeouts"), {
-    maxConnections: 1,
-    maxLifetimeSeconds: 60,
-    idleTimeoutSeconds: 60,
-    connectTimeoutSeconds: 5,
-    queryTimeoutMs: 5000,
-  }, "test");
+  const { pg, db } = await oneConnectionDatabase("timeouts");
   try {
     await db.run((sql) => sql`CREATE TABLE t (v text)`);
     // The only connection is busy for 1.5 s; both writes wait for it and time out first.
@@ -45,14 +38,7 @@ Deno.test(
     sanitizeResources: false,
   },
   async () => {
-    const pg = await PostgresServer.start();
-    const db = new Database(await pg.createDatabase("guard"), {
-      maxConnections: 1,
-      maxLifetimeSeconds: 60,
-      idleTimeoutSeconds: 60,
-      connectTimeoutSeconds: 5,
-      queryTimeoutMs: 5000,
-    }, "test");
+    const { pg, db } = await oneConnectionDatabase("guard");
     try {
       await db.run((sql) => sql`CREATE TABLE t (v text)`);
       await assert.rejects(
@@ -77,3 +63,16 @@ Deno.test(
     }
   },
 );
+
+/** A throwaway server and a Database whose pool has a single connection, easy to keep busy. */
+async function oneConnectionDatabase(name: string) {
+  const pg = await PostgresServer.start();
+  const db = new Database(await pg.createDatabase(name), {
+    maxConnections: 1,
+    maxLifetimeSeconds: 60,
+    idleTimeoutSeconds: 60,
+    connectTimeoutSeconds: 5,
+    queryTimeoutMs: 5000,
+  }, "test");
+  return { pg, db };
+}

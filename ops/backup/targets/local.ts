@@ -14,7 +14,7 @@ import {
   parseManifest,
   stringifyManifest,
 } from "../manifest.ts";
-import type { BackupTarget, StoredBackup } from "./target.ts";
+import { BackupFiles, type BackupTarget, type StoredBackup } from "./target.ts";
 
 /**
  * A directory of backups.
@@ -76,43 +76,17 @@ export class LocalTarget implements BackupTarget {
   }
 
   async list(): Promise<StoredBackup[]> {
-    const names = new Map<string, { dump?: number; manifest: boolean }>();
+    const files = new BackupFiles();
     try {
       for await (const entry of Deno.readDir(this.dir)) {
-        if (!entry.isFile) continue;
-        const dump = /^(.+)\.dump$/.exec(entry.name);
-        const manifest = /^(.+)\.manifest\.json$/.exec(entry.name);
-        const name = dump?.[1] ?? manifest?.[1];
-        if (!name) continue;
-        const item = names.get(name) ?? { manifest: false };
-        if (dump) item.dump = (await Deno.stat(this.path(entry.name))).size;
-        if (manifest) item.manifest = true;
-        names.set(name, item);
+        if (!entry.isFile || !/\.(dump|manifest\.json)$/.test(entry.name)) continue;
+        files.add(entry.name, (await Deno.stat(this.path(entry.name))).size);
       }
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return [];
       throw new OpsError(`cannot list ${this.dir}: ${errorMessage(error)}`, { cause: error });
     }
-    const backups: StoredBackup[] = [];
-    for (const [name, item] of names) {
-      const backup: StoredBackup = { name, sizeBytes: item.dump };
-      if (item.dump === undefined) backup.problem = "manifest without dump";
-      else if (!item.manifest) backup.problem = "no manifest (incomplete or not made by this tool)";
-      else {
-        try {
-          const manifest = parseManifest(
-            await Deno.readTextFile(this.path(manifestFileName(name))),
-          );
-          const mismatch = manifestMismatch(name, manifest);
-          if (mismatch) backup.problem = mismatch;
-          else backup.manifest = manifest;
-        } catch (error) {
-          backup.problem = `unreadable manifest: ${errorMessage(error)}`;
-        }
-      }
-      backups.push(backup);
-    }
-    return backups.sort((a, b) => b.name.localeCompare(a.name));
+    return await files.backups((name) => this.readManifest(name), manifestMismatch);
   }
 
   async readManifest(name: string): Promise<BackupManifest> {

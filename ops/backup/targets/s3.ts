@@ -24,7 +24,7 @@ import {
   parseManifest,
   stringifyManifest,
 } from "../manifest.ts";
-import type { BackupTarget, StoredBackup } from "./target.ts";
+import { BackupFiles, type BackupTarget, type StoredBackup } from "./target.ts";
 
 /** Multipart part size: S3 allows 10,000 parts, so 64 MiB parts take dumps up to 640 GiB. */
 export const PART_SIZE = 64 * 1024 * 1024;
@@ -109,7 +109,7 @@ export class S3Target implements BackupTarget {
   }
 
   async list(): Promise<StoredBackup[]> {
-    const items = new Map<string, { dump?: number; manifest: boolean }>();
+    const files = new BackupFiles();
     let token: string | undefined;
     try {
       do {
@@ -122,39 +122,14 @@ export class S3Target implements BackupTarget {
         );
         for (const object of page.Contents ?? []) {
           const file = (object.Key ?? "").slice(this.settings.prefix.length);
-          if (file.includes("/")) continue;
-          const dump = /^(.+)\.dump$/.exec(file);
-          const manifest = /^(.+)\.manifest\.json$/.exec(file);
-          const name = dump?.[1] ?? manifest?.[1];
-          if (!name) continue;
-          const item = items.get(name) ?? { manifest: false };
-          if (dump) item.dump = object.Size ?? 0;
-          if (manifest) item.manifest = true;
-          items.set(name, item);
+          if (!file.includes("/")) files.add(file, object.Size ?? 0);
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     } catch (error) {
       throw this.error(error, "cannot list backups");
     }
-    const backups: StoredBackup[] = [];
-    for (const [name, item] of items) {
-      const backup: StoredBackup = { name, sizeBytes: item.dump };
-      if (item.dump === undefined) backup.problem = "manifest without dump";
-      else if (!item.manifest) backup.problem = "no manifest (incomplete or not made by this tool)";
-      else {
-        try {
-          const manifest = await this.readManifest(name);
-          const mismatch = manifestMismatch(name, manifest);
-          if (mismatch) backup.problem = mismatch;
-          else backup.manifest = manifest;
-        } catch (error) {
-          backup.problem = errorMessage(error);
-        }
-      }
-      backups.push(backup);
-    }
-    return backups.sort((a, b) => b.name.localeCompare(a.name));
+    return await files.backups((name) => this.readManifest(name), manifestMismatch);
   }
 
   async readManifest(name: string): Promise<BackupManifest> {

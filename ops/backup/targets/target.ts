@@ -48,3 +48,64 @@ export interface BackupTarget {
   /** Releases connections. */
   close(): void;
 }
+
+/** What a target's listing found under one backup name. */
+export interface ListedFiles {
+  /** Size of the dump, when there is one. */
+  dump?: number;
+  manifest: boolean;
+}
+
+/**
+ * Files of a target grouped by backup name: `<name>.dump` and `<name>.manifest.json`.
+ *
+ * @example
+ * ```ts
+ * const files = new BackupFiles();
+ * files.add("b1.dump", 1024);
+ * files.add("b1.manifest.json", 0);
+ * ```
+ */
+export class BackupFiles {
+  readonly byName = new Map<string, ListedFiles>();
+
+  /** Records one file; names that are neither a dump nor a manifest are ignored. */
+  add(file: string, size: number): void {
+    const dump = /^(.+)\.dump$/.exec(file);
+    const manifest = /^(.+)\.manifest\.json$/.exec(file);
+    const name = dump?.[1] ?? manifest?.[1];
+    if (!name) return;
+    const item = this.byName.get(name) ?? { manifest: false };
+    if (dump) item.dump = size;
+    if (manifest) item.manifest = true;
+    this.byName.set(name, item);
+  }
+
+  /**
+   * The backups, newest name first, each with its manifest or the reason it cannot be used.
+   * `readManifest` throws an error whose message says why a manifest cannot be read.
+   */
+  async backups(
+    readManifest: (name: string) => Promise<BackupManifest>,
+    mismatch: (name: string, manifest: BackupManifest) => string | undefined,
+  ): Promise<StoredBackup[]> {
+    const backups: StoredBackup[] = [];
+    for (const [name, item] of this.byName) {
+      const backup: StoredBackup = { name, sizeBytes: item.dump };
+      if (item.dump === undefined) backup.problem = "manifest without dump";
+      else if (!item.manifest) backup.problem = "no manifest (incomplete or not made by this tool)";
+      else {
+        try {
+          const manifest = await readManifest(name);
+          const problem = mismatch(name, manifest);
+          if (problem) backup.problem = problem;
+          else backup.manifest = manifest;
+        } catch (error) {
+          backup.problem = error instanceof Error ? error.message : String(error);
+        }
+      }
+      backups.push(backup);
+    }
+    return backups.sort((a, b) => b.name.localeCompare(a.name));
+  }
+}
