@@ -13,6 +13,7 @@ import {
   selects,
   validateManifest,
 } from "./testing/k8s_manifests.ts";
+import { hasCommand } from "../tests/harness/processes.ts";
 import { DEPLOY_DIR, readRequired, repoFile } from "./testing/paths.ts";
 import { at, isMap, parseYamlMap, type YamlMap } from "./testing/yaml_docs.ts";
 
@@ -147,8 +148,7 @@ Deno.test("the kustomization lists every manifest but the green release and the 
   );
 });
 
-const kubectl = await new Deno.Command("kubectl", { args: ["version", "--client"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
+const kubectl = hasCommand("kubectl");
 
 Deno.test({
   name: kubectl
