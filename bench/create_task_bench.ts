@@ -13,7 +13,7 @@
  * @module
  */
 import postgres from "postgres";
-import { TokenService } from "../lib/auth/tokens.ts";
+import { TokenService } from "@platform/lib/auth";
 import { NatsServer } from "../tests/harness/nats_server.ts";
 import { PostgresServer } from "../tests/harness/postgres_server.ts";
 import { hasCommand } from "../tests/harness/processes.ts";

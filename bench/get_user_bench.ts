@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { Role, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import { Role, UserService } from "@platform/proto/users/v1";
 import { PostgresServer } from "../tests/harness/postgres_server.ts";
 import { hasCommand, spawnTracked } from "../tests/harness/processes.ts";
 import { RedisServer } from "../tests/harness/redis_server.ts";

@@ -5,7 +5,7 @@
  * Needs promtool on PATH (`apt-get install -y prometheus`); fails, saying so, without it.
  */
 import assert from "node:assert/strict";
-import { Metrics } from "../lib/metrics/registry.ts";
+import { Metrics } from "@platform/lib/metrics";
 import { COMPONENT_METRICS, knownSeries, SERVICE_METRICS } from "./testing/metric_contract.ts";
 import { DEPLOY_DIR, listFiles, readRequired, repoFile } from "./testing/paths.ts";
 import { metricNames } from "./testing/promql.ts";

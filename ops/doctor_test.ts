@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
-import { ensurePlatformStreams } from "../lib/events/streams.ts";
+import { ensurePlatformStreams } from "@platform/lib/events";
 import { NatsServer } from "../tests/harness/nats_server.ts";
 import { RedisServer } from "../tests/harness/redis_server.ts";
 import postgres from "postgres";

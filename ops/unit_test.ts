@@ -31,7 +31,7 @@ import { captureOutput } from "./shared/output.ts";
 import { libpqEnv, parseToolVersion, requireToolVersion } from "./shared/pg_tools.ts";
 import { renderTable } from "./shared/table.ts";
 import { verdictOf } from "./doctor/finding.ts";
-import { ConfigError } from "../lib/config/env.ts";
+import { ConfigError } from "@platform/lib/config";
 
 function manifest(
   name: string,

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { TokenService } from "../lib/auth/tokens.ts";
-import { loadBaseConfig } from "../lib/config/base_config.ts";
-import { ConfigError } from "../lib/config/env.ts";
+import { TokenService } from "@platform/lib/auth";
+import { ConfigError, loadBaseConfig } from "@platform/lib/config";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(

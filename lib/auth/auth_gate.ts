@@ -35,7 +35,10 @@ export function isPublicProcedure(
  * const gate = authGate(tokens, new Set(["platform.users.v1.UserService/Login"]));
  * ```
  */
-export function authGate(tokens: TokenService, publicProcedures: ReadonlySet<string>) {
+export function authGate(
+  tokens: TokenService,
+  publicProcedures: ReadonlySet<string>,
+): (ctx: HandlerContext) => Promise<void> {
   const check = async (ctx: HandlerContext): Promise<void> => {
     const procedure = `${ctx.service.typeName}/${ctx.method.name}`;
     const isPublic = isPublicProcedure(procedure, publicProcedures);

@@ -52,4 +52,4 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** A hash of a random password, compared against when the email is unknown (same timing). */
-export const DUMMY_PASSWORD_HASH = await hashPassword(crypto.randomUUID());
+export const DUMMY_PASSWORD_HASH: string = await hashPassword(crypto.randomUUID());

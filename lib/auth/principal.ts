@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { type ContextKey, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.ts";
 
 /** Roles a token can carry. `service` is the identity of a platform service calling another. */
@@ -17,7 +17,9 @@ export interface Principal {
 }
 
 /** Where the auth gate leaves the verified caller for handlers. */
-export const principalKey = createContextKey<Principal | undefined>(undefined, {
+export const principalKey: ContextKey<Principal | undefined> = createContextKey<
+  Principal | undefined
+>(undefined, {
   description: "authenticated caller",
 });
 

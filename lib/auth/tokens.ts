@@ -14,6 +14,12 @@ const ROLES: readonly PrincipalRole[] = ["client", "developer", "admin", "servic
 /** How many verified tokens are remembered (oldest forgotten first). */
 export const VERIFIED_CACHE_SIZE = 10_000;
 
+/** A signed token and the moment it expires. */
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
 /**
  * Signs and verifies access tokens.
  *
@@ -42,10 +48,7 @@ export class TokenService {
   }
 
   /** A token for the principal, signed with the newest secret. */
-  async issue(principal: Principal, ttlSeconds = this.ttlSeconds): Promise<{
-    token: string;
-    expiresAt: Date;
-  }> {
+  async issue(principal: Principal, ttlSeconds = this.ttlSeconds): Promise<IssuedToken> {
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({ role: principal.role })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -119,7 +122,7 @@ export class TokenService {
    * const { token } = await tokens.issueServiceToken("orchestrator");
    * ```
    */
-  issueServiceToken(serviceName: string, ttlSeconds = 3600) {
+  issueServiceToken(serviceName: string, ttlSeconds = 3600): Promise<IssuedToken> {
     return this.issue({ subject: `service:${serviceName}`, role: "service" }, ttlSeconds);
   }
 }

@@ -42,7 +42,7 @@ export interface HealthReport {
  * ```
  */
 export class HealthMonitor {
-  readonly startedAt = Date.now();
+  readonly startedAt: number = Date.now();
   private readonly lastErrors = new Map<string, string>();
 
   constructor(

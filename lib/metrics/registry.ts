@@ -33,7 +33,7 @@ export interface GrpcServerMetrics {
  * ```
  */
 export class Metrics {
-  readonly registry = new Registry();
+  readonly registry: Registry = new Registry();
   readonly grpc: GrpcServerMetrics;
 
   constructor(defaultLabels: Record<string, string> = {}) {

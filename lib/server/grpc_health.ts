@@ -10,7 +10,7 @@ import {
   type Health,
   HealthCheckResponse_ServingStatus as ServingStatus,
   HealthCheckResponseSchema,
-} from "@platform/gen/grpc/health/v1/health_pb.ts";
+} from "@platform/proto/grpc/health/v1";
 import type { HealthMonitor } from "../health/health_monitor.ts";
 
 /**

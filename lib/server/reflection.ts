@@ -11,7 +11,7 @@ import {
   type ServerReflection,
   type ServerReflectionRequest,
   ServerReflectionResponseSchema,
-} from "@platform/gen/grpc/reflection/v1/reflection_pb.ts";
+} from "@platform/proto/grpc/reflection/v1";
 
 /**
  * The reflection service for the given services (and every file they depend on).

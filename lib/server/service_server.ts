@@ -7,8 +7,8 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
-import { Health } from "@platform/gen/grpc/health/v1/health_pb.ts";
-import { ServerReflection } from "@platform/gen/grpc/reflection/v1/reflection_pb.ts";
+import { Health } from "@platform/proto/grpc/health/v1";
+import { ServerReflection } from "@platform/proto/grpc/reflection/v1";
 import { authGate, isPublicProcedure } from "../auth/auth_gate.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { BaseConfig } from "../config/base_config.ts";

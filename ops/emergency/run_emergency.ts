@@ -5,7 +5,7 @@
  * @module
  */
 import { jetstreamManager } from "@nats-io/jetstream";
-import { redactUrl } from "../../lib/config/env.ts";
+import { redactUrl } from "@platform/lib/config";
 import { PLATFORM_STREAMS } from "../doctor/checks/nats.ts";
 import { confirm } from "../shared/confirm.ts";
 import { closeQuietly, describeServer, openDatabase, OPS_SESSION_SPARE_MS } from "../shared/db.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs as nodeParseArgs } from "node:util";
-import { ConfigError, redactUrl } from "../../lib/config/env.ts";
+import { ConfigError, redactUrl } from "@platform/lib/config";
 import { errorMessage, ExitCode, OpsError, UsageError } from "./errors.ts";
 import { Output } from "./output.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError, EnvReader, type EnvSource } from "../../lib/config/env.ts";
+import { ConfigError, EnvReader, type EnvSource } from "@platform/lib/config";
 
 /** S3-compatible object storage for backups. */
 export interface S3Settings {

@@ -6,8 +6,8 @@
  * @module
  */
 import postgres from "postgres";
-import { redactUrl } from "../../lib/config/env.ts";
-import type { Sql } from "../../lib/db/database.ts";
+import { redactUrl } from "@platform/lib/config";
+import type { Sql } from "@platform/lib/db";
 import { errorMessage, OpsError } from "./errors.ts";
 
 export type { Sql };

@@ -5,7 +5,7 @@
  * @module
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { redactUrl } from "../../lib/config/env.ts";
+import { redactUrl } from "@platform/lib/config";
 import { errorMessage, OpsError } from "./errors.ts";
 
 /**

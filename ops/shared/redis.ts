@@ -4,7 +4,7 @@
  * @module
  */
 import { Redis } from "ioredis";
-import { redactUrl } from "../../lib/config/env.ts";
+import { redactUrl } from "@platform/lib/config";
 import { errorMessage, OpsError } from "./errors.ts";
 
 /**

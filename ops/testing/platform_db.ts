@@ -5,8 +5,7 @@
  * @module
  */
 import postgres from "postgres";
-import { migrate, readMigrations } from "../../lib/db/migrate.ts";
-import type { Sql } from "../../lib/db/database.ts";
+import { migrate, readMigrations, type Sql } from "@platform/lib/db";
 import { PostgresServer } from "../../tests/harness/postgres_server.ts";
 
 /** The platform's tables (all three services'). */

@@ -7,16 +7,18 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { OrchestratorService } from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
-import { redactUrl } from "../../lib/config/env.ts";
-import { DurableConsumer } from "../../lib/events/durable_consumer.ts";
-import { pingNats } from "../../lib/events/nats_connection.ts";
-import { OutboxRelay, registerOutboxMetrics } from "../../lib/events/outbox_relay.ts";
-import { connectWithStreams } from "../../lib/events/streams.ts";
-import { HealthMonitor } from "../../lib/health/health_monitor.ts";
-import type { Metrics } from "../../lib/metrics/registry.ts";
-import { type RunningServer, startServiceServer } from "../../lib/server/service_server.ts";
-import { prepareService } from "../../lib/server/service_start.ts";
+import { OrchestratorService } from "@platform/proto/orchestrator/v1";
+import { redactUrl } from "@platform/lib/config";
+import {
+  connectWithStreams,
+  DurableConsumer,
+  OutboxRelay,
+  pingNats,
+  registerOutboxMetrics,
+} from "@platform/lib/events";
+import { HealthMonitor } from "@platform/lib/health";
+import type { Metrics } from "@platform/lib/metrics";
+import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import type { OrchestratorConfig } from "./config.ts";
 import { ExpirySweeper } from "./expiry_sweeper.ts";
 import { Matcher } from "./matcher.ts";

@@ -4,8 +4,13 @@
  *
  * @module
  */
-import { type BaseConfig, loadBaseConfig } from "../../lib/config/base_config.ts";
-import { ConfigError, EnvReader, type EnvSource } from "../../lib/config/env.ts";
+import {
+  type BaseConfig,
+  ConfigError,
+  EnvReader,
+  type EnvSource,
+  loadBaseConfig,
+} from "@platform/lib/config";
 import type { ScoringWeights } from "./matching/scoring.ts";
 
 /** Settings of the orchestrator. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Logger } from "../../lib/log/logger.ts";
+import type { Logger } from "@platform/lib/log";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalStore } from "./proposal_store.ts";
 

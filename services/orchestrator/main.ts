@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { runServiceMain } from "../../lib/server/service_start.ts";
+import { runServiceMain } from "@platform/lib/server";
 import { startOrchestrator } from "./app.ts";
 import { loadOrchestratorConfig } from "./config.ts";
 

@@ -8,11 +8,11 @@
  * @module
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ProposalCreatedSchema } from "@platform/gen/platform/events/v1/events_pb.ts";
+import { ProposalCreatedSchema } from "@platform/proto/events/v1";
 import type { Counter, Histogram } from "prom-client";
-import { DependencyUnavailableError } from "../../lib/errors.ts";
-import { buildEventJson } from "../../lib/events/event_codec.ts";
-import type { Logger } from "../../lib/log/logger.ts";
+import { DependencyUnavailableError } from "@platform/lib/errors";
+import { buildEventJson } from "@platform/lib/events";
+import type { Logger } from "@platform/lib/log";
 import type { CandidateProfile, DeveloperStats, ScoringParams } from "./matching/scoring.ts";
 import { selectCandidates } from "./matching/select_candidates.ts";
 import type { MatchTaskRow, ProposalStore } from "./proposal_store.ts";

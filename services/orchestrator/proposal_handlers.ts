@@ -8,7 +8,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ProposalAcceptedSchema } from "@platform/gen/platform/events/v1/events_pb.ts";
+import { ProposalAcceptedSchema } from "@platform/proto/events/v1";
 import {
   Decision,
   MatchState,
@@ -16,16 +16,16 @@ import {
   type Proposal,
   ProposalSchema,
   ProposalStatus,
-} from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
+} from "@platform/proto/orchestrator/v1";
 import type { Histogram } from "prom-client";
-import { isPrivileged, requirePrincipal, requireRole } from "../../lib/auth/principal.ts";
+import { isPrivileged, requirePrincipal, requireRole } from "@platform/lib/auth";
 import {
   FailedPreconditionError,
   NotFoundError,
   PermissionDeniedError,
   ValidationError,
-} from "../../lib/errors.ts";
-import { buildEventJson } from "../../lib/events/event_codec.ts";
+} from "@platform/lib/errors";
+import { buildEventJson } from "@platform/lib/events";
 import type {
   MatchTaskState,
   ProposalRow,

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Database, Sql, TransactionSql } from "../../lib/db/database.ts";
+import type { Database, Sql, TransactionSql } from "@platform/lib/db";
 import type { DeveloperStats } from "./matching/scoring.ts";
 
 /** The orchestrator's states of a task. */

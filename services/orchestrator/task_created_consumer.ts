@@ -8,10 +8,9 @@
  *
  * @module
  */
-import { TaskCreatedSchema } from "@platform/gen/platform/events/v1/events_pb.ts";
+import { TaskCreatedSchema } from "@platform/proto/events/v1";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { decodeEvent } from "../../lib/events/event_codec.ts";
-import { type ConsumedEvent, UnprocessableEventError } from "../../lib/events/durable_consumer.ts";
+import { type ConsumedEvent, decodeEvent, UnprocessableEventError } from "@platform/lib/events";
 import type { Matcher } from "./matcher.ts";
 import type { NewMatchTask, ProposalStore } from "./proposal_store.ts";
 

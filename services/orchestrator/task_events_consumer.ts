@@ -8,14 +8,10 @@
  *
  * @module
  */
-import {
-  TaskAssignedSchema,
-  TaskStatusChangedSchema,
-} from "@platform/gen/platform/events/v1/events_pb.ts";
-import { TaskStatus } from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
-import { decodeEvent } from "../../lib/events/event_codec.ts";
-import { type ConsumedEvent, UnprocessableEventError } from "../../lib/events/durable_consumer.ts";
-import type { Logger } from "../../lib/log/logger.ts";
+import { TaskAssignedSchema, TaskStatusChangedSchema } from "@platform/proto/events/v1";
+import { TaskStatus } from "@platform/proto/tasks/v1";
+import { type ConsumedEvent, decodeEvent, UnprocessableEventError } from "@platform/lib/events";
+import type { Logger } from "@platform/lib/log";
 import type { ProposalStore } from "./proposal_store.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { MalformedEventError } from "../../lib/events/event_codec.ts";
-import { nakDelay, UnprocessableEventError } from "../../lib/events/durable_consumer.ts";
+import { ConfigError } from "@platform/lib/config";
+import { ValidationError } from "@platform/lib/errors";
+import { MalformedEventError, nakDelay, UnprocessableEventError } from "@platform/lib/events";
 import { loadOrchestratorConfig } from "./config.ts";
 import { decodePageToken, encodePageToken } from "./proposal_handlers.ts";
 import { parseTaskCreated } from "./task_created_consumer.ts";
 import { CircuitBreaker } from "./user_directory.ts";
-import { ConfigError } from "../../lib/config/env.ts";
-import { ValidationError } from "../../lib/errors.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 

@@ -8,10 +8,10 @@
  */
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { SkillMatch, type User, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
-import type { TokenService } from "../../lib/auth/tokens.ts";
-import { DependencyUnavailableError } from "../../lib/errors.ts";
-import type { Logger } from "../../lib/log/logger.ts";
+import { SkillMatch, type User, UserService } from "@platform/proto/users/v1";
+import type { TokenService } from "@platform/lib/auth";
+import { DependencyUnavailableError } from "@platform/lib/errors";
+import type { Logger } from "@platform/lib/log";
 import type { CandidateProfile } from "./matching/scoring.ts";
 
 /** A page of candidates. */

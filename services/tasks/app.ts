@@ -7,15 +7,17 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { TaskService } from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
-import { redactUrl } from "../../lib/config/env.ts";
-import type { DurableConsumer } from "../../lib/events/durable_consumer.ts";
-import { pingNats } from "../../lib/events/nats_connection.ts";
-import { OutboxRelay, registerOutboxMetrics } from "../../lib/events/outbox_relay.ts";
-import { connectWithStreams } from "../../lib/events/streams.ts";
-import { HealthMonitor } from "../../lib/health/health_monitor.ts";
-import { type RunningServer, startServiceServer } from "../../lib/server/service_server.ts";
-import { prepareService } from "../../lib/server/service_start.ts";
+import { TaskService } from "@platform/proto/tasks/v1";
+import { redactUrl } from "@platform/lib/config";
+import {
+  connectWithStreams,
+  type DurableConsumer,
+  OutboxRelay,
+  pingNats,
+  registerOutboxMetrics,
+} from "@platform/lib/events";
+import { HealthMonitor } from "@platform/lib/health";
+import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import type { TasksConfig } from "./config.ts";
 import { proposalAcceptedConsumer } from "./proposal_accepted_consumer.ts";
 import { TaskCommands } from "./task_commands.ts";

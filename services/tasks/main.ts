@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { runServiceMain } from "../../lib/server/service_start.ts";
+import { runServiceMain } from "@platform/lib/server";
 import { startTasksService } from "./app.ts";
 import { loadTasksConfig } from "./config.ts";
 

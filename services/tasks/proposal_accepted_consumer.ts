@@ -8,16 +8,16 @@
  * @module
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ProposalAcceptedSchema } from "@platform/gen/platform/events/v1/events_pb.ts";
-import { decodeEvent } from "../../lib/events/event_codec.ts";
+import { ProposalAcceptedSchema } from "@platform/proto/events/v1";
+import { FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
 import {
   type ConsumedEvent,
+  decodeEvent,
   DurableConsumer,
   UnprocessableEventError,
-} from "../../lib/events/durable_consumer.ts";
-import type { Logger } from "../../lib/log/logger.ts";
-import type { Metrics } from "../../lib/metrics/registry.ts";
-import { FailedPreconditionError, NotFoundError } from "../../lib/errors.ts";
+} from "@platform/lib/events";
+import type { Logger } from "@platform/lib/log";
+import type { Metrics } from "@platform/lib/metrics";
 import type { TaskCommands } from "./task_commands.ts";
 
 /** The durable consumer name shared by the Task Service's replicas. */

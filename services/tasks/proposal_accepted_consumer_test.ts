@@ -3,9 +3,8 @@
  * terminates them instead of retrying forever). The store is never touched for them.
  */
 import assert from "node:assert/strict";
-import { UnprocessableEventError } from "../../lib/events/durable_consumer.ts";
-import { MalformedEventError } from "../../lib/events/event_codec.ts";
-import { Logger } from "../../lib/log/logger.ts";
+import { MalformedEventError, UnprocessableEventError } from "@platform/lib/events";
+import { Logger } from "@platform/lib/log";
 import { handleProposalAccepted } from "./proposal_accepted_consumer.ts";
 import type { TaskCommands } from "./task_commands.ts";
 

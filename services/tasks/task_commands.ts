@@ -6,7 +6,7 @@
  * @module
  */
 import type { Counter } from "prom-client";
-import { NotFoundError } from "../../lib/errors.ts";
+import { NotFoundError } from "@platform/lib/errors";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
 import { statusChangedEvent, taskAssignedEvent, taskCreatedEvent } from "./task_events.ts";
 import type { NewTask, OutboxEvent, TaskPatch, TaskRow, TaskStore } from "./task_store.ts";

@@ -9,9 +9,9 @@ import {
   TaskAssignedSchema,
   TaskCreatedSchema,
   TaskStatusChangedSchema,
-} from "@platform/gen/platform/events/v1/events_pb.ts";
-import { TaskStatus } from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
-import { buildEventJson } from "../../lib/events/event_codec.ts";
+} from "@platform/proto/events/v1";
+import { TaskStatus } from "@platform/proto/tasks/v1";
+import { buildEventJson } from "@platform/lib/events";
 import type { TaskState } from "./domain/task_state_machine.ts";
 import type { OutboxEvent, TaskRow } from "./task_store.ts";
 

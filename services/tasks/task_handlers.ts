@@ -7,20 +7,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  isPrivileged,
-  type Principal,
-  requirePrincipal,
-  requireRole,
-} from "../../lib/auth/principal.ts";
-import { NotFoundError, PermissionDeniedError, ValidationError } from "../../lib/errors.ts";
+import { isPrivileged, type Principal, requirePrincipal, requireRole } from "@platform/lib/auth";
+import { NotFoundError, PermissionDeniedError, ValidationError } from "@platform/lib/errors";
 import {
   type Task,
   TaskSchema,
   type TaskService,
   TaskStatus,
   TransitionSchema,
-} from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
+} from "@platform/proto/tasks/v1";
 import {
   decodePageToken,
   encodePageToken,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Database, Sql, TransactionSql } from "../../lib/db/database.ts";
+import type { Database, Sql, TransactionSql } from "@platform/lib/db";
 import type { PageCursor } from "./domain/task_validation.ts";
 import type { TaskState } from "./domain/task_state_machine.ts";
 

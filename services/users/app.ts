@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { RedisCache } from "../../lib/cache/redis_cache.ts";
-import { redactUrl } from "../../lib/config/env.ts";
-import { HealthMonitor } from "../../lib/health/health_monitor.ts";
-import { type RunningServer, startServiceServer } from "../../lib/server/service_server.ts";
-import { prepareService } from "../../lib/server/service_start.ts";
-import { UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import { RedisCache } from "@platform/lib/cache";
+import { redactUrl } from "@platform/lib/config";
+import { HealthMonitor } from "@platform/lib/health";
+import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
+import { UserService } from "@platform/proto/users/v1";
 import type { UsersConfig } from "./config.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
 import { ProfileCache } from "./profile_cache.ts";

@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { type BaseConfig, loadBaseConfig } from "../../lib/config/base_config.ts";
-import { EnvReader, type EnvSource } from "../../lib/config/env.ts";
+import { type BaseConfig, EnvReader, type EnvSource, loadBaseConfig } from "@platform/lib/config";
 
 /** Settings of the User Service. */
 export interface UsersConfig extends BaseConfig {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { runServiceMain } from "../../lib/server/service_start.ts";
+import { runServiceMain } from "@platform/lib/server";
 import { startUsersService } from "./app.ts";
 import { loadUsersConfig } from "./config.ts";
 

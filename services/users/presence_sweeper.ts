@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Logger } from "../../lib/log/logger.ts";
+import type { Logger } from "@platform/lib/log";
 import type { ProfileCache } from "./profile_cache.ts";
 import type { UserStore } from "./user_store.ts";
 

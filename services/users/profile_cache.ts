@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RedisCache } from "../../lib/cache/redis_cache.ts";
+import type { RedisCache } from "@platform/lib/cache";
 import { type CachedUser, fromCached, toCached, type UserRecord } from "./user_record.ts";
 import type { UserStore } from "./user_store.ts";
 

@@ -7,32 +7,34 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../../lib/auth/password.ts";
 import {
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
   isPrivileged,
   type Principal,
   requirePrincipal,
   requireRole,
-} from "../../lib/auth/principal.ts";
-import type { TokenService } from "../../lib/auth/tokens.ts";
+  type TokenService,
+  verifyPassword,
+} from "@platform/lib/auth";
+import { normalizeSkillTags } from "@platform/lib/domain";
 import {
   FailedPreconditionError,
   NotFoundError,
   PermissionDeniedError,
   UnauthenticatedError,
   ValidationError,
-} from "../../lib/errors.ts";
+} from "@platform/lib/errors";
 import type { Gauge } from "prom-client";
-import { MoneySchema } from "@platform/gen/platform/common/v1/money_pb.ts";
+import { MoneySchema } from "@platform/proto/common/v1";
 import {
   Role,
   SkillMatch,
   type User,
   UserSchema,
   type UserService,
-} from "@platform/gen/platform/users/v1/users_pb.ts";
+} from "@platform/proto/users/v1";
 import { decodePageToken, encodePageToken } from "./domain/page_token.ts";
-import { normalizeSkillTags } from "../../lib/domain/skill_tags.ts";
 import {
   normalizeEmail,
   validateBio,

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Database } from "../../lib/db/database.ts";
-import { AlreadyExistsError } from "../../lib/errors.ts";
+import type { Database } from "@platform/lib/db";
+import { AlreadyExistsError } from "@platform/lib/errors";
 import type { PagePosition } from "./domain/page_token.ts";
 import type { UserRecord, UserRole } from "./user_record.ts";
 

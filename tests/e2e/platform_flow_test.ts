@@ -5,12 +5,8 @@
  * A cancelled task's proposals are withdrawn too.
  */
 import assert from "node:assert/strict";
-import {
-  Decision,
-  MatchState,
-  ProposalStatus,
-} from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
-import { TaskService, TaskStatus } from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
+import { Decision, MatchState, ProposalStatus } from "@platform/proto/orchestrator/v1";
+import { TaskService, TaskStatus } from "@platform/proto/tasks/v1";
 import { rpcClient } from "../harness/rpc_clients.ts";
 import { PlatformEnv } from "../orchestrator/orchestrator_env.ts";
 

@@ -8,13 +8,12 @@
 import assert from "node:assert/strict";
 import { type HandlerContext } from "@connectrpc/connect";
 import { createContextValues } from "@connectrpc/connect";
-import { Decision } from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
+import { Decision } from "@platform/proto/orchestrator/v1";
 import { Histogram, Registry } from "prom-client";
-import { principalKey } from "../../lib/auth/principal.ts";
-import { Database } from "../../lib/db/database.ts";
-import { migrate, readMigrations } from "../../lib/db/migrate.ts";
-import { FailedPreconditionError } from "../../lib/errors.ts";
-import { Logger } from "../../lib/log/logger.ts";
+import { principalKey } from "@platform/lib/auth";
+import { Database, migrate, readMigrations } from "@platform/lib/db";
+import { FailedPreconditionError } from "@platform/lib/errors";
+import { Logger } from "@platform/lib/log";
 import { ExpirySweeper } from "../../services/orchestrator/expiry_sweeper.ts";
 import type { Matcher } from "../../services/orchestrator/matcher.ts";
 import { proposalHandlers } from "../../services/orchestrator/proposal_handlers.ts";

@@ -7,12 +7,11 @@
 import { create } from "@bufbuild/protobuf";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { TaskCreatedSchema } from "@platform/gen/platform/events/v1/events_pb.ts";
-import { OrchestratorService } from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
-import { Role, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import { TaskCreatedSchema } from "@platform/proto/events/v1";
+import { OrchestratorService } from "@platform/proto/orchestrator/v1";
+import { Role, UserService } from "@platform/proto/users/v1";
 import postgres from "postgres";
-import { encodeEvent } from "../../lib/events/event_codec.ts";
-import { ensurePlatformStreams } from "../../lib/events/streams.ts";
+import { encodeEvent, ensurePlatformStreams } from "@platform/lib/events";
 import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { freePort, waitUntil } from "../harness/processes.ts";

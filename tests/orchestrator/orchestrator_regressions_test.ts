@@ -10,15 +10,12 @@
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  TaskAssignedSchema,
-  TaskStatusChangedSchema,
-} from "@platform/gen/platform/events/v1/events_pb.ts";
-import { Decision, MatchState } from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
-import { TaskStatus } from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
-import { Database } from "../../lib/db/database.ts";
-import { encodeEvent } from "../../lib/events/event_codec.ts";
-import { Logger } from "../../lib/log/logger.ts";
+import { TaskAssignedSchema, TaskStatusChangedSchema } from "@platform/proto/events/v1";
+import { Decision, MatchState } from "@platform/proto/orchestrator/v1";
+import { TaskStatus } from "@platform/proto/tasks/v1";
+import { Database } from "@platform/lib/db";
+import { encodeEvent } from "@platform/lib/events";
+import { Logger } from "@platform/lib/log";
 import { ExpirySweeper } from "../../services/orchestrator/expiry_sweeper.ts";
 import type { Matcher } from "../../services/orchestrator/matcher.ts";
 import { ProposalStore } from "../../services/orchestrator/proposal_store.ts";

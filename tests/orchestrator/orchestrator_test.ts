@@ -5,11 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  Decision,
-  MatchState,
-  ProposalStatus,
-} from "@platform/gen/platform/orchestrator/v1/orchestrator_pb.ts";
+import { Decision, MatchState, ProposalStatus } from "@platform/proto/orchestrator/v1";
 import { PlatformEnv } from "./orchestrator_env.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false, sanitizeExit: false };

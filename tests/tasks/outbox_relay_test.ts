@@ -7,10 +7,9 @@
 import assert from "node:assert/strict";
 import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { Database } from "../../lib/db/database.ts";
-import { OutboxRelay } from "../../lib/events/outbox_relay.ts";
-import { ensureStream } from "../../lib/events/streams.ts";
-import { Logger } from "../../lib/log/logger.ts";
+import { Database } from "@platform/lib/db";
+import { ensureStream, OutboxRelay } from "@platform/lib/events";
+import { Logger } from "@platform/lib/log";
 import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { readStream, testOptions } from "./support.ts";

@@ -7,8 +7,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import postgres from "postgres";
-import { TokenService } from "../../lib/auth/tokens.ts";
-import type { PrincipalRole } from "../../lib/auth/principal.ts";
+import { type PrincipalRole, TokenService } from "@platform/lib/auth";
 import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { ServiceProcess } from "../harness/service_process.ts";

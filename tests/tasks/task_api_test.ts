@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { TaskService, TaskStatus } from "@platform/gen/platform/tasks/v1/tasks_pb.ts";
+import { TaskService, TaskStatus } from "@platform/proto/tasks/v1";
 import { caller, rpc, startStack, startTasks, taskBody, testOptions } from "./support.ts";
 
 Deno.test("task service API", testOptions, async (t) => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { SignJWT } from "jose";
 import postgres from "postgres";
-import { Role, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import { Role, UserService } from "@platform/proto/users/v1";
 import { postJson, rpcClient } from "../harness/rpc_clients.ts";
 import { signUp, startUsersEnv, TEST_SECRET } from "./users_env.ts";
 

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { Role } from "@platform/gen/platform/users/v1/users_pb.ts";
-import { UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import { Role } from "@platform/proto/users/v1";
+import { UserService } from "@platform/proto/users/v1";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { RedisServer } from "../harness/redis_server.ts";
 import { rpcClient } from "../harness/rpc_clients.ts";

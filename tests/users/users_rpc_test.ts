@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import postgres from "postgres";
-import { SkillMatch, UserService } from "@platform/gen/platform/users/v1/users_pb.ts";
+import { SkillMatch, UserService } from "@platform/proto/users/v1";
 import { FLAVOURS, postJson, rpcClient } from "../harness/rpc_clients.ts";
 import { signUp, startUsersEnv, TEST_SECRET } from "./users_env.ts";
 
@@ -204,7 +204,7 @@ Deno.test(
 );
 
 Deno.test("gRPC health Watch streams the status; stream messages are counted", opts, async () => {
-  const { Health } = await import("@platform/gen/grpc/health/v1/health_pb.ts");
+  const { Health } = await import("@platform/proto/grpc/health/v1");
   const health = rpcClient(Health, url, { protocol: "grpcweb", http: "1.1" });
   const controller = new AbortController();
   let first: number | undefined;

@@ -42,7 +42,7 @@ export class S3Target implements BackupTarget {
   readonly description: string;
   readonly client: S3Client;
 
-  constructor(readonly settings: S3Settings, private readonly partSize = PART_SIZE) {
+  constructor(readonly settings: S3Settings, private readonly partSize: number = PART_SIZE) {
     const endpoint = settings.endpoint ? ` at ${new URL(settings.endpoint).origin}` : "";
     this.description = `s3://${settings.bucket}/${settings.prefix}${endpoint}`;
     this.client = new S3Client({

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { FailedPreconditionError } from "../../../lib/errors.ts";
+import { FailedPreconditionError } from "@platform/lib/errors";
 
 /** A task's status as stored (`tasks.status`). */
 export type TaskState = "OPEN" | "ASSIGNED" | "IN_PROGRESS" | "COMPLETED" | "CANCELLED";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FailedPreconditionError } from "../../../lib/errors.ts";
+import { FailedPreconditionError } from "@platform/lib/errors";
 import {
   assertEditable,
   canTransition,

@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { normalizeCurrency } from "../../../lib/domain/currencies.ts";
-import { normalizeSkillTags } from "../../../lib/domain/skill_tags.ts";
-import { rejectControlCharacters } from "../../../lib/domain/text.ts";
+import {
+  normalizeCurrency,
+  normalizeSkillTags,
+  rejectControlCharacters,
+} from "@platform/lib/domain";
+import { ValidationError } from "@platform/lib/errors";
 export { rejectControlCharacters };
-import { ValidationError } from "../../../lib/errors.ts";
 
 export const MAX_TITLE_CHARS = 200;
 export const MAX_DESCRIPTION_CHARS = 10_000;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ValidationError } from "../../../lib/errors.ts";
+import { ValidationError } from "@platform/lib/errors";
 import {
   decodePageToken,
   encodePageToken,

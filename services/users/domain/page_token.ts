@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ValidationError } from "../../../lib/errors.ts";
+import { ValidationError } from "@platform/lib/errors";
 
 /** Where the next page starts. */
 export interface PagePosition {

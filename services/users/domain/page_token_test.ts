@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ValidationError } from "../../../lib/errors.ts";
+import type { ValidationError } from "@platform/lib/errors";
 import { decodePageToken, encodePageToken } from "./page_token.ts";
 
 Deno.test("a page token round-trips with microseconds", () => {

@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { normalizeCurrency } from "../../../lib/domain/currencies.ts";
-import { rejectControlCharacters } from "../../../lib/domain/text.ts";
-import { ValidationError } from "../../../lib/errors.ts";
+import { normalizeCurrency, rejectControlCharacters } from "@platform/lib/domain";
+import { ValidationError } from "@platform/lib/errors";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
 // deno-lint-ignore no-control-regex

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ValidationError } from "../../../lib/errors.ts";
+import type { ValidationError } from "@platform/lib/errors";
 import {
   normalizeEmail,
   validateDisplayName,

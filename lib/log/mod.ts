@@ -1,0 +1,6 @@
+/**
+ * JSON log lines with secrets redacted.
+ *
+ * @module
+ */
+export * from "./logger.ts";

@@ -1,0 +1,6 @@
+/**
+ * The Prometheus registry with the go-grpc-prometheus server metrics.
+ *
+ * @module
+ */
+export * from "./registry.ts";

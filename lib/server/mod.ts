@@ -1,0 +1,9 @@
+/**
+ * The service server: one port serving Connect and gRPC-web, health, reflection, `/health`,
+ * `/livez`, `/readyz`, `/metrics` and admin `/debug` routes, with a graceful shutdown; and the
+ * start-up path every service's `main.ts` follows.
+ *
+ * @module
+ */
+export * from "./service_server.ts";
+export * from "./service_start.ts";
