@@ -40,11 +40,18 @@ const MANUAL_ALERTS = {
     severity: "warning",
   },
   HighCPUUsage: { expr: "container_cpu_usage_percent > 80", for: "10m", severity: "warning" },
+  // Not in the manual: client errors apart from the error rate that pages (docs/operations.md).
+  HighClientErrorRate: {
+    expr: "job:grpc_server_client_error_rate:ratio_rate5m > 0.25",
+    for: "10m",
+    severity: "warning",
+  },
 } as const;
 
 /** What each recording rule the alerts use must compute from (the manual's formulas). */
 const RECORDINGS = {
   "job:grpc_server_error_rate:ratio_rate5m": ["grpc_server_handled_total"],
+  "job:grpc_server_client_error_rate:ratio_rate5m": ["grpc_server_handled_total"],
   "job:grpc_server_handling_seconds:p95_rate5m": ["grpc_server_handling_seconds_bucket"],
   "job:matching_success_rate:ratio_rate5m": ["matches_successful_total", "matches_attempted_total"],
   "pg_connections_active": ["pg_stat_activity_count"],
@@ -145,7 +152,16 @@ Deno.test("the recording rules compute the manual's quantities from the real met
     assert.ok(expr, `recording rule ${name} is missing`);
     assert.deepEqual(metricNames(expr).sort(), [...sources].sort(), name);
   }
-  assert.match(byName.get("job:grpc_server_error_rate:ratio_rate5m")!, /grpc_code!="OK"/);
+  // The error rate that pages counts the server's failures only; client errors have their own.
+  const serverCodes = "Unknown|Internal|Unavailable|DataLoss|DeadlineExceeded";
+  assert.ok(
+    byName.get("job:grpc_server_error_rate:ratio_rate5m")!.includes(`grpc_code=~"${serverCodes}"`),
+  );
+  assert.ok(
+    byName.get("job:grpc_server_client_error_rate:ratio_rate5m")!.includes(
+      `grpc_code!~"OK|${serverCodes}"`,
+    ),
+  );
 });
 
 Deno.test("every alert is tested both firing and silent", async () => {
