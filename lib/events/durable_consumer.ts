@@ -24,7 +24,7 @@ import {
   jetstreamManager,
   type JsMsg,
 } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import type { Counter } from "prom-client";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
@@ -47,6 +47,10 @@ export interface ConsumedEvent {
   deliveryCount: number;
   /** The stream sequence, for logs. */
   streamSequence: number;
+  /** The message's NATS headers, when it has any (`Nats-Msg-Id`, `traceparent`, ...). */
+  headers?: MsgHdrs;
+  /** W3C trace context from the `traceparent` header, when the publisher set one. */
+  traceparent?: string;
   /** The raw message (for `working()` on long handlers). */
   msg: JsMsg;
 }
@@ -258,6 +262,8 @@ export class DurableConsumer {
         data: msg.data,
         deliveryCount,
         streamSequence: msg.info.streamSequence,
+        headers: msg.headers,
+        traceparent: msg.headers?.get("traceparent") || undefined,
         msg,
       });
       msg.ack();

@@ -58,7 +58,9 @@ export function buildEventJson<Desc extends DescMessage>(
  *
  * @example
  * ```ts
- * js.publish("task.created", encodeEvent(TaskCreatedSchema, event), { msgID: event.eventId });
+ * js.publish(EVENTS.taskCreated.subject, encodeEvent(TaskCreatedSchema, event), {
+ *   msgID: event.eventId,
+ * });
  * ```
  */
 export function encodeEvent<Desc extends DescMessage>(

@@ -1,11 +1,13 @@
 /**
- * Events over NATS JetStream: connections, the platform's streams, the event codec, the
- * transactional outbox relay and the durable consumer.
+ * Events over NATS JetStream: the event catalog (subjects, streams, schemas), connections, the
+ * platform's streams, the event codec, the transactional outbox (table, writer, wake-up, relay)
+ * and the durable consumer.
  *
  * @module
  */
+export * from "./catalog.ts";
 export * from "./durable_consumer.ts";
 export * from "./event_codec.ts";
 export * from "./nats_connection.ts";
-export * from "./outbox_relay.ts";
+export * from "./outbox/mod.ts";
 export * from "./streams.ts";

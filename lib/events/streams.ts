@@ -1,7 +1,8 @@
 /**
- * The platform's JetStream streams, created or updated at start: `TASKS` (task.>) and `PROPOSALS`
- * (proposal.>), file storage, with a duplicate window so that a republished event (same
- * Nats-Msg-Id) is stored once.
+ * The platform's JetStream streams, created or updated at start: `TASKS` (task.>), `PROPOSALS`
+ * (proposal.>) and `PRESENCE` (presence.>), file storage, with a duplicate window so that a
+ * republished event (same Nats-Msg-Id) is stored once. Which event goes to which stream is the
+ * catalog's (catalog.ts).
  *
  * @module
  */
@@ -53,6 +54,25 @@ export const PROPOSALS_STREAM: StreamSpec = {
   maxAgeMs: 30 * 86_400_000,
 };
 
+/**
+ * The presence events stream (presence.online, .offline, .expired). Created now so that the
+ * subjects have a home; nothing publishes to it yet (the User Service will, through its outbox).
+ * Presence is only worth knowing for a while: 7 days.
+ */
+export const PRESENCE_STREAM: StreamSpec = {
+  name: "PRESENCE",
+  subjects: ["presence.>"],
+  duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
+  maxAgeMs: 7 * 86_400_000,
+};
+
+/** Every stream of the platform, in the order they are created. */
+export const PLATFORM_STREAM_SPECS: readonly StreamSpec[] = [
+  TASKS_STREAM,
+  PROPOSALS_STREAM,
+  PRESENCE_STREAM,
+];
+
 const ms = (value: number) => value * 1_000_000; // nanoseconds
 
 /**
@@ -92,7 +112,7 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
 }
 
 /**
- * Ensures both platform streams exist.
+ * Ensures the platform's streams exist.
  *
  * @example
  * ```ts
@@ -101,7 +121,7 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
  */
 export async function ensurePlatformStreams(
   nc: NatsConnection,
-  specs: StreamSpec[] = [TASKS_STREAM, PROPOSALS_STREAM],
+  specs: readonly StreamSpec[] = PLATFORM_STREAM_SPECS,
 ): Promise<void> {
   const jsm = await jetstreamManager(nc);
   for (const spec of specs) await ensureStream(jsm, spec);

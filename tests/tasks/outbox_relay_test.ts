@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { Database } from "@platform/lib/db";
-import { ensureStream, OutboxRelay } from "@platform/lib/events";
+import { ensureStream, OutboxRelay, outboxTableSql } from "@platform/lib/events";
 import { Logger } from "@platform/lib/log";
 import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
@@ -40,17 +40,7 @@ async function withStack(
   try {
     const table = "relay_outbox";
     const stream = "RELAYTEST";
-    await db.sql.unsafe(`
-      CREATE TABLE ${table} (
-        id uuid PRIMARY KEY,
-        seq bigserial NOT NULL UNIQUE,
-        subject text NOT NULL,
-        payload jsonb NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        published_at timestamptz,
-        attempts integer NOT NULL DEFAULT 0,
-        last_error text
-      )`);
+    await db.sql.unsafe(outboxTableSql(table));
     await ensureStream(await jetstreamManager(nc), {
       name: stream,
       subjects: ["relay.>"],

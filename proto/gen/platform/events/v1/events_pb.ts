@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/events/v1/events.proto.
  */
 export const file_platform_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wbGF0Zm9ybS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJwbGF0Zm9ybS5ldmVudHMudjEiigIKC1Rhc2tDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhcKD3JlcXVpcmVkX3NraWxscxgGIAMoCRIpCgZidWRnZXQYByABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKNAQoMVGFza0Fzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSFAoMZGV2ZWxvcGVyX2lkGAMgASgJEhMKC3Byb3Bvc2FsX2lkGAQgASgJEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLhAQoRVGFza1N0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIrCgRmcm9tGAMgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgEIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYBSABKAkSDgoGcmVhc29uGAYgASgJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLPAQoPUHJvcG9zYWxDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEhMKC3Byb3Bvc2FsX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSFAoMZGV2ZWxvcGVyX2lkGAQgASgJEg0KBXNjb3JlGAUgASgBEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKRAQoQUHJvcG9zYWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRITCgtwcm9wb3NhbF9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEhQKDGRldmVsb3Blcl9pZBgEIAEoCRIvCgtvY2N1cnJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_platform_common_v1_money, file_platform_tasks_v1_tasks]);
+  fileDesc("Ch9wbGF0Zm9ybS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJwbGF0Zm9ybS5ldmVudHMudjEiigIKC1Rhc2tDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhcKD3JlcXVpcmVkX3NraWxscxgGIAMoCRIpCgZidWRnZXQYByABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKNAQoMVGFza0Fzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSFAoMZGV2ZWxvcGVyX2lkGAMgASgJEhMKC3Byb3Bvc2FsX2lkGAQgASgJEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLhAQoRVGFza1N0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIrCgRmcm9tGAMgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgEIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYBSABKAkSDgoGcmVhc29uGAYgASgJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLkAgoLVGFza1VwZGF0ZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSFwoPcmVxdWlyZWRfc2tpbGxzGAYgAygJEikKBmJ1ZGdldBgHIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlZF9maWVsZHMYCSADKAkSEAoIYWN0b3JfaWQYCiABKAkSLgoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo8BCgtUYXNrRXhwaXJlZBIQCghldmVudF9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEiwKCGRlYWRsaW5lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizwEKD1Byb3Bvc2FsQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRITCgtwcm9wb3NhbF9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEhQKDGRldmVsb3Blcl9pZBgEIAEoCRINCgVzY29yZRgFIAEoARIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQEKEFByb3Bvc2FsQWNjZXB0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLcHJvcG9zYWxfaWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRIUCgxkZXZlbG9wZXJfaWQYBCABKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKDlByZXNlbmNlT25saW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2tpbGxfdGFncxgDIAMoCRIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoPUHJlc2VuY2VPZmZsaW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpcBCg9QcmVzZW5jZUV4cGlyZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIwCgxsYXN0X3NlZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_platform_common_v1_money, file_platform_tasks_v1_tasks]);
 
 /**
  * Subject task.created.
@@ -168,6 +168,121 @@ export const TaskStatusChangedSchema: GenMessage<TaskStatusChanged> = /*@__PURE_
   messageDesc(file_platform_events_v1_events, 2);
 
 /**
+ * Subject task.updated: an OPEN task's terms changed (UpdateTask). Carries the task's terms after
+ * the change, so a consumer needs no other read. Reserved: nothing publishes it yet.
+ *
+ * @generated from message platform.events.v1.TaskUpdated
+ */
+export type TaskUpdated = Message<"platform.events.v1.TaskUpdated"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * @generated from field: string title = 4;
+   */
+  title: string;
+
+  /**
+   * @generated from field: string description = 5;
+   */
+  description: string;
+
+  /**
+   * @generated from field: repeated string required_skills = 6;
+   */
+  requiredSkills: string[];
+
+  /**
+   * @generated from field: platform.common.v1.Money budget = 7;
+   */
+  budget?: Money | undefined;
+
+  /**
+   * Unset when the task has no deadline.
+   *
+   * @generated from field: google.protobuf.Timestamp deadline = 8;
+   */
+  deadline?: Timestamp | undefined;
+
+  /**
+   * The proto field names that changed, such as "required_skills" or "budget".
+   *
+   * @generated from field: repeated string changed_fields = 9;
+   */
+  changedFields: string[];
+
+  /**
+   * @generated from field: string actor_id = 10;
+   */
+  actorId: string;
+
+  /**
+   * The task's updated_at after the change: a consumer ignores an update older than one it has.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 11;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 12;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.TaskUpdated.
+ * Use `create(TaskUpdatedSchema)` to create a new message.
+ */
+export const TaskUpdatedSchema: GenMessage<TaskUpdated> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 3);
+
+/**
+ * Subject task.expired: an OPEN task's deadline passed. Reserved: nothing publishes it yet.
+ *
+ * @generated from message platform.events.v1.TaskExpired
+ */
+export type TaskExpired = Message<"platform.events.v1.TaskExpired"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deadline = 3;
+   */
+  deadline?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 4;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.TaskExpired.
+ * Use `create(TaskExpiredSchema)` to create a new message.
+ */
+export const TaskExpiredSchema: GenMessage<TaskExpired> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 4);
+
+/**
  * Subject proposal.created.
  *
  * @generated from message platform.events.v1.ProposalCreated
@@ -214,7 +329,7 @@ export type ProposalCreated = Message<"platform.events.v1.ProposalCreated"> & {
  * Use `create(ProposalCreatedSchema)` to create a new message.
  */
 export const ProposalCreatedSchema: GenMessage<ProposalCreated> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 3);
+  messageDesc(file_platform_events_v1_events, 5);
 
 /**
  * Subject proposal.accepted: the Task Service assigns the task to the developer.
@@ -253,5 +368,109 @@ export type ProposalAccepted = Message<"platform.events.v1.ProposalAccepted"> & 
  * Use `create(ProposalAcceptedSchema)` to create a new message.
  */
 export const ProposalAcceptedSchema: GenMessage<ProposalAccepted> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 4);
+  messageDesc(file_platform_events_v1_events, 6);
+
+/**
+ * Subject presence.online: a developer came online (GoOnline). Reserved: nothing publishes it
+ * yet (the User Service will, through its own outbox).
+ *
+ * @generated from message platform.events.v1.PresenceOnline
+ */
+export type PresenceOnline = Message<"platform.events.v1.PresenceOnline"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The developer's skill tags when they came online.
+   *
+   * @generated from field: repeated string skill_tags = 3;
+   */
+  skillTags: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 4;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.PresenceOnline.
+ * Use `create(PresenceOnlineSchema)` to create a new message.
+ */
+export const PresenceOnlineSchema: GenMessage<PresenceOnline> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 7);
+
+/**
+ * Subject presence.offline: a developer went offline on purpose (GoOffline). Reserved: nothing
+ * publishes it yet.
+ *
+ * @generated from message platform.events.v1.PresenceOffline
+ */
+export type PresenceOffline = Message<"platform.events.v1.PresenceOffline"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.PresenceOffline.
+ * Use `create(PresenceOfflineSchema)` to create a new message.
+ */
+export const PresenceOfflineSchema: GenMessage<PresenceOffline> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 8);
+
+/**
+ * Subject presence.expired: a developer's presence lapsed (no heartbeat within the presence TTL).
+ * Reserved: nothing publishes it yet.
+ *
+ * @generated from message platform.events.v1.PresenceExpired
+ */
+export type PresenceExpired = Message<"platform.events.v1.PresenceExpired"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The last heartbeat seen.
+   *
+   * @generated from field: google.protobuf.Timestamp last_seen_at = 3;
+   */
+  lastSeenAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 4;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.PresenceExpired.
+ * Use `create(PresenceExpiredSchema)` to create a new message.
+ */
+export const PresenceExpiredSchema: GenMessage<PresenceExpired> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 9);
 

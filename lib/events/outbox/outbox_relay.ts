@@ -1,12 +1,8 @@
 /**
- * The transactional outbox relay: publishes rows of an outbox table to JetStream with
- * `Nats-Msg-Id` = the row's id and marks them published. Generic over the table, so the Task
- * Service (`task_outbox`) and the orchestrator (`proposal_outbox`) share it.
- *
- * The table must have these columns (see services/tasks/migrations/001_tasks.sql):
- * `id uuid PRIMARY KEY, seq bigserial, subject text, payload jsonb, created_at timestamptz,
- * published_at timestamptz NULL, attempts integer, last_error text`, ideally with a partial index
- * `ON <table> (seq) WHERE published_at IS NULL`.
+ * The transactional outbox relay: publishes rows of an outbox table (outbox_table.ts) to
+ * JetStream with `Nats-Msg-Id` = the row's id and marks them published. Generic over the table,
+ * so every service's outbox (`task_outbox`, `proposal_outbox`, ...) shares it. A row's
+ * `traceparent`, when set, goes out as the `traceparent` NATS header.
  *
  * In order, and safe in every replica: one relay per table at a time holds a transaction-scoped
  * advisory lock (`pg_try_advisory_xact_lock(hashtext(table))`) while it claims a batch (oldest
@@ -19,16 +15,20 @@
  * drops within the stream's duplicate window. A NATS outage only delays: the batch is retried
  * with backoff and the same ids.
  *
- * Wakes on `LISTEN <table>_inserted` (a statement trigger runs `pg_notify('<table>_inserted', '')`
- * after inserts, see {@link outboxNotifyTriggerSql}) and polls every `pollIntervalMs` as a fallback.
+ * Wakes on the outbox's notifications (outbox_wakeup.ts) and polls every `pollIntervalMs` as a
+ * fallback.
  *
  * @module
  */
-import type { JetStreamClient } from "@nats-io/jetstream";
-import type { Database } from "../db/database.ts";
-import type { Logger } from "../log/logger.ts";
-import type { Metrics } from "../metrics/registry.ts";
-import type { Counter, Gauge } from "prom-client";
+import type { JetStreamClient, JetStreamPublishOptions } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import type { Counter } from "prom-client";
+import type { Database } from "../../db/database.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { Metrics } from "../../metrics/registry.ts";
+import { registerOutboxMetrics } from "./outbox_metrics.ts";
+import { assertOutboxTable } from "./outbox_table.ts";
+import { listenForOutboxInserts, type StopListening } from "./outbox_wakeup.ts";
 
 /** Settings of a relay. */
 export interface OutboxRelayOptions {
@@ -52,29 +52,7 @@ interface OutboxRow {
   id: string;
   subject: string;
   payload: unknown;
-}
-
-/**
- * The SQL for the statement trigger that wakes the relays after inserts into `table`; put it in
- * the migration that creates the outbox.
- *
- * @example
- * ```ts
- * outboxNotifyTriggerSql("proposal_outbox");
- * ```
- */
-export function outboxNotifyTriggerSql(table: string): string {
-  assertIdentifier(table);
-  return `
-CREATE OR REPLACE FUNCTION ${table}_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('${table}_inserted', '');
-  RETURN NULL;
-END $$;
-DROP TRIGGER IF EXISTS ${table}_notify ON ${table};
-CREATE TRIGGER ${table}_notify AFTER INSERT ON ${table}
-  FOR EACH STATEMENT EXECUTE FUNCTION ${table}_notify();
-`;
+  traceparent: string | null;
 }
 
 /**
@@ -99,10 +77,10 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private wake?: () => void;
   private pendingWake = false;
-  private unlisten?: () => Promise<void>;
+  private unlisten?: StopListening;
 
   constructor(private readonly options: OutboxRelayOptions) {
-    assertIdentifier(options.table);
+    assertOutboxTable(options.table);
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
@@ -133,8 +111,7 @@ export class OutboxRelay {
     if (this.loop) return;
     const { db, table, logger } = this.options;
     try {
-      const listener = await db.sql.listen(`${table}_inserted`, () => this.poke());
-      this.unlisten = () => listener.unlisten();
+      this.unlisten = await listenForOutboxInserts(db, table, () => this.poke());
     } catch (error) {
       logger.warn("outbox relay could not LISTEN; polling only", { outbox: table, error });
     }
@@ -176,7 +153,7 @@ export class OutboxRelay {
       // budget whatever the pool's idle-in-transaction timeout (4 x DB_QUERY_TIMEOUT_MS) is.
       await tx`SELECT set_config('idle_in_transaction_session_timeout', ${String(budgetMs)}, true)`;
       const rows = await tx<OutboxRow[]>`
-        SELECT id, subject, payload FROM ${tx(table)}
+        SELECT id, subject, payload, traceparent FROM ${tx(table)}
         WHERE published_at IS NULL
         ORDER BY seq
         LIMIT ${this.batchSize}
@@ -191,10 +168,11 @@ export class OutboxRelay {
       for (const row of rows) {
         if (done.length > 0 && Date.now() - started > loopBudgetMs) break;
         try {
-          await js.publish(row.subject, encoder.encode(JSON.stringify(row.payload)), {
-            msgID: row.id,
-            timeout: this.publishTimeoutMs,
-          });
+          await js.publish(
+            row.subject,
+            encoder.encode(JSON.stringify(row.payload)),
+            publishOptions(row, this.publishTimeoutMs),
+          );
         } catch (error) {
           failure = { row, error };
           this.failed?.inc({ subject: row.subject, outbox: table });
@@ -274,68 +252,14 @@ export class OutboxRelay {
   }
 }
 
-const backlogGauges = new WeakSet<Metrics>();
-const tablesByMetrics = new WeakMap<Metrics, Map<string, Database>>();
-
-/** One pair of gauges per registry; each registered table is a label value. */
-function registerBacklogGauges(metrics: Metrics): void {
-  if (backlogGauges.has(metrics)) return;
-  backlogGauges.add(metrics);
-  let cache: { at: number; values: Promise<Array<[string, number, number]>> } | undefined;
-  const read = () => {
-    if (!cache || Date.now() - cache.at > 500) {
-      const tables = [...(tablesByMetrics.get(metrics) ?? new Map<string, Database>()).entries()];
-      cache = {
-        at: Date.now(),
-        values: Promise.all(tables.map(async ([name, database]) => {
-          const [row] = await database.run((sql) =>
-            sql<{ n: string; age: number | null }[]>`
-              SELECT count(*) AS n,
-                     extract(epoch FROM now() - min(created_at))::float8 AS age
-              FROM ${sql(name)} WHERE published_at IS NULL`, 2000);
-          return [name, Number(row.n), row.age ?? 0] as [string, number, number];
-        })).catch(() => []),
-      };
-    }
-    return cache.values;
-  };
-  metrics.gauge("outbox_backlog", "Outbox events not yet published.", ["outbox"], async (g) => {
-    for (const [name, n] of await read()) g.set({ outbox: name }, n);
-  });
-  metrics.gauge(
-    "outbox_oldest_event_age_seconds",
-    "Age of the oldest unpublished outbox event (0 when none).",
-    ["outbox"],
-    async (g) => {
-      for (const [name, , age] of await read()) g.set({ outbox: name }, age);
-    },
-  );
+function existing(metrics: Metrics, name: string): Counter<"subject" | "outbox"> | undefined {
+  return metrics.registry.getSingleMetric(name) as Counter<"subject" | "outbox"> | undefined;
 }
 
-/**
- * Registers `table` for the `outbox_backlog` and `outbox_oldest_event_age_seconds` gauges of
- * `metrics`, so they report from start even before a relay runs (NATS down).
- *
- * @example
- * ```ts
- * registerOutboxMetrics(metrics, db, "task_outbox");
- * ```
- */
-export function registerOutboxMetrics(metrics: Metrics, db: Database, table: string): void {
-  assertIdentifier(table);
-  let tables = tablesByMetrics.get(metrics);
-  if (!tables) tablesByMetrics.set(metrics, tables = new Map());
-  tables.set(table, db);
-  registerBacklogGauges(metrics);
-}
-
-function existing<T extends Counter<"subject" | "outbox"> | Gauge<string>>(
-  metrics: Metrics,
-  name: string,
-): T | undefined {
-  return metrics.registry.getSingleMetric(name) as T | undefined;
-}
-
-function assertIdentifier(table: string): void {
-  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`not a table name: ${table}`);
+/** Nats-Msg-Id = the event id; the row's trace context as the `traceparent` header. */
+function publishOptions(row: OutboxRow, timeout: number): Partial<JetStreamPublishOptions> {
+  if (!row.traceparent) return { msgID: row.id, timeout };
+  const h = headers();
+  h.set("traceparent", row.traceparent);
+  return { msgID: row.id, timeout, headers: h };
 }

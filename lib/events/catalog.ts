@@ -1,0 +1,297 @@
+/**
+ * The platform's event catalog: every event the services exchange over JetStream, with its
+ * subject, its stream and its protobuf schema (`proto/platform/events/v1/events.proto`). Code
+ * names an event through {@link EVENTS} (`EVENTS.taskCreated.subject`), never by a string, so a
+ * typo in a subject does not compile, and the outbox writer (`outbox/outbox_writer.ts`) types each
+ * payload by its event.
+ *
+ * | event | subject | stream | producer | message |
+ * | --- | --- | --- | --- | --- |
+ * | taskCreated | `task.created` | TASKS | tasks | TaskCreated |
+ * | taskUpdated | `task.updated` | TASKS | tasks | TaskUpdated (reserved) |
+ * | taskAssigned | `task.assigned` | TASKS | tasks | TaskAssigned |
+ * | taskStatusChanged | `task.status_changed` | TASKS | tasks | TaskStatusChanged |
+ * | taskExpired | `task.expired` | TASKS | tasks | TaskExpired (reserved) |
+ * | proposalCreated | `proposal.created` | PROPOSALS | orchestrator | ProposalCreated |
+ * | proposalAccepted | `proposal.accepted` | PROPOSALS | orchestrator | ProposalAccepted |
+ * | presenceOnline | `presence.online` | PRESENCE | users | PresenceOnline (reserved) |
+ * | presenceOffline | `presence.offline` | PRESENCE | users | PresenceOffline (reserved) |
+ * | presenceExpired | `presence.expired` | PRESENCE | users | PresenceExpired (reserved) |
+ *
+ * "Reserved" events (`published: false`) have their subject, stream and message already, but no
+ * service publishes them yet: `task.updated` and `task.expired` (the Task Service, next phase)
+ * and the presence events (the User Service, through its own outbox, next phase). Their stream
+ * exists (`PRESENCE` is created with the others), so publishing one needs no other change.
+ *
+ * Payloads are JSON with proto field names (`task_id`); every message has `event_id` (also the
+ * `Nats-Msg-Id`) and `occurred_at`.
+ *
+ * @module
+ */
+import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import {
+  PresenceExpiredSchema,
+  PresenceOfflineSchema,
+  PresenceOnlineSchema,
+  ProposalAcceptedSchema,
+  ProposalCreatedSchema,
+  TaskAssignedSchema,
+  TaskCreatedSchema,
+  TaskExpiredSchema,
+  TaskStatusChangedSchema,
+  TaskUpdatedSchema,
+} from "@platform/proto/events/v1";
+import {
+  PLATFORM_STREAM_SPECS,
+  PRESENCE_STREAM,
+  PROPOSALS_STREAM,
+  type StreamSpec,
+  TASKS_STREAM,
+} from "./streams.ts";
+
+/** The service that writes an event to its outbox. */
+export type EventProducer = "tasks" | "orchestrator" | "users";
+
+/** One event of the catalog. */
+export interface EventType<
+  Subject extends string = string,
+  Desc extends DescMessage = DescMessage,
+> {
+  /** The NATS subject, such as `task.created`. */
+  readonly subject: Subject;
+  /** The JetStream stream that stores it (its subjects cover {@link subject}). */
+  readonly stream: StreamSpec;
+  /** The protobuf message of its payload. */
+  readonly schema: Desc;
+  /** The service that publishes it, through its outbox. */
+  readonly producer: EventProducer;
+  /** False while no service publishes it yet (reserved for the next phase). */
+  readonly published: boolean;
+  /** What it means, in one sentence (for docs and tools). */
+  readonly summary: string;
+}
+
+/** The catalog's type: one entry per event. */
+export interface EventCatalog {
+  readonly taskCreated: EventType<"task.created", typeof TaskCreatedSchema>;
+  readonly taskUpdated: EventType<"task.updated", typeof TaskUpdatedSchema>;
+  readonly taskAssigned: EventType<"task.assigned", typeof TaskAssignedSchema>;
+  readonly taskStatusChanged: EventType<"task.status_changed", typeof TaskStatusChangedSchema>;
+  readonly taskExpired: EventType<"task.expired", typeof TaskExpiredSchema>;
+  readonly proposalCreated: EventType<"proposal.created", typeof ProposalCreatedSchema>;
+  readonly proposalAccepted: EventType<"proposal.accepted", typeof ProposalAcceptedSchema>;
+  readonly presenceOnline: EventType<"presence.online", typeof PresenceOnlineSchema>;
+  readonly presenceOffline: EventType<"presence.offline", typeof PresenceOfflineSchema>;
+  readonly presenceExpired: EventType<"presence.expired", typeof PresenceExpiredSchema>;
+}
+
+/**
+ * Every event of the platform.
+ *
+ * @example
+ * ```ts
+ * filterSubjects: [EVENTS.taskCreated.subject]; // "task.created"
+ * decodeEvent(EVENTS.proposalAccepted.schema, msg.data);
+ * ```
+ */
+export const EVENTS: EventCatalog = {
+  taskCreated: {
+    subject: "task.created",
+    stream: TASKS_STREAM,
+    schema: TaskCreatedSchema,
+    producer: "tasks",
+    published: true,
+    summary: "A client posted a task (OPEN); the orchestrator starts matching it.",
+  },
+  taskUpdated: {
+    subject: "task.updated",
+    stream: TASKS_STREAM,
+    schema: TaskUpdatedSchema,
+    producer: "tasks",
+    published: false,
+    summary: "An OPEN task's terms changed; carries the new terms and the changed fields.",
+  },
+  taskAssigned: {
+    subject: "task.assigned",
+    stream: TASKS_STREAM,
+    schema: TaskAssignedSchema,
+    producer: "tasks",
+    published: true,
+    summary: "A task got its developer (from an accepted proposal or an admin's AssignTask).",
+  },
+  taskStatusChanged: {
+    subject: "task.status_changed",
+    stream: TASKS_STREAM,
+    schema: TaskStatusChangedSchema,
+    producer: "tasks",
+    published: true,
+    summary: "Every transition of a task, with its actor and reason.",
+  },
+  taskExpired: {
+    subject: "task.expired",
+    stream: TASKS_STREAM,
+    schema: TaskExpiredSchema,
+    producer: "tasks",
+    published: false,
+    summary: "An OPEN task's deadline passed.",
+  },
+  proposalCreated: {
+    subject: "proposal.created",
+    stream: PROPOSALS_STREAM,
+    schema: ProposalCreatedSchema,
+    producer: "orchestrator",
+    published: true,
+    summary: "The orchestrator proposed a task to a developer.",
+  },
+  proposalAccepted: {
+    subject: "proposal.accepted",
+    stream: PROPOSALS_STREAM,
+    schema: ProposalAcceptedSchema,
+    producer: "orchestrator",
+    published: true,
+    summary: "A developer accepted a proposal (the first acceptance wins); the Task Service " +
+      "assigns the task.",
+  },
+  presenceOnline: {
+    subject: "presence.online",
+    stream: PRESENCE_STREAM,
+    schema: PresenceOnlineSchema,
+    producer: "users",
+    published: false,
+    summary: "A developer came online, with their skill tags.",
+  },
+  presenceOffline: {
+    subject: "presence.offline",
+    stream: PRESENCE_STREAM,
+    schema: PresenceOfflineSchema,
+    producer: "users",
+    published: false,
+    summary: "A developer went offline on purpose.",
+  },
+  presenceExpired: {
+    subject: "presence.expired",
+    stream: PRESENCE_STREAM,
+    schema: PresenceExpiredSchema,
+    producer: "users",
+    published: false,
+    summary: "A developer's presence lapsed: no heartbeat within the presence TTL.",
+  },
+};
+
+/** The name of an event in the catalog, such as `taskCreated`. */
+export type EventName = keyof EventCatalog;
+/** Any event of the catalog. */
+export type AnyEventType = EventCatalog[EventName];
+/** Any subject of the catalog, such as `"task.created"`. */
+export type EventSubject = AnyEventType["subject"];
+/** The decoded payload of an event, such as `TaskCreated` for `EVENTS.taskCreated`. */
+export type EventPayload<E extends AnyEventType> = MessageShape<E["schema"]>;
+/** The init shape of an event's payload (what `create()` takes). */
+export type EventInit<E extends AnyEventType> = MessageInitShape<E["schema"]>;
+
+/**
+ * Every event of the catalog, in the order of {@link EVENTS}.
+ *
+ * @example
+ * ```ts
+ * for (const type of EVENT_TYPES) console.log(type.subject, type.stream.name);
+ * ```
+ */
+export const EVENT_TYPES: readonly AnyEventType[] = Object.values(EVENTS);
+
+const bySubject = new Map<string, AnyEventType>(EVENT_TYPES.map((t) => [t.subject, t]));
+
+/**
+ * The catalog's event for a subject, or undefined for a subject it does not know.
+ *
+ * @example
+ * ```ts
+ * eventTypeOf("task.created") === EVENTS.taskCreated; // true
+ * eventTypeOf("task.creatd"); // undefined
+ * ```
+ */
+export function eventTypeOf(subject: string): AnyEventType | undefined {
+  return bySubject.get(subject);
+}
+
+/**
+ * True when `subject` is one of the catalog's subjects.
+ *
+ * @example
+ * ```ts
+ * if (isEventSubject(event.subject)) { ... }
+ * ```
+ */
+export function isEventSubject(subject: string): subject is EventSubject {
+  return bySubject.has(subject);
+}
+
+/** What a durable consumer subscribes to: one stream and subject filters within it. */
+export interface EventSubscription {
+  stream: string;
+  filterSubjects: string[];
+}
+
+/**
+ * The subscription to some events of one stream, for a durable consumer.
+ *
+ * @example
+ * ```ts
+ * new DurableConsumer({ ...subscriptionOf(EVENTS.taskCreated), durable, handler, logger });
+ * // { stream: "TASKS", filterSubjects: ["task.created"] }
+ * ```
+ */
+export function subscriptionOf(...types: AnyEventType[]): EventSubscription {
+  const stream = types[0]?.stream;
+  if (!stream) throw new Error("subscriptionOf needs at least one event");
+  const other = types.find((t) => t.stream !== stream);
+  if (other) {
+    throw new Error(
+      `${other.subject} is on stream ${other.stream.name}, not ${stream.name}: one consumer, one stream`,
+    );
+  }
+  return { stream: stream.name, filterSubjects: types.map((t) => t.subject) };
+}
+
+/**
+ * The subscription to every subject of a stream (`task.>`), for a consumer that dispatches on
+ * the subject itself and skips the others.
+ *
+ * @example
+ * ```ts
+ * streamSubscription(TASKS_STREAM); // { stream: "TASKS", filterSubjects: ["task.>"] }
+ * ```
+ */
+export function streamSubscription(stream: StreamSpec): EventSubscription {
+  return { stream: stream.name, filterSubjects: [...stream.subjects] };
+}
+
+/**
+ * The names of the platform's streams (`TASKS`, `PROPOSALS`, `PRESENCE`).
+ *
+ * @example
+ * ```ts
+ * STREAM_NAMES.includes("TASKS"); // true
+ * ```
+ */
+export const STREAM_NAMES: readonly string[] = PLATFORM_STREAM_SPECS.map((s) => s.name);
+
+/**
+ * True when a subject filter of a stream (`task.>`, `task.*`, `task.created`) covers `subject`.
+ *
+ * @example
+ * ```ts
+ * subjectMatches("task.>", "task.created"); // true
+ * subjectMatches("task.*", "proposal.created"); // false
+ * ```
+ */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === ">") return s.length > i;
+    if (i >= s.length) return false;
+    if (f[i] !== "*" && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
+}

@@ -1,0 +1,13 @@
+/**
+ * The transactional outbox every service uses: the table's shape (`outboxTableSql`), the writer
+ * that inserts catalog events in the caller's transaction (`OutboxWriter`, `outboxEvent`), the
+ * wake-up (`listenForOutboxInserts`), the relay that publishes them to JetStream in order with
+ * `Nats-Msg-Id` = event id (`OutboxRelay`), and its gauges (`registerOutboxMetrics`).
+ *
+ * @module
+ */
+export * from "./outbox_metrics.ts";
+export * from "./outbox_relay.ts";
+export * from "./outbox_table.ts";
+export * from "./outbox_wakeup.ts";
+export * from "./outbox_writer.ts";
