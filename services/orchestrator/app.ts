@@ -1,7 +1,7 @@
 /**
  * Builds the orchestrator from its configuration: database (migrated), the User Service
- * directory, the matcher, the task event consumers, the proposal outbox relay, the sweeper and
- * the RPC handlers, handed to the shared server.
+ * directory, the commands (every transaction), the matcher, the task event consumers, the
+ * proposal outbox relay, the sweeper and the RPC handlers, handed to the shared server.
  *
  * @module
  */
@@ -12,9 +12,13 @@ import { redactUrl } from "@platform/lib/config";
 import {
   connectWithStreams,
   DurableConsumer,
+  EVENTS,
   OutboxRelay,
   pingNats,
   registerOutboxMetrics,
+  streamSubscription,
+  subscriptionOf,
+  TASKS_STREAM,
 } from "@platform/lib/events";
 import { HealthMonitor } from "@platform/lib/health";
 import type { Metrics } from "@platform/lib/metrics";
@@ -22,6 +26,8 @@ import { prepareService, type RunningServer, startServiceServer } from "@platfor
 import type { OrchestratorConfig } from "./config.ts";
 import { ExpirySweeper } from "./expiry_sweeper.ts";
 import { Matcher } from "./matcher.ts";
+import { ProposalCommands } from "./proposal_commands.ts";
+import { PROPOSAL_OUTBOX } from "./proposal_events.ts";
 import { proposalHandlers } from "./proposal_handlers.ts";
 import { ProposalStore } from "./proposal_store.ts";
 import { taskCreatedHandler } from "./task_created_consumer.ts";
@@ -80,7 +86,7 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
   for (const name of ["task-created", "task-events"]) {
     m.malformed.inc({ consumer: `${config.consumerPrefix}-${name}` }, 0);
   }
-  registerOutboxMetrics(metrics, db, "proposal_outbox");
+  registerOutboxMetrics(metrics, db, PROPOSAL_OUTBOX);
 
   const directory = new UserDirectory({
     baseUrl: config.usersUrl,
@@ -92,8 +98,13 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     breakerCooldownMs: config.breakerCooldownMs,
   });
   const store = new ProposalStore(db);
+  const commands = new ProposalCommands(store, {
+    logger,
+    responseTime: m.responseTime,
+    onTaskReopened: () => sweeper.poke(),
+  });
   const matcher = new Matcher(
-    store,
+    commands,
     directory,
     {
       params: {
@@ -112,7 +123,7 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     m,
     logger,
   );
-  const sweeper = new ExpirySweeper(store, matcher, logger, {
+  const sweeper = new ExpirySweeper(commands, matcher, logger, {
     intervalMs: config.sweepIntervalMs,
     leaseSeconds: config.retryIntervalSeconds,
   });
@@ -126,7 +137,6 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     if (!nc) return;
     const common = {
       nc,
-      stream: "TASKS",
       logger,
       metrics,
       ackWaitMs: config.ackWaitSeconds * 1000,
@@ -136,20 +146,20 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     consumers.push(
       new DurableConsumer({
         ...common,
+        ...subscriptionOf(EVENTS.taskCreated),
         durable: `${config.consumerPrefix}-task-created`,
-        filterSubjects: ["task.created"],
-        handler: taskCreatedHandler(store, matcher, config.retryIntervalSeconds),
+        handler: taskCreatedHandler(commands, matcher, config.retryIntervalSeconds),
       }),
       new DurableConsumer({
         ...common,
-        durable: `${config.consumerPrefix}-task-events`,
         // One subject filter (filter_subjects needs nats-server 2.10); other subjects are skipped.
-        filterSubjects: ["task.>"],
-        handler: taskEventsHandler(store, logger),
+        ...streamSubscription(TASKS_STREAM),
+        durable: `${config.consumerPrefix}-task-events`,
+        handler: taskEventsHandler(commands, logger),
       }),
     );
     for (const consumer of consumers) consumer.start();
-    relay = new OutboxRelay({ db, table: "proposal_outbox", js: jetstream(nc), logger, metrics });
+    relay = new OutboxRelay({ db, table: PROPOSAL_OUTBOX, js: jetstream(nc), logger, metrics });
     await relay.start();
   })().catch((error) => {
     if (!stopController.signal.aborted) logger.error("event wiring failed", { error });
@@ -170,11 +180,7 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     routes: (router) => {
       router.service(
         OrchestratorService,
-        proposalHandlers({
-          store,
-          responseTime: m.responseTime,
-          onTaskReopened: () => sweeper.poke(),
-        }),
+        proposalHandlers({ commands }),
       );
       return [OrchestratorService];
     },

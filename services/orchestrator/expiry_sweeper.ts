@@ -6,15 +6,16 @@
  *
  * Safe with several replicas: the tasks of due proposals and the due tasks are locked with
  * `FOR UPDATE SKIP LOCKED` (the task before its proposals, the lock order of proposal_store.ts,
- * so an answer or a withdrawal at the same moment cannot deadlock with a sweep), and a claimed task is leased (its next_attempt_at pushed forward)
- * so no other replica tries it meanwhile. While the User Service is unavailable the round stops
+ * so an answer or a withdrawal at the same moment cannot deadlock with a sweep), and a claimed
+ * task is leased (its next_attempt_at pushed forward) so no other replica tries it meanwhile.
+ * The statements and transactions are the commands' (proposal_commands.ts); this file schedules. While the User Service is unavailable the round stops
  * at the first failure; the leased tasks wait for the next interval (no call storm).
  *
  * @module
  */
 import type { Logger } from "@platform/lib/log";
 import type { Matcher } from "./matcher.ts";
-import type { ProposalStore } from "./proposal_store.ts";
+import type { ProposalCommands } from "./proposal_commands.ts";
 
 /** Settings of the sweeper. */
 export interface SweeperSettings {
@@ -32,7 +33,10 @@ export interface SweeperSettings {
  *
  * @example
  * ```ts
- * const sweeper = new ExpirySweeper(store, matcher, logger, { intervalMs: 5000, leaseSeconds: 30 });
+ * const sweeper = new ExpirySweeper(commands, matcher, logger, {
+ *   intervalMs: 5000,
+ *   leaseSeconds: 30,
+ * });
  * sweeper.start();
  * await sweeper.stop();
  * ```
@@ -44,7 +48,7 @@ export class ExpirySweeper {
   private poked = false;
 
   constructor(
-    private readonly store: ProposalStore,
+    private readonly commands: ProposalCommands,
     private readonly matcher: Matcher,
     private readonly logger: Logger,
     private readonly settings: SweeperSettings,
@@ -71,17 +75,17 @@ export class ExpirySweeper {
    * a PENDING proposal by other means, retry due tasks. Returns what it did.
    */
   async sweepOnce(): Promise<{ expired: number; reopened: number; attempted: number }> {
-    const expired = await this.store.expireProposals(500);
+    const expired = await this.commands.expireDueProposals(500);
     if (expired.tasks > 0) {
       this.logger.info("proposals expired", { tasks: expired.tasks, reopened: expired.reopened });
     }
-    const orphans = await this.store.reopenOrphaned(500);
+    const orphans = await this.commands.reopenOrphaned(500);
     if (orphans > 0) {
       this.logger.warn("proposed tasks without a pending proposal reopened", { tasks: orphans });
     }
     const batch = this.settings.batchSize ?? 50;
     const concurrency = this.settings.concurrency ?? 4;
-    const due = await this.store.claimDueTasks(batch, this.settings.leaseSeconds);
+    const due = await this.commands.claimDueTasks(batch, this.settings.leaseSeconds);
     let attempted = 0;
     let unavailable = false;
     for (let i = 0; i < due.length && !unavailable && !this.stopped; i += concurrency) {

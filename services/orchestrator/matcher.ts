@@ -1,21 +1,21 @@
 /**
- * One matching attempt of a task: ask the User Service for online candidates, score them, and in
- * one transaction insert the top N proposals with their `proposal.created` outbox events and
- * record the attempt. Safe to run twice at once for the same task (two replicas, a redelivered
+ * One matching attempt of a task: ask the User Service for online candidates, then score them
+ * and store the top N proposals through {@link ProposalCommands.recordAttempt}, which, in one
+ * transaction under the task's lock, inserts them with their `proposal.created` outbox events and
+ * records the attempt. Safe to run twice at once for the same task (two replicas, a redelivered
  * event): the task row is locked and its attempt count compared, and the database allows one
- * proposal per task and developer.
+ * proposal per task and developer. The policy (who, how many, when to retry) is here; the
+ * transaction is the commands'.
  *
  * @module
  */
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ProposalCreatedSchema } from "@platform/proto/events/v1";
 import type { Counter, Histogram } from "prom-client";
 import { DependencyUnavailableError } from "@platform/lib/errors";
-import { buildEventJson } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
 import type { CandidateProfile, DeveloperStats, ScoringParams } from "./matching/scoring.ts";
 import { selectCandidates } from "./matching/select_candidates.ts";
-import type { MatchTaskRow, ProposalStore } from "./proposal_store.ts";
+import type { ProposalCommands } from "./proposal_commands.ts";
+import type { MatchTaskRow } from "./proposal_store.ts";
 import type { CandidateSource } from "./user_directory.ts";
 
 /** Matching settings. */
@@ -70,7 +70,7 @@ export type AttemptOutcome =
  */
 export class Matcher {
   constructor(
-    private readonly store: ProposalStore,
+    private readonly commands: ProposalCommands,
     private readonly candidates: CandidateSource,
     private readonly settings: MatcherSettings,
     private readonly metrics: MatcherMetrics,
@@ -87,7 +87,8 @@ export class Matcher {
    * the retry interval and `deferred` is returned (the task stays PENDING: nothing is lost).
    */
   async attempt(taskId: string): Promise<AttemptOutcome> {
-    const seen = await this.store.getTask(taskId);
+    const store = this.commands.store;
+    const seen = await store.getTask(taskId);
     if (!seen) return { kind: "unknown_task" };
     if (seen.state !== "PENDING" && seen.state !== "NO_CANDIDATES") {
       return { kind: "skipped", reason: `task is ${seen.state}` };
@@ -98,7 +99,7 @@ export class Matcher {
     } catch (error) {
       if (!(error instanceof DependencyUnavailableError)) throw error;
       const retryInSeconds = this.settings.retryIntervalSeconds;
-      await this.store.deferTask(taskId, retryInSeconds);
+      await this.commands.deferTask(taskId, retryInSeconds);
       this.logger.warn("user service unavailable; task retried later", {
         task_id: taskId,
         retry_in_s: retryInSeconds,
@@ -106,72 +107,32 @@ export class Matcher {
       return { kind: "deferred", retryInSeconds };
     }
 
-    const result = await this.store.db.transaction(async (tx) => {
-      // The task is locked before its proposals are touched (the lock order of proposal_store.ts).
-      const task = await this.store.getTask(taskId, tx, true);
-      if (!task || task.attempts !== seen.attempts || task.state !== seen.state) {
-        return { kind: "skipped", reason: "matched concurrently" } as const;
-      }
-      const exclude = await this.store.proposedDevelopers(tx, taskId);
-      const hadProposals = exclude.size > 0;
-      if (task.client_id) exclude.add(task.client_id);
-      const pending = await this.store.pendingCount(tx, taskId);
-      const wanted = Math.max(0, this.settings.proposalsPerTask - pending);
-      const ids = candidates.filter((c) => !exclude.has(c.developerId)).map((c) => c.developerId);
-      const stats = await this.store.developerStats(tx, ids, this.settings.fairnessWindowSeconds);
-      const chosen = selectCandidates({
-        task: profileOf(task),
-        candidates,
-        stats,
-        exclude,
-        limit: wanted,
-        params: this.settings.params,
-      });
-      const inserted = await this.store.insertProposals(
-        tx,
-        taskId,
-        chosen.map((c) => ({ developerId: c.candidate.developerId, score: c.breakdown.score })),
-        this.settings.proposalTtlSeconds,
-      );
-      const now = new Date();
-      await this.store.insertOutbox(
-        tx,
-        inserted.map((p) => {
-          const eventId = crypto.randomUUID();
-          return {
-            id: eventId,
-            subject: "proposal.created",
-            payload: buildEventJson(ProposalCreatedSchema, {
-              eventId,
-              proposalId: p.id,
-              taskId: p.task_id,
-              developerId: p.developer_id,
-              score: p.score,
-              expiresAt: timestampFromDate(p.expires_at),
-              occurredAt: timestampFromDate(now),
-            }),
-          };
-        }),
-      );
-      if (inserted.length > 0 || pending > 0) {
-        await this.store.finishAttempt(tx, taskId, "PROPOSED", null);
-        return {
-          kind: "proposed",
-          proposals: inserted.length,
-          task,
-          firstProposals: inserted.length > 0 && !hadProposals,
-        } as const;
-      }
-      const retryInSeconds = this.retryDelaySeconds(task.attempts + 1);
-      await this.store.finishAttempt(tx, taskId, "NO_CANDIDATES", retryInSeconds);
-      return { kind: "no_candidates", retryInSeconds, task } as const;
+    const result = await this.commands.recordAttempt({
+      taskId,
+      seen,
+      proposalTtlSeconds: this.settings.proposalTtlSeconds,
+      retryDelaySeconds: (attempts) => this.retryDelaySeconds(attempts),
+      choose: async ({ task, exclude, pending, developerStats }) => {
+        const wanted = Math.max(0, this.settings.proposalsPerTask - pending);
+        const ids = candidates.filter((c) => !exclude.has(c.developerId)).map((c) => c.developerId);
+        const stats = await developerStats(ids, this.settings.fairnessWindowSeconds);
+        return selectCandidates({
+          task: profileOf(task),
+          candidates,
+          stats,
+          exclude,
+          limit: wanted,
+          params: this.settings.params,
+        }).map((c) => ({ developerId: c.candidate.developerId, score: c.breakdown.score }));
+      },
     });
 
     if (result.kind === "skipped") return result;
     if (result.task.attempts === 0) this.metrics.attempted.inc();
     else this.metrics.retries?.inc();
     if (result.kind === "proposed") {
-      if (result.proposals > 0) this.metrics.proposalsCreated.inc(result.proposals);
+      const proposals = result.proposals.length;
+      if (proposals > 0) this.metrics.proposalsCreated.inc(proposals);
       if (result.firstProposals) {
         this.metrics.successful.inc();
         if (this.metrics.timeToProposals) {
@@ -182,10 +143,10 @@ export class Matcher {
       }
       this.logger.info("proposals created", {
         task_id: taskId,
-        proposals: result.proposals,
+        proposals,
         candidates: candidates.length,
       });
-      return { kind: "proposed", proposals: result.proposals };
+      return { kind: "proposed", proposals };
     }
     this.logger.info("no candidate for task; retried later", {
       task_id: taskId,
@@ -209,9 +170,10 @@ export class Matcher {
     if (first.length < candidateLimit || searchMaxPages <= 0) return first; // all of them
     const source = this.candidates;
     if (!source.searchOnlineDevelopers) return first;
-    const { exclude, pending } = await this.store.db.run(async (sql) => ({
-      exclude: await this.store.proposedDevelopers(sql, task.task_id),
-      pending: await this.store.pendingCount(sql, task.task_id),
+    const store = this.commands.store;
+    const { exclude, pending } = await store.db.run(async (sql) => ({
+      exclude: await store.proposedDevelopers(sql, task.task_id),
+      pending: await store.pendingCount(sql, task.task_id),
     }));
     if (task.client_id) exclude.add(task.client_id);
     const wanted = Math.max(0, this.settings.proposalsPerTask - pending);
@@ -222,8 +184,8 @@ export class Matcher {
       const fresh = developers.filter((d) => !byId.has(d.developerId));
       for (const d of fresh) byId.set(d.developerId, d);
       const ids = fresh.map((d) => d.developerId).filter((id) => !exclude.has(id));
-      const more = await this.store.db.run((sql) =>
-        this.store.developerStats(sql, ids, this.settings.fairnessWindowSeconds)
+      const more = await store.db.run((sql) =>
+        store.developerStats(sql, ids, this.settings.fairnessWindowSeconds)
       );
       for (const [id, s] of more) stats.set(id, s);
     };

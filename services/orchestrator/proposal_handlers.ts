@@ -1,14 +1,15 @@
 /**
  * The OrchestratorService RPCs: list proposals, respond to one (the first acceptance wins), and
- * a task's match status. Ownership is checked here: a developer sees and answers their own
- * proposals, a client sees the proposals of their own tasks, admins and services see all.
+ * a task's match status. They translate requests and rows, and check who may read what: a
+ * developer sees and answers their own proposals, a client sees the proposals of their own tasks,
+ * admins and services see all. Changes go through the commands (proposal_commands.ts), which own
+ * the transactions; no SQL here.
  *
  * @module
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ProposalAcceptedSchema } from "@platform/proto/events/v1";
 import {
   Decision,
   MatchState,
@@ -17,28 +18,15 @@ import {
   ProposalSchema,
   ProposalStatus,
 } from "@platform/proto/orchestrator/v1";
-import type { Histogram } from "prom-client";
 import { isPrivileged, requirePrincipal, requireRole } from "@platform/lib/auth";
-import {
-  FailedPreconditionError,
-  NotFoundError,
-  PermissionDeniedError,
-  ValidationError,
-} from "@platform/lib/errors";
-import { buildEventJson } from "@platform/lib/events";
-import type {
-  MatchTaskState,
-  ProposalRow,
-  ProposalState,
-  ProposalStore,
-} from "./proposal_store.ts";
+import { NotFoundError, PermissionDeniedError, ValidationError } from "@platform/lib/errors";
+import type { ProposalCommands } from "./proposal_commands.ts";
+import type { MatchTaskState, ProposalRow, ProposalState } from "./proposal_store.ts";
 
 /** What the handlers need. */
 export interface ProposalHandlerDeps {
-  store: ProposalStore;
-  responseTime: Histogram<string>;
-  /** Called after a decline or a late answer left a task without pending proposals. */
-  onTaskReopened?: () => void;
+  /** The operations (and, as `commands.store`, the reads). */
+  commands: ProposalCommands;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -66,13 +54,14 @@ const STATE_TO_PROTO: Record<MatchTaskState, MatchState> = {
  *
  * @example
  * ```ts
- * router.service(OrchestratorService, proposalHandlers({ store, responseTime }));
+ * router.service(OrchestratorService, proposalHandlers({ commands }));
  * ```
  */
 export function proposalHandlers(
   deps: ProposalHandlerDeps,
 ): ServiceImpl<typeof OrchestratorService> {
-  const { store } = deps;
+  const { commands } = deps;
+  const store = commands.store;
   return {
     async listProposals(req, ctx) {
       const me = requirePrincipal(ctx);
@@ -128,82 +117,12 @@ export function proposalHandlers(
       if (req.decision !== Decision.ACCEPT && req.decision !== Decision.DECLINE) {
         throw new ValidationError("decision", "must be DECISION_ACCEPT or DECISION_DECLINE");
       }
-      const accept = req.decision === Decision.ACCEPT;
-      const first = await store.getProposal(proposalId);
-      if (!first) throw new NotFoundError("proposal", proposalId);
-      if (first.developer_id !== me.subject) {
-        throw new PermissionDeniedError("only the developer it was made to can answer a proposal");
-      }
-      const outcome = await store.db.transaction(async (tx) => {
-        // Lock order (see proposal_store.ts): the task, then its proposals, as every path does;
-        // concurrent answers and the expiry sweep serialise on the task.
-        const task = await store.getTask(first.task_id, tx, true);
-        const proposal = await store.getProposal(proposalId, tx, true);
-        if (!task || !proposal) throw new NotFoundError("proposal", proposalId);
-        const wanted: ProposalState = accept ? "ACCEPTED" : "DECLINED";
-        if (proposal.status === wanted) return { proposal, changed: false, reopened: false };
-        if (proposal.status !== "PENDING") {
-          throw new FailedPreconditionError(
-            `proposal is ${proposal.status.toLowerCase()}; it can no longer be ${
-              accept ? "accepted" : "declined"
-            }`,
-          );
-        }
-        if (proposal.past_due) {
-          // Past its time on the database's clock (the sweeper's), not yet swept: expire it here
-          // and, as the sweeper would, put the task back to matching if nothing is pending.
-          await store.setProposalStatus(tx, proposalId, "EXPIRED");
-          const reopened = (await store.reopenTasks(tx, [task.task_id])) > 0;
-          return { expired: true, reopened } as const;
-        }
-        if (!accept) {
-          const declined = await store.setProposalStatus(tx, proposalId, "DECLINED");
-          const reopened = (await store.reopenTasks(tx, [task.task_id])) > 0;
-          return { proposal: declined, changed: true, reopened };
-        }
-        if (task.state === "ASSIGNED" || task.state === "CLOSED") {
-          throw new FailedPreconditionError(
-            `task is ${task.state.toLowerCase()}; the proposal can no longer be accepted`,
-          );
-        }
-        const accepted = await store.setProposalStatus(tx, proposalId, "ACCEPTED");
-        await store.withdrawPending(tx, task.task_id, proposalId);
-        await store.setTaskState(tx, task.task_id, "ASSIGNED", me.subject);
-        const eventId = crypto.randomUUID();
-        await store.insertOutbox(tx, [{
-          id: eventId,
-          subject: "proposal.accepted",
-          payload: buildEventJson(ProposalAcceptedSchema, {
-            eventId,
-            proposalId,
-            taskId: task.task_id,
-            developerId: me.subject,
-            occurredAt: timestampFromDate(new Date()),
-          }),
-        }]);
-        return { proposal: accepted, changed: true, reopened: false };
-      }).catch((error) => {
-        // The partial unique index: another acceptance committed first.
-        if ((error as { code?: string })?.code === "23505") {
-          throw new FailedPreconditionError("another developer accepted this task first");
-        }
-        throw error;
+      const proposal = await commands.respond({
+        proposalId,
+        developerId: me.subject,
+        accept: req.decision === Decision.ACCEPT,
       });
-      if ("expired" in outcome) {
-        if (outcome.reopened) deps.onTaskReopened?.();
-        throw new FailedPreconditionError("proposal has expired; it can no longer be answered");
-      }
-      if (outcome.changed && outcome.proposal.responded_at) {
-        deps.responseTime.observe(
-          Math.max(
-            0,
-            (outcome.proposal.responded_at.getTime() - outcome.proposal.created_at.getTime()) /
-              1000,
-          ),
-        );
-      }
-      if (outcome.reopened) deps.onTaskReopened?.();
-      return { proposal: toProto(outcome.proposal) };
+      return { proposal: toProto(proposal) };
     },
 
     async getMatchStatus(req, ctx) {

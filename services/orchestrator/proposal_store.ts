@@ -1,13 +1,16 @@
 /**
- * The orchestrator's SQL: matched tasks, proposals and the proposal outbox. No logic beyond
- * the statements; the matcher and handlers decide.
+ * The orchestrator's SQL: matched tasks and proposals (its outbox is written by the shared
+ * OutboxWriter, see proposal_commands.ts). No logic beyond the statements; the commands decide,
+ * and open every transaction.
  *
- * Lock order (every statement and transaction here, in the matcher, the handlers, the sweeper and
- * the task-events consumer): a task's match_tasks row is locked BEFORE any of its proposals, and
- * proposals are locked or changed only by a transaction that holds their task's row (answers,
- * withdrawals, expiry, new proposals). A transaction that may wait for a lock holds at most one
- * task; statements locking several tasks use `FOR UPDATE SKIP LOCKED` and never wait. Locking
- * proposals first (as the expiry sweep once did) deadlocks against an answer (40P01).
+ * Lock order: a task's match_tasks row is locked BEFORE any of its proposals, and proposals are
+ * locked or changed only by a transaction that holds their task's row (answers, withdrawals,
+ * expiry, new proposals). The types keep it: every method that locks or changes one task's
+ * proposals takes a {@link LockedTask}, which only {@link LockedTask.acquire} makes, by locking the
+ * task row. A transaction that may wait for a lock holds at most one task; statements locking
+ * several tasks ({@link ProposalStore.expireDueProposals}, {@link ProposalStore.reopenOrphaned},
+ * {@link ProposalStore.claimDueTasks}) lock the tasks first with `FOR UPDATE SKIP LOCKED` and never
+ * wait. Locking proposals first (as the expiry sweep once did) deadlocks against an answer (40P01).
  *
  * @module
  */
@@ -62,14 +65,41 @@ export interface NewMatchTask {
   taskCreatedAt?: Date;
 }
 
-/** An event to publish through the outbox. */
-export interface OutboxEvent {
-  id: string;
-  subject: string;
-  payload: unknown;
-}
-
 type Q = Sql | TransactionSql;
+
+/**
+ * A transaction holding the row lock of one task (`SELECT ... FROM match_tasks ... FOR UPDATE`).
+ * The store's methods that lock or change that task's proposals take one, so that proposals are
+ * only ever locked after their task.
+ *
+ * @example
+ * ```ts
+ * await db.transaction(async (tx) => {
+ *   const lock = await LockedTask.acquire(tx, taskId);
+ *   if (lock) await store.withdrawPending(lock);
+ * });
+ * ```
+ */
+export class LockedTask {
+  private constructor(
+    /** The transaction that holds the lock. */
+    readonly tx: TransactionSql,
+    /** The task as it was when locked. */
+    readonly task: MatchTaskRow,
+  ) {}
+
+  /** The task's id. */
+  get taskId(): string {
+    return this.task.task_id;
+  }
+
+  /** Locks the task's row for the rest of `tx`; undefined when the task is unknown. */
+  static async acquire(tx: TransactionSql, taskId: string): Promise<LockedTask | undefined> {
+    const [row] = await tx<MatchTaskRow[]>`
+      SELECT * FROM match_tasks WHERE task_id = ${taskId} FOR UPDATE`;
+    return row ? new LockedTask(tx, row) : undefined;
+  }
+}
 
 /**
  * The SQL store.
@@ -123,14 +153,10 @@ export class ProposalStore {
     });
   }
 
-  /** One task, or undefined. */
-  async getTask(taskId: string, q?: Q, lock = false): Promise<MatchTaskRow | undefined> {
-    const run = async (sql: Q) => {
-      const rows = lock
-        ? await sql<MatchTaskRow[]>`SELECT * FROM match_tasks WHERE task_id = ${taskId} FOR UPDATE`
-        : await sql<MatchTaskRow[]>`SELECT * FROM match_tasks WHERE task_id = ${taskId}`;
-      return rows[0];
-    };
+  /** One task, or undefined (no lock: see {@link LockedTask} for that). */
+  async getTask(taskId: string, q?: Q): Promise<MatchTaskRow | undefined> {
+    const run = async (sql: Q) =>
+      (await sql<MatchTaskRow[]>`SELECT * FROM match_tasks WHERE task_id = ${taskId}`)[0];
     return q ? await run(q) : await this.db.run(run);
   }
 
@@ -196,15 +222,14 @@ export class ProposalStore {
 
   /** Inserts proposals (one per task and developer; duplicates skipped); returns those inserted. */
   async insertProposals(
-    tx: Q,
-    taskId: string,
+    lock: LockedTask,
     items: Array<{ developerId: string; score: number }>,
     ttlSeconds: number,
   ): Promise<ProposalRow[]> {
     if (items.length === 0) return [];
-    return await tx<ProposalRow[]>`
+    return await lock.tx<ProposalRow[]>`
       INSERT INTO proposals (task_id, developer_id, score, expires_at)
-      SELECT ${taskId}::uuid, d.developer_id, d.score,
+      SELECT ${lock.taskId}::uuid, d.developer_id, d.score,
              now() + make_interval(secs => ${ttlSeconds})
       FROM unnest(${items.map((i) => i.developerId)}::uuid[],
                   ${items.map((i) => i.score)}::float8[]) AS d(developer_id, score)
@@ -212,25 +237,14 @@ export class ProposalStore {
       RETURNING *`;
   }
 
-  /** Writes events to the outbox (in the caller's transaction). */
-  async insertOutbox(tx: Q, events: OutboxEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await tx`
-      INSERT INTO proposal_outbox (id, subject, payload)
-      SELECT e.id, e.subject, e.payload::jsonb
-      FROM unnest(${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.subject)}::text[],
-                  ${events.map((e) => JSON.stringify(e.payload))}::text[])
-        AS e(id, subject, payload)`;
-  }
-
   /** Ends an attempt: new state, one more attempt, the retry time (or none). */
   async finishAttempt(
-    tx: Q,
-    taskId: string,
+    lock: LockedTask,
     state: MatchTaskState,
     retryInSeconds: number | null,
   ): Promise<void> {
-    await tx`
+    const taskId = lock.taskId;
+    await lock.tx`
       UPDATE match_tasks
       SET state = ${state}, attempts = attempts + 1, last_attempt_at = now(),
           next_attempt_at = CASE WHEN ${retryInSeconds}::float8 IS NULL THEN NULL
@@ -270,30 +284,31 @@ export class ProposalStore {
 
   /**
    * Expires PENDING proposals past their time and puts the tasks left with no PENDING proposal
-   * back to matching, in one transaction (no crash can come between). Following the lock order
-   * (see the top of this file), the tasks with due proposals are locked first, at most `limit`,
-   * skipping those another transaction holds (an answer, a matching attempt, a withdrawal: they
-   * are expired on a later round, or by the answer itself); their proposals are then expired and
-   * the tasks reopened by later statements, whose snapshots see every change committed to those
-   * tasks before the lock was taken.
+   * back to matching, in the caller's transaction (so no crash can come between). Following the
+   * lock order (see the top of this file), the tasks with due proposals are locked first, at most
+   * `limit`, skipping those another transaction holds (an answer, a matching attempt, a
+   * withdrawal: they are expired on a later round, or by the answer itself); their proposals are
+   * then expired and the tasks reopened by later statements, whose snapshots see every change
+   * committed to those tasks before the lock was taken.
    */
-  async expireProposals(limit: number): Promise<{ tasks: number; reopened: number }> {
-    return await this.db.transaction(async (tx) => {
-      const locked = await tx<{ task_id: string }[]>`
-        SELECT m.task_id FROM match_tasks m
-        WHERE m.task_id IN (SELECT p.task_id FROM proposals p
-                            WHERE p.status = 'PENDING' AND p.expires_at <= now())
-        LIMIT ${limit}
-        FOR UPDATE OF m SKIP LOCKED`;
-      if (locked.length === 0) return { tasks: 0, reopened: 0 };
-      const expired = await tx<{ task_id: string }[]>`
-        UPDATE proposals SET status = 'EXPIRED'
-        WHERE task_id = ANY(${locked.map((r) => r.task_id)}::uuid[])
-          AND status = 'PENDING' AND expires_at <= now()
-        RETURNING task_id`;
-      const taskIds = [...new Set(expired.map((r) => r.task_id))];
-      return { tasks: taskIds.length, reopened: await this.reopenTasks(tx, taskIds) };
-    });
+  async expireDueProposals(
+    tx: TransactionSql,
+    limit: number,
+  ): Promise<{ tasks: number; reopened: number }> {
+    const locked = await tx<{ task_id: string }[]>`
+      SELECT m.task_id FROM match_tasks m
+      WHERE m.task_id IN (SELECT p.task_id FROM proposals p
+                          WHERE p.status = 'PENDING' AND p.expires_at <= now())
+      LIMIT ${limit}
+      FOR UPDATE OF m SKIP LOCKED`;
+    if (locked.length === 0) return { tasks: 0, reopened: 0 };
+    const expired = await tx<{ task_id: string }[]>`
+      UPDATE proposals SET status = 'EXPIRED'
+      WHERE task_id = ANY(${locked.map((r) => r.task_id)}::uuid[])
+        AND status = 'PENDING' AND expires_at <= now()
+      RETURNING task_id`;
+    const taskIds = [...new Set(expired.map((r) => r.task_id))];
+    return { tasks: taskIds.length, reopened: await this.reopenTasks(tx, taskIds) };
   }
 
   /**
@@ -315,44 +330,62 @@ export class ProposalStore {
     );
   }
 
-  /** Puts PROPOSED tasks that have no PENDING proposal left back to matching now. */
-  async reopenTasks(q: Q | undefined, taskIds: string[]): Promise<number> {
+  /**
+   * Puts PROPOSED tasks that have no PENDING proposal left back to matching now; the caller holds
+   * the tasks' locks (taken by {@link expireDueProposals}).
+   */
+  private async reopenTasks(tx: TransactionSql, taskIds: string[]): Promise<number> {
     if (taskIds.length === 0) return 0;
-    const run = async (sql: Q) =>
-      (await sql`
-        UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
-        WHERE m.task_id = ANY(${taskIds}::uuid[]) AND m.state = 'PROPOSED'
-          AND NOT EXISTS (SELECT 1 FROM proposals p
-                          WHERE p.task_id = m.task_id AND p.status = 'PENDING')`).count;
-    return q ? await run(q) : await this.db.run(run);
+    return (await tx`
+      UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
+      WHERE m.task_id = ANY(${taskIds}::uuid[]) AND m.state = 'PROPOSED'
+        AND NOT EXISTS (SELECT 1 FROM proposals p
+                        WHERE p.task_id = m.task_id AND p.status = 'PENDING')`).count;
   }
 
-  /** One proposal, optionally locked, with `past_due` from the database's clock. */
-  async getProposal(id: string, q?: Q, lock = false): Promise<ProposalRow | undefined> {
-    const run = async (sql: Q) => {
-      const rows = lock
-        ? await sql<ProposalRow[]>`
-          SELECT *, expires_at <= now() AS past_due FROM proposals WHERE id = ${id} FOR UPDATE`
-        : await sql<ProposalRow[]>`
-          SELECT *, expires_at <= now() AS past_due FROM proposals WHERE id = ${id}`;
-      return rows[0];
-    };
-    return q ? await run(q) : await this.db.run(run);
+  /** Puts the locked task back to matching now when it is PROPOSED with no PENDING proposal. */
+  async reopenIfIdle(lock: LockedTask): Promise<boolean> {
+    return (await this.reopenTasks(lock.tx, [lock.taskId])) > 0;
   }
 
-  /** Sets a proposal's answer. */
-  async setProposalStatus(tx: Q, id: string, status: ProposalState): Promise<ProposalRow> {
-    const [row] = await tx<ProposalRow[]>`
-      UPDATE proposals SET status = ${status}, responded_at = now()
-      WHERE id = ${id} RETURNING *`;
+  /** One proposal with `past_due` from the database's clock (no lock). */
+  async getProposal(id: string): Promise<ProposalRow | undefined> {
+    const [row] = await this.db.run((sql) =>
+      sql<ProposalRow[]>`
+        SELECT *, expires_at <= now() AS past_due FROM proposals WHERE id = ${id}`
+    );
     return row;
   }
 
-  /** Withdraws the PENDING proposals of a task (except one); returns how many. */
-  async withdrawPending(tx: Q, taskId: string, exceptId?: string): Promise<number> {
-    const result = await tx`
+  /**
+   * One proposal of the locked task, locked, with `past_due` from the database's clock; undefined
+   * when unknown or another task's.
+   */
+  async lockProposal(lock: LockedTask, id: string): Promise<ProposalRow | undefined> {
+    const [row] = await lock.tx<ProposalRow[]>`
+      SELECT *, expires_at <= now() AS past_due FROM proposals
+      WHERE id = ${id} AND task_id = ${lock.taskId}
+      FOR UPDATE`;
+    return row;
+  }
+
+  /** Sets the answer of a proposal of the locked task. */
+  async setProposalStatus(
+    lock: LockedTask,
+    id: string,
+    status: ProposalState,
+  ): Promise<ProposalRow> {
+    const [row] = await lock.tx<ProposalRow[]>`
+      UPDATE proposals SET status = ${status}, responded_at = now()
+      WHERE id = ${id} AND task_id = ${lock.taskId} RETURNING *`;
+    return row;
+  }
+
+  /** Withdraws the PENDING proposals of the locked task (except one); returns how many. */
+  async withdrawPending(lock: LockedTask, exceptId?: string): Promise<number> {
+    const result = await lock.tx`
       UPDATE proposals SET status = 'WITHDRAWN', responded_at = now()
-      WHERE task_id = ${taskId} AND status = 'PENDING'
+      WHERE task_id = ${lock.taskId} AND status = 'PENDING'
         AND id <> ${exceptId ?? "00000000-0000-0000-0000-000000000000"}::uuid`;
     return result.count;
   }
@@ -363,7 +396,7 @@ export class ProposalStore {
    * task was recorded meanwhile (the caller handles it as known).
    */
   async insertTombstone(
-    tx: Q,
+    tx: TransactionSql,
     taskId: string,
     state: "ASSIGNED" | "CLOSED",
     developerId?: string,
@@ -376,22 +409,23 @@ export class ProposalStore {
     return row;
   }
 
-  /** Withdraws a task's ACCEPTED proposals except the given developer's; returns them. */
-  async withdrawAccepted(tx: Q, taskId: string, keepDeveloperId: string): Promise<ProposalRow[]> {
-    return await tx<ProposalRow[]>`
+  /** Withdraws the locked task's ACCEPTED proposals except the given developer's; returns them. */
+  async withdrawAccepted(lock: LockedTask, keepDeveloperId: string): Promise<ProposalRow[]> {
+    return await lock.tx<ProposalRow[]>`
       UPDATE proposals SET status = 'WITHDRAWN'
-      WHERE task_id = ${taskId} AND status = 'ACCEPTED' AND developer_id <> ${keepDeveloperId}::uuid
+      WHERE task_id = ${lock.taskId} AND status = 'ACCEPTED'
+        AND developer_id <> ${keepDeveloperId}::uuid
       RETURNING *`;
   }
 
-  /** Sets a task's state (and its assignee). */
+  /** Sets the locked task's state (and its assignee). */
   async setTaskState(
-    tx: Q,
-    taskId: string,
+    lock: LockedTask,
     state: MatchTaskState,
     assignedDeveloperId?: string,
   ): Promise<void> {
-    await tx`
+    const taskId = lock.taskId;
+    await lock.tx`
       UPDATE match_tasks
       SET state = ${state}, next_attempt_at = NULL,
           assigned_developer_id = COALESCE(${

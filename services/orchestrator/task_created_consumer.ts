@@ -8,11 +8,16 @@
  *
  * @module
  */
-import { TaskCreatedSchema } from "@platform/proto/events/v1";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { type ConsumedEvent, decodeEvent, UnprocessableEventError } from "@platform/lib/events";
+import {
+  type ConsumedEvent,
+  decodeEvent,
+  EVENTS,
+  UnprocessableEventError,
+} from "@platform/lib/events";
 import type { Matcher } from "./matcher.ts";
-import type { NewMatchTask, ProposalStore } from "./proposal_store.ts";
+import type { ProposalCommands } from "./proposal_commands.ts";
+import type { NewMatchTask } from "./proposal_store.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,7 +30,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * ```
  */
 export function parseTaskCreated(data: Uint8Array): NewMatchTask {
-  const event = decodeEvent(TaskCreatedSchema, data);
+  const event = decodeEvent(EVENTS.taskCreated.schema, data);
   if (!UUID.test(event.taskId)) {
     throw new UnprocessableEventError(
       `task_id must be a UUID, got ${JSON.stringify(event.taskId.slice(0, 64))}`,
@@ -54,17 +59,17 @@ export function parseTaskCreated(data: Uint8Array): NewMatchTask {
  *
  * @example
  * ```ts
- * const handler = taskCreatedHandler(store, matcher, 30);
+ * const handler = taskCreatedHandler(commands, matcher, 30);
  * ```
  */
 export function taskCreatedHandler(
-  store: ProposalStore,
+  commands: ProposalCommands,
   matcher: Matcher,
   leaseSeconds: number,
 ): (event: ConsumedEvent) => Promise<void> {
   return async (event) => {
     const task = parseTaskCreated(event.data);
-    const { created, task: row } = await store.recordTask(task, leaseSeconds);
+    const { created, task: row } = await commands.recordTask(task, leaseSeconds);
     if (!created && (row.attempts > 0 || row.state !== "PENDING")) return; // a duplicate
     // The first attempt (or a redelivery after the first one did not finish). A User Service
     // outage defers the task (next_attempt_at) and the sweeper retries it: the event is done.

@@ -21,6 +21,7 @@ import { prepareService, type RunningServer, startServiceServer } from "@platfor
 import type { TasksConfig } from "./config.ts";
 import { proposalAcceptedConsumer } from "./proposal_accepted_consumer.ts";
 import { TaskCommands } from "./task_commands.ts";
+import { TASK_OUTBOX } from "./task_events.ts";
 import { taskHandlers } from "./task_handlers.ts";
 import { TaskStore } from "./task_store.ts";
 
@@ -38,7 +39,7 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
     migrations: new URL("./migrations/", import.meta.url),
     logFields: { nats: redactUrl(config.natsUrl) },
   });
-  registerOutboxMetrics(metrics, db, "task_outbox");
+  registerOutboxMetrics(metrics, db, TASK_OUTBOX);
   const created = metrics.counter("tasks_created_total", "Tasks created.");
   const store = new TaskStore(db);
   const commands = new TaskCommands(store, created);
@@ -54,7 +55,7 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
     if (!nc) return;
     relay = new OutboxRelay({
       db,
-      table: "task_outbox",
+      table: TASK_OUTBOX,
       js: jetstream(nc),
       logger,
       metrics,

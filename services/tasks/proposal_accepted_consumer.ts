@@ -8,12 +8,13 @@
  * @module
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ProposalAcceptedSchema } from "@platform/proto/events/v1";
 import { FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
 import {
   type ConsumedEvent,
   decodeEvent,
   DurableConsumer,
+  EVENTS,
+  subscriptionOf,
   UnprocessableEventError,
 } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
@@ -44,7 +45,7 @@ export async function handleProposalAccepted(
   logger: Logger,
   data: Uint8Array,
 ): Promise<AcceptOutcome> {
-  const event = decodeEvent(ProposalAcceptedSchema, data);
+  const event = decodeEvent(EVENTS.proposalAccepted.schema, data);
   // Everything that reaches SQL is checked first: a value PostgreSQL refuses (NUL, too long)
   // would otherwise fail every delivery and be retried forever.
   if (!UUID.test(event.eventId) && !EVENT_ID.test(event.eventId)) {
@@ -121,9 +122,8 @@ export function proposalAcceptedConsumer(
 ): DurableConsumer {
   return new DurableConsumer({
     nc,
-    stream: "PROPOSALS",
+    ...subscriptionOf(EVENTS.proposalAccepted),
     durable: PROPOSAL_ACCEPTED_DURABLE,
-    filterSubjects: ["proposal.accepted"],
     logger,
     metrics,
     // JetStream refuses a backoff list with unlimited max_deliver ("max deliver is required to be

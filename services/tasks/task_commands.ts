@@ -7,9 +7,15 @@
  */
 import type { Counter } from "prom-client";
 import { NotFoundError } from "@platform/lib/errors";
+import { type OutboxEvent, OutboxWriter } from "@platform/lib/events";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
-import { statusChangedEvent, taskAssignedEvent, taskCreatedEvent } from "./task_events.ts";
-import type { NewTask, OutboxEvent, TaskPatch, TaskRow, TaskStore } from "./task_store.ts";
+import {
+  statusChangedEvent,
+  TASK_OUTBOX,
+  taskAssignedEvent,
+  taskCreatedEvent,
+} from "./task_events.ts";
+import type { NewTask, TaskPatch, TaskRow, TaskStore } from "./task_store.ts";
 
 /** A transition request. */
 export interface TransitionRequest {
@@ -35,6 +41,9 @@ export interface TransitionRequest {
  * ```
  */
 export class TaskCommands {
+  /** The Task Service's outbox, written in each command's transaction. */
+  readonly outbox: OutboxWriter = new OutboxWriter(TASK_OUTBOX);
+
   constructor(readonly store: TaskStore, private readonly created?: Counter) {}
 
   /** Creates an OPEN task with its first history row and `task.created`. */
@@ -42,7 +51,7 @@ export class TaskCommands {
     const row = await this.store.transaction(async (tx) => {
       const row = await this.store.insert(tx, task);
       await this.store.addTransition(tx, row.id, null, "OPEN", actorId, "created");
-      await this.store.addEvents(tx, [taskCreatedEvent(row)]);
+      await this.outbox.write(tx, [taskCreatedEvent(row)]);
       return row;
     });
     this.created?.inc();
@@ -92,7 +101,7 @@ export class TaskCommands {
       events.push(taskAssignedEvent(task.id, request.developerId, request.proposalId));
     }
     events.push(statusChangedEvent(task.id, task.status, to, request.actorId, reason));
-    await this.store.addEvents(tx, events);
+    await this.outbox.write(tx, events);
     return updated;
   }
 }

@@ -1,26 +1,17 @@
 /**
- * Builds the Task Service's events (proto messages as JSON with proto field names) for the
- * outbox, and maps stored statuses to the proto enum.
+ * Builds the Task Service's events (the catalog's `task.*`, stream TASKS) for its outbox, and maps
+ * stored statuses to the proto enum.
  *
  * @module
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  TaskAssignedSchema,
-  TaskCreatedSchema,
-  TaskStatusChangedSchema,
-} from "@platform/proto/events/v1";
 import { TaskStatus } from "@platform/proto/tasks/v1";
-import { buildEventJson } from "@platform/lib/events";
+import { EVENTS, type OutboxEvent, outboxEvent } from "@platform/lib/events";
 import type { TaskState } from "./domain/task_state_machine.ts";
-import type { OutboxEvent, TaskRow } from "./task_store.ts";
+import type { TaskRow } from "./task_store.ts";
 
-/** Subjects of the events this service emits (stream TASKS). */
-export const SUBJECTS = {
-  created: "task.created",
-  assigned: "task.assigned",
-  statusChanged: "task.status_changed",
-} as const;
+/** The Task Service's outbox table (migrations 001, 003). */
+export const TASK_OUTBOX = "task_outbox";
 
 const toProto: Record<TaskState, TaskStatus> = {
   OPEN: TaskStatus.OPEN,
@@ -62,26 +53,19 @@ export function statusFromProto(status: TaskStatus): TaskState | undefined {
  *
  * @example
  * ```ts
- * await store.addEvents(tx, [taskCreatedEvent(row)]);
+ * await outbox.write(tx, [taskCreatedEvent(row)]);
  * ```
  */
 export function taskCreatedEvent(task: TaskRow, now = new Date()): OutboxEvent {
-  const id = crypto.randomUUID();
-  return {
-    id,
-    subject: SUBJECTS.created,
-    payload: buildEventJson(TaskCreatedSchema, {
-      eventId: id,
-      taskId: task.id,
-      clientId: task.client_id,
-      title: task.title,
-      description: task.description,
-      requiredSkills: task.required_skills,
-      budget: { currency: task.currency, amountMinor: BigInt(task.budget_minor) },
-      deadline: task.deadline ? timestampFromDate(task.deadline) : undefined,
-      occurredAt: timestampFromDate(now),
-    }),
-  };
+  return outboxEvent(EVENTS.taskCreated, {
+    taskId: task.id,
+    clientId: task.client_id,
+    title: task.title,
+    description: task.description,
+    requiredSkills: task.required_skills,
+    budget: { currency: task.currency, amountMinor: BigInt(task.budget_minor) },
+    deadline: task.deadline ? timestampFromDate(task.deadline) : undefined,
+  }, { now });
 }
 
 /**
@@ -100,20 +84,13 @@ export function statusChangedEvent(
   reason: string,
   now = new Date(),
 ): OutboxEvent {
-  const id = crypto.randomUUID();
-  return {
-    id,
-    subject: SUBJECTS.statusChanged,
-    payload: buildEventJson(TaskStatusChangedSchema, {
-      eventId: id,
-      taskId,
-      from: toProto[from],
-      to: toProto[to],
-      actorId,
-      reason,
-      occurredAt: timestampFromDate(now),
-    }),
-  };
+  return outboxEvent(EVENTS.taskStatusChanged, {
+    taskId,
+    from: toProto[from],
+    to: toProto[to],
+    actorId,
+    reason,
+  }, { now });
 }
 
 /**
@@ -130,16 +107,5 @@ export function taskAssignedEvent(
   proposalId = "",
   now = new Date(),
 ): OutboxEvent {
-  const id = crypto.randomUUID();
-  return {
-    id,
-    subject: SUBJECTS.assigned,
-    payload: buildEventJson(TaskAssignedSchema, {
-      eventId: id,
-      taskId,
-      developerId,
-      proposalId,
-      occurredAt: timestampFromDate(now),
-    }),
-  };
+  return outboxEvent(EVENTS.taskAssigned, { taskId, developerId, proposalId }, { now });
 }

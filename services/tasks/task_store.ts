@@ -1,5 +1,6 @@
 /**
- * The Task Service's SQL: tasks, their transitions, the outbox and the consumed-events ledger.
+ * The Task Service's SQL: tasks, their transitions and the consumed-events ledger (its outbox is
+ * written by the shared OutboxWriter, see task_commands.ts).
  * Methods that change data take the transaction they run in, so that a change, its history row
  * and its events commit together.
  *
@@ -32,13 +33,6 @@ export interface TransitionRow {
   actor_id: string;
   reason: string;
   at: Date;
-}
-
-/** An event to write to `task_outbox`. */
-export interface OutboxEvent {
-  id: string;
-  subject: string;
-  payload: unknown;
 }
 
 /** The fields of a new task. */
@@ -174,20 +168,6 @@ export class TaskStore {
     await tx`
       INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason)
       VALUES (${taskId}, ${from}, ${to}, ${actorId}, ${reason})`;
-  }
-
-  /** Writes events to the outbox (published by the relay after commit). */
-  async addEvents(tx: Tx, events: OutboxEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await tx`
-      INSERT INTO task_outbox ${
-      tx(
-        events.map((e) => ({ id: e.id, subject: e.subject, payload: tx.json(e.payload as never) })),
-        "id",
-        "subject",
-        "payload",
-      )
-    }`;
   }
 
   /** Records a consumed event; false when it was recorded before (a redelivery). */

@@ -9,13 +9,13 @@ import assert from "node:assert/strict";
 import { type HandlerContext } from "@connectrpc/connect";
 import { createContextValues } from "@connectrpc/connect";
 import { Decision } from "@platform/proto/orchestrator/v1";
-import { Histogram, Registry } from "prom-client";
 import { principalKey } from "@platform/lib/auth";
 import { Database, migrate, readMigrations } from "@platform/lib/db";
 import { FailedPreconditionError } from "@platform/lib/errors";
 import { Logger } from "@platform/lib/log";
 import { ExpirySweeper } from "../../services/orchestrator/expiry_sweeper.ts";
 import type { Matcher } from "../../services/orchestrator/matcher.ts";
+import { ProposalCommands } from "../../services/orchestrator/proposal_commands.ts";
 import { proposalHandlers } from "../../services/orchestrator/proposal_handlers.ts";
 import { ProposalStore } from "../../services/orchestrator/proposal_store.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
@@ -40,15 +40,13 @@ Deno.test({ name: "answers racing the expiry sweep do not deadlock", ...opts }, 
       "orchestrator",
       await readMigrations(new URL("../../services/orchestrator/migrations/", import.meta.url)),
     );
-    const store = new ProposalStore(db);
-    const handlers = proposalHandlers({
-      store,
-      responseTime: new Histogram({ name: "t", help: "t", registers: [new Registry()] }),
-    });
+    const logger = new Logger("test", "error");
+    const commands = new ProposalCommands(new ProposalStore(db), { logger });
+    const handlers = proposalHandlers({ commands });
     const matcher = {
       attempt: () => Promise.resolve({ kind: "skipped", reason: "test" }),
     } as unknown as Matcher;
-    const sweeper = new ExpirySweeper(store, matcher, new Logger("test", "error"), {
+    const sweeper = new ExpirySweeper(commands, matcher, logger, {
       intervalMs: 1000,
       leaseSeconds: 3600,
     });
@@ -101,7 +99,7 @@ Deno.test({ name: "answers racing the expiry sweep do not deadlock", ...opts }, 
         answer.catch(() => {});
         while (await lockWaiters() < 1) await new Promise((r) => setTimeout(r, 10));
         let swept = false;
-        const sweep = store.expireProposals(500).finally(() => (swept = true));
+        const sweep = commands.expireDueProposals(500).finally(() => (swept = true));
         sweep.catch(() => {});
         // Either the sweep skips the locked task and ends, or it waits for the task's lock.
         while (!swept && await lockWaiters() < 2) await new Promise((r) => setTimeout(r, 10));
@@ -151,7 +149,7 @@ Deno.test({ name: "answers racing the expiry sweep do not deadlock", ...opts }, 
           while (answering) {
             try {
               if (k % 2 === 0) await sweeper.sweepOnce();
-              else await store.expireProposals(3);
+              else await commands.expireDueProposals(3);
             } catch (error) {
               failures.push(error);
             }
@@ -160,7 +158,7 @@ Deno.test({ name: "answers racing the expiry sweep do not deadlock", ...opts }, 
         await Promise.all(answers);
         answering = false;
         await Promise.all(sweeps);
-        await store.expireProposals(500);
+        await commands.expireDueProposals(500);
 
         assert.deepEqual(failures.map((e) => String(e)), [], "no call failed but as expected");
         const stranded = await db.sql<{ task_id: string }[]>`

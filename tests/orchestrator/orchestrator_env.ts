@@ -11,7 +11,7 @@ import { TaskCreatedSchema } from "@platform/proto/events/v1";
 import { OrchestratorService } from "@platform/proto/orchestrator/v1";
 import { Role, UserService } from "@platform/proto/users/v1";
 import postgres from "postgres";
-import { encodeEvent, ensurePlatformStreams } from "@platform/lib/events";
+import { encodeEvent, ensurePlatformStreams, EVENTS } from "@platform/lib/events";
 import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { freePort, waitUntil } from "../harness/processes.ts";
@@ -165,7 +165,7 @@ export class PlatformEnv {
       requiredSkills: fields.skills,
       budget: { currency: "USD", amountMinor: BigInt(fields.budgetMinor ?? 200_000) },
     });
-    await this.js.publish("task.created", encodeEvent(TaskCreatedSchema, event), {
+    await this.js.publish(EVENTS.taskCreated.subject, encodeEvent(TaskCreatedSchema, event), {
       msgID: eventId,
     });
     return taskId;

@@ -18,6 +18,7 @@ import { encodeEvent } from "@platform/lib/events";
 import { Logger } from "@platform/lib/log";
 import { ExpirySweeper } from "../../services/orchestrator/expiry_sweeper.ts";
 import type { Matcher } from "../../services/orchestrator/matcher.ts";
+import { ProposalCommands } from "../../services/orchestrator/proposal_commands.ts";
 import { ProposalStore } from "../../services/orchestrator/proposal_store.ts";
 import { PlatformEnv } from "./orchestrator_env.ts";
 
@@ -222,10 +223,11 @@ Deno.test({ name: "orchestrator regressions", ...opts }, async (t) => {
             return Promise.resolve({ kind: "skipped", reason: "test" });
           },
         } as unknown as Matcher;
+        const logger = new Logger("test", "error");
         const sweeper = new ExpirySweeper(
-          new ProposalStore(db),
+          new ProposalCommands(new ProposalStore(db), { logger }),
           matcher,
-          new Logger("test", "error"),
+          logger,
           { intervalMs: 1000, leaseSeconds: 3600 },
         );
         const round = await sweeper.sweepOnce();

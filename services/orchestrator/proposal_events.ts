@@ -1,0 +1,45 @@
+/**
+ * Builds the orchestrator's events (the catalog's `proposal.*`, stream PROPOSALS) for its outbox.
+ *
+ * @module
+ */
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { EVENTS, type OutboxEvent, outboxEvent } from "@platform/lib/events";
+import type { ProposalRow } from "./proposal_store.ts";
+
+/** The orchestrator's outbox table (migrations 001, 002, 004). */
+export const PROPOSAL_OUTBOX = "proposal_outbox";
+
+/**
+ * `proposal.created` for a proposal just stored.
+ *
+ * @example
+ * ```ts
+ * await outbox.write(tx, inserted.map((p) => proposalCreatedEvent(p)));
+ * ```
+ */
+export function proposalCreatedEvent(proposal: ProposalRow, now = new Date()): OutboxEvent {
+  return outboxEvent(EVENTS.proposalCreated, {
+    proposalId: proposal.id,
+    taskId: proposal.task_id,
+    developerId: proposal.developer_id,
+    score: proposal.score,
+    expiresAt: timestampFromDate(proposal.expires_at),
+  }, { now });
+}
+
+/**
+ * `proposal.accepted` when a developer's acceptance won: the Task Service assigns the task.
+ *
+ * @example
+ * ```ts
+ * await outbox.write(tx, [proposalAcceptedEvent(accepted)]);
+ * ```
+ */
+export function proposalAcceptedEvent(proposal: ProposalRow, now = new Date()): OutboxEvent {
+  return outboxEvent(EVENTS.proposalAccepted, {
+    proposalId: proposal.id,
+    taskId: proposal.task_id,
+    developerId: proposal.developer_id,
+  }, { now });
+}
