@@ -24,7 +24,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { TaskCreatedSchema } from "@platform/proto/events/v1";
 import postgres from "postgres";
-import { encodeEvent, ensurePlatformStreams } from "@platform/lib/events";
+import { encodeEvent, ensurePlatformStreams, EVENTS } from "@platform/lib/events";
 import { NatsServer } from "../tests/harness/nats_server.ts";
 import { PostgresServer } from "../tests/harness/postgres_server.ts";
 import { freePort, waitUntil } from "../tests/harness/processes.ts";
@@ -165,7 +165,9 @@ try {
       occurredAt: timestampFromDate(new Date()),
     });
     publishes.push(
-      js.publish("task.created", encodeEvent(TaskCreatedSchema, event), { msgID: eventId }),
+      js.publish(EVENTS.taskCreated.subject, encodeEvent(TaskCreatedSchema, event), {
+        msgID: eventId,
+      }),
     );
   }
   await Promise.all(publishes);

@@ -16,6 +16,7 @@ import {
   purgeStreamCommand,
   terminateIdleCommand,
 } from "./emergency/run_emergency.ts";
+import { TASKS_STREAM } from "@platform/lib/events";
 import { parseDurationFlag, parseFlags, runMain } from "./shared/cli.ts";
 import { loadOpsConfig } from "./shared/config.ts";
 import { OPS_SESSION_SPARE_MS } from "./shared/db.ts";
@@ -34,8 +35,9 @@ Commands:
                                     --include-ops terminates them too
   flush-cache                       delete the platform's Redis keys (REDIS_KEY_PREFIX, fp:*) with
                                     SCAN + UNLINK; never FLUSHDB (REDIS_URL)
-  purge-stream [--stream TASKS]     delete the messages of a JetStream stream that it lists (TASKS or
-                                    PROPOSALS; the manual's nats stream purge TASKS --force); those
+  purge-stream [--stream TASKS]     delete the messages of a JetStream stream that it lists (TASKS,
+                                    PROPOSALS or PRESENCE; the manual's nats stream purge TASKS
+                                    --force); those
                                     published after the listing are kept. Purged events are lost for
                                     good: find a stuck consumer first (deno task doctor) (NATS_URL)
 
@@ -106,7 +108,7 @@ export async function emergencyCli(
       }
       result = await purgeStreamCommand(
         config.natsUrl,
-        (flags.stream as string) ?? "TASKS",
+        (flags.stream as string) ?? TASKS_STREAM.name,
         human,
         { yes },
       );

@@ -2,20 +2,32 @@
  * `deno task events:pub <subject> '<json>'`: publishes one message to JetStream, the stand-in for
  * the manual's `nats pub task.created '{"task_id":"test-123","title":"Test"}'` where the nats CLI
  * is not installed. Prints the stream and sequence that stored it. NATS_URL as for the services.
+ * The payload is sent as given (a malformed one is how the consumers' handling is tried); a
+ * subject the event catalog does not know is warned about, since no service consumes it.
  *
  * @module
  */
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { EVENT_TYPES, eventTypeOf } from "@platform/lib/events";
 
 const [subject, payload] = Deno.args;
 if (subject === "--help" || subject === "-h") {
-  console.log(`usage: deno task events:pub <subject> '<json>'   (NATS_URL)`);
+  console.log(`usage: deno task events:pub <subject> '<json>'   (NATS_URL)\n\nsubjects:`);
+  for (const type of EVENT_TYPES) {
+    console.log(
+      `  ${type.subject.padEnd(20)} stream ${type.stream.name.padEnd(9)} ${type.schema.typeName}` +
+        (type.published ? "" : " (reserved: not published yet)"),
+    );
+  }
   Deno.exit(0);
 }
 if (!subject || payload === undefined) {
   console.error(`usage: deno task events:pub <subject> '<json>'`);
   Deno.exit(64);
+}
+if (!eventTypeOf(subject)) {
+  console.error(`warning: ${subject} is not in the event catalog; no service consumes it`);
 }
 const url = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
 const nc = await connect({ servers: url.replace(/^nats:\/\//, "").split(","), timeout: 3000 })

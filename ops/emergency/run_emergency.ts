@@ -6,6 +6,7 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { redactUrl } from "@platform/lib/config";
+import { EVENTS, TASKS_STREAM } from "@platform/lib/events";
 import { PLATFORM_STREAMS } from "../doctor/checks/nats.ts";
 import { confirm } from "../shared/confirm.ts";
 import { closeQuietly, describeServer, openDatabase, OPS_SESSION_SPARE_MS } from "../shared/db.ts";
@@ -231,7 +232,7 @@ export async function purgeStreamCommand(
   output: Output,
   options: { yes: boolean },
 ): Promise<PurgeStreamResult> {
-  if (!(PLATFORM_STREAMS as readonly string[]).includes(stream)) {
+  if (!PLATFORM_STREAMS.includes(stream)) {
     throw new UsageError(`--stream must be one of ${PLATFORM_STREAMS.join(", ")}, got "${stream}"`);
   }
   const nc = await connectNatsOnce(natsUrl);
@@ -272,10 +273,10 @@ export async function purgeStreamCommand(
         "for good: events not yet handled are lost and nothing re-sends them (the outbox has " +
         "already marked them sent). Messages published after this listing are kept.",
     );
-    if (stream === "TASKS") {
+    if (stream === TASKS_STREAM.name) {
       output.line(
-        "  Unmatched tasks whose task.created is purged are never matched. If a consumer is " +
-          "stuck, find and fix it first: deno task doctor (nats group).",
+        `  Unmatched tasks whose ${EVENTS.taskCreated.subject} is purged are never matched. ` +
+          "If a consumer is stuck, find and fix it first: deno task doctor (nats group).",
       );
     }
     confirm(output, {

@@ -6,6 +6,7 @@
  */
 import postgres from "postgres";
 import { migrate, readMigrations, type Sql } from "@platform/lib/db";
+import { EVENTS } from "@platform/lib/events";
 import { PostgresServer } from "../../tests/harness/postgres_server.ts";
 
 /** The platform's tables (all three services'). */
@@ -133,7 +134,7 @@ export async function seedPlatform(sql: Sql, size: SeedSize): Promise<void> {
     SELECT id, NULL, 'OPEN', client_id::text, 'created' FROM tasks`);
   await sql.unsafe(`
     INSERT INTO task_outbox (id, subject, payload, published_at)
-    SELECT gen_random_uuid(), 'task.created', jsonb_build_object('task_id', id, 'title', title),
+    SELECT gen_random_uuid(), '${EVENTS.taskCreated.subject}', jsonb_build_object('task_id', id, 'title', title),
            CASE WHEN status <> 'OPEN' THEN now() END
     FROM tasks`);
   await sql.unsafe(`
@@ -147,7 +148,7 @@ export async function seedPlatform(sql: Sql, size: SeedSize): Promise<void> {
     FROM match_tasks, generate_series(1, 2) n`);
   await sql.unsafe(`
     INSERT INTO proposal_outbox (id, subject, payload)
-    SELECT gen_random_uuid(), 'proposal.created', jsonb_build_object('proposal_id', id)
+    SELECT gen_random_uuid(), '${EVENTS.proposalCreated.subject}', jsonb_build_object('proposal_id', id)
     FROM proposals`);
   await sql.unsafe(`
     INSERT INTO task_processed_events (event_id) SELECT 'evt-' || g FROM generate_series(1, 10) g`);

@@ -1,17 +1,19 @@
 /**
- * Doctor: NATS JetStream: the platform's streams (TASKS, PROPOSALS) and every consumer's backlog
- * (pending), unacknowledged and redelivered messages.
+ * Doctor: NATS JetStream: the platform's streams (TASKS, PROPOSALS, PRESENCE: the event catalog's,
+ * lib/events/catalog.ts) and every consumer's backlog (pending), unacknowledged and redelivered
+ * messages.
  *
  * @module
  */
 import { jetstreamManager } from "@nats-io/jetstream";
+import { STREAM_NAMES } from "@platform/lib/events";
 import { errorMessage } from "../../shared/errors.ts";
 import { formatBytes, formatCount } from "../../shared/format.ts";
 import { connectNatsOnce } from "../../shared/nats.ts";
 import type { Finding } from "../finding.ts";
 
-/** The streams the services create at start. */
-export const PLATFORM_STREAMS = ["TASKS", "PROPOSALS"] as const;
+/** The streams the services create at start (the event catalog's). */
+export const PLATFORM_STREAMS: readonly string[] = STREAM_NAMES;
 /** A consumer further behind than this many messages is flagged. */
 export const PENDING_WARN = 1000;
 /** More redeliveries than this means a handler keeps failing or timing out. */
