@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { type CorsConfig, loadCorsConfig } from "./cors_config.ts";
 import { ConfigError, EnvReader, type EnvSource } from "./env.ts";
 
 /** The development secret used when JWT_SECRETS is unset; never for production. */
@@ -37,6 +38,8 @@ export interface BaseConfig {
   tls?: { certFile: string; keyFile: string };
   shutdownGraceMs: number;
   healthTimeoutMs: number;
+  /** Browser origins allowed to call (`CORS_ORIGINS`). */
+  cors: CorsConfig;
 }
 
 /**
@@ -95,5 +98,6 @@ export function loadBaseConfig(
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     shutdownGraceMs: env.int("SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 300_000 }),
     healthTimeoutMs: env.int("HEALTH_CHECK_TIMEOUT_MS", 1000, { min: 50, max: 30_000 }),
+    cors: loadCorsConfig(source, secrets.length === 0),
   };
 }

@@ -5,4 +5,5 @@
  * @module
  */
 export * from "./base_config.ts";
+export * from "./cors_config.ts";
 export * from "./env.ts";

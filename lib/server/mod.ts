@@ -7,3 +7,4 @@
  */
 export * from "./service_server.ts";
 export * from "./service_start.ts";
+export * from "./cors.ts";

@@ -16,6 +16,7 @@ import type { HealthMonitor } from "../health/health_monitor.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { createRpcHandler } from "./connect_adapter.ts";
+import { corsRefusalLog, withCors } from "./cors.ts";
 import { debugRoute } from "./debug_routes.ts";
 import { grpcHealthService } from "./grpc_health.ts";
 import { errorInterceptor, metricsInterceptor } from "./interceptors.ts";
@@ -136,7 +137,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
       logger.error("request failed", { error });
       return new Response("internal error", { status: 500 });
     },
-  }, handler);
+  }, withCors(config.cors, handler, { onRefused: corsRefusalLog(logger) }));
   port = (httpServer.addr as Deno.NetAddr).port;
   logger.info("listening", {
     port,
