@@ -1,12 +1,13 @@
 /**
- * Real RPC clients for black-box tests: connect-web's Connect and gRPC-web transports, over
- * HTTP/1.1 or h2c (HTTP/2 with prior knowledge), with an optional bearer token.
+ * Real RPC clients for black-box tests, built with `@platform/client` (the module third parties
+ * and the web app use): Connect and gRPC-web, over HTTP/1.1 or h2c (HTTP/2 with prior
+ * knowledge), with an optional bearer token.
  *
  * @module
  */
 import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import type { Client } from "@connectrpc/connect";
+import { platformClient } from "@platform/client";
 
 /** Which wire protocol and HTTP version a client uses. */
 export interface ClientFlavour {
@@ -43,28 +44,17 @@ export function rpcClient<T extends DescService>(
   flavour: ClientFlavour = { protocol: "connect", http: "1.1" },
   token?: string,
 ): Client<T> {
-  const interceptors: Interceptor[] = token
-    ? [(next) => (req) => {
-      req.header.set("authorization", `Bearer ${token}`);
-      return next(req);
-    }]
-    : [];
-  const fetchFn: typeof fetch = flavour.http === "h2c"
-    ? (input, init) => {
-      h2c ??= Deno.createHttpClient({ http2: true, http1: false });
-      return fetch(input, { ...init, client: h2c });
-    }
-    : (input, init) => fetch(input, init);
-  const options = {
-    baseUrl,
-    useBinaryFormat: flavour.binary ?? false,
-    interceptors,
-    fetch: fetchFn,
-  };
-  const transport = flavour.protocol === "connect"
-    ? createConnectTransport(options)
-    : createGrpcWebTransport(options);
-  return createClient(service, transport);
+  return platformClient(service, baseUrl, {
+    protocol: flavour.protocol,
+    binary: flavour.binary ?? false,
+    token,
+    fetch: flavour.http === "h2c"
+      ? (input, init) => {
+        h2c ??= Deno.createHttpClient({ http2: true, http1: false });
+        return fetch(input, { ...init, client: h2c });
+      }
+      : undefined,
+  });
 }
 
 /**
