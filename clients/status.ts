@@ -5,6 +5,20 @@
  * @module
  */
 
+/** `/health` or `/metrics` answered with something that is not a report (a proxy's 502 page). */
+export class StatusEndpointError extends Error {
+  /**
+   * @example
+   * ```ts
+   * throw new StatusEndpointError(502, "GET /health answered 502 without a health report");
+   * ```
+   */
+  constructor(readonly httpStatus: number, message: string) {
+    super(message);
+    this.name = "StatusEndpointError";
+  }
+}
+
 /** A service's `/health` answer, as the operations manual defines it. */
 export interface HealthReport {
   status: "healthy" | "degraded" | "unhealthy";
@@ -52,10 +66,13 @@ export async function fetchHealth(
   try {
     report = JSON.parse(body);
   } catch {
-    throw new Error(`GET /health answered ${res.status} without a health report`);
+    report = undefined;
   }
   if (!isHealthReport(report)) {
-    throw new Error(`GET /health answered ${res.status} without a health report`);
+    throw new StatusEndpointError(
+      res.status,
+      `GET /health answered ${res.status} without a health report`,
+    );
   }
   return { httpStatus: res.status, report };
 }
@@ -89,7 +106,7 @@ export async function fetchMetrics(
   const res = await fetchFn(`${baseUrl.replace(/\/+$/, "")}/metrics`, { signal: options.signal });
   if (!res.ok) {
     await res.body?.cancel();
-    throw new Error(`GET /metrics answered ${res.status}`);
+    throw new StatusEndpointError(res.status, `GET /metrics answered ${res.status}`);
   }
   return parsePrometheusText(await res.text());
 }

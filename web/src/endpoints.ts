@@ -1,0 +1,46 @@
+/**
+ * Where the browser finds each service: the web server answers `GET /config.json` with these,
+ * and the page builds its clients from them. Pure data, shared by the server and the page.
+ *
+ * @module
+ */
+
+/** The three services the page talks to. */
+export type ServiceName = "users" | "tasks" | "orchestrator";
+
+/** Every service, in the order the status page shows them. */
+export const SERVICE_NAMES: readonly ServiceName[] = ["users", "tasks", "orchestrator"];
+
+/** What a person reads for each service. */
+export const SERVICE_LABELS: Readonly<Record<ServiceName, string>> = {
+  users: "User Service",
+  tasks: "Task Service",
+  orchestrator: "Orchestrator",
+};
+
+/** One service as the browser reaches it. */
+export interface ServiceEndpoint {
+  /** The RPC base URL (Connect / gRPC-web): absolute, or a path on the page's own origin. */
+  rpc: string;
+  /** The base of its `/health` and `/metrics`: absolute, or a path on the page's own origin. */
+  http: string;
+}
+
+/** The body of `GET /config.json`. */
+export interface Endpoints {
+  services: Record<ServiceName, ServiceEndpoint>;
+}
+
+/**
+ * Resolves an endpoint URL against the page's origin and drops a trailing slash, so that `""`
+ * (same origin) and `/services/users` work as base URLs.
+ *
+ * @example
+ * ```ts
+ * resolveBase("", "http://localhost:8080/#/status"); // "http://localhost:8080"
+ * resolveBase("/services/users/", "http://localhost:8080/"); // "http://localhost:8080/services/users"
+ * ```
+ */
+export function resolveBase(url: string, pageUrl: string): string {
+  return new URL(url === "" ? "/" : url, pageUrl).href.replace(/\/+$/, "");
+}

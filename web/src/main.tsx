@@ -1,0 +1,44 @@
+/**
+ * The page's entry: asks the web server where the services are (`/config.json`), builds the
+ * clients and renders the app. Served as one bundle (`deno task web:build`, or the web server at
+ * start).
+ *
+ * @module
+ */
+import { render } from "preact";
+import { createApi } from "./api.ts";
+import { App } from "./app.tsx";
+import { createConnectivity } from "./connectivity.ts";
+import type { Endpoints } from "./endpoints.ts";
+import { createSessionStore } from "./session.ts";
+
+/** Without `/config.json` (a static host), each service's port on the page's host. */
+function defaultEndpoints(): Endpoints {
+  const base = (port: number) => `${location.protocol}//${location.hostname}:${port}`;
+  const service = (port: number) => ({ rpc: base(port), http: base(port) });
+  return {
+    services: { users: service(50051), tasks: service(50052), orchestrator: service(50053) },
+  };
+}
+
+async function loadEndpoints(): Promise<Endpoints> {
+  try {
+    const res = await fetch("/config.json", { cache: "no-store" });
+    if (res.ok) return await res.json() as Endpoints;
+  } catch {
+    // fall through to the defaults
+  }
+  return defaultEndpoints();
+}
+
+const endpoints = await loadEndpoints();
+const session = createSessionStore(sessionStorage);
+const connectivity = createConnectivity();
+// A call refused because the token expired ends the session: the page asks to sign in again.
+const api = createApi(endpoints, location.href, () => session.get()?.token, connectivity, () => {
+  session.set(undefined);
+  location.hash = "#/signin";
+});
+const root = document.getElementById("app")!;
+root.textContent = "";
+render(<App services={{ api, session, connectivity }} />, root);

@@ -1,0 +1,445 @@
+/**
+ * A developer's page: availability (online switch with heartbeats), proposals arriving live with
+ * accept and decline, the tasks they took with start and complete, and their profile.
+ *
+ * @module
+ */
+import type { JSX } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Decision, ProposalStatus } from "@platform/proto/orchestrator/v1";
+import { type Task, TaskStatus } from "@platform/proto/tasks/v1";
+import { useApp } from "../context.ts";
+import { describeError, type Problem } from "../errors.ts";
+import {
+  amountText,
+  CURRENCIES,
+  formatMoney,
+  formatTime,
+  parseAmount,
+  parseSkills,
+  proposalStatusLabel,
+  taskStatusLabel,
+} from "../format.ts";
+import { type DeveloperWork, type Feed, watchDeveloperWork } from "../live/feeds.ts";
+import { keepOnline, type Presence, type PresenceState } from "../presence.ts";
+import {
+  Badge,
+  fieldError,
+  focusFirstInvalid,
+  formProblem,
+  ProblemBox,
+  Section,
+  SelectField,
+  TextField,
+} from "./components.tsx";
+import { proposalTone, taskTone } from "./tones.ts";
+
+const WANT_ONLINE_KEY = "freelance-platform.online";
+
+/**
+ * The developer's home.
+ *
+ * @example
+ * ```tsx
+ * <DeveloperHome />
+ * ```
+ */
+export function DeveloperHome(): JSX.Element {
+  const { session } = useApp();
+  const name = session.get()?.user.displayName ?? "";
+  const [work, setWork] = useState<DeveloperWork>();
+  const [problem, setProblem] = useState<Problem>();
+  const feed = useRef<Feed | undefined>(undefined);
+  const { api } = useApp();
+
+  useEffect(() => {
+    feed.current = watchDeveloperWork(api, {
+      onValue: (value) => {
+        setWork(value);
+        setProblem(undefined);
+      },
+      onError: (error) => setProblem(describeError(error, "Orchestrator")),
+    });
+    return () => feed.current?.stop();
+  }, [api]);
+
+  return (
+    <div class="page">
+      <h1 tabIndex={-1}>Hello, {name}</h1>
+      <div class="columns">
+        <div>
+          <Availability />
+          <Proposals work={work} problem={problem} refresh={() => feed.current?.refresh()} />
+          <MyTasks work={work} refresh={() => feed.current?.refresh()} />
+        </div>
+        <div>
+          <Profile />
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Availability(): JSX.Element {
+  const { api } = useApp();
+  const [wanted, setWanted] = useState(() => sessionStorage.getItem(WANT_ONLINE_KEY) === "yes");
+  const [state, setState] = useState<PresenceState>({ online: false });
+  const [problem, setProblem] = useState<Problem>();
+  const presence = useRef<Presence | undefined>(undefined);
+
+  useEffect(() => {
+    sessionStorage.setItem(WANT_ONLINE_KEY, wanted ? "yes" : "no");
+    if (!wanted) return;
+    presence.current = keepOnline(api.users, (next) => {
+      setState(next);
+      setProblem(next.error ? describeError(next.error, "User Service") : undefined);
+    });
+    return () => {
+      const running = presence.current;
+      presence.current = undefined;
+      running?.stop({ goOffline: false });
+    };
+  }, [wanted, api]);
+
+  const toggle = async () => {
+    if (wanted) {
+      setWanted(false);
+      setState({ online: false });
+      try {
+        await api.users.goOffline({});
+        setProblem(undefined);
+      } catch (error) {
+        setProblem(describeError(error, "User Service"));
+      }
+    } else {
+      setWanted(true);
+    }
+  };
+
+  const online = wanted && state.online;
+  return (
+    <Section title="Availability" id="availability">
+      <div class="switch-row">
+        <button
+          type="button"
+          role="switch"
+          aria-checked={wanted}
+          class={`switch${wanted ? " switch-on" : ""}`}
+          id="online-switch"
+          onClick={toggle}
+        >
+          <span class="switch-knob" aria-hidden="true" />
+          <span class="switch-label">Available for new tasks</span>
+        </button>
+        <p class="switch-state" role="status" aria-live="polite">
+          {online
+            ? `Online — matching can send you proposals. Kept alive while this tab is open${
+              state.expiresAt ? `; next check before ${state.expiresAt.toLocaleTimeString()}` : ""
+            }.`
+            : wanted
+            ? "Going online…"
+            : "Offline — you will not receive proposals."}
+        </p>
+      </div>
+      <ProblemBox problem={problem} />
+    </Section>
+  );
+}
+
+function Proposals(
+  props: { work?: DeveloperWork; problem?: Problem; refresh(): void },
+): JSX.Element {
+  const { api } = useApp();
+  const [busy, setBusy] = useState<string>();
+  const [problem, setProblem] = useState<Problem>();
+  const [notice, setNotice] = useState("");
+
+  const answer = async (proposalId: string, decision: Decision, title: string) => {
+    setBusy(proposalId);
+    setProblem(undefined);
+    try {
+      await api.orchestrator.respondToProposal({ proposalId, decision });
+      setNotice(
+        decision === Decision.ACCEPT
+          ? `You accepted "${title}". It appears under My tasks once the Task Service assigns it.`
+          : `You declined "${title}".`,
+      );
+      props.refresh();
+    } catch (error) {
+      setProblem(describeError(error, "Orchestrator"));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const pending =
+    props.work?.proposals.filter((v) => v.proposal.status === ProposalStatus.PENDING) ?? [];
+  const past =
+    props.work?.proposals.filter((v) => v.proposal.status !== ProposalStatus.PENDING).slice(
+      0,
+      10,
+    ) ?? [];
+  return (
+    <Section title="Proposals" id="proposals">
+      <ProblemBox problem={problem ?? props.problem} />
+      <p class="notice" role="status" aria-live="polite">{notice}</p>
+      {!props.work && !props.problem && <p class="muted">Loading your proposals…</p>}
+      {props.work && pending.length === 0 && (
+        <p class="muted">
+          No proposals waiting. Go online and keep your skills current: new tasks that match them
+          arrive here on their own.
+        </p>
+      )}
+      <ul class="list" aria-live="polite" aria-label="Proposals waiting for your answer">
+        {pending.map(({ proposal, task }) => {
+          const title = task?.title ?? "A task";
+          return (
+            <li key={proposal.id} class="item proposal" data-proposal-id={proposal.id}>
+              <div class="item-main">
+                <h3>{title}</h3>
+                {task?.description && <p>{task.description}</p>}
+                <p class="meta">
+                  Budget {formatMoney(task?.budget)} · skills{" "}
+                  {task?.requiredSkills.join(", ") || "—"} · deadline {formatTime(task?.deadline)}
+                </p>
+                <p class="meta">
+                  Fit {Math.round(proposal.score * 100)}% · answer before{" "}
+                  {formatTime(proposal.expiresAt)}
+                </p>
+              </div>
+              <div class="actions">
+                <button
+                  type="button"
+                  class="primary"
+                  disabled={busy === proposal.id}
+                  onClick={() => answer(proposal.id, Decision.ACCEPT, title)}
+                >
+                  Accept<span class="sr-only">{` "${title}"`}</span>
+                </button>
+                <button
+                  type="button"
+                  disabled={busy === proposal.id}
+                  onClick={() => answer(proposal.id, Decision.DECLINE, title)}
+                >
+                  Decline<span class="sr-only">{` "${title}"`}</span>
+                </button>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+      {past.length > 0 && (
+        <details>
+          <summary>Earlier proposals ({past.length})</summary>
+          <ul class="list compact">
+            {past.map(({ proposal, task }) => (
+              <li key={proposal.id} class="item">
+                <span>{task?.title ?? proposal.taskId}</span>{" "}
+                <Badge tone={proposalTone(proposal.status)}>
+                  {proposalStatusLabel(proposal.status)}
+                </Badge>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </Section>
+  );
+}
+
+function MyTasks(props: { work?: DeveloperWork; refresh(): void }): JSX.Element {
+  const { api } = useApp();
+  const [busy, setBusy] = useState<string>();
+  const [problem, setProblem] = useState<Problem>();
+
+  const act = async (task: Task, action: "start" | "complete") => {
+    setBusy(task.id);
+    setProblem(undefined);
+    try {
+      if (action === "start") await api.tasks.startTask({ taskId: task.id });
+      else await api.tasks.completeTask({ taskId: task.id });
+      props.refresh();
+    } catch (error) {
+      setProblem(describeError(error, "Task Service"));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const tasks = props.work?.tasks ?? [];
+  return (
+    <Section title="My tasks" id="my-tasks">
+      <ProblemBox problem={problem} />
+      {props.work && tasks.length === 0 && (
+        <p class="muted">Tasks you accept appear here; start them and mark them complete.</p>
+      )}
+      <ul class="list" aria-label="Tasks you accepted">
+        {tasks.map((task) => (
+          <li key={task.id} class="item" data-task-id={task.id}>
+            <div class="item-main">
+              <h3>{task.title}</h3>
+              <p class="meta">
+                <Badge tone={taskTone(task.status)}>{taskStatusLabel(task.status)}</Badge> Budget
+                {" "}
+                {formatMoney(task.budget)} · deadline {formatTime(task.deadline)}
+              </p>
+            </div>
+            <div class="actions">
+              {task.status === TaskStatus.ASSIGNED && (
+                <button
+                  type="button"
+                  class="primary"
+                  disabled={busy === task.id}
+                  onClick={() => act(task, "start")}
+                >
+                  Start work<span class="sr-only">{` on "${task.title}"`}</span>
+                </button>
+              )}
+              {task.status === TaskStatus.IN_PROGRESS && (
+                <button
+                  type="button"
+                  class="primary"
+                  disabled={busy === task.id}
+                  onClick={() => act(task, "complete")}
+                >
+                  Mark complete<span class="sr-only">{` "${task.title}"`}</span>
+                </button>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
+function Profile(): JSX.Element {
+  const { api, session } = useApp();
+  const me = session.get()?.user;
+  const [loaded, setLoaded] = useState(false);
+  const [displayName, setDisplayName] = useState("");
+  const [bio, setBio] = useState("");
+  const [skills, setSkills] = useState("");
+  const [rate, setRate] = useState("");
+  const [currency, setCurrency] = useState("USD");
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Problem>();
+  const [saved, setSaved] = useState("");
+
+  useEffect(() => {
+    if (!me) return;
+    let cancelled = false;
+    api.users.getUser({ userId: me.id }).then(({ user }) => {
+      if (cancelled || !user) return;
+      setDisplayName(user.displayName);
+      setBio(user.bio);
+      setSkills(user.skillTags.join(", "));
+      if (user.hourlyRate?.currency) {
+        setCurrency(user.hourlyRate.currency);
+        setRate(amountText(user.hourlyRate.amountMinor, user.hourlyRate.currency));
+      }
+      setLoaded(true);
+    }).catch((error) => {
+      if (!cancelled) setProblem(describeError(error, "User Service"));
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, me?.id]);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setProblem(undefined);
+    setSaved("");
+    const amountMinor = rate.trim() === "" ? undefined : parseAmount(rate, currency);
+    if (rate.trim() !== "" && amountMinor === undefined) {
+      setProblem({
+        kind: "input",
+        field: "hourly_rate",
+        message: `Hourly rate: write an amount such as 90 or 90.50 ${currency}.`,
+      });
+      focusFirstInvalid();
+      return;
+    }
+    setBusy(true);
+    try {
+      const { user } = await api.users.updateProfile({
+        displayName,
+        bio,
+        skillTags: { tags: parseSkills(skills) },
+        hourlyRate: amountMinor === undefined ? undefined : { currency, amountMinor },
+      });
+      if (user) {
+        setSkills(user.skillTags.join(", "));
+        const current = session.get();
+        if (current) {
+          session.set({ ...current, user: { ...current.user, displayName: user.displayName } });
+        }
+      }
+      setSaved("Profile saved.");
+    } catch (error) {
+      setProblem(describeError(error, "User Service"));
+      focusFirstInvalid();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fields = ["display_name", "bio", "skill_tags", "hourly_rate"];
+  return (
+    <Section title="Your profile" id="profile">
+      <form onSubmit={submit} aria-busy={!loaded}>
+        <ProblemBox problem={formProblem(problem, fields)} />
+        {/* Disabled until the saved profile is loaded, so nothing typed is overwritten by it. */}
+        <fieldset class="plain" disabled={!loaded}>
+          <TextField
+            id="profile-name"
+            label="Display name"
+            value={displayName}
+            onValue={setDisplayName}
+            error={fieldError(problem, "display_name")}
+            maxLength={100}
+          />
+          <TextField
+            id="profile-bio"
+            label="Bio"
+            multiline
+            value={bio}
+            onValue={setBio}
+            error={fieldError(problem, "bio")}
+            maxLength={5000}
+          />
+          <TextField
+            id="profile-skills"
+            label="Skills"
+            hint="Separated by commas, such as: go, postgresql, react. Matching uses them."
+            value={skills}
+            onValue={setSkills}
+            error={fieldError(problem, "skill_tags")}
+          />
+          <div class="row">
+            <TextField
+              id="profile-rate"
+              label="Hourly rate"
+              inputMode="decimal"
+              value={rate}
+              onValue={setRate}
+              error={fieldError(problem, "hourly_rate")}
+            />
+            <SelectField
+              id="profile-currency"
+              label="Currency"
+              value={currency}
+              options={CURRENCIES}
+              onValue={setCurrency}
+            />
+          </div>
+          <button type="submit" class="primary" disabled={busy || !loaded}>
+            {busy ? "Saving…" : "Save profile"}
+          </button>
+        </fieldset>
+        <p class="notice" role="status" aria-live="polite">{saved}</p>
+      </form>
+    </Section>
+  );
+}
