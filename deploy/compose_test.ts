@@ -210,6 +210,31 @@ Deno.test("the edge proxy publishes the manual's ports and forwards each to its 
   assert.match(conf, /resolver 127\.0\.0\.11 /, "re-resolves replicas through Docker's DNS");
 });
 
+Deno.test("the edge serves the web app on :8080 with each service's RPCs on the same origin", async () => {
+  const edge = service("edge");
+  const published = (edge.ports as string[]).map((p) => p.split(":").slice(-2).join(":"));
+  assert.ok(published.includes("8080:8080"), "edge publishes 8080");
+  const conf = await readRequired(repoFile("deploy/nginx/edge.conf"), "edge proxy config");
+  const web = conf.slice(conf.indexOf("listen 8080;"));
+  const packages = { userservice: "users", taskservice: "tasks", orchestrator: "orchestrator" };
+  for (const [name, { port }] of Object.entries(APP_SERVICES)) {
+    const pkg = packages[name as keyof typeof packages];
+    const rpc = web.match(new RegExp(`location /platform\\.${pkg}\\.v1\\.\\w+/ \\{[^}]*\\}`))?.[0];
+    assert.ok(rpc?.includes(`http://${name}:${port};`), `:8080 routes ${pkg} RPCs to ${name}`);
+    const status = web.match(new RegExp(`location ~ \\^/services/${pkg}/[^{]*\\{[^}]*\\}`))?.[0];
+    assert.ok(status?.includes(`http://${name}:${port};`), `:8080 /services/${pkg}/ -> ${name}`);
+  }
+  assert.match(
+    web,
+    /location \/ \{\s*set \$upstream http:\/\/web:8080;/,
+    "the rest is the web app",
+  );
+  assert.match(conf, /proxy_set_header Host \$http_host;/, "the port survives (same-origin check)");
+  const app = service("web");
+  assert.equal(at(app, "environment", "WEB_SAME_ORIGIN"), "true");
+  assert.match(healthcheckCommand(app), /127\.0\.0\.1:8080\/livez/);
+});
+
 // hasCommand never throws: `new Deno.Command("nginx").output()` throws synchronously when nginx
 // is missing, before any `.then(..., () => false)` can turn that into a skip.
 const nginx = hasCommand("nginx");

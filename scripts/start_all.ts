@@ -1,6 +1,8 @@
 /**
- * Runs the three services together, as `deno task start` does: each in its own process, its
- * log lines prefixed with its name. SIGINT or SIGTERM stops them all gracefully; if one dies,
+ * Runs the three services and the web app together, as `deno task start` does: each in its own
+ * process, its log lines prefixed with its name. The web app listens on WEB_PORT (8080) and its
+ * page calls the services on their ports, which allow its origin (CORS_ORIGINS's development
+ * default). SIGINT or SIGTERM stops them all gracefully; if one dies,
  * the others are stopped too and the exit code says so.
  *
  * Uses the environment as it is (DATABASE_URL, NATS_URL, REDIS_URL, JWT_SECRETS, ...), so the
@@ -10,16 +12,21 @@
  */
 const root = new URL("../", import.meta.url).pathname;
 const services = [
-  { name: "users", port: "50051" },
-  { name: "tasks", port: "50052" },
-  { name: "orchestrator", port: "50053" },
+  { name: "users", main: "services/users/main.ts", port: "50051" },
+  { name: "tasks", main: "services/tasks/main.ts", port: "50052" },
+  { name: "orchestrator", main: "services/orchestrator/main.ts", port: "50053" },
+  // WEB_PORT (8080) and the services' *_PORT variables reach it through the environment.
+  { name: "web", main: "web/main.ts", port: undefined },
 ];
 
-const children = services.map(({ name, port }) => {
+const children = services.map(({ name, main, port }) => {
+  const env: Record<string, string> = port
+    ? { PORT: Deno.env.get(`${name.toUpperCase()}_PORT`) ?? port }
+    : {};
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `services/${name}/main.ts`],
+    args: ["run", "-A", main],
     cwd: root,
-    env: { PORT: Deno.env.get(`${name.toUpperCase()}_PORT`) ?? port },
+    env,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
