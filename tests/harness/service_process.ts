@@ -17,8 +17,8 @@ export class ServiceProcess {
   ) {}
 
   /**
-   * Starts `services/<name>/main.ts` with PORT=0 and the given environment; resolves once it
-   * logs "listening".
+   * Starts `services/<name>/main.ts` (or `script`, such as `web/main.ts`) with PORT=0 and the
+   * given environment; resolves once it logs "listening".
    *
    * @example
    * ```ts
@@ -26,9 +26,13 @@ export class ServiceProcess {
    * await fetch(`${users.url}/health`);
    * ```
    */
-  static async start(name: string, env: Record<string, string>): Promise<ServiceProcess> {
+  static async start(
+    name: string,
+    env: Record<string, string>,
+    script = `services/${name}/main.ts`,
+  ): Promise<ServiceProcess> {
     const process = spawnTracked(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", `services/${name}/main.ts`],
+      args: ["run", "-A", "--quiet", script],
       cwd: root.pathname,
       env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_GRACE_MS: "3000", ...env },
     });

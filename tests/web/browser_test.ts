@@ -1,0 +1,305 @@
+/**
+ * The web app in a real browser (Debian's Chromium through playwright-core): a client and a
+ * developer, each in their own browser context, on the app's origin calling the services on
+ * theirs over gRPC-web with CORS. The whole story (sign up, go online, post, the proposal
+ * arrives, accept, ASSIGNED on the client's side, start, complete); a wrong password; a
+ * validation error; a service stopped mid-session and back; a disallowed origin refused.
+ * Screenshots of the key screens go to tests/web/screenshots/.
+ */
+import assert from "node:assert/strict";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { usersClient } from "@platform/client";
+import type { Browser, Page } from "playwright-core";
+import { freePort, hasCommand } from "../harness/processes.ts";
+import { hasChromium, launchChromium, openPage, screenshot, SCREENSHOT_DIR } from "./browser.ts";
+import { EdgeProxy } from "./edge_proxy.ts";
+import { WebPlatform } from "./web_env.ts";
+
+const chromium = hasChromium();
+const PASSWORD = "correct horse battery staple";
+
+function unique(prefix: string): string {
+  return `${prefix}${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** A `datetime-local` value `hours` from now. */
+function localTime(hours: number): string {
+  const d = new Date(Date.now() + hours * 3600_000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${
+    pad(d.getMinutes())
+  }`;
+}
+
+async function signUp(
+  page: Page,
+  role: "client" | "developer",
+  name: string,
+  email: string,
+): Promise<void> {
+  await page.getByRole("link", { name: "Sign up" }).click();
+  await page.getByLabel(role === "developer" ? /take on tasks/ : /post tasks/).check();
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: `Hello, ${name}` }).waitFor();
+}
+
+async function postTask(
+  page: Page,
+  task: { title: string; skills: string; budget: string; deadline?: string },
+): Promise<void> {
+  await page.getByLabel("Title").fill(task.title);
+  await page.getByLabel("Description").fill("Built by the browser test.");
+  await page.getByLabel("Required skills").fill(task.skills);
+  await page.getByLabel("Budget").fill(task.budget);
+  if (task.deadline) await page.getByLabel("Deadline (optional)").fill(task.deadline);
+  await page.getByRole("button", { name: "Post task" }).click();
+}
+
+/** A test step that, when it fails, prints what the services logged last. */
+async function step(
+  t: Deno.TestContext,
+  platform: WebPlatform,
+  name: string,
+  fn: () => Promise<void>,
+): Promise<void> {
+  await t.step(name, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      for (const [service, process] of platform.services) {
+        console.error(
+          `--- ${service}, last lines:\n${process.process.lines.slice(-20).join("\n")}`,
+        );
+      }
+      throw error;
+    }
+  });
+}
+
+Deno.test({
+  name: `web app in Chromium: the whole story, errors, an outage and a refused origin${
+    chromium ? "" : " (skipped: chromium not installed; apt-get install chromium)"
+  }`,
+  ignore: !chromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  sanitizeExit: false,
+  async fn(t) {
+    await Deno.remove(SCREENSHOT_DIR, { recursive: true }).catch(() => {});
+    const platform = await WebPlatform.start();
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const skill = unique("skill");
+      const developerEmail = `${unique("dev")}@example.com`;
+      const { page: dev, problems: devProblems } = await openPage(browser, platform.webUrl);
+      const { page: client, problems: clientProblems } = await openPage(browser, platform.webUrl);
+
+      await step(
+        t,
+        platform,
+        "a client and a developer go from sign-up to a completed task",
+        async () => {
+          await screenshot(dev, "story-01-sign-in");
+          await signUp(dev, "developer", "Ada Developer", developerEmail);
+          await dev.getByLabel("Skills").fill(`${skill}, postgresql`);
+          await dev.getByLabel("Hourly rate").fill("90");
+          await dev.getByRole("button", { name: "Save profile" }).click();
+          await dev.getByText("Profile saved.").waitFor();
+          const online = dev.getByRole("switch", { name: "Available for new tasks" });
+          await online.click();
+          await dev.getByText(/^Online — matching can send you proposals/).waitFor();
+          assert.equal(await online.getAttribute("aria-checked"), "true");
+          await screenshot(dev, "story-02-developer-online");
+
+          await signUp(client, "client", "Carol Client", `${unique("client")}@example.com`);
+          const title = `Build a ${skill} API`;
+          await postTask(client, {
+            title,
+            skills: `${skill}, postgresql`,
+            budget: "500",
+            deadline: localTime(72),
+          });
+          await client.getByRole("heading", { name: title }).waitFor();
+          await client.locator("#task-status", { hasText: "Open" }).waitFor();
+          await screenshot(client, "story-03-client-task-posted");
+
+          const proposal = dev.locator("li.proposal", { hasText: title });
+          await proposal.waitFor();
+          await client.locator("#match-state", { hasText: "Proposals sent" }).waitFor();
+          await screenshot(dev, "story-04-developer-proposal-arrived");
+          await screenshot(client, "story-05-client-proposal-out");
+
+          await dev.getByRole("button", { name: `Accept "${title}"` }).click();
+          await dev.getByText(`You accepted "${title}"`).waitFor();
+          await client.locator("#task-status", { hasText: "Assigned" }).waitFor();
+          await client.locator("#match-state", { hasText: "Assigned" }).waitFor();
+          await client.locator("#task-proposals", { hasText: "Accepted" }).waitFor();
+          await screenshot(client, "story-06-client-sees-assigned");
+
+          await dev.getByRole("button", { name: `Start work on "${title}"` }).click();
+          await dev.getByRole("button", { name: `Mark complete "${title}"` }).click();
+          await dev.locator("#my-tasks li", { hasText: "Completed" }).waitFor();
+          await screenshot(dev, "story-07-developer-completed");
+          await client.locator("#task-status", { hasText: "Completed" }).waitFor();
+          await client.locator("#task-history", { hasText: "In progress → Completed" }).waitFor();
+          await screenshot(client, "story-08-client-completed-with-history");
+
+          await dev.setViewportSize({ width: 390, height: 844 });
+          const overflow = Number(
+            await dev.evaluate(
+              "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            ),
+          );
+          assert.ok(overflow <= 0, `no sideways scrolling at phone width (${overflow}px)`);
+          await screenshot(dev, "story-09-developer-phone-width");
+          await dev.setViewportSize({ width: 1200, height: 860 });
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "a wrong password is said plainly; the form works from the keyboard",
+        async () => {
+          const { page } = await openPage(browser!, `${platform.webUrl}/#/signin`);
+          await page.getByLabel("Email").focus();
+          await page.keyboard.type(developerEmail);
+          await page.keyboard.press("Tab");
+          await page.keyboard.type("not the password");
+          await page.keyboard.press("Enter");
+          const alert = page.getByRole("alert").filter({ hasText: "Wrong email or password" });
+          await alert.waitFor();
+          await screenshot(page, "errors-01-wrong-password");
+          await page.context().close();
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "a validation error from the Task Service shows at its field",
+        async () => {
+          await client.goto(`${platform.webUrl}/#/`);
+          await postTask(client, {
+            title: "Deadline in the past",
+            skills: skill,
+            budget: "100",
+            deadline: localTime(-24),
+          });
+          const error = client.locator("#new-deadline-error");
+          await error.waitFor();
+          assert.match(await error.innerText(), /^Deadline: must be in the future\.$/);
+          assert.equal(
+            await client.getByLabel("Deadline (optional)").getAttribute("aria-invalid"),
+            "true",
+          );
+          await screenshot(client, "errors-02-validation-deadline");
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "a service stopped mid-session: the page says so and recovers",
+        async () => {
+          await client.goto(`${platform.webUrl}/#/`);
+          await client.getByRole("list", { name: "Your tasks" }).getByRole("listitem").first()
+            .waitFor();
+          await platform.stopService("tasks");
+          const banner = client.locator("#outage-banner [data-service=tasks]");
+          await banner.waitFor({ timeout: 20_000 });
+          assert.match(await banner.innerText(), /Task Service is unavailable right now/);
+          await screenshot(client, "outage-01-task-service-down");
+          await platform.startService("tasks");
+          await banner.waitFor({ state: "detached", timeout: 30_000 });
+          await client.locator("#recovery-banner", { hasText: "Task Service is back" }).waitFor();
+          await screenshot(client, "outage-02-task-service-back");
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "a page on a disallowed origin is refused and changes nothing",
+        async () => {
+          const port = freePort();
+          await platform.startWeb(port);
+          const { page } = await openPage(browser!, `http://127.0.0.1:${port}/#/signup`);
+          const email = `${unique("refused")}@example.com`;
+          await page.getByLabel(/take on tasks/).check();
+          await page.getByLabel("Your name").fill("Mallory");
+          await page.getByLabel("Email").fill(email);
+          await page.getByLabel("Password").fill(PASSWORD);
+          await page.getByRole("button", { name: "Create account" }).click();
+          await page.getByRole("alert").filter({ hasText: "User Service cannot be reached" })
+            .first().waitFor();
+          await page.locator("#outage-banner", { hasText: "CORS_ORIGINS" }).waitFor();
+          await screenshot(page, "cors-01-disallowed-origin");
+          const users = platform.services.get("users")!;
+          assert.ok(
+            users.logs().some((l) =>
+              l.msg === "refused a browser origin not in CORS_ORIGINS" &&
+              l.origin === `http://127.0.0.1:${port}`
+            ),
+            "the User Service logged the refused origin",
+          );
+          await assert.rejects(
+            usersClient(platform.url("users")).login({ email, password: PASSWORD }),
+            (e: ConnectError) => e.code === Code.Unauthenticated,
+            "the refused Register never ran: no such account",
+          );
+          await page.context().close();
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "behind the compose edge proxy: app and RPCs on one origin",
+        async () => {
+          if (!hasCommand("nginx")) {
+            console.log("skipped: nginx not installed (apt-get install nginx)");
+            return;
+          }
+          const webPort = freePort();
+          await platform.startWeb(webPort, { WEB_SAME_ORIGIN: "true" });
+          const edge = await EdgeProxy.start({
+            userservice: platform.ports.users,
+            taskservice: platform.ports.tasks,
+            orchestrator: platform.ports.orchestrator,
+            web: webPort,
+          });
+          try {
+            const { page } = await openPage(browser!, `${edge.url}/#/signin`);
+            await page.getByLabel("Email").fill(developerEmail);
+            await page.getByLabel("Password").fill(PASSWORD);
+            await page.getByRole("button", { name: "Sign in" }).click();
+            await page.getByRole("heading", { name: "Hello, Ada Developer" }).waitFor();
+            await page.locator("#proposals").waitFor();
+            await page.getByRole("link", { name: "Status" }).click();
+            for (const name of ["users", "tasks", "orchestrator"]) {
+              await page.locator(`tr[data-service=${name}]`, { hasText: "healthy" }).waitFor();
+            }
+            await screenshot(page, "edge-01-status-same-origin");
+            const refused = platform.services.get("users")!.logs().filter((l) =>
+              l.msg === "refused a browser origin not in CORS_ORIGINS" && l.origin === edge.url
+            );
+            assert.equal(refused.length, 0, "same-origin calls through the edge need no CORS");
+            await page.context().close();
+          } finally {
+            await edge.stop();
+          }
+        },
+      );
+
+      assert.deepEqual([...devProblems, ...clientProblems], [], "no script errors in the pages");
+    } finally {
+      await browser?.close().catch(() => {});
+      await platform.stop();
+    }
+  },
+});
