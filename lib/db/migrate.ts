@@ -126,10 +126,16 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   try {
     const exists = await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`;
     if (exists.length > 0) return false;
-    await sql.unsafe(`CREATE DATABASE "${name.replaceAll('"', '""')}"`).catch((error) => {
-      if (error?.code !== "42P04") throw error; // created meanwhile by another replica
-    });
-    return true;
+    try {
+      await sql.unsafe(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+      return true;
+    } catch (error) {
+      // Created meanwhile by another service or replica starting at the same moment: 42P04 when
+      // its commit came first, 23505 (pg_database_datname_index) when both were in flight.
+      const code = (error as { code?: string })?.code;
+      if (code === "42P04" || code === "23505") return false;
+      throw error;
+    }
   } finally {
     await sql.end({ timeout: 1 });
   }

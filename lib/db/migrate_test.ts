@@ -20,6 +20,12 @@ Deno.test("migrations apply once, even from several replicas at once, and a fail
     const url = pg.url("migrate_test");
     assert.equal(await ensureDatabase(url), true);
     assert.equal(await ensureDatabase(url), false);
+    // Three services starting at once against a fresh server: one creates it, none fails.
+    for (let round = 0; round < 5; round++) {
+      const fresh = pg.url(`migrate_race_${round}`);
+      const created = await Promise.all([0, 1, 2, 3].map(() => ensureDatabase(fresh)));
+      assert.equal(created.filter(Boolean).length, 1, `round ${round}: ${created}`);
+    }
     const replicas = [0, 1, 2].map(() => new Database(url, pool, "test"));
     const migrations: Migration[] = [
       { version: 1, name: "one", sql: "CREATE TABLE one (id int)" },
