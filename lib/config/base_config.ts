@@ -9,9 +9,16 @@ import { ConfigError, EnvReader, type EnvSource } from "./env.ts";
 /** The development secret used when JWT_SECRETS is unset; never for production. */
 export const DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789";
 
-/** PostgreSQL pool settings; the defaults are the manual's (25 connections, 1h lifetime, 30m idle). */
+/**
+ * PostgreSQL pool settings; the defaults are the manual's pgxpool settings (MaxConns 25, MinConns
+ * 5, MaxConnLifetime 1h, MaxConnIdleTime 30m, HealthCheckPeriod 5m).
+ */
 export interface PoolConfig {
   maxConnections: number;
+  /** Connections kept open and checked every {@link healthCheckPeriodSeconds} (0: none). */
+  minConnections?: number;
+  /** How often the warm minimum is checked (and re-opened). Default 300. */
+  healthCheckPeriodSeconds?: number;
   maxLifetimeSeconds: number;
   idleTimeoutSeconds: number;
   connectTimeoutSeconds: number;
@@ -71,6 +78,14 @@ export function loadBaseConfig(
       "must be set together with the other TLS file",
     );
   }
+  const maxConnections = env.int("DB_MAX_CONNS", 25, { min: 1, max: 1000 });
+  const minConnections = env.int("DB_MIN_CONNS", Math.min(5, maxConnections), {
+    min: 0,
+    max: 1000,
+  });
+  if (minConnections > maxConnections) {
+    throw new ConfigError("DB_MIN_CONNS", `must not exceed DB_MAX_CONNS (${maxConnections})`);
+  }
   return {
     serviceName,
     version: env.string("SERVICE_VERSION", "v1.0.0"),
@@ -88,7 +103,12 @@ export function loadBaseConfig(
     tokenTtlSeconds: env.int("TOKEN_TTL_SECONDS", 3600, { min: 60, max: 30 * 86400 }),
     logLevel: env.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     pool: {
-      maxConnections: env.int("DB_MAX_CONNS", 25, { min: 1, max: 1000 }),
+      maxConnections,
+      minConnections,
+      healthCheckPeriodSeconds: env.int("DB_HEALTH_CHECK_PERIOD_SECONDS", 300, {
+        min: 1,
+        max: 86_400,
+      }),
       maxLifetimeSeconds: env.int("DB_MAX_CONN_LIFETIME_SECONDS", 3600, { min: 1 }),
       idleTimeoutSeconds: env.int("DB_MAX_CONN_IDLE_SECONDS", 1800, { min: 1 }),
       connectTimeoutSeconds: env.int("DB_CONNECT_TIMEOUT_SECONDS", 5, { min: 1, max: 120 }),

@@ -29,21 +29,27 @@ export class Database {
   private active = 0;
 
   /** One connection of its own for the health check, so a busy pool does not fail /health. */
-  private readonly probe: Sql;
+  private probe: Sql;
+  /** The health check's query in flight, shared by concurrent checks; and when it started. */
+  private probing?: Promise<void>;
+  private probeStartedAt = 0;
+  private probeFailed = false;
+  private maintenance?: ReturnType<typeof setInterval>;
+  private closed = false;
+  private countIdleChecks: (passed: number, failed: number) => void = () => {};
 
-  constructor(url: string, readonly pool: PoolConfig, applicationName: string) {
-    this.probe = postgres(url, {
-      max: 1,
-      idle_timeout: 60,
-      connect_timeout: pool.connectTimeoutSeconds,
-      connection: { application_name: `${applicationName}-health` },
-      onnotice: () => {},
-    }) as unknown as Sql;
+  constructor(
+    private readonly url: string,
+    readonly pool: PoolConfig,
+    private readonly applicationName: string,
+  ) {
+    this.probe = this.createProbe();
     this.sql = postgres(url, {
       max: pool.maxConnections,
       max_lifetime: pool.maxLifetimeSeconds,
       idle_timeout: pool.idleTimeoutSeconds,
       connect_timeout: pool.connectTimeoutSeconds,
+      backoff: reconnectDelaySeconds,
       connection: {
         application_name: applicationName,
         statement_timeout: pool.queryTimeoutMs,
@@ -51,6 +57,17 @@ export class Database {
       },
       onnotice: () => {},
       types: { bigint: postgres.BigInt },
+    }) as unknown as Sql;
+  }
+
+  private createProbe(): Sql {
+    return postgres(this.url, {
+      max: 1,
+      idle_timeout: 60,
+      connect_timeout: this.pool.connectTimeoutSeconds,
+      backoff: reconnectDelaySeconds,
+      connection: { application_name: `${this.applicationName}-health` },
+      onnotice: () => {},
     }) as unknown as Sql;
   }
 
@@ -67,8 +84,8 @@ export class Database {
       const connection = await this.sql.reserve();
       try {
         if (expired()) throw unavailable(timeoutMs);
-        let current: { cancel?: () => void } | undefined;
-        onExpiry(() => current?.cancel?.());
+        let current: { cancel?: () => unknown } | undefined;
+        onExpiry(() => cancelQuietly(current));
         // Every query `work` makes goes through this guard: once the time is up, the one
         // running is cancelled and no new one starts.
         const guarded = guardQueries(connection as unknown as Sql, (query) => {
@@ -128,18 +145,120 @@ export class Database {
     }
   }
 
-  /** The health check: `SELECT 1` within the signal's deadline. */
+  /**
+   * The health check: `SELECT 1` on the probe's own connection, given up when `signal` aborts.
+   * Concurrent checks share one query, and an abandoned query is never cancelled (a cancelled
+   * query on a connection still opening used to leave the probe stuck after an outage); a query
+   * that has not answered for twice the connect timeout (a frozen or vanished server) is dropped
+   * with its connection and the next check opens a new one. The first check that passes after a
+   * failed one re-opens the pool's warm minimum at once.
+   */
   async ping(signal?: AbortSignal): Promise<void> {
-    const query = this.probe`SELECT 1`;
-    signal?.addEventListener("abort", () => query.cancel(), { once: true });
-    await query;
+    const stuckAfterMs = Math.max(2 * this.pool.connectTimeoutSeconds * 1000, 2000);
+    if (this.probing && Date.now() - this.probeStartedAt > stuckAfterMs) this.replaceProbe();
+    if (!this.probing) {
+      this.probeStartedAt = Date.now();
+      const probing = this.probe`SELECT 1`.then(() => {}).finally(() => {
+        if (this.probing === probing) this.probing = undefined;
+      });
+      probing.then(() => {
+        if (this.probeFailed) this.checkIdleConnections().catch(() => {});
+        this.probeFailed = false;
+      }, () => {
+        this.probeFailed = true;
+      });
+      this.probing = probing;
+    }
+    await abortable(this.probing, signal);
   }
 
-  /** Exports `db_pool_connections_max` and `db_pool_connections_active`. */
+  private replaceProbe(): void {
+    const old = this.probe;
+    this.probe = this.createProbe();
+    this.probing = undefined;
+    old.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /**
+   * Opens the pool's warm minimum (`DB_MIN_CONNS`) now and checks it every
+   * `DB_HEALTH_CHECK_PERIOD_SECONDS`: see {@link checkIdleConnections}. Stopped by {@link close}.
+   *
+   * @example
+   * ```ts
+   * db.startMaintenance();
+   * ```
+   */
+  startMaintenance(): void {
+    if (this.maintenance || this.closed) return;
+    const periodMs = (this.pool.healthCheckPeriodSeconds ?? 300) * 1000;
+    this.checkIdleConnections().catch(() => {});
+    this.maintenance = setInterval(() => this.checkIdleConnections().catch(() => {}), periodMs);
+    Deno.unrefTimer(this.maintenance as unknown as number);
+  }
+
+  /**
+   * The pool's periodic check, as pgxpool's health check: holds `DB_MIN_CONNS` connections at
+   * once (postgres.js hands out the longest idle first and opens new ones when fewer are open),
+   * runs `SELECT 1` on each and gives them back. A connection that fails is dropped by the pool
+   * and the next check opens another, so the warm minimum is kept and a connection that died
+   * while idle is found before a request needs it. Skipped while that many calls are running
+   * (their connections are evidently alive). Resolves with the connections checked and failed.
+   */
+  async checkIdleConnections(): Promise<{ checked: number; failed: number }> {
+    const wanted = Math.min(this.pool.minConnections ?? 0, this.pool.maxConnections);
+    if (wanted === 0 || this.closed || this.active >= wanted) return { checked: 0, failed: 0 };
+    let arrived = 0;
+    let allArrived = () => {};
+    const barrier = new Promise<void>((resolve) => (allArrived = resolve));
+    const arrive = () => {
+      if (++arrived === wanted) allArrived();
+    };
+    const results = await Promise.allSettled(
+      Array.from({ length: wanted }, () =>
+        this.run(async (sql) => {
+          try {
+            await sql`SELECT 1`;
+          } finally {
+            arrive();
+          }
+          await barrier; // hold the connection until every check has its own
+        }).catch((error) => {
+          arrive();
+          throw error;
+        })),
+    );
+    const failed = results.filter((r) => r.status === "rejected").length;
+    this.countIdleChecks(wanted - failed, failed);
+    return { checked: wanted, failed };
+  }
+
+  /**
+   * Exports `db_pool_connections_max`, `db_pool_connections_min`, `db_pool_connections_active`
+   * and `db_pool_idle_checks_total{result}`.
+   */
   registerMetrics(metrics: Metrics): void {
     metrics.gauge("db_pool_connections_max", "Most connections the pool may open.", [], (g) => {
       g.set(this.pool.maxConnections);
     });
+    metrics.gauge(
+      "db_pool_connections_min",
+      "Connections the pool keeps open and checks periodically (DB_MIN_CONNS).",
+      [],
+      (g) => {
+        g.set(Math.min(this.pool.minConnections ?? 0, this.pool.maxConnections));
+      },
+    );
+    const checks = metrics.counter(
+      "db_pool_idle_checks_total",
+      "Connections checked by the pool's periodic health check, by result (passed, failed).",
+      ["result"],
+    );
+    checks.inc({ result: "passed" }, 0);
+    checks.inc({ result: "failed" }, 0);
+    this.countIdleChecks = (passed, failed) => {
+      checks.inc({ result: "passed" }, passed);
+      checks.inc({ result: "failed" }, failed);
+    };
     metrics.gauge(
       "db_pool_connections_active",
       "Pool operations in progress (each holds a connection or waits for one).",
@@ -152,6 +271,8 @@ export class Database {
 
   /** Closes the pool, letting running queries finish for up to `timeoutSeconds`. */
   async close(timeoutSeconds = 5): Promise<void> {
+    this.closed = true;
+    clearInterval(this.maintenance);
     await Promise.all([
       this.sql.end({ timeout: timeoutSeconds }),
       this.probe.end({ timeout: 1 }),
@@ -163,11 +284,11 @@ export class Database {
  * A view of `sql` that calls `onQuery` with every query made through it (as a tagged template
  * or `unsafe`) before it can run; `onQuery` may throw to refuse it.
  */
-function guardQueries(sql: Sql, onQuery: (query: { cancel?: () => void }) => void): Sql {
+function guardQueries(sql: Sql, onQuery: (query: { cancel?: () => unknown }) => void): Sql {
   return new Proxy(sql, {
     apply(target, thisArg, args) {
       const query = Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
-      if (Array.isArray(args[0]) && "raw" in args[0]) onQuery(query as { cancel?: () => void });
+      if (Array.isArray(args[0]) && "raw" in args[0]) onQuery(query as { cancel?: () => unknown });
       return query;
     },
     get(target, property) {
@@ -175,13 +296,38 @@ function guardQueries(sql: Sql, onQuery: (query: { cancel?: () => void }) => voi
       if (property === "unsafe") {
         return (...args: unknown[]) => {
           const query = (value as (...a: unknown[]) => unknown).apply(target, args);
-          onQuery(query as { cancel?: () => void });
+          onQuery(query as { cancel?: () => unknown });
           return query;
         };
       }
       return typeof value === "function" ? value.bind(target) : value;
     },
   }) as Sql;
+}
+
+/**
+ * postgres.js waits this long before opening a connection again after one failed: growing from
+ * 50 ms to at most 500 ms (its default grows to 20 s, which kept a service unavailable for up to
+ * 20 s after PostgreSQL came back).
+ */
+function reconnectDelaySeconds(attempt: number): number {
+  return Math.min(0.05 * 2 ** Math.max(0, attempt - 1), 0.5);
+}
+
+/** Cancels a query whose time is up; the cancel request itself may fail (server gone). */
+function cancelQuietly(query: { cancel?: () => unknown } | undefined): void {
+  Promise.resolve(query?.cancel?.()).catch(() => {});
+}
+
+/** Waits for `work`, or rejects when `signal` aborts (`work` goes on; its failure is handled). */
+function abortable(work: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new Error("health check aborted"));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Error("health check aborted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function unavailable(timeoutMs: number): DependencyUnavailableError {

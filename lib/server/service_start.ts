@@ -61,6 +61,7 @@ export async function prepareService(config: BaseConfig, options: {
   if (applied.length > 0) logger.info("migrations applied", { versions: applied });
   const metrics = new Metrics();
   db.registerMetrics(metrics);
+  db.startMaintenance();
   return {
     logger,
     db,

@@ -139,22 +139,39 @@ export class PostgresServer {
     );
   }
 
-  /** Stops the server cleanly (SIGINT: fast shutdown). */
-  async stop(): Promise<void> {
+  /**
+   * Stops the server as `pg_ctl stop -m <mode>` would: `smart` (SIGTERM: waits for sessions to
+   * end), `fast` (SIGINT, the default: disconnects sessions, clean shutdown) or `immediate`
+   * (SIGQUIT: no shutdown checkpoint, crash recovery at the next start).
+   */
+  async stop(mode: "smart" | "fast" | "immediate" = "fast"): Promise<void> {
     if (!this.process) return;
-    this.process.kill("SIGINT");
+    this.unpause();
+    this.process.kill(mode === "smart" ? "SIGTERM" : mode === "fast" ? "SIGINT" : "SIGQUIT");
     await this.process.status;
     this.process = undefined;
   }
 
-  /** Freezes the server (SIGSTOP): connections stay open but nothing answers. */
+  /**
+   * Kills the postmaster and every backend at once (SIGKILL), as an OOM kill or a lost machine
+   * would; the next {@link resume} runs crash recovery.
+   */
+  async kill(): Promise<void> {
+    if (!this.process) return;
+    this.process.killTree("SIGCONT");
+    this.process.killTree("SIGKILL");
+    await this.process.status;
+    this.process = undefined;
+  }
+
+  /** Freezes the server and its backends (SIGSTOP): connections stay open, nothing answers. */
   pause(): void {
-    this.process?.kill("SIGSTOP");
+    this.process?.killTree("SIGSTOP");
   }
 
   /** Unfreezes a paused server. */
   unpause(): void {
-    this.process?.kill("SIGCONT");
+    this.process?.killTree("SIGCONT");
   }
 
   /** Stops the server and removes its files. */

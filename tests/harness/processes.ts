@@ -125,6 +125,18 @@ export class TrackedProcess {
     } catch { /* already exited */ }
   }
 
+  /**
+   * Sends a signal to the process and every descendant (PostgreSQL's backends are children of
+   * the postmaster: freezing only the postmaster would leave them answering).
+   */
+  killTree(signal: Deno.Signal): void {
+    for (const pid of [this.child.pid, ...descendants(this.child.pid)]) {
+      try {
+        Deno.kill(pid, signal);
+      } catch { /* gone meanwhile */ }
+    }
+  }
+
   private async pump(stream: ReadableStream<Uint8Array>) {
     const decoder = new TextDecoder();
     let buffer = "";
@@ -145,6 +157,42 @@ export class TrackedProcess {
       }
     }
   }
+}
+
+/**
+ * The process ids below `pid` (children, grandchildren...), read from /proc.
+ *
+ * @example
+ * ```ts
+ * descendants(Deno.pid); // []
+ * ```
+ */
+export function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        const list = parents.get(ppid) ?? [];
+        list.push(Number(entry.name));
+        parents.set(ppid, list);
+      } catch { /* exited meanwhile */ }
+    }
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of parents.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
 
 /**

@@ -72,6 +72,14 @@ export class RedisServer {
     this.process?.kill("SIGCONT");
   }
 
+  /** Kills the server (SIGKILL); it comes back empty on {@link resume}. */
+  async kill(): Promise<void> {
+    if (!this.process) return;
+    this.process.kill("SIGKILL");
+    await this.process.status;
+    this.process = undefined;
+  }
+
   /** Stops the server. */
   async stop(): Promise<void> {
     if (!this.process) return;

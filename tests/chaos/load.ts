@@ -1,0 +1,256 @@
+/**
+ * Steady load on every replica while faults come and go: clients creating tasks (round robin over
+ * the Task Service replicas), developers heart-beating (User Service replicas) and accepting the
+ * proposals they get (orchestrator replicas). Every call that was acknowledged (answered OK) is
+ * recorded with the phase it happened in; a call that failed or timed out was not acknowledged
+ * and promises nothing.
+ *
+ * @module
+ */
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { Decision, OrchestratorService, ProposalStatus } from "@platform/proto/orchestrator/v1";
+import { TaskService } from "@platform/proto/tasks/v1";
+import { Role, UserService } from "@platform/proto/users/v1";
+import { rpcClient } from "../harness/rpc_clients.ts";
+import type { ChaosPlatform, Replica, ServiceName } from "./platform.ts";
+
+/** The skill every load task requires and every load developer has. */
+export const LOAD_SKILL = "chaos";
+
+/** A task whose CreateTask was acknowledged. */
+export interface AckedTask {
+  taskId: string;
+  phase: string;
+  at: number;
+}
+
+/** A proposal whose acceptance was acknowledged. */
+export interface AckedAccept {
+  proposalId: string;
+  taskId: string;
+  developerId: string;
+  phase: string;
+  at: number;
+}
+
+/** Settings of the load. */
+export interface LoadOptions {
+  /** CreateTask calls per second, over all clients. */
+  createPerSecond: number;
+  clients: number;
+  developers: number;
+  /** Each developer heart-beats this often. */
+  heartbeatMs: number;
+  /** Every this often one developer looks at its proposals and accepts the first pending one. */
+  acceptEveryMs: number;
+  /** Deadline of every call. */
+  callTimeoutMs: number;
+}
+
+interface Account {
+  id: string;
+  token: string;
+}
+
+/** The load generator. */
+export class SteadyLoad {
+  readonly tasks: AckedTask[] = [];
+  readonly accepts: AckedAccept[] = [];
+  /** Calls that failed, by phase and "method code". */
+  readonly failures = new Map<string, Map<string, number>>();
+  /** The phase acknowledged calls are attributed to. */
+  phase = "warm-up";
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private clients: Account[] = [];
+  private developers: Account[] = [];
+  private turn = 0;
+
+  constructor(private readonly platform: ChaosPlatform, private readonly options: LoadOptions) {}
+
+  /**
+   * Registers the clients and developers (skills set, online), a few at a time (password
+   * hashing is deliberately slow) and retrying a sign-up that failed.
+   */
+  async prepare(): Promise<void> {
+    const users = this.platform.service("users")[0];
+    const signUps = async (role: "client" | "developer", count: number) => {
+      const accounts: Account[] = [];
+      for (let i = 0; i < count; i += 4) {
+        const batch = Array.from({ length: Math.min(4, count - i) }, async () => {
+          for (let attempt = 1;; attempt++) {
+            try {
+              return await this.signUp(users, role);
+            } catch (error) {
+              if (attempt >= 5) throw error;
+              await sleep(500);
+            }
+          }
+        });
+        accounts.push(...await Promise.all(batch));
+      }
+      return accounts;
+    };
+    this.clients = await signUps("client", this.options.clients);
+    this.developers = await signUps("developer", this.options.developers);
+  }
+
+  /** Starts every loop. */
+  start(): void {
+    this.running = true;
+    const perClientMs = 1000 * this.options.clients / this.options.createPerSecond;
+    this.loops = [
+      ...this.clients.map((client, i) =>
+        this.every(
+          perClientMs,
+          i * perClientMs / this.clients.length,
+          () => this.createTask(client),
+        )
+      ),
+      ...this.developers.map((dev, i) =>
+        this.every(
+          this.options.heartbeatMs,
+          (i * this.options.heartbeatMs) / this.developers.length,
+          () => this.heartbeat(dev),
+        )
+      ),
+      this.every(this.options.acceptEveryMs, 0, () => this.acceptOne()),
+    ];
+  }
+
+  /** Stops the loops and waits for the calls in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** Acknowledged CreateTask calls of a phase. */
+  tasksOf(phase: string): AckedTask[] {
+    return this.tasks.filter((t) => t.phase === phase);
+  }
+
+  /** Acknowledged accepts of a phase. */
+  acceptsOf(phase: string): AckedAccept[] {
+    return this.accepts.filter((a) => a.phase === phase);
+  }
+
+  /** Failed calls of a phase, total. */
+  failuresOf(phase: string): number {
+    return [...(this.failures.get(phase)?.values() ?? [])].reduce((a, b) => a + b, 0);
+  }
+
+  private async every(periodMs: number, offsetMs: number, work: () => Promise<void>) {
+    await sleep(offsetMs);
+    while (this.running) {
+      const started = Date.now();
+      await work();
+      await sleep(Math.max(0, periodMs - (Date.now() - started)));
+    }
+  }
+
+  /** The next replica of a service, round robin over those running. */
+  private next(service: ServiceName): Replica {
+    const replicas = this.platform.service(service);
+    return replicas[this.turn++ % replicas.length];
+  }
+
+  private async call<T>(method: string, work: () => Promise<T>): Promise<T | undefined> {
+    const phase = this.phase;
+    try {
+      return await work();
+    } catch (error) {
+      const code = error instanceof ConnectError ? Code[error.code] : "transport";
+      const byKey = this.failures.get(phase) ?? new Map<string, number>();
+      byKey.set(`${method} ${code}`, (byKey.get(`${method} ${code}`) ?? 0) + 1);
+      this.failures.set(phase, byKey);
+      return undefined;
+    }
+  }
+
+  private async createTask(client: Account): Promise<void> {
+    const replica = this.next("tasks");
+    const tasks = rpcClient(TaskService, replica.url, undefined, client.token);
+    const phase = this.phase;
+    const response = await this.call("CreateTask", () =>
+      tasks.createTask({
+        title: "Chaos task",
+        description: "created under faults",
+        requiredSkills: [LOAD_SKILL],
+        budget: { currency: "USD", amountMinor: 250_000n },
+      }, { timeoutMs: this.options.callTimeoutMs }));
+    if (response?.task) this.tasks.push({ taskId: response.task.id, phase, at: Date.now() });
+  }
+
+  private async heartbeat(dev: Account): Promise<void> {
+    const users = rpcClient(UserService, this.next("users").url, undefined, dev.token);
+    await this.call(
+      "Heartbeat",
+      () => users.heartbeat({}, { timeoutMs: this.options.callTimeoutMs }),
+    );
+  }
+
+  private async acceptOne(): Promise<void> {
+    const dev = this.developers[Math.floor(Math.random() * this.developers.length)];
+    const orchestrator: Client<typeof OrchestratorService> = rpcClient(
+      OrchestratorService,
+      this.next("orchestrator").url,
+      undefined,
+      dev.token,
+    );
+    const phase = this.phase;
+    const listed = await this.call("ListProposals", () =>
+      orchestrator.listProposals(
+        { status: ProposalStatus.PENDING, pageSize: 5 },
+        { timeoutMs: this.options.callTimeoutMs },
+      ));
+    const proposal = listed?.proposals[0];
+    if (!proposal) return;
+    const answered = await this.call("RespondToProposal", async () => {
+      try {
+        return await orchestrator.respondToProposal(
+          { proposalId: proposal.id, decision: Decision.ACCEPT },
+          { timeoutMs: this.options.callTimeoutMs },
+        );
+      } catch (error) {
+        // Someone else's proposal for the task was accepted first: an answer, not a failure.
+        if (error instanceof ConnectError && error.code === Code.FailedPrecondition) return;
+        throw error;
+      }
+    });
+    if (answered?.proposal?.status === ProposalStatus.ACCEPTED) {
+      this.accepts.push({
+        proposalId: proposal.id,
+        taskId: proposal.taskId,
+        developerId: dev.id,
+        phase,
+        at: Date.now(),
+      });
+    }
+  }
+
+  private async signUp(users: Replica, role: "client" | "developer"): Promise<Account> {
+    const anonymous = rpcClient(UserService, users.url);
+    const email = `${role}-${crypto.randomUUID().slice(0, 12)}@chaos.example.com`;
+    const password = "correct horse battery staple";
+    const { user } = await anonymous.register({
+      email,
+      password,
+      role: role === "client" ? Role.CLIENT : Role.DEVELOPER,
+      displayName: `${role} ${email.slice(role.length + 1, role.length + 7)}`,
+    });
+    const { accessToken } = await anonymous.login({ email, password });
+    if (role === "developer") {
+      const me = rpcClient(UserService, users.url, undefined, accessToken);
+      await me.updateProfile({
+        skillTags: { tags: [LOAD_SKILL] },
+        hourlyRate: { currency: "USD", amountMinor: 5000n },
+      });
+      await me.goOnline({});
+    }
+    return { id: user!.id, token: accessToken };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
