@@ -11,6 +11,11 @@ import type { Principal, PrincipalRole } from "./principal.ts";
 const ISSUER = "freelance-platform";
 const AUDIENCE = "freelance-platform";
 const ROLES: readonly PrincipalRole[] = ["client", "developer", "admin", "service"];
+/**
+ * How far in the future a token's `iat` may lie (the issuer's clock running ahead of ours);
+ * a token issued later than that is refused.
+ */
+export const CLOCK_SKEW_SECONDS = 30;
 /** How many verified tokens are remembered (oldest forgotten first). */
 export const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -92,6 +97,14 @@ export class TokenService {
           audience: AUDIENCE,
           requiredClaims: ["exp", "sub"],
         });
+        if (
+          typeof payload.iat === "number" &&
+          payload.iat > Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS
+        ) {
+          throw new UnauthenticatedError(
+            "the token was issued in the future (check the issuer's clock); log in again",
+          );
+        }
         const role = payload.role as PrincipalRole;
         if (typeof payload.sub !== "string" || !ROLES.includes(role)) {
           throw new UnauthenticatedError("the token carries no valid subject or role");

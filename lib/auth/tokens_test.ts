@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { UnauthenticatedError } from "../errors.ts";
-import { TokenService } from "./tokens.ts";
+import { SignJWT } from "jose";
+import { CLOCK_SKEW_SECONDS, TokenService } from "./tokens.ts";
 
 const oldSecret = "old-secret-0123456789-0123456789-0123";
 const newSecret = "new-secret-0123456789-0123456789-0123";
@@ -35,4 +36,21 @@ Deno.test("service tokens carry the service role", async () => {
     subject: "service:orchestrator",
     role: "service",
   });
+});
+
+Deno.test("a token issued in the future (beyond the clock skew) is refused (issue 15)", async () => {
+  const secret = new TextEncoder().encode(newSecret);
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (iat: number) =>
+    new SignJWT({ role: "developer" }).setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject("u1").setIssuer("freelance-platform").setAudience("freelance-platform")
+      .setIssuedAt(iat).setExpirationTime(iat + 3600).sign(secret);
+  const tokens = new TokenService([newSecret], 60);
+  await assert.rejects(tokens.verify(await sign(now + 86_400)), /issued in the future/);
+  await assert.rejects(
+    tokens.verify(await sign(now + CLOCK_SKEW_SECONDS + 5)),
+    UnauthenticatedError,
+  );
+  // Within the skew a slightly fast clock at the issuer is fine.
+  assert.equal((await tokens.verify(await sign(now + 5))).subject, "u1");
 });

@@ -33,6 +33,8 @@ export interface BaseConfig {
   port: number;
   databaseUrl: string;
   natsUrl: string;
+  /** Copies of each JetStream stream (1 for one NATS server, 3 for a three-node cluster). */
+  natsStreamReplicas: number;
   redisUrl: string;
   /** The first signs, every one verifies: rotate by prepending a new secret. */
   jwtSecrets: string[];
@@ -96,7 +98,8 @@ export function loadBaseConfig(
       "postgres://postgres@127.0.0.1:5432/freelance_platform",
       ["postgres", "postgresql"],
     ),
-    natsUrl: env.url("NATS_URL", "nats://127.0.0.1:4222", ["nats", "tls"]),
+    natsUrl: env.urlList("NATS_URL", "nats://127.0.0.1:4222", ["nats", "tls"]),
+    natsStreamReplicas: env.int("NATS_STREAM_REPLICAS", 1, { min: 1, max: 5 }),
     redisUrl: env.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis", "rediss"]),
     jwtSecrets: secrets.length > 0 ? secrets : [DEVELOPMENT_JWT_SECRET],
     usingDevelopmentSecret: secrets.length === 0,

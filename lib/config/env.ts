@@ -81,20 +81,22 @@ export class EnvReader {
   /** A URL whose scheme is one of the allowed ones. */
   url(name: string, fallback: string, schemes: readonly string[]): string {
     const value = this.raw(name) ?? fallback;
-    let parsed: URL;
-    try {
-      parsed = new URL(value);
-    } catch {
-      throw new ConfigError(name, `must be a URL (${schemes.join(", ")})`, redactUrl(value));
-    }
-    if (!schemes.includes(parsed.protocol.replace(/:$/, ""))) {
-      throw new ConfigError(
-        name,
-        `must use one of the schemes ${schemes.join(", ")}`,
-        redactUrl(value),
-      );
-    }
+    checkUrl(name, value, schemes);
     return value;
+  }
+
+  /**
+   * A comma-separated list of URLs (the servers of a cluster), each with one of the allowed
+   * schemes; returned as given, trimmed.
+   */
+  urlList(name: string, fallback: string, schemes: readonly string[]): string {
+    const value = this.raw(name) ?? fallback;
+    const items = value.split(",").map((item) => item.trim());
+    if (items.includes("")) {
+      throw new ConfigError(name, "must not hold an empty item", redactUrl(value));
+    }
+    for (const item of items) checkUrl(name, item, schemes);
+    return items.join(",");
   }
 
   /** A comma-separated list, trimmed, empty items dropped. */
@@ -124,28 +126,66 @@ export class EnvReader {
   }
 }
 
+function checkUrl(name: string, value: string, schemes: readonly string[]): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be a URL (${schemes.join(", ")})`, redactUrl(value));
+  }
+  if (!schemes.includes(parsed.protocol.replace(/:$/, ""))) {
+    throw new ConfigError(
+      name,
+      `must use one of the schemes ${schemes.join(", ")}`,
+      redactUrl(value),
+    );
+  }
+}
+
 /**
  * Hides the credentials of a URL (or of each URL in a comma-separated list) so that it can be
  * logged or shown in an error: the password, a username that stands alone (a NATS token), and
- * password or token query parameters.
+ * password or token query parameters. A value that is not a URL with an authority (malformed,
+ * or without `scheme://`) loses everything up to its last `@`, so no part of a password that
+ * holds `@`, `:` or `/` survives.
  *
  * @example
  * ```ts
  * redactUrl("postgres://app:hunter2@db/x"); // "postgres://app:***@db/x"
  * redactUrl("nats://s3cr3t@nats:4222"); // "nats://***@nats:4222"
+ * redactUrl("default:hunter2@redis:6379"); // "***@redis:6379"
  * ```
  */
 export function redactUrl(value: string): string {
-  if (value.includes(",")) return value.split(",").map(redactUrl).join(",");
+  // A list of URLs: split only where the next URL starts (a password may hold a comma).
+  const parts = value.split(/,\s*(?=[a-z][a-z0-9+.-]*:\/\/)/i);
+  if (parts.length > 1) return parts.map(redactUrl).join(",");
   try {
     const url = new URL(value);
-    if (url.password) url.password = "***";
-    else if (url.username) url.username = "***";
-    for (const key of [...url.searchParams.keys()]) {
-      if (/pass|token|secret|key/i.test(key)) url.searchParams.set(key, "***");
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && url.host !== "") {
+      if (url.password) url.password = "***";
+      else if (url.username) url.username = "***";
+      for (const key of [...url.searchParams.keys()]) {
+        if (SECRET_PARAM.test(key)) url.searchParams.set(key, "***");
+      }
+      return url.toString();
     }
-    return url.toString();
-  } catch {
-    return value.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@").replace(/\/\/[^:/@]+@/, "//***@");
+  } catch { /* not a URL: redacted loosely below */ }
+  return redactLoosely(value);
+}
+
+const SECRET_PARAM = /pass|token|secret|key/i;
+
+function redactLoosely(value: string): string {
+  let result = value;
+  const at = result.lastIndexOf("@");
+  if (at >= 0) {
+    const slashes = result.indexOf("//");
+    const start = slashes >= 0 && slashes < at ? slashes + 2 : 0;
+    result = `${result.slice(0, start)}***${result.slice(at)}`;
   }
+  return result.replace(
+    /([?&][^=&#]*(?:pass|token|secret|key)[^=&#]*=)[^&#]*/gi,
+    "$1***",
+  );
 }

@@ -51,3 +51,58 @@ Deno.test("EnvReader bounds integers and parses booleans", () => {
   assert.equal(env.bool("B", false), true);
   assert.equal(env.int("MISSING", 7), 7);
 });
+
+Deno.test("a malformed URL's error shows none of its password (issue 15)", () => {
+  // Not a URL (bad port), and the password holds '@' and ':': all of it stays hidden.
+  assert.throws(
+    () => loadBaseConfig("x", 1, { DATABASE_URL: "postgres://app:s3cr@t:pa55@db:54x2/x" }),
+    (e: ConfigError) => {
+      assert.equal(e.variable, "DATABASE_URL");
+      for (const part of ["s3cr", "t:pa55", "pa55"]) {
+        assert.ok(!e.message.includes(part), e.message);
+      }
+      return true;
+    },
+  );
+  assert.ok(!redactUrl("postgres://app:pw,with,commas@db/x").includes("with"));
+});
+
+Deno.test("a scheme-less URL's error does not echo its credentials (issue 15)", () => {
+  assert.throws(
+    () => loadBaseConfig("x", 1, { REDIS_URL: "default:hunter2secret@redis:6379" }),
+    (e: ConfigError) => {
+      assert.equal(e.variable, "REDIS_URL");
+      assert.ok(!e.message.includes("hunter2secret"), e.message);
+      return true;
+    },
+  );
+  assert.ok(!redactUrl(":hunter2secret@redis:6379").includes("hunter2secret"));
+});
+
+Deno.test("NATS_URL takes a comma-separated list of servers (a cluster)", () => {
+  const config = loadBaseConfig("x", 1, {
+    NATS_URL: "nats://127.0.0.1:4222, nats://127.0.0.1:4223,nats://127.0.0.1:4224",
+    NATS_STREAM_REPLICAS: "3",
+  });
+  assert.equal(
+    config.natsUrl,
+    "nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224",
+  );
+  assert.equal(config.natsStreamReplicas, 3);
+  assert.throws(() => loadBaseConfig("x", 1, { NATS_URL: "nats://a:1,http://b:2" }), /NATS_URL/);
+  assert.throws(
+    () => loadBaseConfig("x", 1, { NATS_STREAM_REPLICAS: "0" }),
+    /NATS_STREAM_REPLICAS/,
+  );
+});
+
+Deno.test("pool warm minimum and health check period follow the manual", () => {
+  const config = loadBaseConfig("x", 1, {});
+  assert.equal(config.pool.minConnections, 5);
+  assert.equal(config.pool.healthCheckPeriodSeconds, 300);
+  assert.equal(loadBaseConfig("x", 1, { DB_MAX_CONNS: "2" }).pool.minConnections, 2);
+  assert.throws(
+    () => loadBaseConfig("x", 1, { DB_MAX_CONNS: "4", DB_MIN_CONNS: "5" }),
+    /DB_MIN_CONNS/,
+  );
+});

@@ -22,7 +22,8 @@ export async function connectNats(
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<NatsConnection> {
-  const servers = url.replace(/^nats:\/\//, "").split(",");
+  // One server or a cluster's list; nats.js wants host:port (nats://) or the URL (tls://).
+  const servers = url.split(",").map((item) => item.trim().replace(/^nats:\/\//, ""));
   let delay = 250;
   for (let attempt = 1;; attempt++) {
     try {

@@ -75,25 +75,41 @@ export const PLATFORM_STREAM_SPECS: readonly StreamSpec[] = [
 
 const ms = (value: number) => value * 1_000_000; // nanoseconds
 
+/** How the platform's streams are stored. */
+export interface StreamOptions {
+  /**
+   * Copies of each stream in a NATS cluster (`NATS_STREAM_REPLICAS`): 1 for a single server, 3
+   * for a three-node cluster, so that losing one node (the stream leader included) loses no
+   * acknowledged event. Changing it on a running cluster rescales the existing streams.
+   */
+  replicas?: number;
+}
+
 /**
- * Creates the stream, or updates its subjects and windows when it exists.
+ * Creates the stream, or updates its subjects, windows and replica count when it exists.
  *
  * @example
  * ```ts
- * await ensureStream(await jetstreamManager(nc), TASKS_STREAM);
+ * await ensureStream(await jetstreamManager(nc), TASKS_STREAM, { replicas: 3 });
  * ```
  */
-export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  spec: StreamSpec,
+  options: StreamOptions = {},
+): Promise<void> {
   const wanted: Partial<StreamConfig> = {
     subjects: spec.subjects,
     duplicate_window: ms(spec.duplicateWindowMs),
     max_age: ms(spec.maxAgeMs),
+    num_replicas: options.replicas ?? 1,
   };
   try {
     const info = await jsm.streams.info(spec.name);
     const current = info.config;
     const same = current.subjects.join(",") === spec.subjects.join(",") &&
-      current.duplicate_window === wanted.duplicate_window && current.max_age === wanted.max_age;
+      current.duplicate_window === wanted.duplicate_window && current.max_age === wanted.max_age &&
+      (current.num_replicas || 1) === wanted.num_replicas;
     if (!same) await jsm.streams.update(spec.name, { ...current, ...wanted });
   } catch (error) {
     if (!isStreamNotFound(error)) throw error;
@@ -122,9 +138,10 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
 export async function ensurePlatformStreams(
   nc: NatsConnection,
   specs: readonly StreamSpec[] = PLATFORM_STREAM_SPECS,
+  options: StreamOptions = {},
 ): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  for (const spec of specs) await ensureStream(jsm, spec);
+  for (const spec of specs) await ensureStream(jsm, spec, options);
 }
 
 function isStreamNotFound(error: unknown): boolean {
@@ -139,7 +156,9 @@ function isStreamNotFound(error: unknown): boolean {
  *
  * @example
  * ```ts
- * const nc = await connectWithStreams(config.natsUrl, "taskservice", logger, abort.signal);
+ * const nc = await connectWithStreams(config.natsUrl, "taskservice", logger, abort.signal, {
+ *   replicas: config.natsStreamReplicas,
+ * });
  * if (nc) relay.start();
  * ```
  */
@@ -148,6 +167,7 @@ export async function connectWithStreams(
   name: string,
   logger: Logger,
   signal: AbortSignal,
+  options: StreamOptions = {},
 ): Promise<NatsConnection | undefined> {
   let nc: NatsConnection;
   try {
@@ -158,8 +178,8 @@ export async function connectWithStreams(
   }
   for (let delay = 250; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
     try {
-      await ensurePlatformStreams(nc);
-      logger.info("NATS connected; streams ready");
+      await ensurePlatformStreams(nc, undefined, options);
+      logger.info("NATS connected; streams ready", { stream_replicas: options.replicas ?? 1 });
       return nc;
     } catch (error) {
       logger.warn("JetStream streams not ready; retrying", { error, retry_in_ms: delay });

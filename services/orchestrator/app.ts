@@ -80,7 +80,7 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
   const { logger, db, metrics, tokens } = await prepareService(config, {
     applicationName: "orchestrator",
     migrations: new URL("./migrations/", import.meta.url),
-    logFields: { nats: redactUrl(config.natsUrl), users: config.usersUrl },
+    logFields: { nats: redactUrl(config.natsUrl), users: redactUrl(config.usersUrl) },
   });
   const m = orchestratorMetrics(metrics);
   for (const name of ["task-created", "task-events"]) {
@@ -133,7 +133,9 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
   const consumers: DurableConsumer[] = [];
   let relay: OutboxRelay | undefined;
   const eventsReady = (async () => {
-    nc = await connectWithStreams(config.natsUrl, "orchestrator", logger, stopController.signal);
+    nc = await connectWithStreams(config.natsUrl, "orchestrator", logger, stopController.signal, {
+      replicas: config.natsStreamReplicas,
+    });
     if (!nc) return;
     const common = {
       nc,

@@ -51,7 +51,9 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
   const events = startEvents();
 
   async function startEvents(): Promise<void> {
-    nc = await connectWithStreams(config.natsUrl, "taskservice", logger, natsAbort.signal);
+    nc = await connectWithStreams(config.natsUrl, "taskservice", logger, natsAbort.signal, {
+      replicas: config.natsStreamReplicas,
+    });
     if (!nc) return;
     relay = new OutboxRelay({
       db,

@@ -3,12 +3,14 @@
  *
  * @module
  */
-import { normalizeCurrency, rejectControlCharacters } from "@platform/lib/domain";
+import {
+  containsControlCharacters,
+  normalizeCurrency,
+  rejectControlCharacters,
+} from "@platform/lib/domain";
 import { ValidationError } from "@platform/lib/errors";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * A trimmed, lower-cased email address.
@@ -20,7 +22,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  */
 export function normalizeEmail(email: string): string {
   const value = email.trim().toLowerCase();
-  if (value.length > 254 || !EMAIL.test(value) || CONTROL.test(value)) {
+  if (
+    value.length > 254 || !EMAIL.test(value) ||
+    containsControlCharacters(value, { lineBreaks: false })
+  ) {
     throw new ValidationError("email", "must be an email address such as dev@example.com");
   }
   return value;
@@ -54,9 +59,7 @@ export function validateDisplayName(name: string): string {
   if (value.length > 100) {
     throw new ValidationError("display_name", "must be at most 100 characters");
   }
-  if (CONTROL.test(value)) {
-    throw new ValidationError("display_name", "must not contain control characters");
-  }
+  rejectControlCharacters(value, "display_name", { lineBreaks: false });
   return value;
 }
 

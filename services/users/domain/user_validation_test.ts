@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ValidationError } from "@platform/lib/errors";
+import { ValidationError } from "@platform/lib/errors";
 import {
   normalizeEmail,
   validateDisplayName,
@@ -46,4 +46,10 @@ Deno.test("page sizes default to 20 and stop at 100", () => {
   assert.equal(validatePageSize(100), 100);
   assert.throws(() => validatePageSize(101), field("page_size"));
   assert.throws(() => validatePageSize(-1), field("page_size"));
+});
+
+Deno.test("display_name refuses the C1 control U+0085 as titles do (issue 15)", () => {
+  assert.throws(() => validateDisplayName("Ada\u0085Lovelace"), ValidationError);
+  assert.throws(() => validateDisplayName("Ada\u009bLovelace"), ValidationError);
+  assert.throws(() => normalizeEmail("a\u0085b@example.com"), ValidationError);
 });
