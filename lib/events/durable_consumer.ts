@@ -81,6 +81,8 @@ export interface DurableConsumerOptions {
 }
 
 const DEFAULT_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000, 60_000];
+/** How long one pull request waits on the server (its idle heartbeat is half of it). */
+const PULL_EXPIRES_MS = 2000;
 /** Deliveries after which an event that keeps causing a data error is terminated. */
 const BAD_DATA_DELIVERIES = 5;
 const nanos = (ms: number) => ms * 1_000_000;
@@ -206,7 +208,13 @@ export class DurableConsumer {
         await this.ensureConsumer();
         const js = jetstream(nc);
         const consumer = await js.consumers.get(stream, durable);
-        const messages = await consumer.consume({ max_messages: this.concurrency * 2 });
+        // Short pulls: after a NATS restart or a stream leader change, nats.js re-pulls once two
+        // idle heartbeats (expires / 2 each) are missed, and retries its consumer check every
+        // `expires`; its default of 30 s left consumers idle for half a minute after an outage.
+        const messages = await consumer.consume({
+          max_messages: this.concurrency * 2,
+          expires: PULL_EXPIRES_MS,
+        });
         this.messages = messages;
         if (this.stopped) {
           await messages.close().catch(() => {});

@@ -37,6 +37,12 @@ export interface PhaseFigures {
   accepts: number;
 }
 
+/** The outboxes' highest sequence numbers at one moment. */
+export interface OutboxSnapshot {
+  taskOutboxSeq: number;
+  proposalOutboxSeq: number;
+}
+
 /** The durable consumers the platform creates. */
 const CONSUMERS: Array<[string, string]> = [
   ["TASKS", "orchestrator-task-created"],
@@ -68,35 +74,41 @@ export class Auditor {
   }
 
   /**
-   * Waits until the events of `tasks` are published (their task and proposal outbox rows), every
-   * task in `tasks` has been matched (proposals made, or assigned) and every accept in `accepts`
-   * has assigned its task; resolves with what is still outstanding when `timeoutMs` runs out
-   * (empty when settled). The load goes on meanwhile; only these records are waited for.
+   * Waits until every task in `tasks` has been matched (proposals made, or assigned) and every
+   * accept in `accepts` has assigned its task, then takes a snapshot of both outboxes and waits
+   * until the relays have published every row up to it. The load goes on meanwhile; only these
+   * records are waited for. Resolves with the snapshot, or with what was still outstanding when
+   * `timeoutMs` ran out.
    */
-  async settle(tasks: AckedTask[], accepts: AckedAccept[], timeoutMs: number): Promise<string[]> {
+  async settle(
+    tasks: AckedTask[],
+    accepts: AckedAccept[],
+    timeoutMs: number,
+  ): Promise<{ outstanding: string[]; snapshot?: OutboxSnapshot }> {
     const deadline = Date.now() + timeoutMs;
     let outstanding: string[] = ["not checked"];
+    let snapshot: OutboxSnapshot | undefined;
     while (Date.now() < deadline) {
       try {
-        outstanding = await this.outstanding(tasks, accepts);
-        if (outstanding.length === 0) return [];
+        if (!snapshot) {
+          outstanding = await this.unsettledWork(tasks, accepts);
+          if (outstanding.length === 0) snapshot = await this.snapshot();
+        }
+        if (snapshot) {
+          outstanding = await this.unpublishedUpTo(snapshot);
+          if (outstanding.length === 0) return { outstanding, snapshot };
+        }
       } catch (error) {
         outstanding = [`audit could not read: ${(error as Error).message}`];
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    return outstanding;
+    return { outstanding, snapshot };
   }
 
-  private async outstanding(tasks: AckedTask[], accepts: AckedAccept[]): Promise<string[]> {
+  private async unsettledWork(tasks: AckedTask[], accepts: AckedAccept[]): Promise<string[]> {
     const found: string[] = [];
     const ids = tasks.map((t) => t.taskId);
-    for (const table of ["task_outbox", "proposal_outbox"]) {
-      const [{ n }] = await this.sql<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM ${this.sql(table)}
-        WHERE published_at IS NULL AND payload->>'task_id' = ANY(${ids}::text[])`;
-      if (n > 0) found.push(`${table}: ${n} events of these tasks unpublished`);
-    }
     const [{ n }] = await this.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM unnest(${ids}::uuid[]) AS t(id)
       WHERE NOT EXISTS (
@@ -110,6 +122,64 @@ export class Auditor {
       if (open > 0) found.push(`${open} accepted tasks not assigned yet`);
     }
     return found;
+  }
+
+  private async snapshot(): Promise<OutboxSnapshot> {
+    const [row] = await this.sql<{ task: string; proposal: string }[]>`
+      SELECT (SELECT coalesce(max(seq), 0) FROM task_outbox)::text AS task,
+             (SELECT coalesce(max(seq), 0) FROM proposal_outbox)::text AS proposal`;
+    return { taskOutboxSeq: Number(row.task), proposalOutboxSeq: Number(row.proposal) };
+  }
+
+  private async unpublishedUpTo(snapshot: OutboxSnapshot): Promise<string[]> {
+    const found: string[] = [];
+    for (
+      const [table, seq] of [
+        ["task_outbox", snapshot.taskOutboxSeq],
+        ["proposal_outbox", snapshot.proposalOutboxSeq],
+      ] as const
+    ) {
+      const [row] = await this.sql<
+        { n: number; age: number | null; attempts: number | null; error: string | null }[]
+      >`
+        SELECT count(*)::int AS n,
+               extract(epoch FROM now() - min(created_at))::float8 AS age,
+               max(attempts)::int AS attempts, max(last_error) AS error
+        FROM ${this.sql(table)} WHERE published_at IS NULL AND seq <= ${seq}`;
+      if (row.n > 0) {
+        found.push(
+          `${table}: ${row.n} events unpublished (oldest ${row.age?.toFixed(1)} s, ` +
+            `${row.attempts} attempts${row.error ? `, last error: ${row.error}` : ""})`,
+        );
+      }
+    }
+    return found;
+  }
+
+  /**
+   * After the load stopped: waits until both outboxes are empty, the durable consumers have
+   * nothing pending and every acknowledged task is matched; resolves with what is left.
+   */
+  async drain(tasks: AckedTask[], accepts: AckedAccept[], timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    let left: string[] = ["not checked"];
+    while (Date.now() < deadline) {
+      try {
+        left = [
+          ...await this.unsettledWork(tasks, accepts),
+          ...await this.unpublishedUpTo({
+            taskOutboxSeq: Number.MAX_SAFE_INTEGER,
+            proposalOutboxSeq: Number.MAX_SAFE_INTEGER,
+          }),
+          ...await this.consumerBacklog(),
+        ];
+        if (left.length === 0) return [];
+      } catch (error) {
+        left = [`audit could not read: ${(error as Error).message}`];
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return left;
   }
 
   /**
@@ -170,15 +240,29 @@ export class Auditor {
     }
   }
 
-  /** The figures for the tasks and accepts acknowledged during one fault. */
-  async figures(tasks: AckedTask[], accepts: AckedAccept[]): Promise<PhaseFigures> {
+  /**
+   * The figures for the tasks and accepts acknowledged during one fault. Proposals count when
+   * their `proposal.created` outbox row is within `snapshot` (all of them without one); later
+   * proposals of these tasks are checked by the audit of the whole run.
+   */
+  async figures(
+    tasks: AckedTask[],
+    accepts: AckedAccept[],
+    snapshot?: OutboxSnapshot,
+  ): Promise<PhaseFigures> {
     await this.readNewEvents();
     const ids = tasks.map((t) => t.taskId);
     const stored = ids.length === 0 ? [] : await this.sql<{ id: string }[]>`
       SELECT id FROM tasks WHERE id = ANY(${ids}::uuid[])`;
     const created = ids.map((id) => this.taskCreated.get(id) ?? 0);
+    const upTo = snapshot?.proposalOutboxSeq ?? Number.MAX_SAFE_INTEGER;
     const proposals = ids.length === 0 ? [] : await this.sql<{ id: string }[]>`
-      SELECT id FROM proposals WHERE task_id = ANY(${ids}::uuid[])`;
+      SELECT p.id FROM proposals p
+      WHERE p.task_id = ANY(${ids}::uuid[]) AND NOT EXISTS (
+        SELECT 1 FROM proposal_outbox o
+        WHERE o.subject = 'proposal.created' AND o.payload->>'proposal_id' = p.id::text
+          AND o.seq > ${upTo}
+      )`;
     const proposalEvents = proposals.map((p) => this.proposalCreated.get(p.id) ?? 0);
     const [{ n: unmatched }] = ids.length === 0 ? [{ n: 0 }] : await this.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM unnest(${ids}::uuid[]) AS t(id)
@@ -215,6 +299,11 @@ export class Auditor {
       strandedAccepts,
       accepts: accepts.length,
     };
+  }
+
+  /** Event ids stored more than once, over the whole run (read so far). */
+  duplicatedEventIds(): number {
+    return [...this.eventIds.values()].filter((n) => n > 1).length;
   }
 
   /** Closes the suite's own connections. */

@@ -8,7 +8,8 @@
  * 5 s with `/health` truthful throughout.
  *
  * Options: `--nats cluster|single` (default cluster), `--replicas 2`, `--rate 10` (CreateTask/s),
- * `--developers 20`, `--hold-ms 3000`, `--only <text>` (faults whose name contains it).
+ * `--developers 20`, `--hold-ms 3000`, `--only <text>` (faults whose name contains it),
+ * `--logs <dir>` (each replica's log written to `<dir>/<replica>.log`).
  *
  * @module
  */
@@ -38,7 +39,9 @@ console.log(
       nats === "cluster" ? " (3 nodes, streams replicated 3 times)" : ""
     }, ${faults.length} faults`,
 );
-const platform = await ChaosPlatform.start({ replicas, nats });
+const logDir = option("logs", "");
+if (logDir) await Deno.mkdir(logDir, { recursive: true });
+const platform = await ChaosPlatform.start({ replicas, nats, logDir: logDir || undefined });
 const auditor = new Auditor(platform.databaseUrl, platform.nats.url);
 const load = new SteadyLoad(platform, {
   createPerSecond: Number(option("rate", "10")),
@@ -60,14 +63,43 @@ try {
     settleTimeoutMs: 30_000,
   });
   await load.stop();
-  const backlog = await waitForConsumers(auditor);
+  // The whole run: everything drained, then every record checked once more.
+  const left = await auditor.drain(load.tasks, load.accepts, 60_000);
+  const whole = await auditor.figures(load.tasks, load.accepts);
   console.log(`\n${resultsTable(results)}\n`);
-  if (backlog.length > 0) console.log(`consumers not drained at the end: ${backlog.join("; ")}`);
+  const wholeProblems = [
+    ...left.map((l) => `not drained: ${l}`),
+    ...(whole.stored !== whole.acknowledged
+      ? [`${whole.acknowledged - whole.stored} acknowledged tasks lost`]
+      : []),
+    ...(whole.eventsMissing + whole.eventsDuplicated > 0
+      ? [`task.created: ${whole.eventsMissing} missing, ${whole.eventsDuplicated} duplicated`]
+      : []),
+    ...(whole.proposalEventsMissing + whole.proposalsDuplicated > 0
+      ? [
+        `proposal.created: ${whole.proposalEventsMissing} missing, ${whole.proposalsDuplicated} duplicated`,
+      ]
+      : []),
+    ...(auditor.duplicatedEventIds() > 0
+      ? [`${auditor.duplicatedEventIds()} event ids stored twice`]
+      : []),
+    ...(whole.strandedTasks + whole.strandedAccepts > 0
+      ? [`stranded: ${whole.strandedTasks} tasks, ${whole.strandedAccepts} accepts`]
+      : []),
+  ];
+  console.log(
+    `whole run, after draining: ${whole.acknowledged} tasks acknowledged, ${whole.stored} stored, ` +
+      `task.created ${whole.eventsUnique} unique/${whole.eventsDuplicated} duplicated/` +
+      `${whole.eventsMissing} missing, ${whole.proposals} proposals with ` +
+      `${whole.proposalsDuplicated} duplicated/${whole.proposalEventsMissing} missing events, ` +
+      `${whole.accepts} accepts (${whole.strandedAccepts} not assigned): ` +
+      `${wholeProblems.length === 0 ? "ok" : wholeProblems.join("; ")}`,
+  );
   for (const exit of platform.unexpectedExits) {
     console.log(`exited: ${exit.replica} code ${exit.code} signal ${exit.signal}`);
   }
   passed = results.length === faults.length && results.every((r) => r.problems.length === 0) &&
-    backlog.length === 0 && platform.unexpectedExits.length === 0;
+    wholeProblems.length === 0 && platform.unexpectedExits.length === 0;
   const calls = load.tasks.length + load.accepts.length;
   console.log(
     `${faults.length} faults, ${load.tasks.length} tasks and ${load.accepts.length} accepts ` +
@@ -81,14 +113,3 @@ try {
   await platform.stop();
 }
 Deno.exit(passed ? 0 : 1);
-
-/** Once the load stopped: the durable consumers must drain to nothing pending. */
-async function waitForConsumers(auditor: Auditor): Promise<string[]> {
-  let backlog: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    backlog = await auditor.consumerBacklog().catch((e) => [String(e)]);
-    if (backlog.length === 0) return [];
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return backlog;
-}

@@ -61,6 +61,7 @@ export class Replica {
     readonly port: number,
     private readonly env: () => Record<string, string>,
     private readonly onUnexpectedExit: (replica: Replica, exit: UnexpectedExit) => void,
+    private readonly logDir?: string,
   ) {}
 
   /** "users-1", "tasks-2", ... */
@@ -81,6 +82,16 @@ export class Replica {
       PORT: String(this.port),
     });
     this.proc = proc;
+    if (this.logDir) {
+      const file = `${this.logDir}/${this.name}.log`;
+      const encoder = new TextEncoder();
+      for (const line of proc.process.lines) {
+        Deno.writeFileSync(file, encoder.encode(`${line}\n`), { append: true });
+      }
+      proc.process.onLine((line) =>
+        Deno.writeFileSync(file, encoder.encode(`${line}\n`), { append: true })
+      );
+    }
     proc.process.status.then((status) => {
       if (this.proc !== proc || this.expectingExit) return;
       this.proc = undefined;
@@ -138,6 +149,8 @@ export interface ChaosPlatformOptions {
   nats: "single" | "cluster";
   /** More environment for every service. */
   env?: Record<string, string>;
+  /** A folder to write each replica's log to (`<replica>.log`, appended across restarts). */
+  logDir?: string;
 }
 
 /** Dependencies and replicas, started and stopped together. */
@@ -159,7 +172,8 @@ export class ChaosPlatform {
    */
   static async start(options: ChaosPlatformOptions): Promise<ChaosPlatform> {
     const [pg, nats, redis] = await Promise.all([
-      PostgresServer.start(),
+      // Commits acknowledged before a kill -9 must survive it: durable commits.
+      PostgresServer.start({ durable: true }),
       options.nats === "cluster" ? NatsCluster.start(3) : NatsServer.start(),
       RedisServer.start(),
     ]);
@@ -179,7 +193,14 @@ export class ChaosPlatform {
           ...options.env,
         });
         platform.replicas.push(
-          new Replica(service, i, port, env, (replica, exit) => platform.recordExit(replica, exit)),
+          new Replica(
+            service,
+            i,
+            port,
+            env,
+            (replica, exit) => platform.recordExit(replica, exit),
+            options.logDir,
+          ),
         );
       }
       // Replicas of one service start one after the other: the first applies the migrations.

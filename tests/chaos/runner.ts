@@ -93,8 +93,12 @@ export async function runFaults(
     previous = async () => {
       const tasks = load.tasksOf(phase);
       const accepts = load.acceptsOf(phase);
-      const outstanding = await auditor.settle(tasks, accepts, options.settleTimeoutMs);
-      const figures = await auditor.figures(tasks, accepts);
+      const { outstanding, snapshot } = await auditor.settle(
+        tasks,
+        accepts,
+        options.settleTimeoutMs,
+      );
+      const figures = await auditor.figures(tasks, accepts, snapshot);
       const result: FaultResult = {
         fault: phase,
         ...figures,

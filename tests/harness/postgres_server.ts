@@ -46,10 +46,16 @@ export class PostgresServer {
     readonly dataDir: string | undefined,
     private readonly binDir: string | undefined,
     private readonly externalUrl?: string,
+    private readonly durable = false,
   ) {}
 
-  /** Starts a fresh instance (or wraps TEST_DATABASE_URL when PostgreSQL is not installed). */
-  static async start(): Promise<PostgresServer> {
+  /**
+   * Starts a fresh instance (or wraps TEST_DATABASE_URL when PostgreSQL is not installed).
+   * By default commits are not waited for on disk (`synchronous_commit=off`, fast for tests);
+   * `durable: true` keeps PostgreSQL's default, so a commit that was acknowledged survives the
+   * server being killed (what the chaos suite checks).
+   */
+  static async start(options: { durable?: boolean } = {}): Promise<PostgresServer> {
     const binDir = postgresBinDir();
     if (!binDir) {
       const url = Deno.env.get("TEST_DATABASE_URL");
@@ -68,7 +74,7 @@ export class PostgresServer {
     });
     const status = await init.status;
     if (!status.success) throw new Error(`initdb failed:\n${init.lines.join("\n")}`);
-    const server = new PostgresServer(freePort(), dataDir, binDir);
+    const server = new PostgresServer(freePort(), dataDir, binDir, undefined, options.durable);
     await server.resume();
     return server;
   }
@@ -111,7 +117,7 @@ export class PostgresServer {
         "-c",
         "fsync=off",
         "-c",
-        "synchronous_commit=off",
+        `synchronous_commit=${this.durable ? "on" : "off"}`,
         "-c",
         "full_page_writes=off",
         "-c",

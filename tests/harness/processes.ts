@@ -81,6 +81,7 @@ export class TrackedProcess {
     { test: (line: string) => boolean; resolve: (l: string) => void }
   > = [];
   readonly status: Promise<Deno.CommandStatus>;
+  private readonly listeners: Array<(line: string) => void> = [];
 
   constructor(readonly child: Deno.ChildProcess) {
     this.status = child.status;
@@ -118,6 +119,11 @@ export class TrackedProcess {
     });
   }
 
+  /** Calls `listener` with every line written from now on (to keep a log file, say). */
+  onLine(listener: (line: string) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Sends a signal if the process still runs. */
   kill(signal: Deno.Signal = "SIGTERM"): void {
     try {
@@ -148,6 +154,7 @@ export class TrackedProcess {
         buffer = buffer.slice(newline + 1);
         this.lines.push(line);
         if (this.lines.length > 5000) this.lines.splice(0, 1000);
+        for (const listener of this.listeners) listener(line);
         for (const waiter of [...this.waiters]) {
           if (waiter.test(line)) {
             this.waiters.splice(this.waiters.indexOf(waiter), 1);
