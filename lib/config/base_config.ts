@@ -46,6 +46,11 @@ export interface BaseConfig {
   maxMessageBytes: number;
   tls?: { certFile: string; keyFile: string };
   shutdownGraceMs: number;
+  /**
+   * After SIGTERM the listener stays open until no request has arrived for this long and none is
+   * in flight (at most {@link shutdownGraceMs}).
+   */
+  shutdownDrainMs: number;
   healthTimeoutMs: number;
   /** Browser origins allowed to call (`CORS_ORIGINS`). */
   cors: CorsConfig;
@@ -120,6 +125,7 @@ export function loadBaseConfig(
     maxMessageBytes: env.int("MAX_MESSAGE_BYTES", 4 * 1024 * 1024, { min: 1024, max: 64 << 20 }),
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     shutdownGraceMs: env.int("SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 300_000 }),
+    shutdownDrainMs: env.int("SHUTDOWN_DRAIN_MS", 1000, { min: 0, max: 300_000 }),
     healthTimeoutMs: env.int("HEALTH_CHECK_TIMEOUT_MS", 1000, { min: 50, max: 30_000 }),
     cors: loadCorsConfig(source, secrets.length === 0),
   };

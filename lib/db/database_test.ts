@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import postgres from "postgres";
 import { PostgresServer } from "../../tests/harness/postgres_server.ts";
 import { DependencyUnavailableError } from "../errors.ts";
 import { Database } from "./database.ts";
@@ -63,6 +64,83 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "the pool keeps its warm minimum and replaces idle connections that died",
+  { sanitizeOps: false, sanitizeResources: false },
+  async () => {
+    const pg = await PostgresServer.start();
+    const url = await pg.createDatabase("warm");
+    const db = new Database(url, {
+      maxConnections: 10,
+      minConnections: 3,
+      healthCheckPeriodSeconds: 1,
+      maxLifetimeSeconds: 3600,
+      idleTimeoutSeconds: 1800,
+      connectTimeoutSeconds: 2,
+      queryTimeoutMs: 2000,
+    }, "warm-test");
+    const admin = postgres(pg.url("postgres"), { max: 1, onnotice: () => {} });
+    const sessions = async () =>
+      (await admin<{ pid: number }[]>`
+        SELECT pid FROM pg_stat_activity WHERE application_name = 'warm-test'`).map((r) => r.pid);
+    try {
+      db.startMaintenance();
+      await waitFor(async () => (await sessions()).length === 3, 5000, "3 warm connections");
+      // Idle connections killed behind the pool's back: the next check opens new ones.
+      const before = await sessions();
+      await admin`SELECT pg_terminate_backend(pid) FROM unnest(${before}::int[]) AS pid`;
+      await waitFor(
+        async () => {
+          const now = await sessions();
+          return now.length === 3 && now.every((pid) => !before.includes(pid));
+        },
+        5000,
+        "3 new warm connections",
+      );
+      const [{ one }] = await db.run((sql) => sql<{ one: number }[]>`SELECT 1 AS one`);
+      assert.equal(one, 1);
+    } finally {
+      await db.close();
+      await admin.end();
+      await pg.destroy();
+    }
+  },
+);
+
+Deno.test(
+  "a health check polled during an outage passes again within 5 s of PostgreSQL's return",
+  { sanitizeOps: false, sanitizeResources: false },
+  async () => {
+    const { pg, db } = await oneConnectionDatabase("probe");
+    const ping = () => db.ping(AbortSignal.timeout(300));
+    try {
+      await ping();
+      await pg.stop("immediate");
+      for (let i = 0; i < 10; i++) {
+        await assert.rejects(ping());
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await pg.resume();
+      const back = Date.now();
+      await waitFor(() => ping().then(() => true, () => false), 5000, "the probe to pass");
+      assert.ok(Date.now() - back < 5000);
+      await db.run((sql) => sql`SELECT 1`);
+    } finally {
+      await db.close();
+      await pg.destroy();
+    }
+  },
+);
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
 
 /** A throwaway server and a Database whose pool has a single connection, easy to keep busy. */
 async function oneConnectionDatabase(name: string) {

@@ -119,6 +119,23 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     );
   };
 
+  // Requests in progress and when the last one arrived or ended: the drain keeps the listener
+  // open while requests still come (load balancers that have not noticed /readyz yet).
+  let inFlight = 0;
+  let lastActivity = 0;
+  const withOrigins = withCors(config.cors, handler, { onRefused: corsRefusalLog(logger) });
+  const serve = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    inFlight++;
+    lastActivity = Date.now();
+    try {
+      const response = await withOrigins(req, info);
+      return draining ? closingConnection(response) : response;
+    } finally {
+      inFlight--;
+      lastActivity = Date.now();
+    }
+  };
+
   const tls = config.tls
     ? {
       cert: Deno.readTextFileSync(config.tls.certFile),
@@ -137,7 +154,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
       logger.error("request failed", { error });
       return new Response("internal error", { status: 500 });
     },
-  }, withCors(config.cors, handler, { onRefused: corsRefusalLog(logger) }));
+  }, serve);
   port = (httpServer.addr as Deno.NetAddr).port;
   logger.info("listening", {
     port,
@@ -149,10 +166,29 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
   const shutdown = (reason = "requested") => {
     shutdownPromise ??= (async () => {
       draining = true;
-      logger.info("shutting down", { reason, grace_ms: config.shutdownGraceMs });
-      // In-flight calls run on; streams still open when the grace period ends are cancelled.
+      const started = Date.now();
+      const deadline = started + config.shutdownGraceMs;
+      logger.info("shutting down", {
+        reason,
+        grace_ms: config.shutdownGraceMs,
+        drain_ms: config.shutdownDrainMs,
+      });
+      // The listener stays open, /readyz answering 503 and every response carrying
+      // `Connection: close` (new RPCs are refused as unavailable: retry elsewhere), until no
+      // request is in flight and none has arrived for SHUTDOWN_DRAIN_MS, or the grace period ends.
+      while (
+        Date.now() < deadline &&
+        (inFlight > 0 || Date.now() - Math.max(lastActivity, started) < config.shutdownDrainMs)
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      logger.info("closing the listener", {
+        drained_ms: Date.now() - started,
+        in_flight: inFlight,
+      });
+      // Streams still open when the grace period ends are cancelled.
       const grace = new Promise<"timeout">((resolve) => {
-        const timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);
+        const timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
         Deno.unrefTimer(timer);
       });
       const drained = await Promise.race([httpServer.shutdown().then(() => "drained"), grace]);
@@ -183,4 +219,25 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     shutdown,
     finished: httpServer.finished,
   };
+}
+
+/**
+ * The response with `Connection: close`, so an HTTP/1.1 client opens its next request on a new
+ * connection (to another replica) instead of reusing this one. HTTP/2 has no such header (the
+ * server's GOAWAY at close does the same); it is left out there.
+ */
+function closingConnection(response: Response): Response {
+  try {
+    response.headers.set("connection", "close");
+    return response;
+  } catch {
+    // Immutable headers (a response from fetch, say): a copy with the header.
+    const headers = new Headers(response.headers);
+    headers.set("connection", "close");
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  }
 }
