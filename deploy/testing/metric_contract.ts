@@ -30,6 +30,8 @@ export const COMPONENT_METRICS = [
   "proposal_response_time_seconds",
   "db_pool_connections_max",
   "db_pool_connections_active",
+  "db_pool_connections_min",
+  "db_pool_idle_checks_total",
   "outbox_backlog",
   "outbox_oldest_event_age_seconds",
   "events_published_total",
