@@ -32,7 +32,7 @@ Deno.test(
         JWT_SECRETS: "credentials-test-secret-long-enough-0123456789",
         LOG_LEVEL: "debug",
       };
-      for (const name of ["users", "tasks", "orchestrator"]) {
+      await Promise.all(["users", "tasks", "orchestrator"].map(async (name) => {
         const service = await ServiceProcess.start(name, env);
         await new Promise((r) => setTimeout(r, 1500)); // a few retries of NATS and Redis
         await fetch(`${service.url}/health`).then((r) => r.body?.cancel());
@@ -47,7 +47,7 @@ Deno.test(
             assert.ok(!line.includes(secret), `${name} logged a credential:\n${line}`);
           }
         }
-      }
+      }));
     } finally {
       await pg.destroy();
     }

@@ -72,7 +72,7 @@ const scenarios: Record<string, (postgres: Client, pg: PostgresServer) => Promis
     await new Promise((r) => setTimeout(r, 100));
     query.cancel();
     const cancelled = await settled;
-    const [{ x }] = await within(sql`SELECT 4 AS x`, 8000);
+    const [{ x }] = await within(sql`SELECT 4 AS x`, 6000);
     await sql.end({ timeout: 1 });
     return `down: ${refused}; cancelled: ${cancelled}; after the restart the pool answers ${x}`;
   },
