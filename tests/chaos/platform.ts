@@ -225,23 +225,36 @@ export class ChaosPlatform {
   /**
    * Waits until every replica answers `/health` with 200 and status "healthy"; resolves with the
    * milliseconds it took, or rejects after `timeoutMs` naming the replicas still unhealthy.
+   * {@link lastWait} says which replica was healthy last and what it answered before.
    */
   async waitAllHealthy(timeoutMs: number, pollMs = 100): Promise<number> {
     const started = Date.now();
     let last: string[] = [];
+    const pending = new Map<string, string>();
+    this.lastWait = "";
     while (Date.now() - started < timeoutMs) {
       const reports = await Promise.all(
         this.replicas.map(async (r) => [r, await r.health()] as const),
       );
-      last = reports.filter(([, h]) => h.code !== 200 || h.status !== "healthy")
-        .map(([r, h]) =>
-          `${r.name}: ${h.code} ${h.status ?? ""} ${JSON.stringify(h.checks ?? {})}`
-        );
-      if (last.length === 0) return Date.now() - started;
+      last = [];
+      for (const [r, h] of reports) {
+        const state = `${h.code} ${h.status ?? ""} ${JSON.stringify(h.checks ?? {})}`;
+        if (h.code !== 200 || h.status !== "healthy") {
+          last.push(`${r.name}: ${state}`);
+          pending.set(r.name, `${r.name} after ${Date.now() - started} ms: ${state}`);
+        }
+      }
+      if (last.length === 0) {
+        this.lastWait = [...pending.values()].pop() ?? "";
+        return Date.now() - started;
+      }
       await new Promise((r) => setTimeout(r, pollMs));
     }
     throw new Error(`not healthy within ${timeoutMs} ms:\n  ${last.join("\n  ")}`);
   }
+
+  /** The last replica {@link waitAllHealthy} waited for, and what it answered last. */
+  lastWait = "";
 
   /** Stops every replica, then the dependencies, and removes their files. */
   async stop(): Promise<void> {

@@ -81,6 +81,9 @@ export async function runFaults(
     let recoveryMs = Infinity;
     try {
       recoveryMs = await platform.waitAllHealthy(30_000);
+      if (recoveryMs > options.maxRecoverySeconds * 1000) {
+        problems.push(`waited last for ${platform.lastWait}`);
+      }
     } catch (error) {
       problems.push((error as Error).message);
     }

@@ -136,7 +136,12 @@ export class TrackedProcess {
    * the postmaster: freezing only the postmaster would leave them answering).
    */
   killTree(signal: Deno.Signal): void {
-    for (const pid of [this.child.pid, ...descendants(this.child.pid)]) {
+    const root = this.child.pid;
+    const name = commandName(root);
+    this.kill(signal);
+    // PIDs are reused quickly on a busy machine: only descendants running the same program.
+    for (const pid of descendants(root)) {
+      if (name === undefined || commandName(pid) !== name) continue;
       try {
         Deno.kill(pid, signal);
       } catch { /* gone meanwhile */ }
@@ -163,6 +168,14 @@ export class TrackedProcess {
         }
       }
     }
+  }
+}
+
+function commandName(pid: number): string | undefined {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return undefined;
   }
 }
 
