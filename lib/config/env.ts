@@ -88,6 +88,12 @@ export class EnvReader {
   /**
    * A comma-separated list of URLs (the servers of a cluster), each with one of the allowed
    * schemes; returned as given, trimmed.
+   *
+   * @example
+   * ```ts
+   * new EnvReader({ NATS_URL: "nats://a:4222, nats://b:4222" })
+   *   .urlList("NATS_URL", "nats://127.0.0.1:4222", ["nats"]); // "nats://a:4222,nats://b:4222"
+   * ```
    */
   urlList(name: string, fallback: string, schemes: readonly string[]): string {
     const value = this.raw(name) ?? fallback;

@@ -152,6 +152,11 @@ export class Database {
    * that has not answered for twice the connect timeout (a frozen or vanished server) is dropped
    * with its connection and the next check opens a new one. The first check that passes after a
    * failed one re-opens the pool's warm minimum at once.
+   *
+   * @example
+   * ```ts
+   * await db.ping(AbortSignal.timeout(1000)); // rejects when PostgreSQL does not answer
+   * ```
    */
   async ping(signal?: AbortSignal): Promise<void> {
     const stuckAfterMs = Math.max(2 * this.pool.connectTimeoutSeconds * 1000, 2000);
@@ -203,6 +208,11 @@ export class Database {
    * and the next check opens another, so the warm minimum is kept and a connection that died
    * while idle is found before a request needs it. Skipped while that many calls are running
    * (their connections are evidently alive). Resolves with the connections checked and failed.
+   *
+   * @example
+   * ```ts
+   * const { checked, failed } = await db.checkIdleConnections();
+   * ```
    */
   async checkIdleConnections(): Promise<{ checked: number; failed: number }> {
     const wanted = Math.min(this.pool.minConnections ?? 0, this.pool.maxConnections);

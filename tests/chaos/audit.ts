@@ -50,7 +50,16 @@ const CONSUMERS: Array<[string, string]> = [
   ["PROPOSALS", "taskservice-proposal-accepted"],
 ];
 
-/** Reads the platform's records. */
+/**
+ * Reads the platform's records.
+ *
+ * @example
+ * ```ts
+ * const auditor = new Auditor(platform.databaseUrl, platform.nats.url);
+ * const { snapshot } = await auditor.settle(tasks, accepts, 30_000);
+ * const figures = await auditor.figures(tasks, accepts, snapshot);
+ * ```
+ */
 export class Auditor {
   private readonly sql: postgres.Sql;
   private nc?: NatsConnection;

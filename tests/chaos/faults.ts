@@ -40,7 +40,14 @@ const DATABASE = {
 const NATS = { check: "nats" as const, checkedBy: ["tasks", "orchestrator"] as ServiceName[] };
 const REDIS = { check: "redis" as const, checkedBy: ["users"] as ServiceName[] };
 
-/** The dependency faults. */
+/**
+ * The dependency faults.
+ *
+ * @example
+ * ```ts
+ * const faults = [...dependencyFaults(true), ...serviceFaults()];
+ * ```
+ */
 export function dependencyFaults(cluster: boolean): Fault[] {
   const faults: Fault[] = [
     {
@@ -126,7 +133,14 @@ export function dependencyFaults(cluster: boolean): Fault[] {
   return faults;
 }
 
-/** The service faults, on each service's first replica. */
+/**
+ * The service faults, on each service's first replica.
+ *
+ * @example
+ * ```ts
+ * for (const fault of serviceFaults()) console.log(fault.name); // "users-1 kill -9", ...
+ * ```
+ */
 export function serviceFaults(): Fault[] {
   const faults: Fault[] = [];
   for (const service of ["users", "tasks", "orchestrator"] as const) {

@@ -52,7 +52,21 @@ interface Account {
   token: string;
 }
 
-/** The load generator. */
+/**
+ * The load generator.
+ *
+ * @example
+ * ```ts
+ * const load = new SteadyLoad(platform, {
+ *   createPerSecond: 10, clients: 5, developers: 20, heartbeatMs: 3000, acceptEveryMs: 1000,
+ *   callTimeoutMs: 3000,
+ * });
+ * await load.prepare();
+ * load.start();
+ * load.phase = "postgres stop -m fast";
+ * await load.stop();
+ * ```
+ */
 export class SteadyLoad {
   readonly tasks: AckedTask[] = [];
   readonly accepts: AckedAccept[] = [];

@@ -48,7 +48,16 @@ export interface UnexpectedExit {
   lastLines: string[];
 }
 
-/** One process of a service, on a port of its own that survives restarts. */
+/**
+ * One process of a service, on a port of its own that survives restarts.
+ *
+ * @example
+ * ```ts
+ * const replica = platform.replica("tasks-1");
+ * await replica.stop("SIGKILL");
+ * await replica.start();
+ * ```
+ */
 export class Replica {
   proc?: ServiceProcess;
   /** Set while the test itself stops or kills the process. */
@@ -153,7 +162,18 @@ export interface ChaosPlatformOptions {
   logDir?: string;
 }
 
-/** Dependencies and replicas, started and stopped together. */
+/**
+ * Dependencies and replicas, started and stopped together.
+ *
+ * @example
+ * ```ts
+ * const platform = await ChaosPlatform.start({ replicas: 2, nats: "cluster" });
+ * await platform.pg.stop("immediate");
+ * await platform.pg.resume();
+ * const ms = await platform.waitAllHealthy(30_000);
+ * await platform.stop();
+ * ```
+ */
 export class ChaosPlatform {
   readonly replicas: Replica[] = [];
   readonly unexpectedExits: UnexpectedExit[] = [];

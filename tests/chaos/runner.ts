@@ -187,7 +187,14 @@ function judge(result: FaultResult, options: RunnerOptions): void {
   if (result.outstanding.length > 0) p.push(`not settled: ${result.outstanding.join("; ")}`);
 }
 
-/** One line per fault, as printed while the suite runs. */
+/**
+ * One line per fault, as printed while the suite runs.
+ *
+ * @example
+ * ```ts
+ * console.log(resultLine(result)); // "ok   redis freeze: 62 acknowledged, ..."
+ * ```
+ */
 export function resultLine(r: FaultResult): string {
   return `${r.problems.length === 0 ? "ok  " : "FAIL"} ${r.fault}: ` +
     `${r.acknowledged} acknowledged, ${r.stored} stored, ` +
