@@ -15,6 +15,8 @@ import { OpsError } from "./shared/errors.ts";
 import { captureOutput } from "./shared/output.ts";
 import { withDatabase } from "./shared/db.ts";
 import { findPgTool } from "./shared/pg_tools.ts";
+import { connectRedisOnce } from "./shared/redis.ts";
+import { RedisServer } from "../tests/harness/redis_server.ts";
 import { writeFailingPgTools } from "./testing/fake_pg_tools.ts";
 import { deadUrl, startFakeService } from "./testing/fake_service.ts";
 import {
@@ -26,6 +28,8 @@ import {
 } from "./testing/platform_db.ts";
 
 let db: PlatformDb;
+/** The cache a restore clears: the test's own Redis, never the machine's on 6379. */
+let redis: RedisServer;
 
 async function databases(): Promise<string[]> {
   const rows = await db.sql<{ datname: string }[]>`
@@ -71,6 +75,7 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     db = await startPlatformDb();
+    redis = await RedisServer.start();
     await seedPlatform(db.sql, { users: 60, tasks: 400 });
     const dir = await Deno.makeTempDir({ prefix: "fp-backups-" });
     try {
@@ -100,6 +105,7 @@ Deno.test({
         const cap = captureOutput();
         const code = await restoreCli(["--verify", `${dir}/${name}.dump`], cap.output, {
           DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
         });
         assert.equal(code, 0, cap.text());
         assert.match(cap.text(), /Test restore OK/);
@@ -185,12 +191,16 @@ Deno.test({
             await assert.rejects(
               restoreCli([`${dir}/copy.dump`, "--yes"], captureOutput().output, {
                 DATABASE_URL: db.url,
+                REDIS_URL: redis.url,
               }),
               /cannot be trusted/,
             );
             // The listing marks it unusable.
             const list = captureOutput();
-            await restoreCli(["--dir", dir], list.output, { DATABASE_URL: db.url });
+            await restoreCli(["--dir", dir], list.output, {
+              DATABASE_URL: db.url,
+              REDIS_URL: redis.url,
+            });
             assert.match(list.text(), /copy\s.*unusable: its manifest describes backup/);
             assert.deepEqual(await databases(), dbsBefore);
             assert.deepEqual(await snapshotRows(db.sql), current);
@@ -206,6 +216,7 @@ Deno.test({
         const cap = captureOutput();
         const code = await restoreCli([name, "--dir", dir], cap.output, {
           DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
         }).catch((error) => error);
         assert.ok(code instanceof OpsError);
         assert.match(code.message, /refusing to replace database "freelance_platform"/);
@@ -272,6 +283,7 @@ Deno.test({
         try {
           const code = await restoreCli([name, "--dir", dir, "--yes", "--drop-old"], cap.output, {
             DATABASE_URL: db.url,
+            REDIS_URL: redis.url,
             USERS_URL: users.url,
           });
           assert.equal(code, 0, cap.text());
@@ -291,7 +303,7 @@ Deno.test({
         const code = await restoreCli(
           [name, "--dir", dir, "--yes", "--drop-old", "--health-timeout", "1s"],
           late.output,
-          { DATABASE_URL: db.url, TASKS_URL: deadUrl() },
+          { DATABASE_URL: db.url, REDIS_URL: redis.url, TASKS_URL: deadUrl() },
         );
         assert.equal(code, 1);
         assert.match(late.text(), /tasks http:.*unreachable \(tcp connect error/);
@@ -299,6 +311,44 @@ Deno.test({
           late.text(),
           /the database was restored, but not every service became healthy/,
         );
+      });
+
+      await t.step("restore clears the profile cache it made stale, and no other key", async () => {
+        await vandalise();
+        const cache = await connectRedisOnce(redis.url);
+        try {
+          // Profiles the services cached from the replaced database, and a key not ours.
+          await cache.set("fp:users:user:1", JSON.stringify({ displayName: "changed" }), "EX", 60);
+          await cache.set("fp:users:user:2", JSON.stringify({ displayName: "changed" }), "EX", 60);
+          await cache.set("someone-else:key", "kept");
+          const cap = captureOutput();
+          const code = await restoreCli([name, "--dir", dir, "--yes", "--drop-old"], cap.output, {
+            DATABASE_URL: db.url,
+            REDIS_URL: redis.url,
+          });
+          assert.equal(code, 0, cap.text());
+          assert.deepEqual(await cache.keys("fp:*"), []);
+          assert.equal(await cache.get("someone-else:key"), "kept");
+          assert.match(cap.text(), /profile cache cleared: 2 fp:\* key\(s\) deleted in redis:\/\//);
+        } finally {
+          cache.disconnect();
+        }
+        await settle();
+        assert.deepEqual(await snapshotRows(db.sql), before);
+
+        // Redis unreachable: the database is restored all the same, and the warning says what to
+        // run once Redis answers.
+        await vandalise();
+        const cap = captureOutput();
+        const code = await restoreCli([name, "--dir", dir, "--yes", "--drop-old"], cap.output, {
+          DATABASE_URL: db.url,
+          REDIS_URL: deadUrl("redis"),
+        });
+        assert.equal(code, 0, cap.text());
+        assert.match(cap.text(), /profile cache \(fp:\* in redis:.*\) was not cleared/);
+        assert.match(cap.text(), /deno task emergency flush-cache --yes/);
+        await settle();
+        assert.deepEqual(await snapshotRows(db.sql), before);
       });
 
       await t.step("a failing pg_restore leaves the database as it was", async () => {
@@ -311,6 +361,7 @@ Deno.test({
         await assert.rejects(
           restoreCli([name, "--dir", dir, "--yes"], cap.output, {
             DATABASE_URL: db.url,
+            REDIS_URL: redis.url,
             PG_BIN_DIR: failing,
           }),
           /pg_restore exited with 1: pg_restore: error: could not execute query: ERROR: {2}boom; "freelance_platform" was not changed/,
@@ -320,6 +371,7 @@ Deno.test({
         assert.deepEqual(await databases(), dbsBefore);
         await restoreCli([name, "--dir", dir, "--yes", "--drop-old"], captureOutput().output, {
           DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
         });
       });
 
@@ -375,10 +427,17 @@ Deno.test({
 
       await t.step("without arguments, restore lists the backups", async () => {
         const cap = captureOutput();
-        assert.equal(await restoreCli(["--dir", dir], cap.output, { DATABASE_URL: db.url }), 0);
+        assert.equal(
+          await restoreCli(["--dir", dir], cap.output, {
+            DATABASE_URL: db.url,
+            REDIS_URL: redis.url,
+          }),
+          0,
+        );
         assert.match(cap.text(), new RegExp(`${name}\\s.*freelance_platform\\s+15\\s.*ok`));
       });
     } finally {
+      await redis.stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },

@@ -23,7 +23,8 @@ const USAGE = `Usage: deno task restore [BACKUP] [options]
 
 Without BACKUP: lists the backups of the target. BACKUP is a name from that list or a path to a
 .dump file (its .manifest.json must be beside it). The dump's SHA-256 is checked against its
-manifest before anything is touched.
+manifest before anything is touched. After a restore the platform's Redis keys (REDIS_KEY_PREFIX,
+fp:*) are deleted: they were read from the replaced database.
 
   --verify                 test restore: into a scratch database, compare row counts with the
                            manifest, drop the scratch database (changes nothing else)
@@ -138,6 +139,7 @@ export async function restoreCli(
       dropOld: flags["drop-old"] === true,
       allowOtherDatabase: flags["allow-other-database"] === true,
       healthUrls: Object.fromEntries(waitFor.map((name) => [name, config.services[name]])),
+      cache: { redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix },
       healthTimeoutMs: flags["health-timeout"]
         ? parseDurationFlag(flags["health-timeout"] as string, "health-timeout")
         : undefined,

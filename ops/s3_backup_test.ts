@@ -13,6 +13,7 @@ import { captureOutput } from "./shared/output.ts";
 import { digestStream } from "./backup/digest.ts";
 import { seedPlatform, snapshotRows, startPlatformDb } from "./testing/platform_db.ts";
 import { writeFailingPgTools } from "./testing/fake_pg_tools.ts";
+import { deadUrl } from "./testing/fake_service.ts";
 
 Deno.test({
   name: "S3 backups",
@@ -34,6 +35,8 @@ Deno.test({
       const before = await snapshotRows(db.sql);
       const env = {
         DATABASE_URL: db.url,
+        // A restore clears the platform's Redis keys: never those of the machine's Redis on 6379.
+        REDIS_URL: deadUrl("redis"),
         S3_BUCKET: "fp-backups",
         S3_PREFIX: "db-backups",
         S3_ENDPOINT: `http://127.0.0.1:${port}`,

@@ -25,6 +25,7 @@ import { runPgRestore } from "./pg_restore.ts";
 import { scaleDownGuide, scaleUpGuide } from "./scale_guide.ts";
 import { type DatabaseContents, ServerAdmin } from "./server_admin.ts";
 import { waitForHealthy } from "../shared/health.ts";
+import { type CacheInvalidation, type CacheSettings, invalidateCache } from "./invalidate_cache.ts";
 
 /** Options shared by restore and test restore. */
 export interface RestoreOptions {
@@ -53,6 +54,11 @@ export interface FullRestoreOptions extends RestoreOptions {
   /** Service /health URLs to wait for after the swap (none: no wait). */
   healthUrls?: Record<string, string>;
   healthTimeoutMs?: number;
+  /**
+   * The Redis cache to clear once the restored database is in place (its entries were read from
+   * the replaced one). Unset: the cache is left alone.
+   */
+  cache?: CacheSettings;
   now?: () => Date;
 }
 
@@ -74,6 +80,8 @@ export interface RestoreResult {
   droppedOld: boolean;
   comparison: CountComparison[];
   restoreMs: number;
+  /** What clearing the cache did (when {@link FullRestoreOptions.cache} was given). */
+  cache?: CacheInvalidation;
   healthy?: boolean;
 }
 
@@ -395,6 +403,7 @@ export async function runRestore(options: FullRestoreOptions): Promise<RestoreRe
     } else {
       output.line(`  database "${database}" created from the backup`);
     }
+    const cache = options.cache ? await invalidateCache(options.cache, output) : undefined;
     output.line("");
     for (const line of scaleUpGuide()) output.line(line);
 
@@ -405,6 +414,7 @@ export async function runRestore(options: FullRestoreOptions): Promise<RestoreRe
       droppedOld,
       comparison,
       restoreMs,
+      cache,
     };
     if (options.healthUrls && Object.keys(options.healthUrls).length > 0) {
       const timeout = options.healthTimeoutMs ?? 300_000;
