@@ -5,11 +5,14 @@
  * default). SIGINT or SIGTERM stops them all gracefully; if one dies,
  * the others are stopped too and the exit code says so.
  *
- * Uses the environment as it is (DATABASE_URL, NATS_URL, REDIS_URL, JWT_SECRETS, ...), so the
- * services find the machine's PostgreSQL, NATS and Redis by default.
+ * PostgreSQL, NATS and Redis come from DATABASE_URL, NATS_URL and REDIS_URL when set, else from
+ * the servers answering on their default ports, else scripts/dev starts them (data under `.data/`,
+ * or DEV_DATA_DIR) and stops them after the services.
  *
  * @module
  */
+import { startDependencies } from "./dev/dependencies.ts";
+
 const root = new URL("../", import.meta.url).pathname;
 const services = [
   { name: "users", main: "services/users/main.ts", port: "50051" },
@@ -19,10 +22,11 @@ const services = [
   { name: "web", main: "web/main.ts", port: undefined },
 ];
 
+const dependencies = await startDependencies(root);
+
 const children = services.map(({ name, main, port }) => {
-  const env: Record<string, string> = port
-    ? { PORT: Deno.env.get(`${name.toUpperCase()}_PORT`) ?? port }
-    : {};
+  const env: Record<string, string> = { ...dependencies.env };
+  if (port) env.PORT = Deno.env.get(`${name.toUpperCase()}_PORT`) ?? port;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", main],
     cwd: root,
@@ -56,6 +60,7 @@ if (!stopping) {
   stopAll("SIGTERM");
 }
 const statuses = await Promise.all(children.map(({ child }) => child.status));
+await dependencies.stop();
 Deno.exit(statuses.every((s) => s.code === 0) ? 0 : 1);
 
 async function prefix(name: string, stream: ReadableStream<Uint8Array>, out: typeof Deno.stdout) {

@@ -9,6 +9,7 @@ import { redactUrl } from "@platform/lib/config";
 import { HealthMonitor } from "@platform/lib/health";
 import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import { UserService } from "@platform/proto/users/v1";
+import { reportCacheAvailability } from "./cache_availability.ts";
 import type { UsersConfig } from "./config.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
 import { ProfileCache } from "./profile_cache.ts";
@@ -34,6 +35,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     // Longer than any profile read may take (a read that times out caches nothing).
     tombstoneSeconds: Math.ceil(config.pool.queryTimeoutMs / 1000) * 2 + 1,
   }, logger);
+  reportCacheAvailability(cache.client, config.redisUrl, logger);
   const store = new UserStore(db);
   const profiles = new ProfileCache(cache, store, config.profileCacheTtlSeconds);
   const onlineGauge = metrics.gauge("users_online_count", "Developers online now.");

@@ -1,0 +1,64 @@
+/**
+ * Run inside the test's network namespace (`ip netns exec NS deno run -A in_namespace.ts ...`),
+ * where 127.0.0.1 is the namespace's own loopback: waits for the three /health, and registers or
+ * logs in an account over Connect JSON. Prints one JSON line.
+ *
+ *   in_namespace.ts health <timeoutMs>
+ *   in_namespace.ts register <email>
+ *   in_namespace.ts login <email>
+ *
+ * @module
+ */
+const PORTS = { users: 50051, tasks: 50052, orchestrator: 50053 };
+const PASSWORD = "correct horse battery staple";
+const USERS = "http://127.0.0.1:50051/platform.users.v1.UserService";
+
+async function health(port: number): Promise<{ status: number; body?: unknown }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    return { status: res.status, body: await res.json() };
+  } catch {
+    return { status: 0 };
+  }
+}
+
+async function call(method: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${USERS}/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const [command, arg] = Deno.args;
+if (command === "health") {
+  const deadline = Date.now() + Number(arg);
+  let result: Record<string, { status: number; body?: unknown }> = {};
+  while (Date.now() < deadline) {
+    result = Object.fromEntries(
+      await Promise.all(
+        Object.entries(PORTS).map(async ([name, port]) => [name, await health(port)] as const),
+      ),
+    );
+    if (Object.values(result).every((r) => r.status === 200)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.log(JSON.stringify(result));
+} else if (command === "register") {
+  console.log(JSON.stringify(
+    await call("Register", {
+      email: arg,
+      password: PASSWORD,
+      role: "ROLE_DEVELOPER",
+      display_name: "Ada",
+    }),
+  ));
+} else if (command === "login") {
+  console.log(JSON.stringify(await call("Login", { email: arg, password: PASSWORD })));
+} else {
+  console.error("usage: in_namespace.ts health <ms> | register <email> | login <email>");
+  Deno.exit(64);
+}
