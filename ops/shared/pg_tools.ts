@@ -83,7 +83,7 @@ export async function findPgTool(name: string, binDir?: string): Promise<PgTool>
         : `${name} not found on PATH or in /usr/lib/postgresql/*/bin`,
       {
         hint:
-          "install the PostgreSQL client at the server's major version or newer (Debian: apt-get install postgresql-client-16), or set PG_BIN_DIR",
+          "install the PostgreSQL client at the server's major version or newer (Debian: apt-get install postgresql-client), or set PG_BIN_DIR",
       },
     );
   }
