@@ -36,7 +36,7 @@ Deno.test("without Redis the User Service runs degraded and says so once", opts,
     assert.equal(said(users, /redis cache unavailable/), 0, "no warning per request");
 
     await redis.resume();
-    await waitFor(() => said(users, /^redis answers again/) === 1, 10_000);
+    await waitFor(() => said(users, /^redis answers again/) === 1, 20_000);
     await waitFor(
       async () => (await (await fetch(`${users.url}/health`)).json()).status === "healthy",
       10_000,
