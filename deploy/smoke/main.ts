@@ -166,9 +166,11 @@ try {
     console.log(tail(out, 4));
   });
   await clock.step("stop everything, leave nothing behind", async () => {
+    const started = performance.now();
     await compose!.run(["down", "--volumes", "--remove-orphans", "--timeout", "20"], {
       timeoutMs: 300_000,
     });
+    console.log(`    compose down --volumes in ${seconds(started)}`);
     await cleanUp();
   });
 } catch (error) {
@@ -208,8 +210,11 @@ Deno.exit(code);
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     const problems: string[] = [];
+    let started = performance.now();
     if (engine) await engine.stop().catch((e) => problems.push(`engine: ${e.message}`));
     else await stopLeftoverEngine(dirs).catch(() => {});
+    console.log(`    engine stopped in ${seconds(started)}`);
+    started = performance.now();
     if (net) await net.remove().catch((e) => problems.push(e.message));
     await unmountUnder(dirs.dataRoot);
     for (const dir of [WORK_DIR, dirs.execRoot]) {
@@ -217,6 +222,7 @@ function cleanUp(): Promise<void> {
         if (!(e instanceof Deno.errors.NotFound)) problems.push(`rm ${dir}: ${e.message}`);
       });
     }
+    console.log(`    namespace, NAT rule and ${WORK_DIR} removed in ${seconds(started)}`);
     if (problems.length) throw new SmokeError(problems.join("; "));
   })();
   return cleaning;
@@ -243,6 +249,10 @@ async function takeLock(): Promise<Deno.FsFile> {
     await file.lock(true);
   }
   return file;
+}
+
+function seconds(started: number): string {
+  return `${((performance.now() - started) / 1000).toFixed(1)} s`;
 }
 
 function flag(name: string): string | undefined {
