@@ -53,11 +53,15 @@ let net: PrivateNetwork | undefined;
 let engine: Engine | undefined;
 let compose: Compose | undefined;
 let cleaning: Promise<void> | undefined;
+let interrupted = false;
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
+    if (interrupted) return;
+    interrupted = true;
     console.error(`\n${signal}: stopping the engine and removing the namespace`);
-    await cleanUp();
+    await cleanUp().catch((e) => console.error(`cleanup: ${e.message}`));
+    console.log(`\ndeploy:smoke interrupted; step times:\n${clock.table()}`);
     Deno.exit(130);
   });
 }
@@ -71,7 +75,10 @@ try {
     console.log(installed.length ? `    installed ${installed.join(", ")}` : "    all present");
   });
   await clock.step("start the engine in a private network namespace", async () => {
+    // What an interrupted or --keep-failed run left: its engine, then its files (a run starts
+    // from nothing, so no image of an earlier run is reused).
     await stopLeftoverEngine(dirs);
+    await removeWorkDirs();
     net = await PrivateNetwork.create(SMOKE_NETWORK);
     engine = await Engine.start(net, dirs);
     compose = await Compose.detect(engine, {
@@ -174,6 +181,8 @@ try {
     await cleanUp();
   });
 } catch (error) {
+  // Interrupted: the signal handler is cleaning up and exits; the step failed only because of it.
+  if (interrupted) await new Promise(() => {});
   if (error instanceof CannotRun) {
     const last = clock.steps.at(-1);
     if (last) last.outcome = "skipped";
@@ -188,6 +197,7 @@ try {
         await compose.run(["ps"]).catch((e) => `compose ps failed: ${e.message}`),
       );
     }
+    if (engine) console.error(`the engine's last words:\n${tail(await engine.log(), 15)}`);
     if (keepFailed && engine) {
       console.error(`\n--keep-failed: the engine still runs: export DOCKER_HOST=${engine.host}`);
       console.error(
@@ -216,16 +226,23 @@ function cleanUp(): Promise<void> {
     console.log(`    engine stopped in ${seconds(started)}`);
     started = performance.now();
     if (net) await net.remove().catch((e) => problems.push(e.message));
-    await unmountUnder(dirs.dataRoot);
-    for (const dir of [WORK_DIR, dirs.execRoot]) {
-      await Deno.remove(dir, { recursive: true }).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) problems.push(`rm ${dir}: ${e.message}`);
-      });
-    }
+    problems.push(...await removeWorkDirs());
     console.log(`    namespace, NAT rule and ${WORK_DIR} removed in ${seconds(started)}`);
     if (problems.length) throw new SmokeError(problems.join("; "));
   })();
   return cleaning;
+}
+
+/** Removes the engine's directories; returns what could not be removed. */
+async function removeWorkDirs(): Promise<string[]> {
+  const problems: string[] = [];
+  await unmountUnder(dirs.dataRoot);
+  for (const dir of [WORK_DIR, dirs.execRoot]) {
+    await Deno.remove(dir, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) problems.push(`rm ${dir}: ${e.message}`);
+    });
+  }
+  return problems;
 }
 
 /** Mounts the engine left in this mount namespace (none normally: they live in its own). */
