@@ -141,6 +141,14 @@ try {
       }
       console.log(`    ${name} /health through the edge: ${res.status} ${body.status}`);
     }
+    const web = await fetch(`http://${net!.address}:8080/`);
+    const page = await web.text();
+    if (web.status !== 200 || !page.includes("<html")) {
+      throw new SmokeError(`the web app through the edge: ${web.status} ${page.slice(0, 200)}`);
+    }
+    console.log(
+      `    web app through the edge (:8080): ${web.status}, ${page.length} bytes of HTML`,
+    );
     return await businessFlow(urls, console.log);
   });
   await clock.step("scale the User Service to 3; every replica serves", async () => {

@@ -1,6 +1,7 @@
 /**
  * Run inside the test's network namespace (`ip netns exec NS deno run -A in_namespace.ts ...`),
- * where 127.0.0.1 is the namespace's own loopback: waits for the three /health, and registers or
+ * where 127.0.0.1 is the namespace's own loopback: waits for the three /health and the web app,
+ * and registers or
  * logs in an account over Connect JSON. Prints one JSON line.
  *
  *   in_namespace.ts health <timeoutMs>
@@ -9,13 +10,19 @@
  *
  * @module
  */
-const PORTS = { users: 50051, tasks: 50052, orchestrator: 50053 };
+/** The three services' /health, and the web app's /livez (it has no dependencies to report). */
+const CHECKS = {
+  users: "http://127.0.0.1:50051/health",
+  tasks: "http://127.0.0.1:50052/health",
+  orchestrator: "http://127.0.0.1:50053/health",
+  web: "http://127.0.0.1:8080/livez",
+};
 const PASSWORD = "correct horse battery staple";
 const USERS = "http://127.0.0.1:50051/platform.users.v1.UserService";
 
-async function health(port: number): Promise<{ status: number; body?: unknown }> {
+async function health(url: string): Promise<{ status: number; body?: unknown }> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, {
+    const res = await fetch(url, {
       signal: AbortSignal.timeout(2000),
     });
     return { status: res.status, body: await res.json() };
@@ -40,7 +47,7 @@ if (command === "health") {
   while (Date.now() < deadline) {
     result = Object.fromEntries(
       await Promise.all(
-        Object.entries(PORTS).map(async ([name, port]) => [name, await health(port)] as const),
+        Object.entries(CHECKS).map(async ([name, url]) => [name, await health(url)] as const),
       ),
     );
     if (Object.values(result).every((r) => r.status === 200)) break;

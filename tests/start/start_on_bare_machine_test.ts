@@ -2,8 +2,8 @@
  * `deno task start` on a machine where nothing listens: a network namespace of the test's own
  * (`ip netns add`), so the machine's shared PostgreSQL, NATS and Redis on 5432/4222/6379 are out
  * of sight (and never touched). The start script must bring up the embedded PostgreSQL from npm,
- * nats-server and redis-server itself, serve all three /health with 200, keep the data across a
- * restart, and stop everything it started on SIGINT. The second run is given a REDIS_URL where
+ * nats-server and redis-server itself, serve all three /health (and the web app) with 200, keep
+ * the data across a restart, and stop everything it started on SIGINT. The second run is given a REDIS_URL where
  * nothing answers: the User Service runs degraded and says so once.
  *
  * Needs root (network namespaces, PostgreSQL's own account), `ip` (iproute2), nats-server and
@@ -142,7 +142,7 @@ Deno.test({
           let code: number | undefined;
           try {
             const health = await inNamespace(ns, "health", "90000");
-            for (const name of ["users", "tasks", "orchestrator"]) {
+            for (const name of ["users", "tasks", "orchestrator", "web"]) {
               assert.equal(
                 (health[name] as { status: number }).status,
                 200,
@@ -199,7 +199,7 @@ Deno.test({
           let code: number | undefined;
           try {
             const health = await inNamespace(ns, "health", "90000");
-            for (const name of ["users", "tasks", "orchestrator"]) {
+            for (const name of ["users", "tasks", "orchestrator", "web"]) {
               assert.equal(
                 (health[name] as { status: number }).status,
                 200,
