@@ -8,6 +8,8 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Money } from "../../common/v1/money_pb.ts";
 import { file_platform_common_v1_money } from "../../common/v1/money_pb.ts";
+import type { ProposalReason, ProposalStatus, TaskTerms } from "../../orchestrator/v1/orchestrator_pb.ts";
+import { file_platform_orchestrator_v1_orchestrator } from "../../orchestrator/v1/orchestrator_pb.ts";
 import type { TaskStatus } from "../../tasks/v1/tasks_pb.ts";
 import { file_platform_tasks_v1_tasks } from "../../tasks/v1/tasks_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/events/v1/events.proto.
  */
 export const file_platform_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wbGF0Zm9ybS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJwbGF0Zm9ybS5ldmVudHMudjEiigIKC1Rhc2tDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhcKD3JlcXVpcmVkX3NraWxscxgGIAMoCRIpCgZidWRnZXQYByABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKNAQoMVGFza0Fzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSFAoMZGV2ZWxvcGVyX2lkGAMgASgJEhMKC3Byb3Bvc2FsX2lkGAQgASgJEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLhAQoRVGFza1N0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIrCgRmcm9tGAMgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgEIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYBSABKAkSDgoGcmVhc29uGAYgASgJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLkAgoLVGFza1VwZGF0ZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSFwoPcmVxdWlyZWRfc2tpbGxzGAYgAygJEikKBmJ1ZGdldBgHIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlZF9maWVsZHMYCSADKAkSEAoIYWN0b3JfaWQYCiABKAkSLgoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo8BCgtUYXNrRXhwaXJlZBIQCghldmVudF9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEiwKCGRlYWRsaW5lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizwEKD1Byb3Bvc2FsQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRITCgtwcm9wb3NhbF9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEhQKDGRldmVsb3Blcl9pZBgEIAEoCRINCgVzY29yZRgFIAEoARIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQEKEFByb3Bvc2FsQWNjZXB0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLcHJvcG9zYWxfaWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRIUCgxkZXZlbG9wZXJfaWQYBCABKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKDlByZXNlbmNlT25saW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2tpbGxfdGFncxgDIAMoCRIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoPUHJlc2VuY2VPZmZsaW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpcBCg9QcmVzZW5jZUV4cGlyZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIwCgxsYXN0X3NlZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_platform_common_v1_money, file_platform_tasks_v1_tasks]);
+  fileDesc("Ch9wbGF0Zm9ybS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJwbGF0Zm9ybS5ldmVudHMudjEiigIKC1Rhc2tDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhcKD3JlcXVpcmVkX3NraWxscxgGIAMoCRIpCgZidWRnZXQYByABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKNAQoMVGFza0Fzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSFAoMZGV2ZWxvcGVyX2lkGAMgASgJEhMKC3Byb3Bvc2FsX2lkGAQgASgJEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLhAQoRVGFza1N0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIrCgRmcm9tGAMgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgEIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYBSABKAkSDgoGcmVhc29uGAYgASgJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL7AgoLVGFza1VwZGF0ZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSFwoPcmVxdWlyZWRfc2tpbGxzGAYgAygJEikKBmJ1ZGdldBgHIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlZF9maWVsZHMYCSADKAkSEAoIYWN0b3JfaWQYCiABKAkSLgoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDSABKAUiogEKC1Rhc2tFeHBpcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSLAoIZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljbGllbnRfaWQYBSABKAkiggIKD1Byb3Bvc2FsQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRITCgtwcm9wb3NhbF9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEhQKDGRldmVsb3Blcl9pZBgEIAEoCRINCgVzY29yZRgFIAEoARIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoEdGFzaxgIIAEoCzIjLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5UYXNrVGVybXMiqAEKEFByb3Bvc2FsQWNjZXB0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLcHJvcG9zYWxfaWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRIUCgxkZXZlbG9wZXJfaWQYBCABKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YBiABKAUigwIKDlByb3Bvc2FsQ2xvc2VkEhAKCGV2ZW50X2lkGAEgASgJEhMKC3Byb3Bvc2FsX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSFAoMZGV2ZWxvcGVyX2lkGAQgASgJEjgKBnN0YXR1cxgFIAEoDjIoLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5Qcm9wb3NhbFN0YXR1cxI4CgZyZWFzb24YBiABKA4yKC5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuUHJvcG9zYWxSZWFzb24SLwoLb2NjdXJyZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKDlByZXNlbmNlT25saW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2tpbGxfdGFncxgDIAMoCRIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoPUHJlc2VuY2VPZmZsaW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpcBCg9QcmVzZW5jZUV4cGlyZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIwCgxsYXN0X3NlZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKVAQoVUHJlc2VuY2VTa2lsbHNDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2tpbGxfdGFncxgDIAMoCRIUCgxhZGRlZF9za2lsbHMYBCADKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money, file_platform_orchestrator_v1_orchestrator, file_platform_tasks_v1_tasks]);
 
 /**
  * Subject task.created.
@@ -168,8 +170,8 @@ export const TaskStatusChangedSchema: GenMessage<TaskStatusChanged> = /*@__PURE_
   messageDesc(file_platform_events_v1_events, 2);
 
 /**
- * Subject task.updated: an OPEN task's terms changed (UpdateTask). Carries the task's terms after
- * the change, so a consumer needs no other read. Reserved: nothing publishes it yet.
+ * Subject task.updated: an OPEN task changed (UpdateTask). Carries the task after the change, so a
+ * consumer needs no other read.
  *
  * @generated from message platform.events.v1.TaskUpdated
  */
@@ -229,7 +231,7 @@ export type TaskUpdated = Message<"platform.events.v1.TaskUpdated"> & {
   actorId: string;
 
   /**
-   * The task's updated_at after the change: a consumer ignores an update older than one it has.
+   * The task's updated_at after the change.
    *
    * @generated from field: google.protobuf.Timestamp updated_at = 11;
    */
@@ -239,6 +241,15 @@ export type TaskUpdated = Message<"platform.events.v1.TaskUpdated"> & {
    * @generated from field: google.protobuf.Timestamp occurred_at = 12;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * The task's terms version after the change: one more when a term (title, required_skills,
+   * budget, deadline) changed, the same for a description-only change. A consumer ignores an
+   * update whose version is older than one it has.
+   *
+   * @generated from field: int32 terms_version = 13;
+   */
+  termsVersion: number;
 };
 
 /**
@@ -249,7 +260,8 @@ export const TaskUpdatedSchema: GenMessage<TaskUpdated> = /*@__PURE__*/
   messageDesc(file_platform_events_v1_events, 3);
 
 /**
- * Subject task.expired: an OPEN task's deadline passed. Reserved: nothing publishes it yet.
+ * Subject task.expired: an OPEN task's deadline passed; it is EXPIRED (terminal). A
+ * task.status_changed OPEN -> EXPIRED goes out with it.
  *
  * @generated from message platform.events.v1.TaskExpired
  */
@@ -273,6 +285,11 @@ export type TaskExpired = Message<"platform.events.v1.TaskExpired"> & {
    * @generated from field: google.protobuf.Timestamp occurred_at = 4;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string client_id = 5;
+   */
+  clientId: string;
 };
 
 /**
@@ -283,7 +300,7 @@ export const TaskExpiredSchema: GenMessage<TaskExpired> = /*@__PURE__*/
   messageDesc(file_platform_events_v1_events, 4);
 
 /**
- * Subject proposal.created.
+ * Subject proposal.created: with the task's terms the proposal is for.
  *
  * @generated from message platform.events.v1.ProposalCreated
  */
@@ -314,6 +331,8 @@ export type ProposalCreated = Message<"platform.events.v1.ProposalCreated"> & {
   score: number;
 
   /**
+   * Never later than the task's deadline.
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 6;
    */
   expiresAt?: Timestamp | undefined;
@@ -322,6 +341,11 @@ export type ProposalCreated = Message<"platform.events.v1.ProposalCreated"> & {
    * @generated from field: google.protobuf.Timestamp occurred_at = 7;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: platform.orchestrator.v1.TaskTerms task = 8;
+   */
+  task?: TaskTerms | undefined;
 };
 
 /**
@@ -332,7 +356,8 @@ export const ProposalCreatedSchema: GenMessage<ProposalCreated> = /*@__PURE__*/
   messageDesc(file_platform_events_v1_events, 5);
 
 /**
- * Subject proposal.accepted: the Task Service assigns the task to the developer.
+ * Subject proposal.accepted: the Task Service assigns the task to the developer, unless the task
+ * is no longer OPEN or its terms changed since (terms_version older than the task's).
  *
  * @generated from message platform.events.v1.ProposalAccepted
  */
@@ -361,6 +386,13 @@ export type ProposalAccepted = Message<"platform.events.v1.ProposalAccepted"> & 
    * @generated from field: google.protobuf.Timestamp occurred_at = 5;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * The terms version the developer accepted; 0 from an older orchestrator (not checked).
+   *
+   * @generated from field: int32 terms_version = 6;
+   */
+  termsVersion: number;
 };
 
 /**
@@ -371,8 +403,57 @@ export const ProposalAcceptedSchema: GenMessage<ProposalAccepted> = /*@__PURE__*
   messageDesc(file_platform_events_v1_events, 6);
 
 /**
- * Subject presence.online: a developer came online (GoOnline). Reserved: nothing publishes it
- * yet (the User Service will, through its own outbox).
+ * Subject proposal.closed: a proposal stopped being open for its developer (declined, withdrawn,
+ * expired, or an acceptance cancelled), so they no longer hold it.
+ *
+ * @generated from message platform.events.v1.ProposalClosed
+ */
+export type ProposalClosed = Message<"platform.events.v1.ProposalClosed"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string proposal_id = 2;
+   */
+  proposalId: string;
+
+  /**
+   * @generated from field: string task_id = 3;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string developer_id = 4;
+   */
+  developerId: string;
+
+  /**
+   * @generated from field: platform.orchestrator.v1.ProposalStatus status = 5;
+   */
+  status: ProposalStatus;
+
+  /**
+   * @generated from field: platform.orchestrator.v1.ProposalReason reason = 6;
+   */
+  reason: ProposalReason;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 7;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.ProposalClosed.
+ * Use `create(ProposalClosedSchema)` to create a new message.
+ */
+export const ProposalClosedSchema: GenMessage<ProposalClosed> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 7);
+
+/**
+ * Subject presence.online: a developer came online (GoOnline), from the User Service's outbox.
  *
  * @generated from message platform.events.v1.PresenceOnline
  */
@@ -405,11 +486,10 @@ export type PresenceOnline = Message<"platform.events.v1.PresenceOnline"> & {
  * Use `create(PresenceOnlineSchema)` to create a new message.
  */
 export const PresenceOnlineSchema: GenMessage<PresenceOnline> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 7);
+  messageDesc(file_platform_events_v1_events, 8);
 
 /**
- * Subject presence.offline: a developer went offline on purpose (GoOffline). Reserved: nothing
- * publishes it yet.
+ * Subject presence.offline: a developer went offline on purpose (GoOffline).
  *
  * @generated from message platform.events.v1.PresenceOffline
  */
@@ -435,11 +515,10 @@ export type PresenceOffline = Message<"platform.events.v1.PresenceOffline"> & {
  * Use `create(PresenceOfflineSchema)` to create a new message.
  */
 export const PresenceOfflineSchema: GenMessage<PresenceOffline> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 8);
+  messageDesc(file_platform_events_v1_events, 9);
 
 /**
  * Subject presence.expired: a developer's presence lapsed (no heartbeat within the presence TTL).
- * Reserved: nothing publishes it yet.
  *
  * @generated from message platform.events.v1.PresenceExpired
  */
@@ -472,5 +551,48 @@ export type PresenceExpired = Message<"platform.events.v1.PresenceExpired"> & {
  * Use `create(PresenceExpiredSchema)` to create a new message.
  */
 export const PresenceExpiredSchema: GenMessage<PresenceExpired> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 9);
+  messageDesc(file_platform_events_v1_events, 10);
+
+/**
+ * Subject presence.skills_changed: an online developer's skill tags gained some (UpdateProfile).
+ *
+ * @generated from message platform.events.v1.PresenceSkillsChanged
+ */
+export type PresenceSkillsChanged = Message<"platform.events.v1.PresenceSkillsChanged"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * All their skill tags after the change.
+   *
+   * @generated from field: repeated string skill_tags = 3;
+   */
+  skillTags: string[];
+
+  /**
+   * The tags they did not have before.
+   *
+   * @generated from field: repeated string added_skills = 4;
+   */
+  addedSkills: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 5;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.PresenceSkillsChanged.
+ * Use `create(PresenceSkillsChangedSchema)` to create a new message.
+ */
+export const PresenceSkillsChangedSchema: GenMessage<PresenceSkillsChanged> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 11);
 

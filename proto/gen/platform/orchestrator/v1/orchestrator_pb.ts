@@ -6,13 +6,58 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Money } from "../../common/v1/money_pb.ts";
+import { file_platform_common_v1_money } from "../../common/v1/money_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file platform/orchestrator/v1/orchestrator.proto.
  */
 export const file_platform_orchestrator_v1_orchestrator: GenFile = /*@__PURE__*/
-  fileDesc("CitwbGF0Zm9ybS9vcmNoZXN0cmF0b3IvdjEvb3JjaGVzdHJhdG9yLnByb3RvEhhwbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEimAIKCFByb3Bvc2FsEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSFAoMZGV2ZWxvcGVyX2lkGAMgASgJEg0KBXNjb3JlGAQgASgBEjgKBnN0YXR1cxgFIAEoDjIoLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5Qcm9wb3NhbFN0YXR1cxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZXNwb25kZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp4BChRMaXN0UHJvcG9zYWxzUmVxdWVzdBIUCgxkZXZlbG9wZXJfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRI4CgZzdGF0dXMYAyABKA4yKC5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuUHJvcG9zYWxTdGF0dXMSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiZwoVTGlzdFByb3Bvc2Fsc1Jlc3BvbnNlEjUKCXByb3Bvc2FscxgBIAMoCzIiLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5Qcm9wb3NhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiZQoYUmVzcG9uZFRvUHJvcG9zYWxSZXF1ZXN0EhMKC3Byb3Bvc2FsX2lkGAEgASgJEjQKCGRlY2lzaW9uGAIgASgOMiIucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLkRlY2lzaW9uIlEKGVJlc3BvbmRUb1Byb3Bvc2FsUmVzcG9uc2USNAoIcHJvcG9zYWwYASABKAsyIi5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuUHJvcG9zYWwiKAoVR2V0TWF0Y2hTdGF0dXNSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkilAIKFkdldE1hdGNoU3RhdHVzUmVzcG9uc2USDwoHdGFza19pZBgBIAEoCRIzCgVzdGF0ZRgCIAEoDjIkLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5NYXRjaFN0YXRlEhAKCGF0dGVtcHRzGAMgASgFEhkKEXBlbmRpbmdfcHJvcG9zYWxzGAQgASgFEjMKD2xhc3RfYXR0ZW1wdF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbmV4dF9hdHRlbXB0X2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChVhc3NpZ25lZF9kZXZlbG9wZXJfaWQYByABKAkqxgEKDlByb3Bvc2FsU3RhdHVzEh8KG1BST1BPU0FMX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST1BPU0FMX1NUQVRVU19QRU5ESU5HEAESHAoYUFJPUE9TQUxfU1RBVFVTX0FDQ0VQVEVEEAISHAoYUFJPUE9TQUxfU1RBVFVTX0RFQ0xJTkVEEAMSHQoZUFJPUE9TQUxfU1RBVFVTX1dJVEhEUkFXThAEEhsKF1BST1BPU0FMX1NUQVRVU19FWFBJUkVEEAUqTwoIRGVjaXNpb24SGAoUREVDSVNJT05fVU5TUEVDSUZJRUQQABITCg9ERUNJU0lPTl9BQ0NFUFQQARIUChBERUNJU0lPTl9ERUNMSU5FEAIqrQEKCk1hdGNoU3RhdGUSGwoXTUFUQ0hfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNNQVRDSF9TVEFURV9QRU5ESU5HEAESGAoUTUFUQ0hfU1RBVEVfUFJPUE9TRUQQAhIdChlNQVRDSF9TVEFURV9OT19DQU5ESURBVEVTEAMSGAoUTUFUQ0hfU1RBVEVfQVNTSUdORUQQBBIWChJNQVRDSF9TVEFURV9DTE9TRUQQBTL6AgoTT3JjaGVzdHJhdG9yU2VydmljZRJwCg1MaXN0UHJvcG9zYWxzEi4ucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLkxpc3RQcm9wb3NhbHNSZXF1ZXN0Gi8ucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLkxpc3RQcm9wb3NhbHNSZXNwb25zZRJ8ChFSZXNwb25kVG9Qcm9wb3NhbBIyLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5SZXNwb25kVG9Qcm9wb3NhbFJlcXVlc3QaMy5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuUmVzcG9uZFRvUHJvcG9zYWxSZXNwb25zZRJzCg5HZXRNYXRjaFN0YXR1cxIvLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5HZXRNYXRjaFN0YXR1c1JlcXVlc3QaMC5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuR2V0TWF0Y2hTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CitwbGF0Zm9ybS9vcmNoZXN0cmF0b3IvdjEvb3JjaGVzdHJhdG9yLnByb3RvEhhwbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEiowEKCVRhc2tUZXJtcxINCgV0aXRsZRgBIAEoCRIXCg9yZXF1aXJlZF9za2lsbHMYAiADKAkSKQoGYnVkZ2V0GAMgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg10ZXJtc192ZXJzaW9uGAUgASgFIoUDCghQcm9wb3NhbBIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhQKDGRldmVsb3Blcl9pZBgDIAEoCRINCgVzY29yZRgEIAEoARI4CgZzdGF0dXMYBSABKA4yKC5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuUHJvcG9zYWxTdGF0dXMSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmVzcG9uZGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4CgZyZWFzb24YCSABKA4yKC5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuUHJvcG9zYWxSZWFzb24SMQoEdGFzaxgKIAEoCzIjLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5UYXNrVGVybXMingEKFExpc3RQcm9wb3NhbHNSZXF1ZXN0EhQKDGRldmVsb3Blcl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEjgKBnN0YXR1cxgDIAEoDjIoLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5Qcm9wb3NhbFN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJnChVMaXN0UHJvcG9zYWxzUmVzcG9uc2USNQoJcHJvcG9zYWxzGAEgAygLMiIucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLlByb3Bvc2FsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJlChhSZXNwb25kVG9Qcm9wb3NhbFJlcXVlc3QSEwoLcHJvcG9zYWxfaWQYASABKAkSNAoIZGVjaXNpb24YAiABKA4yIi5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuRGVjaXNpb24iUQoZUmVzcG9uZFRvUHJvcG9zYWxSZXNwb25zZRI0Cghwcm9wb3NhbBgBIAEoCzIiLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5Qcm9wb3NhbCIoChVHZXRNYXRjaFN0YXR1c1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSKUAgoWR2V0TWF0Y2hTdGF0dXNSZXNwb25zZRIPCgd0YXNrX2lkGAEgASgJEjMKBXN0YXRlGAIgASgOMiQucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLk1hdGNoU3RhdGUSEAoIYXR0ZW1wdHMYAyABKAUSGQoRcGVuZGluZ19wcm9wb3NhbHMYBCABKAUSMwoPbGFzdF9hdHRlbXB0X2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9uZXh0X2F0dGVtcHRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh0KFWFzc2lnbmVkX2RldmVsb3Blcl9pZBgHIAEoCSrlAQoOUHJvcG9zYWxTdGF0dXMSHwobUFJPUE9TQUxfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUFJPUE9TQUxfU1RBVFVTX1BFTkRJTkcQARIcChhQUk9QT1NBTF9TVEFUVVNfQUNDRVBURUQQAhIcChhQUk9QT1NBTF9TVEFUVVNfREVDTElORUQQAxIdChlQUk9QT1NBTF9TVEFUVVNfV0lUSERSQVdOEAQSGwoXUFJPUE9TQUxfU1RBVFVTX0VYUElSRUQQBRIdChlQUk9QT1NBTF9TVEFUVVNfQ0FOQ0VMTEVEEAYqsQIKDlByb3Bvc2FsUmVhc29uEh8KG1BST1BPU0FMX1JFQVNPTl9VTlNQRUNJRklFRBAAEi4KKlBST1BPU0FMX1JFQVNPTl9BTk9USEVSX0RFVkVMT1BFUl9BQ0NFUFRFRBABEiIKHlBST1BPU0FMX1JFQVNPTl9UQVNLX0NBTkNFTExFRBACEiAKHFBST1BPU0FMX1JFQVNPTl9UQVNLX0VYUElSRUQQAxIfChtQUk9QT1NBTF9SRUFTT05fVEFTS19DTE9TRUQQBBIhCh1QUk9QT1NBTF9SRUFTT05fVEVSTVNfQ0hBTkdFRBAFEiUKIVBST1BPU0FMX1JFQVNPTl9ERVZFTE9QRVJfT0ZGTElORRAGEh0KGVBST1BPU0FMX1JFQVNPTl9USU1FRF9PVVQQBypPCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhMKD0RFQ0lTSU9OX0FDQ0VQVBABEhQKEERFQ0lTSU9OX0RFQ0xJTkUQAiqtAQoKTWF0Y2hTdGF0ZRIbChdNQVRDSF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE01BVENIX1NUQVRFX1BFTkRJTkcQARIYChRNQVRDSF9TVEFURV9QUk9QT1NFRBACEh0KGU1BVENIX1NUQVRFX05PX0NBTkRJREFURVMQAxIYChRNQVRDSF9TVEFURV9BU1NJR05FRBAEEhYKEk1BVENIX1NUQVRFX0NMT1NFRBAFMvoCChNPcmNoZXN0cmF0b3JTZXJ2aWNlEnAKDUxpc3RQcm9wb3NhbHMSLi5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuTGlzdFByb3Bvc2Fsc1JlcXVlc3QaLy5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuTGlzdFByb3Bvc2Fsc1Jlc3BvbnNlEnwKEVJlc3BvbmRUb1Byb3Bvc2FsEjIucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLlJlc3BvbmRUb1Byb3Bvc2FsUmVxdWVzdBozLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5SZXNwb25kVG9Qcm9wb3NhbFJlc3BvbnNlEnMKDkdldE1hdGNoU3RhdHVzEi8ucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLkdldE1hdGNoU3RhdHVzUmVxdWVzdBowLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5HZXRNYXRjaFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
+
+/**
+ * The task a proposal is for, as it stood when proposed (a change of terms withdraws the proposal).
+ *
+ * @generated from message platform.orchestrator.v1.TaskTerms
+ */
+export type TaskTerms = Message<"platform.orchestrator.v1.TaskTerms"> & {
+  /**
+   * @generated from field: string title = 1;
+   */
+  title: string;
+
+  /**
+   * @generated from field: repeated string required_skills = 2;
+   */
+  requiredSkills: string[];
+
+  /**
+   * @generated from field: platform.common.v1.Money budget = 3;
+   */
+  budget?: Money | undefined;
+
+  /**
+   * Unset when the task has no deadline. A proposal never outlives it.
+   *
+   * @generated from field: google.protobuf.Timestamp deadline = 4;
+   */
+  deadline?: Timestamp | undefined;
+
+  /**
+   * The task's terms_version these terms are.
+   *
+   * @generated from field: int32 terms_version = 5;
+   */
+  termsVersion: number;
+};
+
+/**
+ * Describes the message platform.orchestrator.v1.TaskTerms.
+ * Use `create(TaskTermsSchema)` to create a new message.
+ */
+export const TaskTermsSchema: GenMessage<TaskTerms> = /*@__PURE__*/
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 0);
 
 /**
  * @generated from message platform.orchestrator.v1.Proposal
@@ -59,6 +104,20 @@ export type Proposal = Message<"platform.orchestrator.v1.Proposal"> & {
    * @generated from field: google.protobuf.Timestamp responded_at = 8;
    */
   respondedAt?: Timestamp | undefined;
+
+  /**
+   * Why it was withdrawn, expired or cancelled; unset while PENDING and for the developer's answers.
+   *
+   * @generated from field: platform.orchestrator.v1.ProposalReason reason = 9;
+   */
+  reason: ProposalReason;
+
+  /**
+   * What the proposal is for.
+   *
+   * @generated from field: platform.orchestrator.v1.TaskTerms task = 10;
+   */
+  task?: TaskTerms | undefined;
 };
 
 /**
@@ -66,7 +125,7 @@ export type Proposal = Message<"platform.orchestrator.v1.Proposal"> & {
  * Use `create(ProposalSchema)` to create a new message.
  */
 export const ProposalSchema: GenMessage<Proposal> = /*@__PURE__*/
-  messageDesc(file_platform_orchestrator_v1_orchestrator, 0);
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 1);
 
 /**
  * @generated from message platform.orchestrator.v1.ListProposalsRequest
@@ -109,7 +168,7 @@ export type ListProposalsRequest = Message<"platform.orchestrator.v1.ListProposa
  * Use `create(ListProposalsRequestSchema)` to create a new message.
  */
 export const ListProposalsRequestSchema: GenMessage<ListProposalsRequest> = /*@__PURE__*/
-  messageDesc(file_platform_orchestrator_v1_orchestrator, 1);
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 2);
 
 /**
  * @generated from message platform.orchestrator.v1.ListProposalsResponse
@@ -131,7 +190,7 @@ export type ListProposalsResponse = Message<"platform.orchestrator.v1.ListPropos
  * Use `create(ListProposalsResponseSchema)` to create a new message.
  */
 export const ListProposalsResponseSchema: GenMessage<ListProposalsResponse> = /*@__PURE__*/
-  messageDesc(file_platform_orchestrator_v1_orchestrator, 2);
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 3);
 
 /**
  * @generated from message platform.orchestrator.v1.RespondToProposalRequest
@@ -153,7 +212,7 @@ export type RespondToProposalRequest = Message<"platform.orchestrator.v1.Respond
  * Use `create(RespondToProposalRequestSchema)` to create a new message.
  */
 export const RespondToProposalRequestSchema: GenMessage<RespondToProposalRequest> = /*@__PURE__*/
-  messageDesc(file_platform_orchestrator_v1_orchestrator, 3);
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 4);
 
 /**
  * @generated from message platform.orchestrator.v1.RespondToProposalResponse
@@ -170,7 +229,7 @@ export type RespondToProposalResponse = Message<"platform.orchestrator.v1.Respon
  * Use `create(RespondToProposalResponseSchema)` to create a new message.
  */
 export const RespondToProposalResponseSchema: GenMessage<RespondToProposalResponse> = /*@__PURE__*/
-  messageDesc(file_platform_orchestrator_v1_orchestrator, 4);
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 5);
 
 /**
  * @generated from message platform.orchestrator.v1.GetMatchStatusRequest
@@ -187,7 +246,7 @@ export type GetMatchStatusRequest = Message<"platform.orchestrator.v1.GetMatchSt
  * Use `create(GetMatchStatusRequestSchema)` to create a new message.
  */
 export const GetMatchStatusRequestSchema: GenMessage<GetMatchStatusRequest> = /*@__PURE__*/
-  messageDesc(file_platform_orchestrator_v1_orchestrator, 5);
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 6);
 
 /**
  * @generated from message platform.orchestrator.v1.GetMatchStatusResponse
@@ -238,7 +297,7 @@ export type GetMatchStatusResponse = Message<"platform.orchestrator.v1.GetMatchS
  * Use `create(GetMatchStatusResponseSchema)` to create a new message.
  */
 export const GetMatchStatusResponseSchema: GenMessage<GetMatchStatusResponse> = /*@__PURE__*/
-  messageDesc(file_platform_orchestrator_v1_orchestrator, 6);
+  messageDesc(file_platform_orchestrator_v1_orchestrator, 7);
 
 /**
  * @generated from enum platform.orchestrator.v1.ProposalStatus
@@ -265,18 +324,26 @@ export enum ProposalStatus {
   DECLINED = 3,
 
   /**
-   * Another developer accepted first, or the task was cancelled.
+   * Taken back before an answer counted: another developer accepted first, the task was cancelled,
+   * assigned or changed, or the developer went offline (see reason).
    *
    * @generated from enum value: PROPOSAL_STATUS_WITHDRAWN = 4;
    */
   WITHDRAWN = 4,
 
   /**
-   * Nobody answered in time.
+   * Nobody answered in time (the proposal's time to live, or the task's deadline).
    *
    * @generated from enum value: PROPOSAL_STATUS_EXPIRED = 5;
    */
   EXPIRED = 5,
+
+  /**
+   * Accepted, then the task was cancelled or expired (before or after it was assigned).
+   *
+   * @generated from enum value: PROPOSAL_STATUS_CANCELLED = 6;
+   */
+  CANCELLED = 6,
 }
 
 /**
@@ -284,6 +351,72 @@ export enum ProposalStatus {
  */
 export const ProposalStatusSchema: GenEnum<ProposalStatus> = /*@__PURE__*/
   enumDesc(file_platform_orchestrator_v1_orchestrator, 0);
+
+/**
+ * Why a proposal left PENDING (or ACCEPTED) other than by the developer's own answer.
+ *
+ * @generated from enum platform.orchestrator.v1.ProposalReason
+ */
+export enum ProposalReason {
+  /**
+   * @generated from enum value: PROPOSAL_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Another developer accepted first.
+   *
+   * @generated from enum value: PROPOSAL_REASON_ANOTHER_DEVELOPER_ACCEPTED = 1;
+   */
+  ANOTHER_DEVELOPER_ACCEPTED = 1,
+
+  /**
+   * @generated from enum value: PROPOSAL_REASON_TASK_CANCELLED = 2;
+   */
+  TASK_CANCELLED = 2,
+
+  /**
+   * The task's deadline passed.
+   *
+   * @generated from enum value: PROPOSAL_REASON_TASK_EXPIRED = 3;
+   */
+  TASK_EXPIRED = 3,
+
+  /**
+   * The task was assigned or completed another way.
+   *
+   * @generated from enum value: PROPOSAL_REASON_TASK_CLOSED = 4;
+   */
+  TASK_CLOSED = 4,
+
+  /**
+   * The task's terms changed (title, required skills, budget or deadline); a new proposal on the
+   * new terms may follow.
+   *
+   * @generated from enum value: PROPOSAL_REASON_TERMS_CHANGED = 5;
+   */
+  TERMS_CHANGED = 5,
+
+  /**
+   * The developer went offline, or their presence lapsed.
+   *
+   * @generated from enum value: PROPOSAL_REASON_DEVELOPER_OFFLINE = 6;
+   */
+  DEVELOPER_OFFLINE = 6,
+
+  /**
+   * Nobody answered within the proposal's time to live.
+   *
+   * @generated from enum value: PROPOSAL_REASON_TIMED_OUT = 7;
+   */
+  TIMED_OUT = 7,
+}
+
+/**
+ * Describes the enum platform.orchestrator.v1.ProposalReason.
+ */
+export const ProposalReasonSchema: GenEnum<ProposalReason> = /*@__PURE__*/
+  enumDesc(file_platform_orchestrator_v1_orchestrator, 1);
 
 /**
  * @generated from enum platform.orchestrator.v1.Decision
@@ -309,7 +442,7 @@ export enum Decision {
  * Describes the enum platform.orchestrator.v1.Decision.
  */
 export const DecisionSchema: GenEnum<Decision> = /*@__PURE__*/
-  enumDesc(file_platform_orchestrator_v1_orchestrator, 1);
+  enumDesc(file_platform_orchestrator_v1_orchestrator, 2);
 
 /**
  * @generated from enum platform.orchestrator.v1.MatchState
@@ -349,7 +482,7 @@ export enum MatchState {
   ASSIGNED = 4,
 
   /**
-   * The task was cancelled or otherwise closed.
+   * The task was cancelled, completed or expired.
    *
    * @generated from enum value: MATCH_STATE_CLOSED = 5;
    */
@@ -360,7 +493,7 @@ export enum MatchState {
  * Describes the enum platform.orchestrator.v1.MatchState.
  */
 export const MatchStateSchema: GenEnum<MatchState> = /*@__PURE__*/
-  enumDesc(file_platform_orchestrator_v1_orchestrator, 2);
+  enumDesc(file_platform_orchestrator_v1_orchestrator, 3);
 
 /**
  * Proposals made by matching online developers to open tasks, and the developers' answers.
@@ -369,7 +502,8 @@ export const MatchStateSchema: GenEnum<MatchState> = /*@__PURE__*/
  */
 export const OrchestratorService: GenService<{
   /**
-   * A developer's own proposals, or a task's proposals for its owning client (admins see all).
+   * A developer's own proposals, or a task's proposals for those who see the task whole (admins see
+   * all). Each carries the task's terms (title, budget, deadline, required skills).
    *
    * @generated from rpc platform.orchestrator.v1.OrchestratorService.ListProposals
    */
@@ -389,7 +523,8 @@ export const OrchestratorService: GenService<{
     output: typeof RespondToProposalResponseSchema;
   },
   /**
-   * Where matching of a task stands.
+   * Where matching of a task stands. Those who see the task whole (its client, its developer,
+   * developers holding a proposal for it, admins); anyone else gets not_found.
    *
    * @generated from rpc platform.orchestrator.v1.OrchestratorService.GetMatchStatus
    */

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/tasks/v1/tasks.proto.
  */
 export const file_platform_tasks_v1_tasks: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbGF0Zm9ybS90YXNrcy92MS90YXNrcy5wcm90bxIRcGxhdGZvcm0udGFza3MudjEi6QIKBFRhc2sSCgoCaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhcKD3JlcXVpcmVkX3NraWxscxgFIAMoCRIpCgZidWRnZXQYBiABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnN0YXR1cxgIIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSHQoVYXNzaWduZWRfZGV2ZWxvcGVyX2lkGAkgASgJEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq4BCgpUcmFuc2l0aW9uEisKBGZyb20YASABKA4yHS5wbGF0Zm9ybS50YXNrcy52MS5UYXNrU3RhdHVzEikKAnRvGAIgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIQCghhY3Rvcl9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqkBChFDcmVhdGVUYXNrUmVxdWVzdBINCgV0aXRsZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIXCg9yZXF1aXJlZF9za2lsbHMYAyADKAkSKQoGYnVkZ2V0GAQgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI7ChJDcmVhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siIQoOR2V0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2sihQEKEExpc3RUYXNrc1JlcXVlc3QSLQoGc3RhdHVzGAEgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIMCgRtaW5lGAIgASgIEg0KBXNraWxsGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlQKEUxpc3RUYXNrc1Jlc3BvbnNlEiYKBXRhc2tzGAEgAygLMhcucGxhdGZvcm0udGFza3MudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiGwoJU2tpbGxMaXN0Eg4KBnNraWxscxgBIAMoCSL8AQoRVXBkYXRlVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNQoPcmVxdWlyZWRfc2tpbGxzGAQgASgLMhwucGxhdGZvcm0udGFza3MudjEuU2tpbGxMaXN0EikKBmJ1ZGdldBgFIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbiI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siNAoRQ2FuY2VsVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIjoKEUFzc2lnblRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSFAoMZGV2ZWxvcGVyX2lkGAIgASgJIjsKEkFzc2lnblRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayIjChBTdGFydFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiOgoRU3RhcnRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siJgoTQ29tcGxldGVUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIj0KFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIigKFUdldFRhc2tIaXN0b3J5UmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIkwKFkdldFRhc2tIaXN0b3J5UmVzcG9uc2USMgoLdHJhbnNpdGlvbnMYASADKAsyHS5wbGF0Zm9ybS50YXNrcy52MS5UcmFuc2l0aW9uKqwBCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhgKFFRBU0tfU1RBVFVTX0FTU0lHTkVEEAISGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBTLDBgoLVGFza1NlcnZpY2USWQoKQ3JlYXRlVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuQ3JlYXRlVGFza1Jlc3BvbnNlElAKB0dldFRhc2sSIS5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrUmVxdWVzdBoiLnBsYXRmb3JtLnRhc2tzLnYxLkdldFRhc2tSZXNwb25zZRJWCglMaXN0VGFza3MSIy5wbGF0Zm9ybS50YXNrcy52MS5MaXN0VGFza3NSZXF1ZXN0GiQucGxhdGZvcm0udGFza3MudjEuTGlzdFRhc2tzUmVzcG9uc2USWQoKVXBkYXRlVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuVXBkYXRlVGFza1Jlc3BvbnNlElkKCkNhbmNlbFRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5DYW5jZWxUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLkNhbmNlbFRhc2tSZXNwb25zZRJZCgpBc3NpZ25UYXNrEiQucGxhdGZvcm0udGFza3MudjEuQXNzaWduVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5Bc3NpZ25UYXNrUmVzcG9uc2USVgoJU3RhcnRUYXNrEiMucGxhdGZvcm0udGFza3MudjEuU3RhcnRUYXNrUmVxdWVzdBokLnBsYXRmb3JtLnRhc2tzLnYxLlN0YXJ0VGFza1Jlc3BvbnNlEl8KDENvbXBsZXRlVGFzaxImLnBsYXRmb3JtLnRhc2tzLnYxLkNvbXBsZXRlVGFza1JlcXVlc3QaJy5wbGF0Zm9ybS50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXNwb25zZRJlCg5HZXRUYXNrSGlzdG9yeRIoLnBsYXRmb3JtLnRhc2tzLnYxLkdldFRhc2tIaXN0b3J5UmVxdWVzdBopLnBsYXRmb3JtLnRhc2tzLnYxLkdldFRhc2tIaXN0b3J5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
+  fileDesc("Ch1wbGF0Zm9ybS90YXNrcy92MS90YXNrcy5wcm90bxIRcGxhdGZvcm0udGFza3MudjEigAMKBFRhc2sSCgoCaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhcKD3JlcXVpcmVkX3NraWxscxgFIAMoCRIpCgZidWRnZXQYBiABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnN0YXR1cxgIIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSHQoVYXNzaWduZWRfZGV2ZWxvcGVyX2lkGAkgASgJEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDCABKAUirgEKClRyYW5zaXRpb24SKwoEZnJvbRgBIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSKQoCdG8YAiABKA4yHS5wbGF0Zm9ybS50YXNrcy52MS5UYXNrU3RhdHVzEhAKCGFjdG9yX2lkGAMgASgJEg4KBnJlYXNvbhgEIAEoCRImCgJhdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiqQEKEUNyZWF0ZVRhc2tSZXF1ZXN0Eg0KBXRpdGxlGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhcKD3JlcXVpcmVkX3NraWxscxgDIAMoCRIpCgZidWRnZXQYBCABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkNyZWF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayIhCg5HZXRUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjgKD0dldFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayKdAQoQTGlzdFRhc2tzUmVxdWVzdBItCgZzdGF0dXMYASABKA4yHS5wbGF0Zm9ybS50YXNrcy52MS5UYXNrU3RhdHVzEgwKBG1pbmUYAiABKAgSDQoFc2tpbGwYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkSFgoOYXNzaWduZWRfdG9fbWUYBiABKAgiVAoRTGlzdFRhc2tzUmVzcG9uc2USJgoFdGFza3MYASADKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIbCglTa2lsbExpc3QSDgoGc2tpbGxzGAEgAygJIvwBChFVcGRhdGVUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI1Cg9yZXF1aXJlZF9za2lsbHMYBCABKAsyHC5wbGF0Zm9ybS50YXNrcy52MS5Ta2lsbExpc3QSKQoGYnVkZ2V0GAUgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIICgZfdGl0bGVCDgoMX2Rlc2NyaXB0aW9uIjsKElVwZGF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI0ChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChJDYW5jZWxUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siOgoRQXNzaWduVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIUCgxkZXZlbG9wZXJfaWQYAiABKAkiOwoSQXNzaWduVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiMKEFN0YXJ0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI6ChFTdGFydFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayImChNDb21wbGV0ZVRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiPQoUQ29tcGxldGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siTwoVR2V0VGFza0hpc3RvcnlSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZQoWR2V0VGFza0hpc3RvcnlSZXNwb25zZRIyCgt0cmFuc2l0aW9ucxgBIAMoCzIdLnBsYXRmb3JtLnRhc2tzLnYxLlRyYW5zaXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKsUBCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhgKFFRBU0tfU1RBVFVTX0FTU0lHTkVEEAISGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBRIXChNUQVNLX1NUQVRVU19FWFBJUkVEEAYywwYKC1Rhc2tTZXJ2aWNlElkKCkNyZWF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5DcmVhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXNwb25zZRJQCgdHZXRUYXNrEiEucGxhdGZvcm0udGFza3MudjEuR2V0VGFza1JlcXVlc3QaIi5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrUmVzcG9uc2USVgoJTGlzdFRhc2tzEiMucGxhdGZvcm0udGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBokLnBsYXRmb3JtLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlElkKClVwZGF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJZCgpDYW5jZWxUYXNrEiQucGxhdGZvcm0udGFza3MudjEuQ2FuY2VsVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5DYW5jZWxUYXNrUmVzcG9uc2USWQoKQXNzaWduVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLkFzc2lnblRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuQXNzaWduVGFza1Jlc3BvbnNlElYKCVN0YXJ0VGFzaxIjLnBsYXRmb3JtLnRhc2tzLnYxLlN0YXJ0VGFza1JlcXVlc3QaJC5wbGF0Zm9ybS50YXNrcy52MS5TdGFydFRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi5wbGF0Zm9ybS50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicucGxhdGZvcm0udGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USZQoOR2V0VGFza0hpc3RvcnkSKC5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
 
 /**
  * @generated from message platform.tasks.v1.Task
@@ -76,6 +76,14 @@ export type Task = Message<"platform.tasks.v1.Task"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 11;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * 1 at creation; one more at each change of terms (title, required skills, budget, deadline). A
+   * proposal is for one version of the terms.
+   *
+   * @generated from field: int32 terms_version = 12;
+   */
+  termsVersion: number;
 };
 
 /**
@@ -248,6 +256,13 @@ export type ListTasksRequest = Message<"platform.tasks.v1.ListTasksRequest"> & {
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
+
+  /**
+   * Only the tasks assigned to the calling developer, in every status.
+   *
+   * @generated from field: bool assigned_to_me = 6;
+   */
+  assignedToMe: boolean;
 };
 
 /**
@@ -509,6 +524,20 @@ export type GetTaskHistoryRequest = Message<"platform.tasks.v1.GetTaskHistoryReq
    * @generated from field: string task_id = 1;
    */
   taskId: string;
+
+  /**
+   * 1..100; 0 means 20.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous response's next_page_token.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
 };
 
 /**
@@ -526,6 +555,13 @@ export type GetTaskHistoryResponse = Message<"platform.tasks.v1.GetTaskHistoryRe
    * @generated from field: repeated platform.tasks.v1.Transition transitions = 1;
    */
   transitions: Transition[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -568,6 +604,13 @@ export enum TaskStatus {
    * @generated from enum value: TASK_STATUS_CANCELLED = 5;
    */
   CANCELLED = 5,
+
+  /**
+   * An OPEN task whose deadline passed; terminal.
+   *
+   * @generated from enum value: TASK_STATUS_EXPIRED = 6;
+   */
+  EXPIRED = 6,
 }
 
 /**
@@ -577,7 +620,13 @@ export const TaskStatusSchema: GenEnum<TaskStatus> = /*@__PURE__*/
   enumDesc(file_platform_tasks_v1_tasks, 0);
 
 /**
- * The task lifecycle: OPEN -> ASSIGNED -> IN_PROGRESS -> COMPLETED, CANCELLED from OPEN or ASSIGNED.
+ * The task lifecycle: OPEN -> ASSIGNED -> IN_PROGRESS -> COMPLETED, CANCELLED from OPEN or ASSIGNED,
+ * EXPIRED when an OPEN task's deadline passes.
+ *
+ * Who sees a task (the same rule in every service, lib/auth/task_visibility.ts): its client, its
+ * assigned developer, developers holding a proposal for it, admins and services see it whole;
+ * other developers may browse OPEN tasks (without history or assignee); everyone else gets
+ * not_found, as for an unknown task.
  *
  * @generated from service platform.tasks.v1.TaskService
  */
@@ -593,6 +642,8 @@ export const TaskService: GenService<{
     output: typeof CreateTaskResponseSchema;
   },
   /**
+   * Reads one task (see the visibility rule above).
+   *
    * @generated from rpc platform.tasks.v1.TaskService.GetTask
    */
   getTask: {
@@ -601,7 +652,8 @@ export const TaskService: GenService<{
     output: typeof GetTaskResponseSchema;
   },
   /**
-   * Lists tasks, newest first, with cursor pagination.
+   * Lists tasks, newest first, with cursor pagination. Clients list their own tasks, developers
+   * OPEN tasks or (assigned_to_me) the tasks assigned to them, admins and services every task.
    *
    * @generated from rpc platform.tasks.v1.TaskService.ListTasks
    */
@@ -611,7 +663,9 @@ export const TaskService: GenService<{
     output: typeof ListTasksResponseSchema;
   },
   /**
-   * Changes an OPEN task. The owning client or an admin. Unset fields stay as they are.
+   * Changes an OPEN task. The owning client or an admin. Unset fields stay as they are. A change of
+   * terms (title, required skills, budget, deadline) publishes task.updated: pending proposals are
+   * withdrawn and the task is matched again on the new terms.
    *
    * @generated from rpc platform.tasks.v1.TaskService.UpdateTask
    */
@@ -661,7 +715,8 @@ export const TaskService: GenService<{
     output: typeof CompleteTaskResponseSchema;
   },
   /**
-   * Every transition of a task, oldest first.
+   * The transitions of a task, oldest first, with cursor pagination. Only those who see the task
+   * whole (a developer browsing an OPEN task gets permission_denied).
    *
    * @generated from rpc platform.tasks.v1.TaskService.GetTaskHistory
    */
