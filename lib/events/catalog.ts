@@ -1,27 +1,29 @@
 /**
  * The platform's event catalog: every event the services exchange over JetStream, with its
- * subject, its stream and its protobuf schema (`proto/platform/events/v1/events.proto`). Code
- * names an event through {@link EVENTS} (`EVENTS.taskCreated.subject`), never by a string, so a
- * typo in a subject does not compile, and the outbox writer (`outbox/outbox_writer.ts`) types each
- * payload by its event.
+ * subject, its stream and its protobuf schema (`proto/platform/events/v1/events.proto`, and
+ * `proto/platform/notifications/v1` for notifications). Code names an event through
+ * {@link EVENTS} (`EVENTS.taskCreated.subject`), never by a string, so a typo in a subject does not
+ * compile, and the outbox writer (`outbox/outbox_writer.ts`) types each payload by its event.
  *
  * | event | subject | stream | producer | message |
  * | --- | --- | --- | --- | --- |
  * | taskCreated | `task.created` | TASKS | tasks | TaskCreated |
- * | taskUpdated | `task.updated` | TASKS | tasks | TaskUpdated (reserved) |
+ * | taskUpdated | `task.updated` | TASKS | tasks | TaskUpdated |
  * | taskAssigned | `task.assigned` | TASKS | tasks | TaskAssigned |
  * | taskStatusChanged | `task.status_changed` | TASKS | tasks | TaskStatusChanged |
- * | taskExpired | `task.expired` | TASKS | tasks | TaskExpired (reserved) |
+ * | taskExpired | `task.expired` | TASKS | tasks | TaskExpired |
  * | proposalCreated | `proposal.created` | PROPOSALS | orchestrator | ProposalCreated |
  * | proposalAccepted | `proposal.accepted` | PROPOSALS | orchestrator | ProposalAccepted |
- * | presenceOnline | `presence.online` | PRESENCE | users | PresenceOnline (reserved) |
- * | presenceOffline | `presence.offline` | PRESENCE | users | PresenceOffline (reserved) |
- * | presenceExpired | `presence.expired` | PRESENCE | users | PresenceExpired (reserved) |
+ * | proposalClosed | `proposal.closed` | PROPOSALS | orchestrator | ProposalClosed |
+ * | presenceOnline | `presence.online` | PRESENCE | users | PresenceOnline |
+ * | presenceOffline | `presence.offline` | PRESENCE | users | PresenceOffline |
+ * | presenceExpired | `presence.expired` | PRESENCE | users | PresenceExpired |
+ * | presenceSkillsChanged | `presence.skills_changed` | PRESENCE | users | PresenceSkillsChanged |
+ * | notification | `notify.<user_id>.<kind>` | NOTIFICATIONS | tasks, orchestrator | Notification |
  *
- * "Reserved" events (`published: false`) have their subject, stream and message already, but no
- * service publishes them yet: `task.updated` and `task.expired` (the Task Service, next phase)
- * and the presence events (the User Service, through its own outbox, next phase). Their stream
- * exists (`PRESENCE` is created with the others), so publishing one needs no other change.
+ * The notification is the one event addressed to a user: its subject is a pattern
+ * (`notify.*.*`), and its rows are built with `notificationEvent` (notification_events.ts), which
+ * fills in the user and the kind. Every other subject is published as written.
  *
  * Payloads are JSON with proto field names (`task_id`); every message has `event_id` (also the
  * `Nats-Msg-Id`) and `occurred_at`.
@@ -33,7 +35,9 @@ import {
   PresenceExpiredSchema,
   PresenceOfflineSchema,
   PresenceOnlineSchema,
+  PresenceSkillsChangedSchema,
   ProposalAcceptedSchema,
+  ProposalClosedSchema,
   ProposalCreatedSchema,
   TaskAssignedSchema,
   TaskCreatedSchema,
@@ -41,7 +45,9 @@ import {
   TaskStatusChangedSchema,
   TaskUpdatedSchema,
 } from "@platform/proto/events/v1";
+import { NotificationSchema } from "@platform/proto/notifications/v1";
 import {
+  NOTIFICATIONS_STREAM,
   PLATFORM_STREAM_SPECS,
   PRESENCE_STREAM,
   PROPOSALS_STREAM,
@@ -63,9 +69,9 @@ export interface EventType<
   readonly stream: StreamSpec;
   /** The protobuf message of its payload. */
   readonly schema: Desc;
-  /** The service that publishes it, through its outbox. */
-  readonly producer: EventProducer;
-  /** False while no service publishes it yet (reserved for the next phase). */
+  /** The service (or services) that publish it, through their outboxes. */
+  readonly producer: EventProducer | readonly EventProducer[];
+  /** False while no service publishes it yet (reserved for a later phase). */
   readonly published: boolean;
   /** What it means, in one sentence (for docs and tools). */
   readonly summary: string;
@@ -80,9 +86,16 @@ export interface EventCatalog {
   readonly taskExpired: EventType<"task.expired", typeof TaskExpiredSchema>;
   readonly proposalCreated: EventType<"proposal.created", typeof ProposalCreatedSchema>;
   readonly proposalAccepted: EventType<"proposal.accepted", typeof ProposalAcceptedSchema>;
+  readonly proposalClosed: EventType<"proposal.closed", typeof ProposalClosedSchema>;
   readonly presenceOnline: EventType<"presence.online", typeof PresenceOnlineSchema>;
   readonly presenceOffline: EventType<"presence.offline", typeof PresenceOfflineSchema>;
   readonly presenceExpired: EventType<"presence.expired", typeof PresenceExpiredSchema>;
+  readonly presenceSkillsChanged: EventType<
+    "presence.skills_changed",
+    typeof PresenceSkillsChangedSchema
+  >;
+  /** Addressed to one user: published as `notify.<user_id>.<kind>` (notification_events.ts). */
+  readonly notification: EventType<"notify.*.*", typeof NotificationSchema>;
 }
 
 /**
@@ -108,8 +121,9 @@ export const EVENTS: EventCatalog = {
     stream: TASKS_STREAM,
     schema: TaskUpdatedSchema,
     producer: "tasks",
-    published: false,
-    summary: "An OPEN task's terms changed; carries the new terms and the changed fields.",
+    published: true,
+    summary: "An OPEN task changed (UpdateTask); carries the task, the changed fields and its " +
+      "terms version.",
   },
   taskAssigned: {
     subject: "task.assigned",
@@ -132,8 +146,8 @@ export const EVENTS: EventCatalog = {
     stream: TASKS_STREAM,
     schema: TaskExpiredSchema,
     producer: "tasks",
-    published: false,
-    summary: "An OPEN task's deadline passed.",
+    published: true,
+    summary: "An OPEN task's deadline passed; it is EXPIRED (terminal).",
   },
   proposalCreated: {
     subject: "proposal.created",
@@ -152,12 +166,21 @@ export const EVENTS: EventCatalog = {
     summary: "A developer accepted a proposal (the first acceptance wins); the Task Service " +
       "assigns the task.",
   },
+  proposalClosed: {
+    subject: "proposal.closed",
+    stream: PROPOSALS_STREAM,
+    schema: ProposalClosedSchema,
+    producer: "orchestrator",
+    published: true,
+    summary: "A proposal stopped being open for its developer (declined, withdrawn, expired, or " +
+      "an acceptance cancelled).",
+  },
   presenceOnline: {
     subject: "presence.online",
     stream: PRESENCE_STREAM,
     schema: PresenceOnlineSchema,
     producer: "users",
-    published: false,
+    published: true,
     summary: "A developer came online, with their skill tags.",
   },
   presenceOffline: {
@@ -165,7 +188,7 @@ export const EVENTS: EventCatalog = {
     stream: PRESENCE_STREAM,
     schema: PresenceOfflineSchema,
     producer: "users",
-    published: false,
+    published: true,
     summary: "A developer went offline on purpose.",
   },
   presenceExpired: {
@@ -173,8 +196,24 @@ export const EVENTS: EventCatalog = {
     stream: PRESENCE_STREAM,
     schema: PresenceExpiredSchema,
     producer: "users",
-    published: false,
+    published: true,
     summary: "A developer's presence lapsed: no heartbeat within the presence TTL.",
+  },
+  presenceSkillsChanged: {
+    subject: "presence.skills_changed",
+    stream: PRESENCE_STREAM,
+    schema: PresenceSkillsChangedSchema,
+    producer: "users",
+    published: true,
+    summary: "An online developer's skill tags gained some (UpdateProfile).",
+  },
+  notification: {
+    subject: "notify.*.*",
+    stream: NOTIFICATIONS_STREAM,
+    schema: NotificationSchema,
+    producer: ["tasks", "orchestrator"],
+    published: true,
+    summary: "Something happened to a user's proposals or tasks; read by Watch.",
   },
 };
 
@@ -183,7 +222,13 @@ export type EventName = keyof EventCatalog;
 /** Any event of the catalog. */
 export type AnyEventType = EventCatalog[EventName];
 /** Any subject of the catalog, such as `"task.created"`. */
-export type EventSubject = AnyEventType["subject"];
+export type EventSubject =
+  | Exclude<AnyEventType["subject"], NotificationSubjectPattern>
+  | NotificationSubject;
+/** The catalog's subject pattern of notifications. */
+export type NotificationSubjectPattern = "notify.*.*";
+/** A notification's concrete subject, `notify.<user_id>.<kind>`. */
+export type NotificationSubject = `notify.${string}.${string}`;
 /** The decoded payload of an event, such as `TaskCreated` for `EVENTS.taskCreated`. */
 export type EventPayload<E extends AnyEventType> = MessageShape<E["schema"]>;
 /** The init shape of an event's payload (what `create()` takes). */
@@ -211,11 +256,13 @@ const bySubject = new Map<string, AnyEventType>(EVENT_TYPES.map((t) => [t.subjec
  * ```
  */
 export function eventTypeOf(subject: string): AnyEventType | undefined {
-  return bySubject.get(subject);
+  return bySubject.get(subject) ??
+    (subjectMatches(EVENTS.notification.subject, subject) ? EVENTS.notification : undefined);
 }
 
 /**
- * True when `subject` is one of the catalog's subjects.
+ * True when `subject` is one of the catalog's subjects (a notification's `notify.<user>.<kind>`
+ * included).
  *
  * @example
  * ```ts
@@ -223,7 +270,7 @@ export function eventTypeOf(subject: string): AnyEventType | undefined {
  * ```
  */
 export function isEventSubject(subject: string): subject is EventSubject {
-  return bySubject.has(subject);
+  return eventTypeOf(subject) !== undefined && subject !== EVENTS.notification.subject;
 }
 
 /** What a durable consumer subscribes to: one stream and subject filters within it. */
@@ -267,7 +314,7 @@ export function streamSubscription(stream: StreamSpec): EventSubscription {
 }
 
 /**
- * The names of the platform's streams (`TASKS`, `PROPOSALS`, `PRESENCE`).
+ * The names of the platform's streams (`TASKS`, `PROPOSALS`, `PRESENCE`, `NOTIFICATIONS`).
  *
  * @example
  * ```ts

@@ -14,8 +14,16 @@ import {
   subjectMatches,
   subscriptionOf,
 } from "./catalog.ts";
+import { NotificationKind, NotificationSchema } from "@platform/proto/notifications/v1";
 import { decodeEvent } from "./event_codec.ts";
-import { outboxEvent } from "./outbox/outbox_writer.ts";
+import {
+  NOTIFICATION_KIND_TOKENS,
+  notificationEvent,
+  notificationFilter,
+  notificationMatchesSubject,
+  notificationSubject,
+} from "./notification_events.ts";
+import { outboxEvent, OutboxWriter } from "./outbox/outbox_writer.ts";
 import { PLATFORM_STREAM_SPECS, TASKS_STREAM } from "./streams.ts";
 
 Deno.test("each event is on one stream, whose subjects cover its subject", () => {
@@ -29,9 +37,13 @@ Deno.test("each event is on one stream, whose subjects cover its subject", () =>
     );
     assert.deepEqual(covering.map((s) => s.name), [type.stream.name], type.subject);
     assert.equal(eventTypeOf(type.subject), type);
-    assert.ok(isEventSubject(type.subject));
+    if (type !== EVENTS.notification) assert.ok(isEventSubject(type.subject));
   }
   assert.equal(eventTypeOf("task.creatd"), undefined);
+  const user = "0b7f0f4e-7d36-4d7e-9b8f-2a3c4d5e6f70";
+  assert.equal(eventTypeOf(`notify.${user}.proposal_offered`), EVENTS.notification);
+  assert.ok(isEventSubject(`notify.${user}.proposal_offered`));
+  assert.ok(!isEventSubject("notify.*.*"), "the pattern itself is not a subject");
   assert.equal(EVENT_TYPES.length, Object.keys(EVENTS).length);
 });
 
@@ -50,17 +62,37 @@ Deno.test("every event message has event_id (field 1) and occurred_at", () => {
   }
 });
 
-Deno.test("the reserved events are the ones no service publishes yet", () => {
+Deno.test("every event of the catalog is published by its producer", () => {
   const reserved = EVENT_TYPES.filter((t) => !t.published).map((t) => t.subject).sort();
-  assert.deepEqual(reserved, [
-    "presence.expired",
-    "presence.offline",
-    "presence.online",
-    "task.expired",
-    "task.updated",
-  ]);
+  assert.deepEqual(reserved, []);
   assert.equal(EVENTS.presenceOnline.stream.name, "PRESENCE");
   assert.equal(EVENTS.presenceOnline.producer, "users");
+  assert.deepEqual(EVENTS.notification.producer, ["tasks", "orchestrator"]);
+  assert.equal(EVENTS.notification.stream.name, "NOTIFICATIONS");
+});
+
+Deno.test("notifications: addressed to one user, kind in the subject, never a pattern", async () => {
+  const user = "0b7f0f4e-7d36-4d7e-9b8f-2a3c4d5e6f70";
+  const event = notificationEvent(user, NotificationKind.PROPOSAL_OFFERED, {
+    taskId: "t1",
+    detail: { case: "match", value: { pendingProposals: 2 } },
+  });
+  assert.equal(event.subject, `notify.${user}.proposal_offered`);
+  assert.equal(notificationFilter(user), `notify.${user}.>`);
+  assert.ok(subjectMatches(notificationFilter(user), event.subject));
+  const decoded = decodeEvent(NotificationSchema, JSON.stringify(event.payload));
+  assert.equal(decoded.userId, user);
+  assert.equal(decoded.kind, NotificationKind.PROPOSAL_OFFERED);
+  assert.equal(decoded.eventId, event.id);
+  assert.ok(notificationMatchesSubject(decoded, event.subject, user));
+  assert.ok(!notificationMatchesSubject(decoded, event.subject, crypto.randomUUID()));
+  assert.ok(!notificationMatchesSubject(decoded, `notify.${user}.task_assigned`, user));
+  assert.equal(NOTIFICATION_KIND_TOKENS[NotificationKind.MATCH_STATE_CHANGED], "match_state_changed");
+  assert.throws(() => notificationSubject("service:tasks", NotificationKind.TASK_ASSIGNED), /user id/);
+  assert.throws(() => notificationSubject(user, NotificationKind.UNSPECIFIED), /kind/);
+  // The pattern itself never reaches an outbox.
+  const pattern = outboxEvent(EVENTS.notification, { userId: user });
+  await assert.rejects(new OutboxWriter("x_outbox").write({} as never, [pattern]), /pattern/);
 });
 
 Deno.test("subscriptions: one stream per consumer", () => {

@@ -1,7 +1,7 @@
 /**
  * Events over NATS JetStream: the event catalog (subjects, streams, schemas), connections, the
- * platform's streams, the event codec, the transactional outbox (table, writer, wake-up, relay)
- * and the durable consumer.
+ * platform's streams, the event codec, notifications addressed to one user, the transactional
+ * outbox (table, writer, wake-up, relay) and the durable consumer.
  *
  * @module
  */
@@ -9,5 +9,6 @@ export * from "./catalog.ts";
 export * from "./durable_consumer.ts";
 export * from "./event_codec.ts";
 export * from "./nats_connection.ts";
+export * from "./notification_events.ts";
 export * from "./outbox/mod.ts";
 export * from "./streams.ts";

@@ -1,8 +1,8 @@
 /**
  * The platform's JetStream streams, created or updated at start: `TASKS` (task.>), `PROPOSALS`
- * (proposal.>) and `PRESENCE` (presence.>), file storage, with a duplicate window so that a
- * republished event (same Nats-Msg-Id) is stored once. Which event goes to which stream is the
- * catalog's (catalog.ts).
+ * (proposal.>), `PRESENCE` (presence.>) and `NOTIFICATIONS` (notify.>), file storage, with a
+ * duplicate window so that a republished event (same Nats-Msg-Id) is stored once. Which event goes
+ * to which stream is the catalog's (catalog.ts).
  *
  * @module
  */
@@ -55,9 +55,8 @@ export const PROPOSALS_STREAM: StreamSpec = {
 };
 
 /**
- * The presence events stream (presence.online, .offline, .expired). Created now so that the
- * subjects have a home; nothing publishes to it yet (the User Service will, through its outbox).
- * Presence is only worth knowing for a while: 7 days.
+ * The presence events stream (presence.online, .offline, .expired, .skills_changed), published by
+ * the User Service through its outbox. Presence is only worth knowing for a while: 7 days.
  */
 export const PRESENCE_STREAM: StreamSpec = {
   name: "PRESENCE",
@@ -66,11 +65,30 @@ export const PRESENCE_STREAM: StreamSpec = {
   maxAgeMs: 7 * 86_400_000,
 };
 
+/**
+ * How long a user's notifications are kept: a Watch resumed with a cursor older than this may have
+ * missed some (it is told so with a gap frame).
+ */
+export const NOTIFICATION_RETENTION_MS: number = 7 * 86_400_000;
+
+/**
+ * The notifications stream: one subject per user and kind, `notify.<user_id>.<kind>`, written by
+ * the Task Service and the Orchestrator through their outboxes and read by `Watch` (a consumer
+ * filtered to the caller's `notify.<user_id>.>`). Kept {@link NOTIFICATION_RETENTION_MS}.
+ */
+export const NOTIFICATIONS_STREAM: StreamSpec = {
+  name: "NOTIFICATIONS",
+  subjects: ["notify.>"],
+  duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
+  maxAgeMs: NOTIFICATION_RETENTION_MS,
+};
+
 /** Every stream of the platform, in the order they are created. */
 export const PLATFORM_STREAM_SPECS: readonly StreamSpec[] = [
   TASKS_STREAM,
   PROPOSALS_STREAM,
   PRESENCE_STREAM,
+  NOTIFICATIONS_STREAM,
 ];
 
 const ms = (value: number) => value * 1_000_000; // nanoseconds

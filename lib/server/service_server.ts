@@ -35,6 +35,11 @@ export interface ServiceServerOptions {
   routes: (router: ConnectRouter) => DescService[];
   /** Runs after the HTTP server has drained, in order: stop consumers, then close pools. */
   onShutdown?: Array<() => Promise<void> | void>;
+  /**
+   * Runs as soon as draining starts, before the server waits for calls in flight: ends what never
+   * ends by itself (notification streams), so that shutdown does not wait out its grace period.
+   */
+  onDrain?: Array<() => void>;
 }
 
 /** A server that is listening. */
@@ -173,6 +178,9 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
         grace_ms: config.shutdownGraceMs,
         drain_ms: config.shutdownDrainMs,
       });
+      // What never ends by itself (notification streams) ends now, so the drain below is not
+      // held until the grace period by streams counted in flight.
+      for (const step of options.onDrain ?? []) step();
       // The listener stays open, /readyz answering 503 and every response carrying
       // `Connection: close` (new RPCs are refused as unavailable: retry elsewhere), until no
       // request is in flight and none has arrived for SHUTDOWN_DRAIN_MS, or the grace period ends.

@@ -87,6 +87,12 @@ export class OutboxWriter {
    */
   async write(tx: Sql | TransactionSql, events: readonly OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const pattern = events.find((e) => /[*>]/.test(e.subject));
+    if (pattern) {
+      throw new Error(
+        `${pattern.subject} is a subject pattern, not a subject: build notifications with notificationEvent()`,
+      );
+    }
     await tx`
       INSERT INTO ${tx(this.table)} (id, subject, payload, traceparent)
       SELECT e.id, e.subject, e.payload::jsonb, e.traceparent
