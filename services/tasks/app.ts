@@ -1,7 +1,8 @@
 /**
  * Builds the Task Service from its configuration: database (migrated), metrics, health checks,
- * handlers, and, once NATS answers, the streams, the outbox relay and the proposal.accepted
- * consumer. NATS may be down at start: tasks are accepted and their events wait in the outbox.
+ * handlers, the deadline sweep, and, once NATS answers, the streams, the outbox relay and the
+ * proposal consumers (proposal.accepted assigns; proposal.* keeps who holds a proposal). NATS may
+ * be down at start: tasks are accepted and their events wait in the outbox.
  *
  * @module
  */
@@ -20,8 +21,10 @@ import { HealthMonitor } from "@platform/lib/health";
 import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import type { TasksConfig } from "./config.ts";
 import { proposalAcceptedConsumer } from "./proposal_accepted_consumer.ts";
+import { proposalHoldersConsumer } from "./proposal_holders_consumer.ts";
 import { TaskCommands } from "./task_commands.ts";
 import { TASK_OUTBOX } from "./task_events.ts";
+import { TaskExpirySweeper } from "./task_expiry_sweeper.ts";
 import { taskHandlers } from "./task_handlers.ts";
 import { TaskStore } from "./task_store.ts";
 
@@ -44,9 +47,11 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
   const store = new TaskStore(db);
   const commands = new TaskCommands(store, created);
 
+  const expiry = new TaskExpirySweeper(commands, logger, config.expirySweepMs);
+
   let nc: NatsConnection | undefined;
   let relay: OutboxRelay | undefined;
-  let consumer: DurableConsumer | undefined;
+  const consumers: DurableConsumer[] = [];
   const natsAbort = new AbortController();
   const events = startEvents();
 
@@ -66,8 +71,11 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
     });
     await relay.start();
     if (config.consumeProposals) {
-      consumer = proposalAcceptedConsumer(nc, commands, logger, metrics);
-      consumer.start();
+      consumers.push(
+        proposalAcceptedConsumer(nc, commands, logger, metrics),
+        proposalHoldersConsumer(nc, store, logger, metrics),
+      );
+      for (const consumer of consumers) consumer.start();
     }
   }
 
@@ -76,6 +84,7 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
     { name: "nats", critical: true, check: () => pingNats(nc) },
   ], config.healthTimeoutMs);
 
+  expiry.start();
   return startServiceServer({
     config,
     logger,
@@ -91,7 +100,8 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
         natsAbort.abort();
         await Promise.race([events, new Promise((r) => setTimeout(r, 1000))]);
       },
-      () => consumer?.stop(),
+      () => expiry.stop(),
+      () => Promise.all(consumers.map((c) => c.stop())).then(() => {}),
       () => relay?.stop(),
       async () => {
         if (nc && !nc.isClosed()) await nc.drain().catch(() => nc?.close());

@@ -11,8 +11,10 @@ export interface TasksConfig extends BaseConfig {
   outboxPollMs: number;
   /** Outbox rows claimed per relay transaction. */
   outboxBatchSize: number;
-  /** Set false to run without the proposal.accepted consumer. */
+  /** Set false to run without the proposal consumers (accepted, holders). */
   consumeProposals: boolean;
+  /** How often OPEN tasks past their deadline are expired. */
+  expirySweepMs: number;
 }
 
 /**
@@ -30,5 +32,6 @@ export function loadTasksConfig(source: EnvSource = Deno.env.toObject()): TasksC
     outboxPollMs: env.int("OUTBOX_POLL_MS", 1000, { min: 50, max: 60_000 }),
     outboxBatchSize: env.int("OUTBOX_BATCH_SIZE", 100, { min: 1, max: 1000 }),
     consumeProposals: env.bool("CONSUME_PROPOSALS", true),
+    expirySweepMs: env.int("TASK_EXPIRY_SWEEP_MS", 1000, { min: 50, max: 600_000 }),
   };
 }

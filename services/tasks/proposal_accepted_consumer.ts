@@ -3,7 +3,9 @@
  * replica, and assigns the task OPEN -> ASSIGNED to the proposal's developer, idempotently: the
  * event id is recorded in `task_processed_events` in the same transaction as the assignment, so
  * a redelivery changes nothing; a task already assigned to that developer is a no-op; a task in
- * another state is logged and acknowledged.
+ * another state (cancelled or expired first), or whose terms changed after the developer's
+ * acceptance (`terms_version`), is logged and acknowledged: the orchestrator, which sees the same
+ * task events, takes that acceptance back itself, so both services end in the same state.
  *
  * @module
  */
@@ -29,7 +31,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENT_ID = /^(?=.*[^ ])[\x20-\x7E]{1,128}$/;
 
 /** What happened to one event. */
-export type AcceptOutcome = "assigned" | "duplicate" | "already_assigned" | "skipped";
+export type AcceptOutcome =
+  | "assigned"
+  | "duplicate"
+  | "already_assigned"
+  | "skipped"
+  | "terms_changed";
 
 /**
  * Handles one `proposal.accepted` payload. Throws UnprocessableEventError / MalformedEventError
@@ -75,6 +82,19 @@ export async function handleProposalAccepted(
       }
       if (before.status === "ASSIGNED" && before.assigned_developer_id === developerId) {
         return "already_assigned";
+      }
+      if (
+        before.status === "OPEN" && event.termsVersion > 0 &&
+        event.termsVersion !== before.terms_version
+      ) {
+        // The client changed the terms after this acceptance was made (on version termsVersion):
+        // it does not assign; the orchestrator withdraws it on the task.updated it also receives.
+        logger.warn("proposal.accepted on terms that changed since; not assigned", {
+          ...fields,
+          accepted_terms_version: event.termsVersion,
+          terms_version: before.terms_version,
+        });
+        return "terms_changed";
       }
       try {
         await commands.transitionIn(tx, {

@@ -14,13 +14,17 @@ import {
   TASK_OUTBOX,
   taskAssignedEvent,
   taskCreatedEvent,
+  taskExpiredEvent,
+  taskUpdatedEvent,
+  TERMS_FIELDS,
 } from "./task_events.ts";
+import { transitionNotifications } from "./task_notifications.ts";
 import type { NewTask, TaskPatch, TaskRow, TaskStore } from "./task_store.ts";
 
 /** A transition request. */
 export interface TransitionRequest {
   taskId: string;
-  action: Exclude<TaskAction, "update">;
+  action: Exclude<TaskAction, "update" | "expire">;
   actorId: string;
   reason?: string;
   /** For assign: the developer. */
@@ -58,14 +62,60 @@ export class TaskCommands {
     return row;
   }
 
-  /** Changes an OPEN task's fields. */
-  update(taskId: string, patch: TaskPatch, authorize: (task: TaskRow) => void): Promise<TaskRow> {
+  /**
+   * Changes an OPEN task's fields (before its deadline) and publishes `task.updated` with the
+   * fields that really changed; a change of terms (title, required skills, budget, deadline) adds
+   * one to the terms version, so the orchestrator withdraws the proposals made on the old terms
+   * and matches again. A patch that changes nothing writes nothing.
+   */
+  update(
+    taskId: string,
+    patch: TaskPatch,
+    authorize: (task: TaskRow) => void,
+    actorId = "",
+  ): Promise<TaskRow> {
     return this.store.transaction(async (tx) => {
       const task = await this.store.lock(tx, taskId);
       if (!task) throw new NotFoundError("task", taskId);
       authorize(task);
-      assertEditable(task.status);
-      return await this.store.update(tx, taskId, patch);
+      assertEditable(task.status, task.deadline);
+      const changed = changedFields(task, patch);
+      if (changed.length === 0) return task;
+      const termsChanged = changed.some((field) => TERMS_FIELDS.includes(field));
+      const updated = await this.store.update(tx, taskId, patch, termsChanged);
+      await this.outbox.write(tx, [taskUpdatedEvent(updated, changed, actorId)]);
+      return updated;
+    });
+  }
+
+  /**
+   * Expires at most `limit` OPEN tasks whose deadline passed, in one transaction: status EXPIRED,
+   * a history row each, `task.expired`, `task.status_changed` and the client's notification.
+   * Returns how many.
+   */
+  expireDue(limit: number): Promise<number> {
+    return this.store.transaction(async (tx) => {
+      const expired = await this.store.expireDue(tx, limit);
+      if (expired.length === 0) return 0;
+      const reason = "deadline passed";
+      await this.store.addTransitions(
+        tx,
+        expired.map((e) => e.after.id),
+        "OPEN",
+        "EXPIRED",
+        EXPIRY_ACTOR,
+        reason,
+      );
+      const now = new Date();
+      await this.outbox.write(
+        tx,
+        expired.flatMap(({ after }) => [
+          taskExpiredEvent(after, now),
+          statusChangedEvent(after.id, "OPEN", "EXPIRED", EXPIRY_ACTOR, reason, now),
+          ...transitionNotifications("OPEN", after, EXPIRY_ACTOR, reason),
+        ]),
+      );
+      return expired.length;
     });
   }
 
@@ -101,7 +151,56 @@ export class TaskCommands {
       events.push(taskAssignedEvent(task.id, request.developerId, request.proposalId));
     }
     events.push(statusChangedEvent(task.id, task.status, to, request.actorId, reason));
+    events.push(
+      ...transitionNotifications(
+        task.status,
+        updated,
+        request.actorId,
+        reason,
+        task.assigned_developer_id,
+      ),
+    );
     await this.outbox.write(tx, events);
     return updated;
   }
+}
+
+/** The actor of transitions the Task Service makes by itself (expiry at the deadline). */
+export const EXPIRY_ACTOR = "service:tasks";
+
+/**
+ * The proto names of the fields a patch really changes (a field set to its current value is not a
+ * change).
+ *
+ * @example
+ * ```ts
+ * changedFields(task, { title: task.title, budgetMinor: 5n }); // ["budget"]
+ * ```
+ */
+export function changedFields(task: TaskRow, patch: TaskPatch): string[] {
+  const changed: string[] = [];
+  if (patch.title !== undefined && patch.title !== task.title) changed.push("title");
+  if (patch.description !== undefined && patch.description !== task.description) {
+    changed.push("description");
+  }
+  if (
+    patch.requiredSkills !== undefined &&
+    JSON.stringify([...patch.requiredSkills].sort()) !==
+      JSON.stringify([...task.required_skills].sort())
+  ) {
+    changed.push("required_skills");
+  }
+  if (
+    (patch.budgetMinor !== undefined && patch.budgetMinor !== BigInt(task.budget_minor)) ||
+    (patch.currency !== undefined && patch.currency !== task.currency)
+  ) {
+    changed.push("budget");
+  }
+  if (
+    patch.deadline !== undefined &&
+    (patch.deadline?.getTime() ?? null) !== (task.deadline?.getTime() ?? null)
+  ) {
+    changed.push("deadline");
+  }
+  return changed;
 }

@@ -19,6 +19,7 @@ const toProto: Record<TaskState, TaskStatus> = {
   IN_PROGRESS: TaskStatus.IN_PROGRESS,
   COMPLETED: TaskStatus.COMPLETED,
   CANCELLED: TaskStatus.CANCELLED,
+  EXPIRED: TaskStatus.EXPIRED,
 };
 
 /**
@@ -108,4 +109,52 @@ export function taskAssignedEvent(
   now = new Date(),
 ): OutboxEvent {
   return outboxEvent(EVENTS.taskAssigned, { taskId, developerId, proposalId }, { now });
+}
+
+/** The task fields that are its terms: changing one withdraws the proposals made on the old ones. */
+export const TERMS_FIELDS: readonly string[] = ["title", "required_skills", "budget", "deadline"];
+
+/**
+ * `task.updated` after an UpdateTask: the task as it is now, what changed, and its terms version.
+ *
+ * @example
+ * ```ts
+ * taskUpdatedEvent(updated, ["budget"], actorId);
+ * ```
+ */
+export function taskUpdatedEvent(
+  task: TaskRow,
+  changedFields: readonly string[],
+  actorId: string,
+  now = new Date(),
+): OutboxEvent {
+  return outboxEvent(EVENTS.taskUpdated, {
+    taskId: task.id,
+    clientId: task.client_id,
+    title: task.title,
+    description: task.description,
+    requiredSkills: task.required_skills,
+    budget: { currency: task.currency, amountMinor: BigInt(task.budget_minor) },
+    deadline: task.deadline ? timestampFromDate(task.deadline) : undefined,
+    changedFields: [...changedFields],
+    actorId,
+    updatedAt: timestampFromDate(task.updated_at),
+    termsVersion: task.terms_version,
+  }, { now });
+}
+
+/**
+ * `task.expired` when an OPEN task's deadline passed.
+ *
+ * @example
+ * ```ts
+ * taskExpiredEvent(expiredRow);
+ * ```
+ */
+export function taskExpiredEvent(task: TaskRow, now = new Date()): OutboxEvent {
+  return outboxEvent(EVENTS.taskExpired, {
+    taskId: task.id,
+    clientId: task.client_id,
+    deadline: task.deadline ? timestampFromDate(task.deadline) : undefined,
+  }, { now });
 }

@@ -1,23 +1,27 @@
 /**
  * The TaskService RPCs: translate requests into validated domain calls and rows into responses,
  * and check who may do what. No SQL here (the store's) and no transaction logic (the commands').
+ * Who may see a task is the one rule of `@platform/lib/auth` (task_visibility.ts).
  *
  * @module
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { isPrivileged, type Principal, requirePrincipal, requireRole } from "@platform/lib/auth";
+import {
+  isPrivileged,
+  type Principal,
+  requirePrincipal,
+  requireRole,
+  type TaskVisibility,
+  taskVisibility,
+} from "@platform/lib/auth";
 import { NotFoundError, PermissionDeniedError, ValidationError } from "@platform/lib/errors";
+import { type TaskService, TaskStatus, TransitionSchema } from "@platform/proto/tasks/v1";
 import {
-  type Task,
-  TaskSchema,
-  type TaskService,
-  TaskStatus,
-  TransitionSchema,
-} from "@platform/proto/tasks/v1";
-import {
+  decodeHistoryToken,
   decodePageToken,
+  encodeHistoryToken,
   encodePageToken,
   normalizeSkills,
   validateBudget,
@@ -30,32 +34,38 @@ import {
 } from "./domain/task_validation.ts";
 import type { TaskCommands } from "./task_commands.ts";
 import { statusFromProto, statusToProto } from "./task_events.ts";
-import type { TaskPatch, TaskRow } from "./task_store.ts";
+import { toTaskMessage } from "./task_message.ts";
+import type { TaskPatch, TaskRow, TaskStore } from "./task_store.ts";
+
+export { toTaskMessage };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The Task message of a row.
+ * How much of a stored task the caller may see: the rule of lib/auth/task_visibility.ts with this
+ * service's facts (whether the caller holds a proposal comes from the orchestrator's proposal
+ * events, and is looked up only when it can change the answer).
  *
  * @example
  * ```ts
- * const message = toTaskMessage(row);
+ * if (await visibilityOf(store, me, row) === "none") throw new NotFoundError("task", row.id);
  * ```
  */
-export function toTaskMessage(row: TaskRow): Task {
-  return create(TaskSchema, {
-    id: row.id,
-    clientId: row.client_id,
-    title: row.title,
-    description: row.description,
-    requiredSkills: row.required_skills,
-    budget: { currency: row.currency, amountMinor: BigInt(row.budget_minor) },
-    deadline: row.deadline ? timestampFromDate(row.deadline) : undefined,
-    status: statusToProto(row.status),
-    assignedDeveloperId: row.assigned_developer_id ?? "",
-    createdAt: timestampFromDate(row.created_at),
-    updatedAt: timestampFromDate(row.updated_at),
-  });
+export async function visibilityOf(
+  store: TaskStore,
+  me: Principal,
+  task: TaskRow,
+): Promise<TaskVisibility> {
+  const audience = {
+    clientId: task.client_id,
+    assignedDeveloperId: task.assigned_developer_id,
+    open: task.status === "OPEN",
+    holdsProposal: false,
+  };
+  const seen = taskVisibility(me, audience);
+  if (seen === "full" || me.role !== "developer") return seen;
+  const holds = await store.holdsProposal(task.id, me.subject.toLowerCase());
+  return holds ? taskVisibility(me, { ...audience, holdsProposal: true }) : seen;
 }
 
 function ownerOrAdmin(me: Principal, verb: string) {
@@ -86,11 +96,14 @@ function assignedDeveloper(me: Principal, verb: string) {
 export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskService> {
   const store = commands.store;
 
-  const load = async (taskId: string) => {
+  /** The task and how much of it the caller sees; unknown and unseen answer alike. */
+  const load = async (me: Principal, taskId: string) => {
     const id = validateId(taskId, "task_id");
     const row = await store.get(id);
     if (!row) throw new NotFoundError("task", id);
-    return row;
+    const view = await visibilityOf(store, me, row);
+    if (view === "none") throw new NotFoundError("task", id);
+    return { row, view };
   };
 
   return {
@@ -117,8 +130,8 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
     },
 
     async getTask(req, ctx) {
-      requirePrincipal(ctx);
-      return { task: toTaskMessage(await load(req.taskId)) };
+      const { row, view } = await load(requirePrincipal(ctx), req.taskId);
+      return { task: toTaskMessage(row, view) };
     },
 
     async listTasks(req, ctx) {
@@ -129,16 +142,42 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
       if (req.mine && (me.role !== "client" || !UUID.test(me.subject))) {
         throw new ValidationError("mine", "only client accounts own tasks; leave it unset");
       }
-      const status = statusFromProto(req.status);
+      if (req.assignedToMe && me.role !== "developer") {
+        throw new ValidationError(
+          "assigned_to_me",
+          "only developers have tasks assigned to them; leave it unset",
+        );
+      }
+      let status = statusFromProto(req.status);
       if (status === undefined && req.status !== TaskStatus.UNSPECIFIED) {
         throw new ValidationError(
           "status",
           `${req.status} is not a task status; leave it unset for every status`,
         );
       }
+      // The visibility rule, as a listing: clients list their own tasks, developers browse OPEN
+      // tasks or list those assigned to them, admins and services list everything.
+      let clientId: string | undefined;
+      let assignedDeveloperId: string | undefined;
+      let view: "full" | "browse" = "full";
+      if (me.role === "client") {
+        clientId = me.subject.toLowerCase();
+      } else if (me.role === "developer" && req.assignedToMe) {
+        assignedDeveloperId = me.subject.toLowerCase();
+      } else if (me.role === "developer") {
+        if (status !== undefined && status !== "OPEN") {
+          throw new ValidationError(
+            "status",
+            "developers browse OPEN tasks; set assigned_to_me to list the tasks assigned to you",
+          );
+        }
+        status = "OPEN";
+        view = "browse";
+      }
       const rows = await store.list({
         status,
-        clientId: req.mine ? me.subject : undefined,
+        clientId,
+        assignedDeveloperId,
         skill,
         pageSize,
         after,
@@ -146,7 +185,7 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
       const page = rows.slice(0, pageSize);
       const last = page.at(-1);
       return {
-        tasks: page.map(toTaskMessage),
+        tasks: page.map((row) => toTaskMessage(row, view)),
         nextPageToken: rows.length > pageSize && last
           ? encodePageToken({ createdAt: last.created_at, id: last.id })
           : "",
@@ -168,7 +207,7 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
         patch.currency = budget.currency;
       }
       if (req.deadline) patch.deadline = validateDeadline(timestampDate(req.deadline));
-      const row = await commands.update(id, patch, ownerOrAdmin(me, "update"));
+      const row = await commands.update(id, patch, ownerOrAdmin(me, "update"), me.subject);
       return { task: toTaskMessage(row) };
     },
 
@@ -219,11 +258,22 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
     },
 
     async getTaskHistory(req, ctx) {
-      requirePrincipal(ctx);
-      const task = await load(req.taskId);
-      const rows = await store.history(task.id);
+      const me = requirePrincipal(ctx);
+      const pageSize = validatePageSize(req.pageSize);
+      const after = decodeHistoryToken(req.pageToken);
+      const { row: task, view } = await load(me, req.taskId);
+      if (view !== "full") {
+        throw new PermissionDeniedError(
+          "a task's history is for its client, its developer, developers holding a proposal " +
+            "for it, and admins",
+        );
+      }
+      const rows = await store.history(task.id, pageSize + 1, after);
+      const page = rows.slice(0, pageSize);
+      const last = page.at(-1);
       return {
-        transitions: rows.map((r) =>
+        nextPageToken: rows.length > pageSize && last ? encodeHistoryToken(BigInt(last.id)) : "",
+        transitions: page.map((r) =>
           create(TransitionSchema, {
             from: statusToProto(r.from_status),
             to: statusToProto(r.to_status),

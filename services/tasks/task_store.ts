@@ -24,10 +24,13 @@ export interface TaskRow {
   assigned_developer_id: string | null;
   created_at: Date;
   updated_at: Date;
+  /** 1 at creation, one more at each change of terms (migration 004). */
+  terms_version: number;
 }
 
 /** A row of `task_transitions`. */
 export interface TransitionRow {
+  id: string;
   from_status: TaskState | null;
   to_status: TaskState;
   actor_id: string;
@@ -60,6 +63,8 @@ export interface TaskPatch {
 export interface TaskFilter {
   status?: TaskState;
   clientId?: string;
+  /** Only tasks assigned to this developer. */
+  assignedDeveloperId?: string;
   skill?: string;
   pageSize: number;
   after?: PageCursor;
@@ -68,7 +73,9 @@ export interface TaskFilter {
 type Tx = TransactionSql | Sql;
 
 const COLUMNS = `id, client_id, title, description, required_skills, budget_minor, currency,
-  deadline, status, assigned_developer_id, created_at, updated_at`;
+  deadline, status, assigned_developer_id, created_at, updated_at, terms_version`;
+/** The same columns of the table aliased `t`. */
+const COLUMNS_OF_T = COLUMNS.replace(/(\w+)/g, "t.$1");
 
 /**
  * SQL access to the Task Service's tables.
@@ -114,8 +121,15 @@ export class TaskStore {
     return row;
   }
 
-  /** Applies a patch and returns the updated task. */
-  async update(tx: TransactionSql, id: string, patch: TaskPatch): Promise<TaskRow> {
+  /**
+   * Applies a patch and returns the updated task; `termsChanged` adds one to its terms version.
+   */
+  async update(
+    tx: TransactionSql,
+    id: string,
+    patch: TaskPatch,
+    termsChanged = false,
+  ): Promise<TaskRow> {
     const set: Record<string, unknown> = {};
     if (patch.title !== undefined) set.title = patch.title;
     if (patch.description !== undefined) set.description = patch.description;
@@ -131,10 +145,33 @@ export class TaskStore {
     const [row] = await tx<TaskRow[]>`
       UPDATE tasks SET ${
       tx(set as Record<string, never>, ...columns as never[])
-    }, updated_at = now()
+    }, updated_at = now(),
+        terms_version = terms_version + ${termsChanged ? 1 : 0}
       WHERE id = ${id}
       RETURNING ${tx.unsafe(COLUMNS)}`;
     return row;
+  }
+
+  /**
+   * Marks EXPIRED at most `limit` OPEN tasks whose deadline has passed (on the database's clock),
+   * skipping rows another transaction holds (they are taken on a later round); returns them as
+   * they were before (status OPEN) and after.
+   */
+  async expireDue(
+    tx: TransactionSql,
+    limit: number,
+  ): Promise<Array<{ before: TaskRow; after: TaskRow }>> {
+    const rows = await tx<TaskRow[]>`
+      WITH due AS (
+        SELECT id FROM tasks
+        WHERE status = 'OPEN' AND deadline IS NOT NULL AND deadline <= now()
+        ORDER BY deadline
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      UPDATE tasks t SET status = 'EXPIRED', updated_at = now()
+      FROM due WHERE t.id = due.id
+      RETURNING ${tx.unsafe(COLUMNS_OF_T)}`;
+    return rows.map((after) => ({ before: { ...after, status: "OPEN" }, after }));
   }
 
   /** Sets the status (and the assigned developer when given). */
@@ -170,6 +207,21 @@ export class TaskStore {
       VALUES (${taskId}, ${from}, ${to}, ${actorId}, ${reason})`;
   }
 
+  /** Records the same transition of several tasks (the expiry sweep's). */
+  async addTransitions(
+    tx: Tx,
+    taskIds: string[],
+    from: TaskState,
+    to: TaskState,
+    actorId: string,
+    reason: string,
+  ): Promise<void> {
+    if (taskIds.length === 0) return;
+    await tx`
+      INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason)
+      SELECT id, ${from}, ${to}, ${actorId}, ${reason} FROM unnest(${taskIds}::uuid[]) AS t(id)`;
+  }
+
   /** Records a consumed event; false when it was recorded before (a redelivery). */
   async markProcessed(tx: TransactionSql, eventId: string): Promise<boolean> {
     const rows = await tx`
@@ -187,6 +239,11 @@ export class TaskStore {
         WHERE true
           ${filter.status ? sql`AND status = ${filter.status}` : sql``}
           ${filter.clientId ? sql`AND client_id = ${filter.clientId}` : sql``}
+          ${
+        filter.assignedDeveloperId
+          ? sql`AND assigned_developer_id = ${filter.assignedDeveloperId}`
+          : sql``
+      }
           ${filter.skill ? sql`AND required_skills @> ${sql.json([filter.skill])}` : sql``}
           ${
         filter.after
@@ -198,12 +255,51 @@ export class TaskStore {
     );
   }
 
-  /** Every transition of a task, oldest first. */
-  history(taskId: string): Promise<TransitionRow[]> {
+  /**
+   * A page of a task's transitions, oldest first, after the transition `afterId`; returns up to
+   * `limit` rows (ask for one more than the page to know whether there is a next one).
+   */
+  history(taskId: string, limit = 1000, afterId?: bigint): Promise<TransitionRow[]> {
     return this.db.run((sql) =>
       sql<TransitionRow[]>`
-        SELECT from_status, to_status, actor_id, reason, at FROM task_transitions
-        WHERE task_id = ${taskId} ORDER BY id`
+        SELECT id::text AS id, from_status, to_status, actor_id, reason, at FROM task_transitions
+        WHERE task_id = ${taskId}
+          ${afterId === undefined ? sql`` : sql`AND id > ${afterId.toString()}::int8`}
+        ORDER BY id
+        LIMIT ${limit}`
     );
+  }
+
+  /**
+   * Records what an event says about a proposal's holder (rank: created 1, accepted 2, closed 3);
+   * an event older than the one recorded for the proposal changes nothing.
+   */
+  async recordProposalHolder(holder: {
+    proposalId: string;
+    taskId: string;
+    developerId: string;
+    holding: boolean;
+    rank: number;
+  }): Promise<void> {
+    await this.db.run((sql) =>
+      sql`
+        INSERT INTO task_proposal_holders (proposal_id, task_id, developer_id, holding, rank)
+        VALUES (${holder.proposalId}, ${holder.taskId}, ${holder.developerId}, ${holder.holding},
+                ${holder.rank})
+        ON CONFLICT (proposal_id) DO UPDATE
+          SET holding = excluded.holding, rank = excluded.rank, updated_at = now()
+          WHERE task_proposal_holders.rank < excluded.rank`
+    );
+  }
+
+  /** True when the developer holds a pending or accepted proposal for the task. */
+  async holdsProposal(taskId: string, developerId: string): Promise<boolean> {
+    const rows = await this.db.run((sql) =>
+      sql`
+        SELECT 1 FROM task_proposal_holders
+        WHERE task_id = ${taskId} AND developer_id = ${developerId} AND holding
+        LIMIT 1`
+    );
+    return rows.length > 0;
   }
 }

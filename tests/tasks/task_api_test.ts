@@ -101,7 +101,17 @@ Deno.test("task service API", testOptions, async (t) => {
         (await connectClient.completeTask({ taskId: id }, auth(dev))).task?.status,
         TaskStatus.COMPLETED,
       );
-      const history = await webClient.getTaskHistory({ taskId: id }, auth(other));
+      // The history is for those who see the task whole: another client gets not_found, as for an
+      // unknown task; the assigned developer, the owner and admins read it.
+      await assert.rejects(
+        webClient.getTaskHistory({ taskId: id }, auth(other)),
+        (e: ConnectError) => e.code === Code.NotFound,
+      );
+      assert.equal(
+        (await webClient.getTaskHistory({ taskId: id }, auth(dev))).transitions.length,
+        4,
+      );
+      const history = await webClient.getTaskHistory({ taskId: id }, auth(admin));
       assert.deepEqual(
         history.transitions.map((tr) => [tr.from, tr.to, tr.actorId]),
         [
@@ -191,12 +201,32 @@ Deno.test("task service API", testOptions, async (t) => {
       assert.deepEqual(seen, [...ids].reverse());
       const rust = await connectClient.listTasks({ mine: true, skill: "RUST" }, auth(lister));
       assert.equal(rust.tasks.length, 3);
-      const open = await connectClient.listTasks(
+      const cancelled = await connectClient.listTasks(
         { status: TaskStatus.CANCELLED, pageSize: 100 },
-        auth(dev),
+        auth(admin),
       );
-      assert.ok(open.tasks.every((x) => x.status === TaskStatus.CANCELLED));
-      assert.ok(open.tasks.length >= 2);
+      assert.ok(cancelled.tasks.every((x) => x.status === TaskStatus.CANCELLED));
+      assert.ok(cancelled.tasks.length >= 2);
+      // Developers browse OPEN tasks only (no assignee), or list the tasks assigned to them.
+      const browsing = await connectClient.listTasks({ pageSize: 100 }, auth(dev2));
+      assert.ok(browsing.tasks.length > 0);
+      assert.ok(
+        browsing.tasks.every((x) => x.status === TaskStatus.OPEN && !x.assignedDeveloperId),
+      );
+      const notOpen = await rpc(url, "ListTasks", { status: "TASK_STATUS_CANCELLED" }, dev2);
+      assert.equal(notOpen.body.code, "invalid_argument");
+      const mine = await connectClient.listTasks({ assignedToMe: true, pageSize: 100 }, auth(dev));
+      assert.ok(mine.tasks.length >= 2);
+      assert.ok(mine.tasks.every((x) => x.assignedDeveloperId === dev.id));
+      assert.equal(
+        (await connectClient.listTasks({ assignedToMe: true }, auth(dev2))).tasks.length,
+        0,
+      );
+      const assignedClient = await rpc(url, "ListTasks", { assigned_to_me: true }, lister);
+      assert.equal(assignedClient.body.code, "invalid_argument");
+      // A client lists only their own tasks, with or without mine.
+      const ownOnly = await connectClient.listTasks({ pageSize: 100 }, auth(lister));
+      assert.deepEqual(ownOnly.tasks.map((x) => x.id).sort(), [...ids].sort());
       const bad = await rpc(url, "ListTasks", { page_token: "not-a-token!" }, lister);
       assert.equal(bad.body.code, "invalid_argument");
       assert.match(bad.body.message!, /page_token/);

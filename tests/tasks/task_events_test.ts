@@ -274,8 +274,13 @@ Deno.test(
         const cancelled = await rpc(urls[(i / 2) % 2], "CancelTask", { task_id: id }, client);
         assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
       }
-      const outbox = await stack.sql<{ id: string }[]>`SELECT id FROM task_outbox ORDER BY seq`;
+      const outbox = await stack.sql<{ id: string }[]>`
+        SELECT id FROM task_outbox WHERE subject LIKE 'task.%' ORDER BY seq`;
       assert.equal(outbox.length, 180);
+      // Each cancellation also tells the client (notify.<client>.task_status_changed).
+      const [{ n }] = await stack.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM task_outbox WHERE subject LIKE 'notify.%'`;
+      assert.equal(n, 60);
 
       await stack.nats.resume();
       let events: StreamMessage[] = [];

@@ -3,6 +3,7 @@ import { FailedPreconditionError } from "@platform/lib/errors";
 import {
   assertEditable,
   canTransition,
+  isTerminal,
   nextState,
   TASK_STATES,
   type TaskAction,
@@ -32,6 +33,7 @@ Deno.test("every forbidden transition is failed_precondition naming the current 
     start: ["ASSIGNED"],
     complete: ["IN_PROGRESS"],
     cancel: ["OPEN", "ASSIGNED"],
+    expire: ["OPEN"],
   };
   for (const action of Object.keys(allowed) as Exclude<TaskAction, "update">[]) {
     for (const state of TASK_STATES) {
@@ -55,4 +57,16 @@ Deno.test("only OPEN tasks are editable", () => {
     assert.throws(() => assertEditable(state), /task is/);
     assert.equal(canTransition(state, "update"), false);
   }
+});
+
+Deno.test("EXPIRED: from OPEN only, terminal, and no edits once the deadline passed", () => {
+  assert.equal(nextState("OPEN", "expire"), "EXPIRED");
+  for (const action of ["assign", "start", "complete", "cancel", "expire", "update"] as const) {
+    assert.equal(canTransition("EXPIRED", action), false, action);
+  }
+  assert.ok(isTerminal("EXPIRED") && isTerminal("CANCELLED") && isTerminal("COMPLETED"));
+  assert.ok(!isTerminal("OPEN") && !isTerminal("ASSIGNED") && !isTerminal("IN_PROGRESS"));
+  const now = new Date("2030-01-01T00:00:00Z");
+  assertEditable("OPEN", new Date("2030-01-02T00:00:00Z"), now);
+  assert.throws(() => assertEditable("OPEN", now, now), /deadline has passed/);
 });

@@ -227,3 +227,39 @@ export function decodePageToken(token: string, field = "page_token"): PageCursor
     "is not a token returned by this service; start again without one",
   );
 }
+
+/**
+ * The page token of GetTaskHistory: where the next page starts (after this transition).
+ *
+ * @example
+ * ```ts
+ * encodeHistoryToken(42n); // "aDo0Mg"
+ * ```
+ */
+export function encodeHistoryToken(afterId: bigint): string {
+  return btoa(`h:${afterId}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/**
+ * Decodes a token made by {@link encodeHistoryToken}; empty means the first page; anything else
+ * is `invalid_argument` naming page_token.
+ *
+ * @example
+ * ```ts
+ * decodeHistoryToken(encodeHistoryToken(42n)); // 42n
+ * ```
+ */
+export function decodeHistoryToken(token: string, field = "page_token"): bigint | undefined {
+  if (token === "") return undefined;
+  try {
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(token)) throw new Error("not base64url");
+    const match = /^h:([1-9][0-9]{0,18})$/.exec(
+      atob(token.replaceAll("-", "+").replaceAll("_", "/")),
+    );
+    if (match && BigInt(match[1]) < 2n ** 63n) return BigInt(match[1]);
+  } catch { /* fall through */ }
+  throw new ValidationError(
+    field,
+    "is not a token returned by this service; start again without one",
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * Keeps `task_proposal_holders` (who holds a pending or accepted proposal for a task, so that
+ * they see it whole) from the orchestrator's `proposal.created`, `proposal.accepted` and
+ * `proposal.closed`, through a durable consumer of the PROPOSALS stream shared by every replica
+ * (one subject filter, `proposal.>`; other subjects are skipped). Idempotent and order-proof: each
+ * proposal's row keeps the latest of its events by rank (created, accepted, closed). Malformed
+ * events are terminated by the consumer.
+ *
+ * @module
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  type ConsumedEvent,
+  decodeEvent,
+  DurableConsumer,
+  EVENTS,
+  PROPOSALS_STREAM,
+  streamSubscription,
+  UnprocessableEventError,
+} from "@platform/lib/events";
+import type { Logger } from "@platform/lib/log";
+import type { Metrics } from "@platform/lib/metrics";
+import type { TaskStore } from "./task_store.ts";
+
+/** The durable consumer name shared by the Task Service's replicas. */
+export const PROPOSAL_HOLDERS_DURABLE = "taskservice-proposal-holders";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Applies one PROPOSALS event to the holders table; returns false for subjects it does not use.
+ *
+ * @example
+ * ```ts
+ * await recordProposalHolder(store, event.subject, event.data);
+ * ```
+ */
+export async function recordProposalHolder(
+  store: TaskStore,
+  subject: string,
+  data: Uint8Array,
+): Promise<boolean> {
+  let fields: { proposalId: string; taskId: string; developerId: string };
+  let holding: boolean;
+  let rank: number;
+  if (subject === EVENTS.proposalCreated.subject) {
+    fields = decodeEvent(EVENTS.proposalCreated.schema, data);
+    [holding, rank] = [true, 1];
+  } else if (subject === EVENTS.proposalAccepted.subject) {
+    fields = decodeEvent(EVENTS.proposalAccepted.schema, data);
+    [holding, rank] = [true, 2];
+  } else if (subject === EVENTS.proposalClosed.subject) {
+    fields = decodeEvent(EVENTS.proposalClosed.schema, data);
+    [holding, rank] = [false, 3];
+  } else {
+    return false;
+  }
+  for (const name of ["proposalId", "taskId", "developerId"] as const) {
+    if (!UUID.test(fields[name])) throw new UnprocessableEventError(`${name} must be a UUID`);
+  }
+  await store.recordProposalHolder({
+    proposalId: fields.proposalId.toLowerCase(),
+    taskId: fields.taskId.toLowerCase(),
+    developerId: fields.developerId.toLowerCase(),
+    holding,
+    rank,
+  });
+  return true;
+}
+
+/**
+ * The durable consumer that keeps the holders table.
+ *
+ * @example
+ * ```ts
+ * proposalHoldersConsumer(nc, store, logger, metrics).start();
+ * ```
+ */
+export function proposalHoldersConsumer(
+  nc: NatsConnection,
+  store: TaskStore,
+  logger: Logger,
+  metrics: Metrics,
+): DurableConsumer {
+  return new DurableConsumer({
+    nc,
+    // One subject filter (filter_subjects needs nats-server 2.10); other subjects are skipped.
+    ...streamSubscription(PROPOSALS_STREAM),
+    durable: PROPOSAL_HOLDERS_DURABLE,
+    logger,
+    metrics,
+    maxDeliver: -1,
+    backoffMs: [],
+    handler: async (event: ConsumedEvent) => {
+      await recordProposalHolder(store, event.subject, event.data);
+    },
+  });
+}
