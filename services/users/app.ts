@@ -1,16 +1,29 @@
 /**
  * Builds the User Service from its configuration: database (migrated), cache, health checks,
- * metrics, presence sweeper and handlers, handed to the shared server.
+ * metrics, presence sweeper and handlers, handed to the shared server; and, once NATS answers,
+ * the relay of its outbox (presence events). NATS is not critical here: requests never wait for
+ * it, presence events wait in `user_outbox` while it is down, and `/health` lists it as
+ * non-critical (`degraded`, still 200).
  *
  * @module
  */
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { RedisCache } from "@platform/lib/cache";
 import { redactUrl } from "@platform/lib/config";
+import {
+  connectWithStreams,
+  OutboxRelay,
+  pingNats,
+  registerOutboxMetrics,
+} from "@platform/lib/events";
 import { HealthMonitor } from "@platform/lib/health";
 import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import { UserService } from "@platform/proto/users/v1";
 import { reportCacheAvailability } from "./cache_availability.ts";
 import type { UsersConfig } from "./config.ts";
+import { PresenceCommands } from "./presence_commands.ts";
+import { USER_OUTBOX } from "./presence_events.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
 import { ProfileCache } from "./profile_cache.ts";
 import { PUBLIC_PROCEDURES, userHandlers } from "./user_handlers.ts";
@@ -28,8 +41,9 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
   const { logger, db, metrics, tokens } = await prepareService(config, {
     applicationName: "userservice",
     migrations: new URL("./migrations/", import.meta.url),
-    logFields: { redis: redactUrl(config.redisUrl) },
+    logFields: { redis: redactUrl(config.redisUrl), nats: redactUrl(config.natsUrl) },
   });
+  registerOutboxMetrics(metrics, db, USER_OUTBOX);
   const cache = new RedisCache(config.redisUrl, {
     keyPrefix: "fp:users:",
     // Longer than any profile read may take (a read that times out caches nothing).
@@ -37,15 +51,37 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
   }, logger);
   reportCacheAvailability(cache.client, config.redisUrl, logger);
   const store = new UserStore(db);
+  const presence = new PresenceCommands(db, store, config.presenceTtlSeconds);
   const profiles = new ProfileCache(cache, store, config.profileCacheTtlSeconds);
   const onlineGauge = metrics.gauge("users_online_count", "Developers online now.");
   onlineGauge.set(await store.countOnline());
-  const sweeper = new PresenceSweeper(store, profiles, logger, config.presenceSweepMs, async () => {
-    onlineGauge.set(await store.countOnline());
+  const sweeper = new PresenceSweeper(
+    presence,
+    profiles,
+    logger,
+    config.presenceSweepMs,
+    async () => {
+      onlineGauge.set(await store.countOnline());
+    },
+  );
+
+  // Presence events: the relay starts once NATS answers; until then they wait in user_outbox.
+  let nc: NatsConnection | undefined;
+  let relay: OutboxRelay | undefined;
+  const natsAbort = new AbortController();
+  const events = (async () => {
+    nc = await connectWithStreams(config.natsUrl, "userservice", logger, natsAbort.signal);
+    if (!nc) return;
+    relay = new OutboxRelay({ db, table: USER_OUTBOX, js: jetstream(nc), logger, metrics });
+    await relay.start();
+  })().catch((error) => {
+    if (!natsAbort.signal.aborted) logger.error("event wiring failed", { error });
   });
+
   const health = new HealthMonitor(config.version, [
     { name: "database", critical: true, check: (signal) => db.ping(signal) },
     { name: "redis", critical: false, check: () => cache.ping() },
+    { name: "nats", critical: false, check: () => pingNats(nc) },
   ], config.healthTimeoutMs);
 
   const server = startServiceServer({
@@ -60,6 +96,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
         UserService,
         userHandlers({
           store,
+          presence,
           profiles,
           tokens,
           presenceTtlSeconds: config.presenceTtlSeconds,
@@ -68,7 +105,17 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
       );
       return [UserService];
     },
-    onShutdown: [() => sweeper.stop(), () => cache.close(), () => db.close()],
+    onShutdown: [
+      () => sweeper.stop(),
+      async () => {
+        natsAbort.abort();
+        await Promise.race([events, new Promise((r) => setTimeout(r, 1000))]);
+        await relay?.stop();
+        if (nc && !nc.isClosed()) await nc.drain().catch(() => nc?.close());
+      },
+      () => cache.close(),
+      () => db.close(),
+    ],
   });
   sweeper.start();
   return server;

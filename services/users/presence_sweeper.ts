@@ -1,19 +1,25 @@
 /**
- * Takes developers offline when their heartbeats stop, and keeps `users_online_count` current.
- * Safe with several replicas: the UPDATE takes each expired row once.
+ * Takes developers offline when their heartbeats stop (each with a `presence.expired` event, see
+ * presence_commands.ts), and keeps `users_online_count` current. Safe with several replicas: the
+ * UPDATE takes each expired row once.
  *
  * @module
  */
 import type { Logger } from "@platform/lib/log";
 import type { ProfileCache } from "./profile_cache.ts";
-import type { UserStore } from "./user_store.ts";
+
+/** What the sweeper expires presence through (PresenceCommands). */
+export interface PresenceExpiry {
+  /** Takes offline whoever's presence ran out; returns their ids. */
+  expirePresence(): Promise<string[]>;
+}
 
 /**
  * Runs the sweep on an interval until stopped.
  *
  * @example
  * ```ts
- * const sweeper = new PresenceSweeper(store, profiles, logger, 5000);
+ * const sweeper = new PresenceSweeper(presenceCommands, profiles, logger, 5000);
  * sweeper.start();
  * await sweeper.stop();
  * ```
@@ -24,7 +30,7 @@ export class PresenceSweeper {
   private stopped = false;
 
   constructor(
-    private readonly store: UserStore,
+    private readonly store: PresenceExpiry,
     private readonly profiles: ProfileCache,
     private readonly logger: Logger,
     private readonly intervalMs: number,

@@ -43,6 +43,7 @@ import {
   validatePageSize,
   validatePassword,
 } from "./domain/user_validation.ts";
+import type { PresenceCommands } from "./presence_commands.ts";
 import type { ProfileCache } from "./profile_cache.ts";
 import type { UserRecord, UserRole } from "./user_record.ts";
 import type { ProfilePatch, TagMatch, UserStore } from "./user_store.ts";
@@ -50,6 +51,8 @@ import type { ProfilePatch, TagMatch, UserStore } from "./user_store.ts";
 /** What the handlers need. */
 export interface UserHandlerDeps {
   store: UserStore;
+  /** Presence and skill changes with their events (user_outbox). */
+  presence: PresenceCommands;
   profiles: ProfileCache;
   tokens: TokenService;
   presenceTtlSeconds: number;
@@ -70,11 +73,11 @@ export const PUBLIC_PROCEDURES = [
  *
  * @example
  * ```ts
- * router.service(UserService, userHandlers({ store, profiles, tokens, presenceTtlSeconds: 90, onlineGauge }));
+ * router.service(UserService, userHandlers({ store, presence, profiles, tokens, presenceTtlSeconds: 90, onlineGauge }));
  * ```
  */
 export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof UserService>> {
-  const { store, profiles, tokens } = deps;
+  const { store, profiles, tokens, presence } = deps;
 
   const refreshOnlineGauge = async () => deps.onlineGauge.set(await store.countOnline());
 
@@ -129,7 +132,7 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
       if (req.bio !== undefined) patch.bio = validateBio(req.bio);
       if (req.skillTags !== undefined) patch.skillTags = normalizeSkillTags(req.skillTags.tags);
       if (req.hourlyRate !== undefined) patch.hourlyRate = validateHourlyRate(req.hourlyRate);
-      const user = await store.updateProfile(id, patch);
+      const user = await presence.updateProfile(id, patch);
       if (!user) throw new NotFoundError("user", id);
       await profiles.invalidate(id);
       return { user: toProto(user, true) };
@@ -137,7 +140,7 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
 
     async goOnline(_req, ctx) {
       const me = requireRole(ctx, "developer");
-      const result = await store.goOnline(me.subject, deps.presenceTtlSeconds);
+      const result = await presence.goOnline(me.subject);
       if (!result) throw new NotFoundError("developer", me.subject);
       if (result.changed) {
         await profiles.invalidate(me.subject);
@@ -159,7 +162,7 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
 
     async goOffline(_req, ctx) {
       const me = requireRole(ctx, "developer");
-      if (await store.goOffline(me.subject)) {
+      if (await presence.goOffline(me.subject)) {
         await profiles.invalidate(me.subject);
         await refreshOnlineGauge();
       }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Database } from "@platform/lib/db";
+import type { Database, Sql, TransactionSql } from "@platform/lib/db";
 import { AlreadyExistsError } from "@platform/lib/errors";
 import type { PagePosition } from "./domain/page_token.ts";
 import type { UserRecord, UserRole } from "./user_record.ts";
@@ -54,6 +54,16 @@ export interface ProfilePatch {
 
 /** How a tag filter matches. */
 export type TagMatch = "all" | "any";
+
+/** A transaction to run a statement in (the presence commands' and their outbox's). */
+type Tx = Sql | TransactionSql;
+
+/** A developer whose presence ran out. */
+export interface ExpiredPresence {
+  id: string;
+  /** The last heartbeat (online_until minus the TTL it was set with). */
+  lastHeartbeatAt: Date | null;
+}
 
 /**
  * Reads and writes users.
@@ -106,8 +116,40 @@ export class UserStore {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  /** Applies a profile patch; undefined when the user does not exist. */
-  async updateProfile(id: string, patch: ProfilePatch): Promise<UserRecord | undefined> {
+  /**
+   * Applies a profile patch; undefined when the user does not exist. With `tx`, runs in it and
+   * also returns the skill tags before the change.
+   */
+  async updateProfile(id: string, patch: ProfilePatch): Promise<UserRecord | undefined>;
+  async updateProfile(
+    id: string,
+    patch: ProfilePatch,
+    tx: Tx,
+  ): Promise<(UserRecord & { previousSkillTags: string[] }) | undefined>;
+  async updateProfile(
+    id: string,
+    patch: ProfilePatch,
+    tx?: Tx,
+  ): Promise<(UserRecord & { previousSkillTags?: string[] }) | undefined> {
+    if (tx) {
+      const [row] = await tx<(UserRow & { previous_skill_tags: string[] })[]>`
+        WITH old AS (SELECT id, skill_tags AS previous_skill_tags FROM users WHERE id = ${id}
+                     FOR UPDATE)
+        UPDATE users u SET
+          display_name = coalesce(${patch.displayName ?? null}, display_name),
+          bio = coalesce(${patch.bio ?? null}, bio),
+          skill_tags = coalesce(${
+        patch.skillTags ? tx.json(patch.skillTags) : null
+      }::jsonb, skill_tags),
+          hourly_rate_minor = coalesce(${
+        patch.hourlyRate?.amountMinor.toString() ?? null
+      }::bigint, hourly_rate_minor),
+          rate_currency = coalesce(${patch.hourlyRate?.currency ?? null}, rate_currency),
+          updated_at = now()
+        FROM old WHERE u.id = old.id
+        RETURNING ${tx.unsafe(COLUMNS.replace(/(\w+)/g, "u.$1"))}, old.previous_skill_tags`;
+      return row ? { ...toRecord(row), previousSkillTags: row.previous_skill_tags } : undefined;
+    }
     const rows = await this.db.run((sql) =>
       sql<UserRow[]>`
         UPDATE users SET
@@ -134,18 +176,21 @@ export class UserStore {
   async goOnline(
     id: string,
     ttlSeconds: number,
-  ): Promise<{ changed: boolean; until: Date } | undefined> {
-    const rows = await this.db.run((sql) =>
-      sql<{ was_online: boolean; online_until: Date }[]>`
+    tx?: Tx,
+  ): Promise<{ changed: boolean; until: Date; skillTags: string[] } | undefined> {
+    const statement = (sql: Tx) =>
+      sql<{ was_online: boolean; online_until: Date; skill_tags: string[] }[]>`
         UPDATE users u SET
           is_online = true,
           online_until = now() + make_interval(secs => ${ttlSeconds}),
           last_seen_at = CASE WHEN u.is_online THEN u.last_seen_at ELSE now() END
         FROM (SELECT id, is_online AS was_online FROM users WHERE id = ${id} FOR UPDATE) old
         WHERE u.id = old.id AND u.role = 'developer'
-        RETURNING old.was_online, u.online_until`
-    );
-    return rows[0] ? { changed: !rows[0].was_online, until: rows[0].online_until } : undefined;
+        RETURNING old.was_online, u.online_until, u.skill_tags`;
+    const rows = tx ? await statement(tx) : await this.db.run(statement);
+    return rows[0]
+      ? { changed: !rows[0].was_online, until: rows[0].online_until, skillTags: rows[0].skill_tags }
+      : undefined;
   }
 
   /** Extends an online developer's presence; undefined when they are not online. */
@@ -160,25 +205,34 @@ export class UserStore {
   }
 
   /** Marks a user offline. Returns whether the flag changed. */
-  async goOffline(id: string): Promise<boolean> {
-    const rows = await this.db.run((sql) =>
+  async goOffline(id: string, tx?: Tx): Promise<boolean> {
+    const statement = (sql: Tx) =>
       sql`
         UPDATE users SET is_online = false, online_until = NULL, last_seen_at = now()
         WHERE id = ${id} AND is_online
-        RETURNING id`
-    );
+        RETURNING id`;
+    const rows = tx ? await statement(tx) : await this.db.run(statement);
     return rows.length > 0;
   }
 
-  /** Marks offline everyone whose presence ran out; returns their ids. */
-  async expirePresence(): Promise<string[]> {
-    const rows = await this.db.run((sql) =>
-      sql<{ id: string }[]>`
-        UPDATE users SET is_online = false, online_until = NULL, last_seen_at = now()
-        WHERE is_online AND online_until <= now()
-        RETURNING id`
-    );
-    return rows.map((row) => row.id);
+  /**
+   * Marks offline everyone whose presence ran out (at most `limit`, skipping rows another
+   * transaction holds: a heartbeat at that moment wins); returns them with their last heartbeat,
+   * given the TTL it was extended by.
+   */
+  async expirePresence(tx?: Tx, ttlSeconds = 0, limit = 10_000): Promise<ExpiredPresence[]> {
+    const statement = (sql: Tx) =>
+      sql<{ id: string; last_heartbeat_at: Date | null }[]>`
+        WITH due AS (
+          SELECT id, online_until FROM users
+          WHERE is_online AND online_until <= now()
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+        UPDATE users u SET is_online = false, online_until = NULL, last_seen_at = now()
+        FROM due WHERE u.id = due.id
+        RETURNING u.id, due.online_until - make_interval(secs => ${ttlSeconds}) AS last_heartbeat_at`;
+    const rows = tx ? await statement(tx) : await this.db.run(statement);
+    return rows.map((row) => ({ id: row.id, lastHeartbeatAt: row.last_heartbeat_at }));
   }
 
   /** How many users are online (the manual's `SELECT count(*) FROM users WHERE is_online`). */

@@ -1,10 +1,12 @@
 /**
- * A User Service process with its own throwaway PostgreSQL and Redis, for black-box tests.
+ * A User Service process with its own throwaway PostgreSQL, Redis and NATS (where its presence
+ * events go), for black-box tests.
  *
  * @module
  */
 import { Role } from "@platform/proto/users/v1";
 import { UserService } from "@platform/proto/users/v1";
+import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { RedisServer } from "../harness/redis_server.ts";
 import { rpcClient } from "../harness/rpc_clients.ts";
@@ -17,6 +19,7 @@ export const TEST_SECRET = "test-secret-that-is-long-enough-0123456789";
 export interface UsersEnv {
   pg: PostgresServer;
   redis: RedisServer;
+  nats: NatsServer;
   users: ServiceProcess;
   databaseUrl: string;
   stop(): Promise<void>;
@@ -31,22 +34,29 @@ export interface UsersEnv {
  * ```
  */
 export async function startUsersEnv(extraEnv: Record<string, string> = {}): Promise<UsersEnv> {
-  const [pg, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
+  const [pg, redis, nats] = await Promise.all([
+    PostgresServer.start(),
+    RedisServer.start(),
+    NatsServer.start(),
+  ]);
   const databaseUrl = await pg.createDatabase("freelance_platform");
   const users = await ServiceProcess.start("users", {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
+    NATS_URL: nats.url,
     JWT_SECRETS: TEST_SECRET,
     ...extraEnv,
   });
   return {
     pg,
     redis,
+    nats,
     users,
     databaseUrl,
     async stop() {
       await users.stop();
       await redis.stop();
+      await nats.destroy();
       await pg.destroy();
     },
   };

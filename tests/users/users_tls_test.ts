@@ -2,6 +2,7 @@
  * With TLS files configured, the same port serves HTTPS with HTTP/2 (ALPN) and HTTP/1.1.
  */
 import assert from "node:assert/strict";
+import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { RedisServer } from "../harness/redis_server.ts";
 import { ServiceProcess } from "../harness/service_process.ts";
@@ -65,10 +66,15 @@ Deno.test("HTTPS with h2 when TLS_CERT_FILE and TLS_KEY_FILE are set", {
     "-out",
     `${dir}/cert.pem`,
   );
-  const [pg, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
+  const [pg, redis, nats] = await Promise.all([
+    PostgresServer.start(),
+    RedisServer.start(),
+    NatsServer.start(),
+  ]);
   const users = await ServiceProcess.start("users", {
     DATABASE_URL: await pg.createDatabase("freelance_platform"),
     REDIS_URL: redis.url,
+    NATS_URL: nats.url,
     JWT_SECRETS: TEST_SECRET,
     TLS_CERT_FILE: `${dir}/cert.pem`,
     TLS_KEY_FILE: `${dir}/key.pem`,
@@ -94,6 +100,7 @@ Deno.test("HTTPS with h2 when TLS_CERT_FILE and TLS_KEY_FILE are set", {
   } finally {
     await users.stop();
     await redis.stop();
+    await nats.destroy();
     await pg.destroy();
     await Deno.remove(dir, { recursive: true });
   }
