@@ -1,13 +1,15 @@
 /**
  * Builds the orchestrator from its configuration: database (migrated), the User Service
- * directory, the commands (every transaction), the matcher, the task event consumers, the
- * proposal outbox relay, the sweeper and the RPC handlers, handed to the shared server.
+ * directory, the commands (every transaction), the matcher, the task and presence event
+ * consumers, the proposal outbox relay, the sweeper, the RPC handlers and the notification
+ * stream (NotificationService.Watch), handed to the shared server.
  *
  * @module
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { OrchestratorService } from "@platform/proto/orchestrator/v1";
+import { NotificationService } from "@platform/proto/notifications/v1";
 import { redactUrl } from "@platform/lib/config";
 import {
   connectWithStreams,
@@ -15,6 +17,7 @@ import {
   EVENTS,
   OutboxRelay,
   pingNats,
+  PRESENCE_STREAM,
   registerOutboxMetrics,
   streamSubscription,
   subscriptionOf,
@@ -22,11 +25,17 @@ import {
 } from "@platform/lib/events";
 import { HealthMonitor } from "@platform/lib/health";
 import type { Metrics } from "@platform/lib/metrics";
+import {
+  notificationHandlers,
+  WATCH_CONSUMER_LABEL,
+  WatchCursors,
+} from "@platform/lib/notifications";
 import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import type { OrchestratorConfig } from "./config.ts";
 import { ExpirySweeper } from "./expiry_sweeper.ts";
 import { Matcher } from "./matcher.ts";
 import { ProposalCommands } from "./proposal_commands.ts";
+import { presenceHandler } from "./presence_consumer.ts";
 import { PROPOSAL_OUTBOX } from "./proposal_events.ts";
 import { proposalHandlers } from "./proposal_handlers.ts";
 import { ProposalStore } from "./proposal_store.ts";
@@ -65,6 +74,12 @@ export function orchestratorMetrics(metrics: Metrics) {
       "Events that could not be processed (bad JSON, missing fields, unknown entity); terminated.",
       ["consumer"],
     ),
+    wakeups: metrics.counter(
+      "match_wakeups_total",
+      "Waiting tasks put back to matching by an event (a developer online, skills added, a " +
+        "developer offline).",
+      ["cause"],
+    ),
   };
 }
 
@@ -83,9 +98,10 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     logFields: { nats: redactUrl(config.natsUrl), users: redactUrl(config.usersUrl) },
   });
   const m = orchestratorMetrics(metrics);
-  for (const name of ["task-created", "task-events"]) {
+  for (const name of ["task-created", "task-events", "presence"]) {
     m.malformed.inc({ consumer: `${config.consumerPrefix}-${name}` }, 0);
   }
+  m.malformed.inc({ consumer: WATCH_CONSUMER_LABEL }, 0);
   registerOutboxMetrics(metrics, db, PROPOSAL_OUTBOX);
 
   const directory = new UserDirectory({
@@ -118,6 +134,7 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
       searchMaxPages: config.candidateSearchPages,
       proposalTtlSeconds: config.proposalTtlSeconds,
       retryIntervalSeconds: config.retryIntervalSeconds,
+      unmatchedRecheckSeconds: config.unmatchedRecheckSeconds,
       fairnessWindowSeconds: config.fairnessWindowSeconds,
     },
     m,
@@ -157,7 +174,23 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
         // One subject filter (filter_subjects needs nats-server 2.10); other subjects are skipped.
         ...streamSubscription(TASKS_STREAM),
         durable: `${config.consumerPrefix}-task-events`,
-        handler: taskEventsHandler(commands, logger),
+        handler: taskEventsHandler(commands, logger, matcher),
+      }),
+      new DurableConsumer({
+        ...common,
+        ...streamSubscription(PRESENCE_STREAM),
+        durable: `${config.consumerPrefix}-presence`,
+        handler: presenceHandler(
+          commands,
+          {
+            minSkillCoverage: config.minSkillCoverage,
+            fairnessMaxProposals: config.fairnessMaxProposals,
+            fairnessWindowSeconds: config.fairnessWindowSeconds,
+            limit: config.presenceRematchLimit,
+          },
+          logger,
+          m.wakeups,
+        ),
       }),
     );
     for (const consumer of consumers) consumer.start();
@@ -173,6 +206,8 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     { name: "user_service", critical: true, check: (signal) => directory.ping(signal) },
   ], config.healthTimeoutMs);
 
+  // Watch streams end when draining starts: clients resume on another replica with their cursor.
+  const draining = new AbortController();
   const server = startServiceServer({
     config,
     logger,
@@ -184,8 +219,23 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
         OrchestratorService,
         proposalHandlers({ commands }),
       );
-      return [OrchestratorService];
+      router.service(
+        NotificationService,
+        notificationHandlers({
+          nats: () => nc,
+          cursors: new WatchCursors(config.jwtSecrets),
+          logger,
+          metrics,
+          keepAliveMs: config.watchKeepAliveSeconds * 1000,
+          maxStreamMs: config.watchMaxSeconds * 1000,
+          maxStreamsPerUser: config.watchMaxStreamsPerUser,
+          maxStreams: config.watchMaxStreams,
+          drain: draining.signal,
+        }),
+      );
+      return [OrchestratorService, NotificationService];
     },
+    onDrain: [() => draining.abort()],
     onShutdown: [
       async () => {
         stopController.abort();

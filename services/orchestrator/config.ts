@@ -40,8 +40,23 @@ export interface OrchestratorConfig extends BaseConfig {
   candidateSearchPages: number;
   /** A proposal nobody answers expires after this. */
   proposalTtlSeconds: number;
-  /** A task with no candidate (or a failed lookup) is retried after this. */
+  /** A task whose candidate lookup failed (User Service unavailable) is retried after this. */
   retryIntervalSeconds: number;
+  /**
+   * A task with no candidate waits for an event (a developer online or gaining skills, new terms);
+   * this is only the safety net's look at it after so long (0: never).
+   */
+  unmatchedRecheckSeconds: number;
+  /** Most waiting tasks one presence event wakes (also capped by the fairness cap). */
+  presenceRematchLimit: number;
+  /** Watch: a keep_alive frame after this long without one. */
+  watchKeepAliveSeconds: number;
+  /** Watch: a stream ends after this long (the client resumes with its cursor). */
+  watchMaxSeconds: number;
+  /** Watch: streams one user may hold open at once on one replica. */
+  watchMaxStreamsPerUser: number;
+  /** Watch: streams open at once on one replica. */
+  watchMaxStreams: number;
   /** Fairness: at most FAIRNESS_MAX_PROPOSALS proposals per developer per window. */
   fairnessWindowSeconds: number;
   fairnessMaxProposals: number;
@@ -100,6 +115,15 @@ export function loadOrchestratorConfig(
     candidateSearchPages: env.int("CANDIDATE_SEARCH_PAGES", 10, { min: 0, max: 1000 }),
     proposalTtlSeconds: env.int("PROPOSAL_TTL_SECONDS", 86_400, { min: 1, max: 30 * 86_400 }),
     retryIntervalSeconds: env.int("RETRY_INTERVAL_SECONDS", 30, { min: 1, max: 86_400 }),
+    unmatchedRecheckSeconds: env.int("UNMATCHED_RECHECK_SECONDS", 21_600, {
+      min: 0,
+      max: 30 * 86_400,
+    }),
+    presenceRematchLimit: env.int("PRESENCE_REMATCH_LIMIT", 20, { min: 0, max: 10_000 }),
+    watchKeepAliveSeconds: env.int("WATCH_KEEPALIVE_SECONDS", 15, { min: 1, max: 3600 }),
+    watchMaxSeconds: env.int("WATCH_MAX_SECONDS", 3600, { min: 5, max: 86_400 }),
+    watchMaxStreamsPerUser: env.int("WATCH_MAX_STREAMS_PER_USER", 8, { min: 1, max: 1000 }),
+    watchMaxStreams: env.int("WATCH_MAX_STREAMS", 10_000, { min: 1, max: 1_000_000 }),
     fairnessWindowSeconds: env.int("FAIRNESS_WINDOW_SECONDS", 3600, { min: 1, max: 30 * 86_400 }),
     fairnessMaxProposals: env.int("FAIRNESS_MAX_PROPOSALS", 20, { min: 1, max: 100_000 }),
     sweepIntervalMs: env.int("SWEEP_INTERVAL_MS", 5000, { min: 50, max: 3_600_000 }),

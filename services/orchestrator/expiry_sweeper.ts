@@ -1,8 +1,11 @@
 /**
- * The sweeper: on a schedule, expires PENDING proposals past their time (a task left with none
- * goes back to matching, excluding everyone it was proposed to before, in the same transaction),
- * reopens any PROPOSED task left without a PENDING proposal (a safety net), and runs the attempts
- * that are due (tasks with no candidate yet, tasks whose User Service lookup failed, re-matches).
+ * The sweeper: on a schedule, expires PENDING proposals past their time or their task's deadline
+ * (a task left with none goes back to matching, excluding everyone it was proposed to before, in
+ * the same transaction), reopens any PROPOSED task left without a PENDING proposal and withdraws
+ * what is still pending for developers known to be offline (safety nets), and runs the attempts
+ * that are due: tasks just recorded, reopened or woken by an event, tasks whose User Service
+ * lookup failed. Tasks with no candidate have no timer here: an event wakes them (or, after
+ * `UNMATCHED_RECHECK_SECONDS`, the safety net), so a backlog of them costs nothing.
  *
  * Safe with several replicas: the tasks of due proposals and the due tasks are locked with
  * `FOR UPDATE SKIP LOCKED` (the task before its proposals, the lock order of proposal_store.ts,
@@ -64,7 +67,7 @@ export class ExpirySweeper {
     await this.loop;
   }
 
-  /** Runs a round soon (after a decline reopened a task). */
+  /** Runs a round soon (a decline reopened a task, an event woke some). */
   poke(): void {
     this.poked = true;
     this.wake?.();
@@ -82,6 +85,10 @@ export class ExpirySweeper {
     const orphans = await this.commands.reopenOrphaned(500);
     if (orphans > 0) {
       this.logger.warn("proposed tasks without a pending proposal reopened", { tasks: orphans });
+    }
+    const offline = await this.commands.withdrawOfflineProposals(500);
+    if (offline.withdrawn > 0) {
+      this.logger.info("pending proposals of offline developers withdrawn", { ...offline });
     }
     const batch = this.settings.batchSize ?? 50;
     const concurrency = this.settings.concurrency ?? 4;
@@ -103,7 +110,11 @@ export class ExpirySweeper {
         }
       }
     }
-    return { expired: expired.tasks, reopened: expired.reopened + orphans, attempted };
+    return {
+      expired: expired.tasks,
+      reopened: expired.reopened + orphans + offline.reopened,
+      attempted,
+    };
   }
 
   private async run(): Promise<void> {

@@ -24,7 +24,14 @@ export interface MatcherSettings {
   proposalsPerTask: number;
   candidateLimit: number;
   proposalTtlSeconds: number;
+  /** The retry of a task whose candidate lookup failed (the User Service was unavailable). */
   retryIntervalSeconds: number;
+  /**
+   * A task with no candidate is not retried on a timer: it waits for an event (a developer online
+   * or gaining skills, new terms) to wake it. This is only the safety net, a look after this long
+   * (0: never).
+   */
+  unmatchedRecheckSeconds?: number;
   fairnessWindowSeconds: number;
   /**
    * When the first `candidateLimit` window holds fewer eligible candidates than wanted, at most
@@ -55,7 +62,7 @@ export interface MatcherMetrics {
 /** What an attempt did. */
 export type AttemptOutcome =
   | { kind: "proposed"; proposals: number }
-  | { kind: "no_candidates"; retryInSeconds: number }
+  | { kind: "no_candidates"; retryInSeconds: number | null }
   | { kind: "skipped"; reason: string }
   | { kind: "unknown_task" }
   | { kind: "deferred"; retryInSeconds: number };
@@ -77,9 +84,14 @@ export class Matcher {
     private readonly logger: Logger,
   ) {}
 
-  /** How long a task with no candidate waits before the next try (grows with attempts, capped). */
-  retryDelaySeconds(attempts: number): number {
-    return this.settings.retryIntervalSeconds * 2 ** Math.min(Math.max(attempts - 1, 0), 4);
+  /**
+   * When a task with no candidate is looked at again without an event: the safety net
+   * (`unmatchedRecheckSeconds`), or never (null). Events (a developer online, skills added, new
+   * terms) wake it at once, so a backlog of unmatched tasks costs nothing while nothing changes.
+   */
+  retryDelaySeconds(_attempts: number): number | null {
+    const seconds = this.settings.unmatchedRecheckSeconds ?? 0;
+    return seconds > 0 ? seconds : null;
   }
 
   /**
@@ -148,10 +160,10 @@ export class Matcher {
       });
       return { kind: "proposed", proposals };
     }
-    this.logger.info("no candidate for task; retried later", {
+    this.logger.info("no candidate for task; it waits for a developer who can take it", {
       task_id: taskId,
       candidates: candidates.length,
-      retry_in_s: result.retryInSeconds,
+      recheck_in_s: result.retryInSeconds,
     });
     return { kind: "no_candidates", retryInSeconds: result.retryInSeconds };
   }

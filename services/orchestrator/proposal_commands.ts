@@ -1,6 +1,7 @@
 /**
- * The orchestrator's operations, each in one transaction with its outbox events: record a task,
- * answer a proposal, close a task, store a matching attempt, expire proposals. Used by the RPC
+ * The orchestrator's operations, each in one transaction with its outbox events (and the
+ * notifications they cause): record a task, apply new terms, answer a proposal, close a task,
+ * store a matching attempt, expire proposals, take back an offline developer's proposals. Used by the RPC
  * handlers (proposal_handlers.ts), the event consumers (task_created_consumer.ts,
  * task_events_consumer.ts), the matcher and the sweeper, which only translate and decide policy;
  * no other file opens a transaction on the orchestrator's tables.
@@ -19,16 +20,25 @@ import {
   NotFoundError,
   PermissionDeniedError,
 } from "@platform/lib/errors";
-import { OutboxWriter } from "@platform/lib/events";
+import { type OutboxEvent, OutboxWriter } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
 import type { DeveloperStats } from "./matching/scoring.ts";
 import { PROPOSAL_OUTBOX, proposalAcceptedEvent, proposalCreatedEvent } from "./proposal_events.ts";
 import {
+  acceptedNotification,
+  closedProposalEvents,
+  developerNotifications,
+  matchStateNotifications,
+} from "./proposal_notifications.ts";
+import {
   LockedTask,
   type MatchTaskRow,
+  type MatchTaskState,
   type NewMatchTask,
+  type ProposalReasonName,
   type ProposalRow,
   type ProposalStore,
+  type StateChange,
 } from "./proposal_store.ts";
 
 /** What the commands need besides the store. */
@@ -54,7 +64,21 @@ export interface TaskClosure {
   state: "ASSIGNED" | "CLOSED";
   /** The assignee, when the event names one (`task.assigned`). */
   developerId?: string;
+  /**
+   * Why a CLOSED task closed: an accepted proposal of a cancelled or expired task is CANCELLED
+   * (its developer is told); a completed one stays ACCEPTED.
+   */
+  outcome?: "cancelled" | "completed" | "expired";
 }
+
+/** What applying a task.updated did. */
+export type TermsOutcome =
+  | "recorded" // the task was unknown: recorded with these terms, to be matched
+  | "stale" // not newer than the terms known (a redelivery, a description-only change)
+  | "ignored" // a tombstone: closed before its task.created
+  | "closed" // the task is closed: the terms are kept, nothing else
+  | "assigned" // assigned on these terms already: nothing else
+  | "rematch"; // proposals on older terms taken back; match it again now
 
 /** What closing a task did. */
 export interface ClosureOutcome {
@@ -87,20 +111,35 @@ export interface AttemptContext {
 /** A matching attempt to store, with the policy that picks its proposals. */
 export interface AttemptPlan {
   taskId: string;
-  /** The task as read before the candidates were fetched; the attempt is skipped if it changed. */
-  seen: Pick<MatchTaskRow, "attempts" | "state">;
+  /**
+   * The task as read before the candidates were fetched; the attempt is skipped if it changed
+   * (attempts, state, terms). A changed `wake_seq` (an event asked for a re-match meanwhile) does
+   * not skip it, but a task left with no candidate is then tried again at once.
+   */
+  seen: Pick<MatchTaskRow, "attempts" | "state" | "terms_version" | "wake_seq">;
   proposalTtlSeconds: number;
   /** Picks the proposals to make (none: the task has no candidate now). */
   choose(context: AttemptContext): Promise<Array<{ developerId: string; score: number }>>;
-  /** How long to wait before the next attempt of a task with no candidate, by attempt number. */
-  retryDelaySeconds(attempts: number): number;
+  /**
+   * When to look again at a task with no candidate, by attempt number; null: only when an event
+   * (a developer online, skills added, new terms) wakes it.
+   */
+  retryDelaySeconds(attempts: number): number | null;
 }
 
 /** What storing an attempt did. */
 export type AttemptRecord =
   | { kind: "skipped"; reason: string }
   | { kind: "proposed"; proposals: ProposalRow[]; task: MatchTaskRow; firstProposals: boolean }
-  | { kind: "no_candidates"; retryInSeconds: number; task: MatchTaskRow };
+  | { kind: "no_candidates"; retryInSeconds: number | null; task: MatchTaskRow };
+
+/** What taking back an offline developer's proposals did. */
+export interface OfflineOutcome {
+  /** Proposals withdrawn. */
+  withdrawn: number;
+  /** Tasks put back to matching. */
+  reopened: number;
+}
 
 /**
  * The orchestrator's operations over a {@link ProposalStore}.
@@ -169,26 +208,49 @@ export class ProposalCommands {
           }`,
         );
       }
-      if (proposal.past_due) {
-        // Past its time on the database's clock (the sweeper's), not yet swept: expire it here
-        // and, as the sweeper would, put the task back to matching if nothing is pending.
-        await this.store.setProposalStatus(lock, proposalId, "EXPIRED");
-        return { expired: true, reopened: await this.store.reopenIfIdle(lock) } as const;
+      const task = lock.task;
+      if (proposal.past_due || task.past_deadline) {
+        // Past its time (or the task's deadline) on the database's clock (the sweeper's), not yet
+        // swept: expire it here and, as the sweeper would, put the task back to matching if
+        // nothing is pending.
+        const expired = await this.store.setProposalStatus(
+          lock,
+          proposalId,
+          "EXPIRED",
+          task.past_deadline ? "TASK_EXPIRED" : "TIMED_OUT",
+        );
+        const reopened = await this.store.reopenIfIdle(lock);
+        await this.write(lock, [
+          ...closedProposalEvents([expired]),
+          ...matchStateNotifications(reopened ? [reopened] : []),
+        ]);
+        return { expired: true, reopened: reopened !== undefined, deadline: task.past_deadline };
       }
       if (!accept) {
         const declined = await this.store.setProposalStatus(lock, proposalId, "DECLINED");
-        return { proposal: declined, changed: true, reopened: await this.store.reopenIfIdle(lock) };
+        const reopened = await this.store.reopenIfIdle(lock);
+        await this.write(lock, [
+          ...closedProposalEvents([declined]),
+          ...matchStateNotifications(reopened ? [reopened] : []),
+        ]);
+        return { proposal: declined, changed: true, reopened: reopened !== undefined };
       }
-      const task = lock.task;
       if (task.state === "ASSIGNED" || task.state === "CLOSED") {
         throw new FailedPreconditionError(
           `task is ${task.state.toLowerCase()}; the proposal can no longer be accepted`,
         );
       }
       const accepted = await this.store.setProposalStatus(lock, proposalId, "ACCEPTED");
-      await this.store.withdrawPending(lock, proposalId);
+      const withdrawn = await this.store.withdrawPending(lock, "ANOTHER_DEVELOPER_ACCEPTED", {
+        exceptId: proposalId,
+      });
       await this.store.setTaskState(lock, "ASSIGNED", developerId);
-      await this.outbox.write(lock.tx, [proposalAcceptedEvent(accepted)]);
+      await this.write(lock, [
+        proposalAcceptedEvent(accepted),
+        ...closedProposalEvents(withdrawn),
+        ...acceptedNotification(task.client_id, accepted),
+        ...matchStateNotifications([change(task, "ASSIGNED", 0)]),
+      ]);
       return { proposal: accepted, changed: true, reopened: false };
     }).catch((error) => {
       // The partial unique index: another acceptance committed first.
@@ -200,7 +262,11 @@ export class ProposalCommands {
     if (!outcome) throw new NotFoundError("proposal", proposalId);
     if (outcome.reopened) this.options.onTaskReopened?.();
     if ("expired" in outcome) {
-      throw new FailedPreconditionError("proposal has expired; it can no longer be answered");
+      throw new FailedPreconditionError(
+        outcome.deadline
+          ? "the task's deadline has passed; the proposal can no longer be answered"
+          : "proposal has expired; it can no longer be answered",
+      );
     }
     const { proposal } = outcome;
     if (outcome.changed && proposal.responded_at) {
@@ -212,10 +278,11 @@ export class ProposalCommands {
   }
 
   /**
-   * A task cancelled, completed or assigned in the Task Service stops being matched: its PENDING
-   * proposals are withdrawn. A task not seen yet gets a tombstone in that final state, so that
-   * its `task.created`, if it comes later, matches nothing. An assignee named by the Task Service
-   * is final: a different acceptance recorded here is withdrawn.
+   * A task cancelled, completed, expired or assigned in the Task Service stops being matched: its
+   * PENDING proposals are withdrawn, and the accepted one of a task cancelled or expired is
+   * CANCELLED (its developer is told). A task not seen yet gets a tombstone in that final state,
+   * so that its `task.created`, if it comes later, matches nothing. An assignee named by the Task
+   * Service is final: a different acceptance recorded here is withdrawn.
    */
   async closeTask(closure: TaskClosure): Promise<ClosureOutcome> {
     const { taskId, state } = closure;
@@ -251,16 +318,82 @@ export class ProposalCommands {
               proposals_withdrawn: stale.map((p) => p.id),
             });
             await this.store.setTaskState(lock, task.state, developer);
+            await this.write(lock, closedProposalEvents(stale));
           } else if (!task.assigned_developer_id) {
             await this.store.setTaskState(lock, task.state, developer);
           }
         }
         return { withdrawn: 0, tombstone: false };
       }
-      const withdrawn = await this.store.withdrawPending(lock);
+      const reason: ProposalReasonName = state === "ASSIGNED"
+        ? "TASK_CLOSED"
+        : closure.outcome === "cancelled"
+        ? "TASK_CANCELLED"
+        : closure.outcome === "expired"
+        ? "TASK_EXPIRED"
+        : "TASK_CLOSED";
+      const withdrawn = await this.store.withdrawPending(lock, reason);
+      // An acceptance of a task that was cancelled or expired (before or after the Task Service
+      // assigned it) does not stand: the proposal is CANCELLED and its developer told.
+      const cancelled = state === "CLOSED" &&
+          (closure.outcome === "cancelled" || closure.outcome === "expired")
+        ? await this.store.closeAccepted(lock, "CANCELLED", reason)
+        : [];
       await this.store.setTaskState(lock, state, developer);
-      return { withdrawn, tombstone: false };
+      await this.write(lock, [
+        ...closedProposalEvents([...withdrawn, ...cancelled]),
+        ...matchStateNotifications([change(task, state, 0)]),
+      ]);
+      return { withdrawn: withdrawn.length, tombstone: false };
     });
+  }
+
+  /**
+   * Applies a `task.updated` with newer terms: they replace the old ones (and are kept as a new
+   * version); proposals on older terms are taken back (PENDING ones withdrawn; an acceptance not
+   * yet assigned, which the Task Service refuses on changed terms, withdrawn too) and the task goes
+   * back to matching. A task not known yet is recorded with these terms.
+   */
+  async applyTerms(task: NewMatchTask & { termsVersion: number }): Promise<TermsOutcome> {
+    const outcome = await this.store.db.transaction(
+      async (tx): Promise<TermsOutcome | "unknown"> => {
+        const lock = await LockedTask.acquire(tx, task.taskId);
+        if (!lock) return "unknown";
+        const current = lock.task;
+        if (current.client_id === null) {
+          await this.store.setTerms(lock, task, Math.max(task.termsVersion, current.terms_version));
+          return "ignored";
+        }
+        if (task.termsVersion <= current.terms_version) return "stale";
+        await this.store.setTerms(lock, task, task.termsVersion);
+        if (current.state === "CLOSED") return "closed";
+        if (current.state === "ASSIGNED") {
+          const voided = await this.store.closeAccepted(
+            lock,
+            "WITHDRAWN",
+            "TERMS_CHANGED",
+            task.termsVersion,
+          );
+          if (voided.length === 0) return "assigned";
+          await this.store.reopenTask(lock);
+          await this.write(lock, [
+            ...closedProposalEvents(voided),
+            ...matchStateNotifications([change(current, "PENDING", 0)]),
+          ]);
+          return "rematch";
+        }
+        const withdrawn = await this.store.withdrawPending(lock, "TERMS_CHANGED");
+        await this.store.reopenTask(lock);
+        await this.write(lock, [
+          ...closedProposalEvents(withdrawn),
+          ...matchStateNotifications([change(current, "PENDING", 0)]),
+        ]);
+        return "rematch";
+      },
+    );
+    if (outcome !== "unknown") return outcome;
+    const { created } = await this.store.recordTask(task, 0);
+    return created ? "recorded" : await this.applyTerms(task);
   }
 
   /**
@@ -276,22 +409,40 @@ export class ProposalCommands {
       if (task.attempts !== seen.attempts || task.state !== seen.state) {
         return { kind: "skipped", reason: "matched concurrently" };
       }
-      const exclude = await this.store.proposedDevelopers(tx, taskId);
-      const hadProposals = exclude.size > 0;
+      if (task.terms_version !== seen.terms_version) {
+        return { kind: "skipped", reason: "terms changed" };
+      }
+      if (task.past_deadline) {
+        // No proposal at or after the deadline: the task waits for its task.expired.
+        await this.store.finishAttempt(lock, "NO_CANDIDATES", null);
+        await this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)]));
+        return { kind: "no_candidates", retryInSeconds: null, task };
+      }
+      const exclude = await this.store.proposedDevelopers(tx, taskId, task.terms_version);
+      const hadProposals = exclude.size > 0 ||
+        (await this.store.proposedDevelopers(tx, taskId)).size > 0;
       if (task.client_id) exclude.add(task.client_id);
       const pending = await this.store.pendingCount(tx, taskId);
-      const chosen = await plan.choose({
+      const picked = await plan.choose({
         task,
         exclude,
         hadProposals,
         pending,
         developerStats: (ids, windowSeconds) => this.store.developerStats(tx, ids, windowSeconds),
       });
+      // A developer who went offline since the candidates were looked up is not proposed to.
+      const offline = await this.store.offlineAmong(tx, picked.map((c) => c.developerId));
+      const chosen = picked.filter((c) => !offline.has(c.developerId));
       const inserted = await this.store.insertProposals(lock, chosen, plan.proposalTtlSeconds);
       const now = new Date();
-      await this.outbox.write(tx, inserted.map((p) => proposalCreatedEvent(p, now)));
+      const created = inserted.map((p) => proposalCreatedEvent(p, now));
       if (inserted.length > 0 || pending > 0) {
         await this.store.finishAttempt(lock, "PROPOSED", null);
+        await this.write(lock, [
+          ...created,
+          ...developerNotifications(inserted),
+          ...matchStateNotifications([change(task, "PROPOSED", pending + inserted.length)]),
+        ]);
         return {
           kind: "proposed",
           proposals: inserted,
@@ -299,8 +450,12 @@ export class ProposalCommands {
           firstProposals: inserted.length > 0 && !hadProposals,
         };
       }
-      const retryInSeconds = plan.retryDelaySeconds(task.attempts + 1);
+      // An event (a developer online, skills added) asked for a re-match while the candidates
+      // were looked up: look again now rather than wait.
+      const woken = String(task.wake_seq) !== String(seen.wake_seq);
+      const retryInSeconds = woken ? 0 : plan.retryDelaySeconds(task.attempts + 1);
       await this.store.finishAttempt(lock, "NO_CANDIDATES", retryInSeconds);
+      await this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)]));
       return { kind: "no_candidates", retryInSeconds, task };
     });
     return record ?? { kind: "skipped", reason: "matched concurrently" };
@@ -313,19 +468,86 @@ export class ProposalCommands {
 
   /**
    * Expires PENDING proposals past their time (at most `limit` tasks' worth) and puts the tasks
-   * left with none back to matching, in one transaction.
+   * left with none back to matching, in one transaction; their developers and clients are told.
    */
   async expireDueProposals(limit: number): Promise<{ tasks: number; reopened: number }> {
-    return await this.store.db.transaction((tx) => this.store.expireDueProposals(tx, limit));
+    return await this.store.db.transaction(async (tx) => {
+      const { expired, reopened } = await this.store.expireDueProposals(tx, limit);
+      await this.outbox.write(tx, [
+        ...closedProposalEvents(expired),
+        ...matchStateNotifications(reopened),
+      ]);
+      return { tasks: new Set(expired.map((p) => p.task_id)).size, reopened: reopened.length };
+    });
   }
 
   /** The safety net: PROPOSED tasks with no PENDING proposal go back to matching now. */
-  reopenOrphaned(limit: number): Promise<number> {
-    return this.store.reopenOrphaned(limit);
+  async reopenOrphaned(limit: number): Promise<number> {
+    return await this.store.db.transaction(async (tx) => {
+      const reopened = await this.store.reopenOrphaned(tx, limit);
+      await this.outbox.write(tx, matchStateNotifications(reopened));
+      return reopened.length;
+    });
   }
 
   /** Claims tasks due for a (re)try, leased for `leaseSeconds` so other replicas skip them. */
   claimDueTasks(limit: number, leaseSeconds: number): Promise<string[]> {
     return this.store.claimDueTasks(limit, leaseSeconds);
   }
+
+  /**
+   * Records a developer's presence from an event; false when a more recent one was recorded
+   * before (a late event changes nothing).
+   */
+  recordPresence(developerId: string, online: boolean, at: Date): Promise<boolean> {
+    return this.store.recordPresence(developerId, online, at);
+  }
+
+  /**
+   * Takes back the PENDING proposals of developers known to be offline (one developer's, or
+   * everyone's: the sweeper's safety net), a batch of tasks at a time, skipping tasks another
+   * transaction holds (an answer, an attempt: a later round takes them); their tasks go back to
+   * matching. Developers and clients are told.
+   */
+  async withdrawOfflineProposals(
+    limit: number,
+    developerId?: string,
+  ): Promise<OfflineOutcome> {
+    const outcome = await this.store.db.transaction(async (tx) => {
+      const { withdrawn, reopened } = await this.store.withdrawOfflineProposals(
+        tx,
+        limit,
+        developerId,
+      );
+      await this.outbox.write(tx, [
+        ...closedProposalEvents(withdrawn),
+        ...matchStateNotifications(reopened),
+      ]);
+      return { withdrawn: withdrawn.length, reopened: reopened.length };
+    });
+    if (outcome.reopened > 0) this.options.onTaskReopened?.();
+    return outcome;
+  }
+
+  /**
+   * Wakes waiting tasks a developer can take (see {@link ProposalStore.wakeWaitingTasks}); the
+   * sweeper matches them at once.
+   */
+  async wakeWaitingTasks(
+    options: Parameters<ProposalStore["wakeWaitingTasks"]>[0],
+  ): Promise<string[]> {
+    const woken = await this.store.wakeWaitingTasks(options);
+    if (woken.length > 0) this.options.onTaskReopened?.();
+    return woken;
+  }
+
+  /** Writes the events of a change in the locked task's transaction. */
+  private async write(lock: LockedTask, events: OutboxEvent[]): Promise<void> {
+    await this.outbox.write(lock.tx, events);
+  }
+}
+
+/** A state change of a task, for the client's notification. */
+function change(task: MatchTaskRow, to: MatchTaskState, pending: number): StateChange {
+  return { task_id: task.task_id, client_id: task.client_id, from: task.state, to, pending };
 }

@@ -5,6 +5,8 @@
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { EVENTS, type OutboxEvent, outboxEvent } from "@platform/lib/events";
+import { ProposalReason } from "@platform/proto/orchestrator/v1";
+import { REASON_TO_PROTO, STATUS_TO_PROTO, toTermsMessage } from "./proposal_message.ts";
 import type { ProposalRow } from "./proposal_store.ts";
 
 /** The orchestrator's outbox table (migrations 001, 002, 004). */
@@ -25,6 +27,7 @@ export function proposalCreatedEvent(proposal: ProposalRow, now = new Date()): O
     developerId: proposal.developer_id,
     score: proposal.score,
     expiresAt: timestampFromDate(proposal.expires_at),
+    task: toTermsMessage(proposal.terms),
   }, { now });
 }
 
@@ -41,5 +44,25 @@ export function proposalAcceptedEvent(proposal: ProposalRow, now = new Date()): 
     proposalId: proposal.id,
     taskId: proposal.task_id,
     developerId: proposal.developer_id,
+    termsVersion: proposal.terms_version,
+  }, { now });
+}
+
+/**
+ * `proposal.closed` when a proposal stops being open for its developer (declined, withdrawn,
+ * expired, or an acceptance cancelled).
+ *
+ * @example
+ * ```ts
+ * await outbox.write(tx, withdrawn.map((p) => proposalClosedEvent(p)));
+ * ```
+ */
+export function proposalClosedEvent(proposal: ProposalRow, now = new Date()): OutboxEvent {
+  return outboxEvent(EVENTS.proposalClosed, {
+    proposalId: proposal.id,
+    taskId: proposal.task_id,
+    developerId: proposal.developer_id,
+    status: STATUS_TO_PROTO[proposal.status],
+    reason: proposal.reason ? REASON_TO_PROTO[proposal.reason] : ProposalReason.UNSPECIFIED,
   }, { now });
 }

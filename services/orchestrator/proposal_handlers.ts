@@ -1,27 +1,33 @@
 /**
  * The OrchestratorService RPCs: list proposals, respond to one (the first acceptance wins), and
  * a task's match status. They translate requests and rows, and check who may read what: a
- * developer sees and answers their own proposals, a client sees the proposals of their own tasks,
- * admins and services see all. Changes go through the commands (proposal_commands.ts), which own
- * the transactions; no SQL here.
+ * developer sees and answers their own proposals; a task's proposals and match status are for
+ * those who see the task whole (lib/auth/task_visibility.ts, the rule every service applies:
+ * its client, its developer, developers holding a proposal for it, admins and services); anyone
+ * else gets not_found, as for an unknown task. Changes go through the commands
+ * (proposal_commands.ts), which own the transactions; no SQL here.
  *
  * @module
  */
-import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   Decision,
-  MatchState,
   type OrchestratorService,
   type Proposal,
-  ProposalSchema,
   ProposalStatus,
 } from "@platform/proto/orchestrator/v1";
-import { isPrivileged, requirePrincipal, requireRole } from "@platform/lib/auth";
+import {
+  isPrivileged,
+  type Principal,
+  requirePrincipal,
+  requireRole,
+  taskVisibility,
+} from "@platform/lib/auth";
 import { NotFoundError, PermissionDeniedError, ValidationError } from "@platform/lib/errors";
 import type { ProposalCommands } from "./proposal_commands.ts";
-import type { MatchTaskState, ProposalRow, ProposalState } from "./proposal_store.ts";
+import { STATE_TO_PROTO, STATUS_TO_PROTO, toProposalMessage } from "./proposal_message.ts";
+import type { MatchTaskRow, ProposalRow, ProposalState, ProposalStore } from "./proposal_store.ts";
 
 /** What the handlers need. */
 export interface ProposalHandlerDeps {
@@ -31,23 +37,35 @@ export interface ProposalHandlerDeps {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const STATUS_TO_PROTO: Record<ProposalState, ProposalStatus> = {
-  PENDING: ProposalStatus.PENDING,
-  ACCEPTED: ProposalStatus.ACCEPTED,
-  DECLINED: ProposalStatus.DECLINED,
-  WITHDRAWN: ProposalStatus.WITHDRAWN,
-  EXPIRED: ProposalStatus.EXPIRED,
-};
 const STATUS_FROM_PROTO = new Map<ProposalStatus, ProposalState>(
   Object.entries(STATUS_TO_PROTO).map(([k, v]) => [v, k as ProposalState]),
 );
-const STATE_TO_PROTO: Record<MatchTaskState, MatchState> = {
-  PENDING: MatchState.PENDING,
-  PROPOSED: MatchState.PROPOSED,
-  NO_CANDIDATES: MatchState.NO_CANDIDATES,
-  ASSIGNED: MatchState.ASSIGNED,
-  CLOSED: MatchState.CLOSED,
-};
+
+/**
+ * True when the caller sees the task whole, by the one visibility rule with the orchestrator's
+ * facts (a developer's pending or accepted proposal is looked up only when it matters).
+ *
+ * @example
+ * ```ts
+ * if (!task || !await seesTaskWhole(store, me, task)) throw new NotFoundError("task", taskId);
+ * ```
+ */
+export async function seesTaskWhole(
+  store: ProposalStore,
+  me: Principal,
+  task: MatchTaskRow,
+): Promise<boolean> {
+  const audience = {
+    clientId: task.client_id,
+    assignedDeveloperId: task.assigned_developer_id,
+    open: task.state !== "ASSIGNED" && task.state !== "CLOSED",
+    holdsProposal: false,
+  };
+  if (taskVisibility(me, audience) === "full") return true;
+  if (me.role !== "developer") return false;
+  const holds = await store.holdsProposal(task.task_id, me.subject.toLowerCase());
+  return holds && taskVisibility(me, { ...audience, holdsProposal: true }) === "full";
+}
 
 /**
  * The RPC implementations.
@@ -83,9 +101,11 @@ export function proposalHandlers(
           if (me.role === "developer") {
             filter.developerId = me.subject; // a developer sees only their own proposal
           } else {
-            // Unknown and someone else's task answer alike: no probing for task ids.
+            // Unknown and unseen tasks answer alike: no probing for task ids.
             const task = await store.getTask(taskId);
-            if (!task || task.client_id !== me.subject) throw new NotFoundError("task", taskId);
+            if (!task || !await seesTaskWhole(store, me, task)) {
+              throw new NotFoundError("task", taskId);
+            }
           }
         }
       }
@@ -106,7 +126,7 @@ export function proposalHandlers(
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];
       return {
-        proposals: page.map(toProto),
+        proposals: page.map(toProposalMessage),
         nextPageToken: rows.length > pageSize && last ? encodePageToken(last.pos, last.id) : "",
       };
     },
@@ -122,21 +142,15 @@ export function proposalHandlers(
         developerId: me.subject,
         accept: req.decision === Decision.ACCEPT,
       });
-      return { proposal: toProto(proposal) };
+      return { proposal: toProposalMessage(proposal) };
     },
 
     async getMatchStatus(req, ctx) {
       const me = requirePrincipal(ctx);
       const taskId = uuid("task_id", req.taskId);
       const task = await store.getTask(taskId);
-      if (!task) throw new NotFoundError("task", taskId);
-      if (!isPrivileged(me) && task.client_id !== me.subject) {
-        const mine = me.role === "developer"
-          ? await store.listProposals({ taskId, developerId: me.subject, limit: 1 })
-          : [];
-        // Someone else's task answers as an unknown one: no probing for task ids.
-        if (mine.length === 0) throw new NotFoundError("task", taskId);
-      }
+      // Unknown and unseen tasks answer alike: no probing for task ids.
+      if (!task || !await seesTaskWhole(store, me, task)) throw new NotFoundError("task", taskId);
       const pending = await store.db.run((sql) => store.pendingCount(sql, taskId));
       return {
         taskId,
@@ -154,18 +168,16 @@ export function proposalHandlers(
   };
 }
 
-/** A proposal row as the proto message. */
+/**
+ * A proposal row as the proto message (with the terms it was made on).
+ *
+ * @example
+ * ```ts
+ * toProto(row).task?.title;
+ * ```
+ */
 export function toProto(row: ProposalRow): Proposal {
-  return create(ProposalSchema, {
-    id: row.id,
-    taskId: row.task_id,
-    developerId: row.developer_id,
-    score: row.score,
-    status: STATUS_TO_PROTO[row.status],
-    createdAt: timestampFromDate(row.created_at),
-    expiresAt: timestampFromDate(row.expires_at),
-    respondedAt: row.responded_at ? timestampFromDate(row.responded_at) : undefined,
-  });
+  return toProposalMessage(row);
 }
 
 function uuid(field: string, value: string): string {

@@ -11,6 +11,11 @@
  * several tasks ({@link ProposalStore.expireDueProposals}, {@link ProposalStore.reopenOrphaned},
  * {@link ProposalStore.claimDueTasks}) lock the tasks first with `FOR UPDATE SKIP LOCKED` and never
  * wait. Locking proposals first (as the expiry sweep once did) deadlocks against an answer (40P01).
+ * The one statement that waits for several task locks, {@link ProposalStore.wakeWaitingTasks},
+ * takes them in task id order while holding no other lock, so it cannot deadlock either.
+ *
+ * Every statement that returns proposals returns them with the terms of the task they were made
+ * on (`terms`, from match_task_terms), so that a proposal always says what it is for.
  *
  * @module
  */
@@ -20,7 +25,44 @@ import type { DeveloperStats } from "./matching/scoring.ts";
 /** The orchestrator's states of a task. */
 export type MatchTaskState = "PENDING" | "PROPOSED" | "NO_CANDIDATES" | "ASSIGNED" | "CLOSED";
 /** The states of a proposal. */
-export type ProposalState = "PENDING" | "ACCEPTED" | "DECLINED" | "WITHDRAWN" | "EXPIRED";
+export type ProposalState =
+  | "PENDING"
+  | "ACCEPTED"
+  | "DECLINED"
+  | "WITHDRAWN"
+  | "EXPIRED"
+  | "CANCELLED";
+
+/** Why a proposal was withdrawn, expired or cancelled (proto ProposalReason without prefix). */
+export type ProposalReasonName =
+  | "ANOTHER_DEVELOPER_ACCEPTED"
+  | "TASK_CANCELLED"
+  | "TASK_EXPIRED"
+  | "TASK_CLOSED"
+  | "TERMS_CHANGED"
+  | "DEVELOPER_OFFLINE"
+  | "TIMED_OUT";
+
+/** The terms of one version of a task (a row of match_task_terms, as JSON). */
+export interface TaskTermsRow {
+  title: string;
+  required_skills: string[];
+  budget_minor: number | string | null;
+  currency: string | null;
+  /** ISO time, or null. */
+  deadline: string | null;
+  terms_version: number;
+}
+
+/** A match state change, for the client's notification. */
+export interface StateChange {
+  task_id: string;
+  client_id: string | null;
+  from: MatchTaskState;
+  to: MatchTaskState;
+  /** PENDING proposals after the change. */
+  pending: number;
+}
 
 /** A row of match_tasks. */
 export interface MatchTaskRow {
@@ -38,6 +80,14 @@ export interface MatchTaskRow {
   assigned_developer_id: string | null;
   task_created_at: Date;
   created_at: Date;
+  /** Null when the task has no deadline. */
+  deadline: Date | null;
+  /** The version of the terms above (1 from task.created; task.updated's after). */
+  terms_version: number;
+  /** Bumped when an event asks for a re-match (see migration 005). */
+  wake_seq: string | number;
+  /** deadline <= now() on the database's clock (set by {@link LockedTask.acquire}). */
+  past_deadline?: boolean;
 }
 
 /** A row of proposals. */
@@ -50,11 +100,16 @@ export interface ProposalRow {
   created_at: Date;
   expires_at: Date;
   responded_at: Date | null;
+  /** The version of the task's terms it was made on. */
+  terms_version: number;
+  reason: ProposalReasonName | null;
+  /** Those terms (null only for a proposal whose terms were never recorded). */
+  terms: TaskTermsRow | null;
   /** expires_at <= now() on the database's clock (set by {@link ProposalStore.getProposal}). */
   past_due?: boolean;
 }
 
-/** A task as task.created describes it. */
+/** A task as task.created (or task.updated) describes it. */
 export interface NewMatchTask {
   taskId: string;
   clientId: string;
@@ -63,9 +118,18 @@ export interface NewMatchTask {
   budgetMinor?: bigint;
   currency?: string;
   taskCreatedAt?: Date;
+  deadline?: Date;
+  /** 1 unless the task is first heard of through a task.updated. */
+  termsVersion?: number;
 }
 
 type Q = Sql | TransactionSql;
+
+/** The columns of a proposal with its terms, for `SELECT`/`RETURNING` on alias `p`. */
+export function proposalColumns(p: string): string {
+  return `${p}.*, (SELECT row_to_json(t) FROM match_task_terms t
+    WHERE t.task_id = ${p}.task_id AND t.terms_version = ${p}.terms_version) AS terms`;
+}
 
 /**
  * A transaction holding the row lock of one task (`SELECT ... FROM match_tasks ... FOR UPDATE`).
@@ -96,7 +160,8 @@ export class LockedTask {
   /** Locks the task's row for the rest of `tx`; undefined when the task is unknown. */
   static async acquire(tx: TransactionSql, taskId: string): Promise<LockedTask | undefined> {
     const [row] = await tx<MatchTaskRow[]>`
-      SELECT * FROM match_tasks WHERE task_id = ${taskId} FOR UPDATE`;
+      SELECT *, (deadline IS NOT NULL AND deadline <= now()) AS past_deadline
+      FROM match_tasks WHERE task_id = ${taskId} FOR UPDATE`;
     return row ? new LockedTask(tx, row) : undefined;
   }
 }
@@ -122,18 +187,20 @@ export class ProposalStore {
     task: MatchTaskRow;
   }> {
     return await this.db.run(async (sql) => {
+      const termsVersion = task.termsVersion ?? 1;
       const inserted = await sql<MatchTaskRow[]>`
         INSERT INTO match_tasks (task_id, client_id, title, required_skills, budget_minor, currency,
-                                 state, next_attempt_at, task_created_at)
+                                 state, next_attempt_at, task_created_at, deadline, terms_version)
         VALUES (${task.taskId}, ${task.clientId}, ${task.title},
                 ${JSON.stringify(task.requiredSkills)}::text::jsonb, ${
         task.budgetMinor?.toString() ?? null
       }::int8,
                 ${task.currency ?? null}, 'PENDING',
                 now() + make_interval(secs => ${leaseSeconds}),
-                ${task.taskCreatedAt ?? new Date()})
+                ${task.taskCreatedAt ?? new Date()}, ${task.deadline ?? null}, ${termsVersion})
         ON CONFLICT (task_id) DO NOTHING
         RETURNING *`;
+      await this.recordTerms(sql, task, termsVersion);
       if (inserted.length > 0) return { created: true, task: inserted[0] };
       // A tombstone (the task was closed or assigned before this event arrived) gets its owner
       // and details; its state stays as it is, so the task is not matched.
@@ -142,7 +209,8 @@ export class ProposalStore {
         SET client_id = ${task.clientId}, title = ${task.title},
             required_skills = ${JSON.stringify(task.requiredSkills)}::text::jsonb,
             budget_minor = ${task.budgetMinor?.toString() ?? null}::int8,
-            currency = ${task.currency ?? null},
+            currency = ${task.currency ?? null}, deadline = ${task.deadline ?? null},
+            terms_version = ${termsVersion},
             task_created_at = ${task.taskCreatedAt ?? new Date()}, updated_at = now()
         WHERE task_id = ${task.taskId} AND client_id IS NULL
         RETURNING *`;
@@ -153,6 +221,35 @@ export class ProposalStore {
     });
   }
 
+  /** Records one version of a task's terms (a redelivered version changes nothing). */
+  async recordTerms(sql: Q, task: NewMatchTask, termsVersion: number): Promise<void> {
+    await sql`
+      INSERT INTO match_task_terms (task_id, terms_version, title, required_skills, budget_minor,
+                                    currency, deadline)
+      VALUES (${task.taskId}, ${termsVersion}, ${task.title},
+              ${JSON.stringify(task.requiredSkills)}::text::jsonb,
+              ${task.budgetMinor?.toString() ?? null}::int8, ${task.currency ?? null},
+              ${task.deadline ?? null})
+      ON CONFLICT (task_id, terms_version) DO NOTHING`;
+  }
+
+  /**
+   * Gives the locked task newer terms (from task.updated) and records them; its state is the
+   * caller's to set.
+   */
+  async setTerms(lock: LockedTask, task: NewMatchTask, termsVersion: number): Promise<void> {
+    await lock.tx`
+      UPDATE match_tasks
+      SET title = ${task.title},
+          required_skills = ${JSON.stringify(task.requiredSkills)}::text::jsonb,
+          budget_minor = ${task.budgetMinor?.toString() ?? null}::int8,
+          currency = ${task.currency ?? null}, deadline = ${task.deadline ?? null},
+          terms_version = ${termsVersion},
+          client_id = COALESCE(client_id, ${task.clientId}::uuid), updated_at = now()
+      WHERE task_id = ${lock.taskId}`;
+    await this.recordTerms(lock.tx, task, termsVersion);
+  }
+
   /** One task, or undefined (no lock: see {@link LockedTask} for that). */
   async getTask(taskId: string, q?: Q): Promise<MatchTaskRow | undefined> {
     const run = async (sql: Q) =>
@@ -160,11 +257,37 @@ export class ProposalStore {
     return q ? await run(q) : await this.db.run(run);
   }
 
-  /** Developers who already had a proposal for the task. */
-  async proposedDevelopers(tx: Q, taskId: string): Promise<Set<string>> {
+  /**
+   * Developers who already had a proposal for the task on these terms (all versions when
+   * `termsVersion` is unset). After a change of terms, the same developers may be proposed again.
+   */
+  async proposedDevelopers(tx: Q, taskId: string, termsVersion?: number): Promise<Set<string>> {
     const rows = await tx<{ developer_id: string }[]>`
-      SELECT developer_id FROM proposals WHERE task_id = ${taskId}`;
+      SELECT developer_id FROM proposals
+      WHERE task_id = ${taskId}
+        AND (${termsVersion ?? null}::int IS NULL OR terms_version = ${termsVersion ?? null}::int)`;
     return new Set(rows.map((r) => r.developer_id));
+  }
+
+  /** Those of `developerIds` the orchestrator knows to be offline (presence events). */
+  async offlineAmong(tx: Q, developerIds: string[]): Promise<Set<string>> {
+    if (developerIds.length === 0) return new Set();
+    const rows = await tx<{ developer_id: string }[]>`
+      SELECT developer_id FROM developer_presence
+      WHERE developer_id = ANY(${developerIds}::uuid[]) AND NOT online`;
+    return new Set(rows.map((r) => r.developer_id));
+  }
+
+  /** True when the developer holds a PENDING or ACCEPTED proposal for the task. */
+  async holdsProposal(taskId: string, developerId: string): Promise<boolean> {
+    const rows = await this.db.run((sql) =>
+      sql`
+        SELECT 1 FROM proposals
+        WHERE task_id = ${taskId} AND developer_id = ${developerId}
+          AND status IN ('PENDING', 'ACCEPTED')
+        LIMIT 1`
+    );
+    return rows.length > 0;
   }
 
   /** PENDING proposals of a task. */
@@ -220,7 +343,11 @@ export class ProposalStore {
     return stats;
   }
 
-  /** Inserts proposals (one per task and developer; duplicates skipped); returns those inserted. */
+  /**
+   * Inserts proposals on the locked task's current terms (one per task, developer and terms
+   * version; duplicates skipped), expiring after `ttlSeconds` or at the task's deadline, whichever
+   * comes first; returns those inserted.
+   */
   async insertProposals(
     lock: LockedTask,
     items: Array<{ developerId: string; score: number }>,
@@ -228,16 +355,21 @@ export class ProposalStore {
   ): Promise<ProposalRow[]> {
     if (items.length === 0) return [];
     return await lock.tx<ProposalRow[]>`
-      INSERT INTO proposals (task_id, developer_id, score, expires_at)
+      INSERT INTO proposals (task_id, developer_id, score, expires_at, terms_version)
       SELECT ${lock.taskId}::uuid, d.developer_id, d.score,
-             now() + make_interval(secs => ${ttlSeconds})
+             LEAST(now() + make_interval(secs => ${ttlSeconds}),
+                   COALESCE(${lock.task.deadline}::timestamptz, 'infinity')),
+             ${lock.task.terms_version}
       FROM unnest(${items.map((i) => i.developerId)}::uuid[],
                   ${items.map((i) => i.score)}::float8[]) AS d(developer_id, score)
-      ON CONFLICT (task_id, developer_id) DO NOTHING
-      RETURNING *`;
+      ON CONFLICT (task_id, developer_id, terms_version) DO NOTHING
+      RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
   }
 
-  /** Ends an attempt: new state, one more attempt, the retry time (or none). */
+  /**
+   * Ends an attempt: new state, one more attempt, the next attempt in `retryInSeconds` (null: none
+   * scheduled; an event wakes the task).
+   */
   async finishAttempt(
     lock: LockedTask,
     state: MatchTaskState,
@@ -294,65 +426,116 @@ export class ProposalStore {
   async expireDueProposals(
     tx: TransactionSql,
     limit: number,
-  ): Promise<{ tasks: number; reopened: number }> {
+  ): Promise<{ expired: ProposalRow[]; reopened: StateChange[] }> {
     const locked = await tx<{ task_id: string }[]>`
       SELECT m.task_id FROM match_tasks m
       WHERE m.task_id IN (SELECT p.task_id FROM proposals p
                           WHERE p.status = 'PENDING' AND p.expires_at <= now())
       LIMIT ${limit}
       FOR UPDATE OF m SKIP LOCKED`;
-    if (locked.length === 0) return { tasks: 0, reopened: 0 };
-    const expired = await tx<{ task_id: string }[]>`
-      UPDATE proposals SET status = 'EXPIRED'
-      WHERE task_id = ANY(${locked.map((r) => r.task_id)}::uuid[])
-        AND status = 'PENDING' AND expires_at <= now()
-      RETURNING task_id`;
+    if (locked.length === 0) return { expired: [], reopened: [] };
+    // At the task's deadline the reason is the deadline; otherwise nobody answered in time.
+    const expired = await tx<ProposalRow[]>`
+      UPDATE proposals p SET status = 'EXPIRED',
+        reason = CASE WHEN m.deadline IS NOT NULL AND p.expires_at >= m.deadline
+                      THEN 'TASK_EXPIRED' ELSE 'TIMED_OUT' END
+      FROM match_tasks m
+      WHERE m.task_id = p.task_id AND p.task_id = ANY(${locked.map((r) => r.task_id)}::uuid[])
+        AND p.status = 'PENDING' AND p.expires_at <= now()
+      RETURNING ${tx.unsafe(proposalColumns("p"))}`;
     const taskIds = [...new Set(expired.map((r) => r.task_id))];
-    return { tasks: taskIds.length, reopened: await this.reopenTasks(tx, taskIds) };
+    return { expired, reopened: await this.reopenTasks(tx, taskIds) };
+  }
+
+  /**
+   * Withdraws the PENDING proposals of developers known to be offline (one developer's, or
+   * everyone's), locking their tasks first and skipping those another transaction holds (a later
+   * round takes them); the tasks that lost a proposal go back to matching. Returns the withdrawn
+   * proposals and the tasks' state changes.
+   */
+  async withdrawOfflineProposals(
+    tx: TransactionSql,
+    limit: number,
+    developerId?: string,
+  ): Promise<{ withdrawn: ProposalRow[]; reopened: StateChange[] }> {
+    const dev = developerId ?? null;
+    const locked = await tx<{ task_id: string }[]>`
+      SELECT m.task_id FROM match_tasks m
+      WHERE m.task_id IN (
+        SELECT p.task_id FROM proposals p
+        JOIN developer_presence d ON d.developer_id = p.developer_id AND NOT d.online
+        WHERE p.status = 'PENDING' AND (${dev}::uuid IS NULL OR p.developer_id = ${dev}::uuid))
+      ORDER BY m.task_id
+      LIMIT ${limit}
+      FOR UPDATE OF m SKIP LOCKED`;
+    if (locked.length === 0) return { withdrawn: [], reopened: [] };
+    const withdrawn = await tx<ProposalRow[]>`
+      UPDATE proposals p SET status = 'WITHDRAWN', reason = 'DEVELOPER_OFFLINE',
+                             responded_at = now()
+      FROM developer_presence d
+      WHERE d.developer_id = p.developer_id AND NOT d.online
+        AND p.task_id = ANY(${locked.map((r) => r.task_id)}::uuid[]) AND p.status = 'PENDING'
+        AND (${dev}::uuid IS NULL OR p.developer_id = ${dev}::uuid)
+      RETURNING ${tx.unsafe(proposalColumns("p"))}`;
+    const taskIds = [...new Set(withdrawn.map((r) => r.task_id))];
+    return { withdrawn, reopened: await this.reopenTasks(tx, taskIds, true) };
   }
 
   /**
    * The safety net: PROPOSED tasks with no PENDING proposal (whatever left them so) go back to
    * matching now. Returns how many.
    */
-  async reopenOrphaned(limit: number): Promise<number> {
-    return await this.db.run(async (sql) =>
-      (await sql`
-        UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
-        WHERE m.task_id IN (
-          SELECT t.task_id FROM match_tasks t
-          WHERE t.state = 'PROPOSED'
-            AND NOT EXISTS (SELECT 1 FROM proposals p
-                            WHERE p.task_id = t.task_id AND p.status = 'PENDING')
-          LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED)
-          AND m.state = 'PROPOSED'`).count
-    );
+  async reopenOrphaned(tx: TransactionSql, limit: number): Promise<StateChange[]> {
+    const locked = await tx<{ task_id: string }[]>`
+      SELECT t.task_id FROM match_tasks t
+      WHERE t.state = 'PROPOSED'
+        AND NOT EXISTS (SELECT 1 FROM proposals p
+                        WHERE p.task_id = t.task_id AND p.status = 'PENDING')
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED`;
+    return await this.reopenTasks(tx, locked.map((r) => r.task_id));
   }
 
   /**
-   * Puts PROPOSED tasks that have no PENDING proposal left back to matching now; the caller holds
-   * the tasks' locks (taken by {@link expireDueProposals}).
+   * Puts PROPOSED tasks back to matching now: those with no PENDING proposal left, or (`anyPending`)
+   * every one of them, to replace proposals just taken back. A task past its deadline is not
+   * matched again: it waits, NO_CANDIDATES, for its task.expired. The caller holds the tasks' locks.
    */
-  private async reopenTasks(tx: TransactionSql, taskIds: string[]): Promise<number> {
-    if (taskIds.length === 0) return 0;
-    return (await tx`
-      UPDATE match_tasks m SET state = 'PENDING', next_attempt_at = now(), updated_at = now()
+  private async reopenTasks(
+    tx: TransactionSql,
+    taskIds: string[],
+    anyPending = false,
+  ): Promise<StateChange[]> {
+    if (taskIds.length === 0) return [];
+    return await tx<StateChange[]>`
+      UPDATE match_tasks m
+      SET state = CASE WHEN m.deadline IS NOT NULL AND m.deadline <= now() THEN 'NO_CANDIDATES'
+                       ELSE 'PENDING' END,
+          next_attempt_at = CASE WHEN m.deadline IS NOT NULL AND m.deadline <= now() THEN NULL
+                                 ELSE now() END,
+          updated_at = now()
       WHERE m.task_id = ANY(${taskIds}::uuid[]) AND m.state = 'PROPOSED'
-        AND NOT EXISTS (SELECT 1 FROM proposals p
-                        WHERE p.task_id = m.task_id AND p.status = 'PENDING')`).count;
+        AND (${anyPending} OR NOT EXISTS (SELECT 1 FROM proposals p
+                                          WHERE p.task_id = m.task_id AND p.status = 'PENDING'))
+      RETURNING m.task_id, m.client_id, 'PROPOSED' AS "from", m.state AS "to",
+        (SELECT count(*)::int FROM proposals p
+         WHERE p.task_id = m.task_id AND p.status = 'PENDING') AS pending`;
   }
 
-  /** Puts the locked task back to matching now when it is PROPOSED with no PENDING proposal. */
-  async reopenIfIdle(lock: LockedTask): Promise<boolean> {
-    return (await this.reopenTasks(lock.tx, [lock.taskId])) > 0;
+  /**
+   * Puts the locked task back to matching now when it is PROPOSED with no PENDING proposal (or,
+   * with `anyPending`, whenever it is PROPOSED).
+   */
+  async reopenIfIdle(lock: LockedTask, anyPending = false): Promise<StateChange | undefined> {
+    return (await this.reopenTasks(lock.tx, [lock.taskId], anyPending))[0];
   }
 
   /** One proposal with `past_due` from the database's clock (no lock). */
   async getProposal(id: string): Promise<ProposalRow | undefined> {
     const [row] = await this.db.run((sql) =>
       sql<ProposalRow[]>`
-        SELECT *, expires_at <= now() AS past_due FROM proposals WHERE id = ${id}`
+        SELECT ${sql.unsafe(proposalColumns("p"))}, p.expires_at <= now() AS past_due
+        FROM proposals p WHERE p.id = ${id}`
     );
     return row;
   }
@@ -363,31 +546,61 @@ export class ProposalStore {
    */
   async lockProposal(lock: LockedTask, id: string): Promise<ProposalRow | undefined> {
     const [row] = await lock.tx<ProposalRow[]>`
-      SELECT *, expires_at <= now() AS past_due FROM proposals
-      WHERE id = ${id} AND task_id = ${lock.taskId}
-      FOR UPDATE`;
+      SELECT ${lock.tx.unsafe(proposalColumns("p"))}, p.expires_at <= now() AS past_due
+      FROM proposals p
+      WHERE p.id = ${id} AND p.task_id = ${lock.taskId}
+      FOR UPDATE OF p`;
     return row;
   }
 
-  /** Sets the answer of a proposal of the locked task. */
+  /** Sets the status (the answer, or an expiry with its reason) of a proposal of the locked task. */
   async setProposalStatus(
     lock: LockedTask,
     id: string,
     status: ProposalState,
+    reason: ProposalReasonName | null = null,
   ): Promise<ProposalRow> {
     const [row] = await lock.tx<ProposalRow[]>`
-      UPDATE proposals SET status = ${status}, responded_at = now()
-      WHERE id = ${id} AND task_id = ${lock.taskId} RETURNING *`;
+      UPDATE proposals SET status = ${status}, responded_at = now(), reason = ${reason}
+      WHERE id = ${id} AND task_id = ${lock.taskId}
+      RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
     return row;
   }
 
-  /** Withdraws the PENDING proposals of the locked task (except one); returns how many. */
-  async withdrawPending(lock: LockedTask, exceptId?: string): Promise<number> {
-    const result = await lock.tx`
-      UPDATE proposals SET status = 'WITHDRAWN', responded_at = now()
+  /**
+   * Withdraws the PENDING proposals of the locked task (except one, or only one developer's);
+   * returns them.
+   */
+  async withdrawPending(
+    lock: LockedTask,
+    reason: ProposalReasonName,
+    options: { exceptId?: string; developerId?: string } = {},
+  ): Promise<ProposalRow[]> {
+    return await lock.tx<ProposalRow[]>`
+      UPDATE proposals SET status = 'WITHDRAWN', responded_at = now(), reason = ${reason}
       WHERE task_id = ${lock.taskId} AND status = 'PENDING'
-        AND id <> ${exceptId ?? "00000000-0000-0000-0000-000000000000"}::uuid`;
-    return result.count;
+        AND id <> ${options.exceptId ?? "00000000-0000-0000-0000-000000000000"}::uuid
+        AND (${options.developerId ?? null}::uuid IS NULL
+             OR developer_id = ${options.developerId ?? null}::uuid)
+      RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
+  }
+
+  /**
+   * The locked task's ACCEPTED proposal becomes `status` (CANCELLED: the task was cancelled or
+   * expired; WITHDRAWN: it was made on terms older than `olderThanTerms`); returns it, if any.
+   */
+  async closeAccepted(
+    lock: LockedTask,
+    status: "CANCELLED" | "WITHDRAWN",
+    reason: ProposalReasonName,
+    olderThanTerms?: number,
+  ): Promise<ProposalRow[]> {
+    return await lock.tx<ProposalRow[]>`
+      UPDATE proposals SET status = ${status}, reason = ${reason}
+      WHERE task_id = ${lock.taskId} AND status = 'ACCEPTED'
+        AND (${olderThanTerms ?? null}::int IS NULL
+             OR terms_version < ${olderThanTerms ?? null}::int)
+      RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
   }
 
   /**
@@ -412,10 +625,10 @@ export class ProposalStore {
   /** Withdraws the locked task's ACCEPTED proposals except the given developer's; returns them. */
   async withdrawAccepted(lock: LockedTask, keepDeveloperId: string): Promise<ProposalRow[]> {
     return await lock.tx<ProposalRow[]>`
-      UPDATE proposals SET status = 'WITHDRAWN'
+      UPDATE proposals SET status = 'WITHDRAWN', reason = 'TASK_CLOSED'
       WHERE task_id = ${lock.taskId} AND status = 'ACCEPTED'
         AND developer_id <> ${keepDeveloperId}::uuid
-      RETURNING *`;
+      RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
   }
 
   /** Sets the locked task's state (and its assignee). */
@@ -435,6 +648,80 @@ export class ProposalStore {
       WHERE task_id = ${taskId}`;
   }
 
+  /**
+   * Puts the locked task back to matching now (an acceptance voided, new terms): PENDING, no
+   * assignee, due now, one more wake so an attempt in flight retries.
+   */
+  async reopenTask(lock: LockedTask): Promise<void> {
+    await lock.tx`
+      UPDATE match_tasks
+      SET state = 'PENDING', assigned_developer_id = NULL, next_attempt_at = now(),
+          wake_seq = wake_seq + 1, updated_at = now()
+      WHERE task_id = ${lock.taskId}`;
+  }
+
+  /**
+   * Records a presence event; false when an event at least as recent was recorded before (a late
+   * one changes nothing).
+   */
+  async recordPresence(developerId: string, online: boolean, at: Date): Promise<boolean> {
+    const rows = await this.db.run((sql) =>
+      sql`
+        INSERT INTO developer_presence (developer_id, online, changed_at)
+        VALUES (${developerId}, ${online}, ${at})
+        ON CONFLICT (developer_id) DO UPDATE SET online = excluded.online,
+                                                 changed_at = excluded.changed_at
+          WHERE developer_presence.changed_at < excluded.changed_at
+        RETURNING developer_id`
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Wakes (due now, one more wake) at most `limit` waiting tasks (PENDING or NO_CANDIDATES, before
+   * their deadline, oldest first) that a developer with `skills` can take: required skills
+   * overlapping `wanted` (the developer's new skills, or all of them), at least `minCoverage` of
+   * them offered, not the developer's own, and not already proposed to them on these terms. Locks
+   * in task id order, holding nothing else. Returns the tasks woken.
+   */
+  async wakeWaitingTasks(options: {
+    developerId: string;
+    skills: string[];
+    wanted: string[];
+    minCoverage: number;
+    limit: number;
+  }): Promise<string[]> {
+    const { developerId, skills, wanted, minCoverage, limit } = options;
+    if (limit <= 0) return [];
+    const rows = await this.db.transaction((tx) =>
+      tx<{ task_id: string }[]>`
+        WITH candidates AS (
+          SELECT m.task_id FROM match_tasks m
+          WHERE m.state IN ('PENDING', 'NO_CANDIDATES')
+            AND (m.required_skills ?| ${wanted}::text[] OR m.required_skills = '[]'::jsonb)
+            AND (m.deadline IS NULL OR m.deadline > now())
+            AND m.client_id IS NOT NULL AND m.client_id <> ${developerId}::uuid
+            AND (SELECT count(*) FROM jsonb_array_elements_text(m.required_skills) s(skill)
+                 WHERE s.skill = ANY(${skills}::text[]))
+                >= ceil(${minCoverage}::float8 * jsonb_array_length(m.required_skills))
+            AND NOT EXISTS (SELECT 1 FROM proposals p
+                            WHERE p.task_id = m.task_id AND p.developer_id = ${developerId}::uuid
+                              AND p.terms_version = m.terms_version)
+          ORDER BY m.task_created_at
+          LIMIT ${limit}),
+        locked AS (
+          SELECT m.task_id FROM match_tasks m JOIN candidates USING (task_id)
+          ORDER BY m.task_id
+          FOR UPDATE OF m)
+        UPDATE match_tasks m
+        SET next_attempt_at = now(), wake_seq = m.wake_seq + 1, updated_at = now()
+        FROM locked
+        WHERE m.task_id = locked.task_id AND m.state IN ('PENDING', 'NO_CANDIDATES')
+        RETURNING m.task_id`
+    );
+    return rows.map((r) => r.task_id);
+  }
+
   /** Proposals by filter, newest first, keyset-paged. */
   async listProposals(filter: {
     developerId?: string;
@@ -445,7 +732,8 @@ export class ProposalStore {
   }): Promise<Array<ProposalRow & { pos: bigint }>> {
     return await this.db.run(async (sql) =>
       await sql<Array<ProposalRow & { pos: bigint }>>`
-        SELECT *, (extract(epoch FROM created_at) * 1000000)::int8 AS pos
+        SELECT ${sql.unsafe(proposalColumns("proposals"))},
+               (extract(epoch FROM created_at) * 1000000)::int8 AS pos
         FROM proposals
         WHERE (${filter.developerId ?? null}::uuid IS NULL OR developer_id = ${
         filter.developerId ?? null

@@ -51,6 +51,7 @@ export function parseTaskCreated(data: Uint8Array): NewMatchTask {
     requiredSkills: skills,
     ...budget,
     taskCreatedAt: event.occurredAt ? timestampDate(event.occurredAt) : undefined,
+    deadline: event.deadline ? timestampDate(event.deadline) : undefined,
   };
 }
 

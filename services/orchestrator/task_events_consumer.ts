@@ -1,12 +1,19 @@
 /**
- * Handles the Task Service's `task.status_changed` and `task.assigned`: a task that is cancelled,
- * completed or assigned another way stops being matched and its PENDING proposals are withdrawn
- * ({@link ProposalCommands.closeTask}, which also records a tombstone for a task not seen yet and
- * treats `task.assigned` as the final word on the assignee). This file only decodes and
- * validates; malformed events are terminated by the consumer.
+ * Handles the Task Service's `task.status_changed`, `task.assigned`, `task.expired` and
+ * `task.updated`:
+ *
+ * - a task that is cancelled, completed, expired or assigned another way stops being matched and
+ *   its PENDING proposals are withdrawn ({@link ProposalCommands.closeTask}, which also records a
+ *   tombstone for a task not seen yet, treats `task.assigned` as the final word on the assignee,
+ *   and cancels the acceptance of a task cancelled or expired);
+ * - new terms replace the old ones, proposals on the old terms are taken back and the task is
+ *   matched again at once ({@link ProposalCommands.applyTerms}).
+ *
+ * This file only decodes and validates; malformed events are terminated by the consumer.
  *
  * @module
  */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { TaskStatus } from "@platform/proto/tasks/v1";
 import {
   type ConsumedEvent,
@@ -15,6 +22,7 @@ import {
   UnprocessableEventError,
 } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
+import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -24,14 +32,66 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  *
  * @example
  * ```ts
- * const handler = taskEventsHandler(commands, logger);
+ * const handler = taskEventsHandler(commands, logger, matcher);
  * ```
  */
 export function taskEventsHandler(
   commands: ProposalCommands,
   logger: Logger,
+  matcher?: Pick<Matcher, "attempt">,
 ): (event: ConsumedEvent) => Promise<void> {
   return async (event) => {
+    if (event.subject === EVENTS.taskUpdated.subject) {
+      const updated = decodeEvent(EVENTS.taskUpdated.schema, event.data);
+      requireUuid("task_id", updated.taskId);
+      requireUuid("client_id", updated.clientId);
+      if (updated.termsVersion < 1) {
+        throw new UnprocessableEventError("terms_version must be 1 or more");
+      }
+      const taskId = updated.taskId.toLowerCase();
+      const skills = [...new Set(updated.requiredSkills.map((s) => s.trim().toLowerCase()))]
+        .filter((s) => s !== "");
+      const budget = updated.budget && updated.budget.currency && updated.budget.amountMinor > 0n
+        ? {
+          budgetMinor: updated.budget.amountMinor,
+          currency: updated.budget.currency.toUpperCase(),
+        }
+        : {};
+      const outcome = await commands.applyTerms({
+        taskId,
+        clientId: updated.clientId.toLowerCase(),
+        title: updated.title,
+        requiredSkills: skills,
+        ...budget,
+        deadline: updated.deadline ? timestampDate(updated.deadline) : undefined,
+        termsVersion: updated.termsVersion,
+      });
+      if (outcome === "rematch" || outcome === "recorded") {
+        logger.info("task terms changed; matching again", {
+          task_id: taskId,
+          terms_version: updated.termsVersion,
+          changed: updated.changedFields,
+        });
+        // The first attempt on the new terms now; the sweeper retries it if this one fails.
+        await matcher?.attempt(taskId).catch((error) =>
+          logger.warn("re-match after new terms failed; the sweeper retries", {
+            task_id: taskId,
+            error,
+          })
+        );
+      }
+      return;
+    }
+    if (event.subject === EVENTS.taskExpired.subject) {
+      const expired = decodeEvent(EVENTS.taskExpired.schema, event.data);
+      requireUuid("task_id", expired.taskId);
+      await commands.closeTask({
+        taskId: expired.taskId.toLowerCase(),
+        state: "CLOSED",
+        outcome: "expired",
+      });
+      return;
+    }
     if (event.subject === EVENTS.taskAssigned.subject) {
       const assigned = decodeEvent(EVENTS.taskAssigned.schema, event.data);
       requireUuid("task_id", assigned.taskId);
@@ -47,8 +107,15 @@ export function taskEventsHandler(
       const changed = decodeEvent(EVENTS.taskStatusChanged.schema, event.data);
       requireUuid("task_id", changed.taskId);
       const taskId = changed.taskId.toLowerCase();
-      if (changed.to === TaskStatus.CANCELLED || changed.to === TaskStatus.COMPLETED) {
-        const { withdrawn } = await commands.closeTask({ taskId, state: "CLOSED" });
+      const outcome = changed.to === TaskStatus.CANCELLED
+        ? "cancelled"
+        : changed.to === TaskStatus.COMPLETED
+        ? "completed"
+        : changed.to === TaskStatus.EXPIRED
+        ? "expired"
+        : undefined;
+      if (outcome) {
+        const { withdrawn } = await commands.closeTask({ taskId, state: "CLOSED", outcome });
         if (withdrawn > 0) {
           logger.info("task closed; proposals withdrawn", { task_id: taskId, withdrawn });
         }
