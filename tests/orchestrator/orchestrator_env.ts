@@ -33,6 +33,8 @@ export const FAST_ENV: Record<string, string> = {
   PROPOSALS_PER_TASK: "3",
   EVENT_ACK_WAIT_SECONDS: "5",
   OUTBOX_POLL_MS: "200",
+  TASK_EXPIRY_SWEEP_MS: "200",
+  WATCH_KEEPALIVE_SECONDS: "1",
 };
 
 /** A running platform. */
