@@ -36,8 +36,8 @@ Commands:
   flush-cache                       delete the platform's Redis keys (REDIS_KEY_PREFIX, fp:*) with
                                     SCAN + UNLINK; never FLUSHDB (REDIS_URL)
   purge-stream [--stream TASKS]     delete the messages of a JetStream stream that it lists (TASKS,
-                                    PROPOSALS or PRESENCE; the manual's nats stream purge TASKS
-                                    --force); those
+                                    PROPOSALS, PRESENCE or NOTIFICATIONS; the manual's nats stream
+                                    purge TASKS --force); those
                                     published after the listing are kept. Purged events are lost for
                                     good: find a stuck consumer first (deno task doctor) (NATS_URL)
 

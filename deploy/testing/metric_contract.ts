@@ -38,6 +38,9 @@ export const COMPONENT_METRICS = [
   "events_publish_failed_total",
   "events_malformed_total",
   "match_retries_total",
+  "match_wakeups_total",
+  "watch_streams_open",
+  "notifications_delivered_total",
 ] as const;
 
 /** Histograms among the above: they appear as `_bucket`, `_sum` and `_count` series. */

@@ -87,8 +87,14 @@ Deno.test("notifications: addressed to one user, kind in the subject, never a pa
   assert.ok(notificationMatchesSubject(decoded, event.subject, user));
   assert.ok(!notificationMatchesSubject(decoded, event.subject, crypto.randomUUID()));
   assert.ok(!notificationMatchesSubject(decoded, `notify.${user}.task_assigned`, user));
-  assert.equal(NOTIFICATION_KIND_TOKENS[NotificationKind.MATCH_STATE_CHANGED], "match_state_changed");
-  assert.throws(() => notificationSubject("service:tasks", NotificationKind.TASK_ASSIGNED), /user id/);
+  assert.equal(
+    NOTIFICATION_KIND_TOKENS[NotificationKind.MATCH_STATE_CHANGED],
+    "match_state_changed",
+  );
+  assert.throws(
+    () => notificationSubject("service:tasks", NotificationKind.TASK_ASSIGNED),
+    /user id/,
+  );
   assert.throws(() => notificationSubject(user, NotificationKind.UNSPECIFIED), /kind/);
   // The pattern itself never reaches an outbox.
   const pattern = outboxEvent(EVENTS.notification, { userId: user });

@@ -8,7 +8,7 @@
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Notification, NotificationKind } from "@platform/proto/notifications/v1";
-import { EVENTS, type EventInit, type NotificationSubject } from "./catalog.ts";
+import { type EventInit, EVENTS, type NotificationSubject } from "./catalog.ts";
 import { type OutboxEvent, outboxEvent, type OutboxEventOptions } from "./outbox/outbox_writer.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -69,10 +69,12 @@ export function notificationFilter(userId: string): string {
 }
 
 /** What a notification says besides its addressee and kind (the `detail` and the task). */
-export type NotificationBody = Omit<
-  EventInit<typeof EVENTS.notification>,
-  "eventId" | "userId" | "kind" | "$typeName"
-> & { occurredAt?: Timestamp };
+export type NotificationBody =
+  & Omit<
+    EventInit<typeof EVENTS.notification>,
+    "eventId" | "userId" | "kind" | "$typeName"
+  >
+  & { occurredAt?: Timestamp };
 
 /**
  * The outbox row of a notification for `userId`: subject `notify.<userId>.<kind>`, payload the

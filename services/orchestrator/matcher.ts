@@ -85,13 +85,14 @@ export class Matcher {
   ) {}
 
   /**
-   * When a task with no candidate is looked at again without an event: the safety net
-   * (`unmatchedRecheckSeconds`), or never (null). Events (a developer online, skills added, new
-   * terms) wake it at once, so a backlog of unmatched tasks costs nothing while nothing changes.
+   * When a task with no candidate is looked at again without an event: the safety net, after
+   * `unmatchedRecheckSeconds` to twice that (spread at random, so a backlog created together does
+   * not come due together), or never (null). Events (a developer online, skills added, new terms)
+   * wake it at once, so a backlog of unmatched tasks costs nothing while nothing changes.
    */
   retryDelaySeconds(_attempts: number): number | null {
     const seconds = this.settings.unmatchedRecheckSeconds ?? 0;
-    return seconds > 0 ? seconds : null;
+    return seconds > 0 ? Math.round(seconds * (1 + Math.random())) : null;
   }
 
   /**

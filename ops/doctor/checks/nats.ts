@@ -1,6 +1,6 @@
 /**
- * Doctor: NATS JetStream: the platform's streams (TASKS, PROPOSALS, PRESENCE: the event catalog's,
- * lib/events/catalog.ts) and every consumer's backlog (pending), unacknowledged and redelivered
+ * Doctor: NATS JetStream: the platform's streams (TASKS, PROPOSALS, PRESENCE, NOTIFICATIONS: the
+ * event catalog's, lib/events/catalog.ts) and every consumer's backlog (pending), unacknowledged and redelivered
  * messages.
  *
  * @module
