@@ -13,7 +13,7 @@
  * ```
  *
  * The request and response types, enums and schemas are in `@platform/proto` (`users/v1`,
- * `tasks/v1`, `orchestrator/v1`, `common/v1`).
+ * `tasks/v1`, `orchestrator/v1`, `notifications/v1`, `common/v1`).
  *
  * @module
  */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Client } from "@connectrpc/connect";
+import { NotificationService } from "@platform/proto/notifications/v1";
 import { OrchestratorService } from "@platform/proto/orchestrator/v1";
 import { TaskService } from "@platform/proto/tasks/v1";
 import { UserService } from "@platform/proto/users/v1";
@@ -15,6 +16,8 @@ export type UsersClient = Client<typeof UserService>;
 export type TasksClient = Client<typeof TaskService>;
 /** The Orchestrator's client: proposals, answers, match status. */
 export type OrchestratorClient = Client<typeof OrchestratorService>;
+/** The notifications client: the signed-in user's `Watch` stream (served by the Orchestrator). */
+export type NotificationsClient = Client<typeof NotificationService>;
 
 /**
  * A client of the User Service (port 50051).
@@ -58,4 +61,25 @@ export function orchestratorClient(
   options: PlatformClientOptions = {},
 ): OrchestratorClient {
   return platformClient(OrchestratorService, baseUrl, options);
+}
+
+/**
+ * A client of the signed-in user's notifications (`Watch`, served on the Orchestrator's port
+ * 50053). Keep the cursor of the last frame and pass it back when reconnecting.
+ *
+ * @example
+ * ```ts
+ * const notifications = notificationsClient("http://localhost:50053", { token });
+ * let cursor = "";
+ * for await (const frame of notifications.watch({ cursor })) {
+ *   cursor = frame.cursor;
+ *   if (frame.frame.case === "notification") show(frame.frame.value);
+ * }
+ * ```
+ */
+export function notificationsClient(
+  baseUrl: string,
+  options: PlatformClientOptions = {},
+): NotificationsClient {
+  return platformClient(NotificationService, baseUrl, options);
 }
