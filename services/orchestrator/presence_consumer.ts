@@ -21,6 +21,7 @@ import {
   type ConsumedEvent,
   decodeEvent,
   EVENTS,
+  isEventSubject,
   UnprocessableEventError,
 } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
@@ -137,7 +138,10 @@ export function presenceHandler(
         return;
       }
       default:
-        return; // other presence subjects are not the orchestrator's business
+        // A subject the catalog does not know is an unknown event: counted and set aside.
+        if (!isEventSubject(event.subject)) {
+          throw new UnprocessableEventError(`unknown event subject ${event.subject}`);
+        }
     }
   };
 }

@@ -332,7 +332,10 @@ export class ProposalCommands {
         : closure.outcome === "expired"
         ? "TASK_EXPIRED"
         : "TASK_CLOSED";
-      const withdrawn = await this.store.withdrawPending(lock, reason);
+      // At the deadline pending proposals expire (whether the sweep or this event comes first).
+      const withdrawn = await this.store.withdrawPending(lock, reason, {
+        status: closure.outcome === "expired" ? "EXPIRED" : "WITHDRAWN",
+      });
       // An acceptance of a task that was cancelled or expired (before or after the Task Service
       // assigned it) does not stand: the proposal is CANCELLED and its developer told.
       const cancelled = state === "CLOSED" &&

@@ -569,15 +569,16 @@ export class ProposalStore {
 
   /**
    * Withdraws the PENDING proposals of the locked task (except one, or only one developer's);
-   * returns them.
+   * returns them. `status` EXPIRED instead: the task's deadline ended them.
    */
   async withdrawPending(
     lock: LockedTask,
     reason: ProposalReasonName,
-    options: { exceptId?: string; developerId?: string } = {},
+    options: { exceptId?: string; developerId?: string; status?: "WITHDRAWN" | "EXPIRED" } = {},
   ): Promise<ProposalRow[]> {
     return await lock.tx<ProposalRow[]>`
-      UPDATE proposals SET status = 'WITHDRAWN', responded_at = now(), reason = ${reason}
+      UPDATE proposals SET status = ${options.status ?? "WITHDRAWN"}, responded_at = now(),
+                           reason = ${reason}
       WHERE task_id = ${lock.taskId} AND status = 'PENDING'
         AND id <> ${options.exceptId ?? "00000000-0000-0000-0000-000000000000"}::uuid
         AND (${options.developerId ?? null}::uuid IS NULL

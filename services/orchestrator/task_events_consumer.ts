@@ -19,6 +19,7 @@ import {
   type ConsumedEvent,
   decodeEvent,
   EVENTS,
+  isEventSubject,
   UnprocessableEventError,
 } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
@@ -124,7 +125,11 @@ export function taskEventsHandler(
       }
       return;
     }
-    // Other task events are not the orchestrator's business.
+    // Other events of the catalog are not the orchestrator's business; a subject the catalog does
+    // not know is an unknown event: counted and set aside.
+    if (!isEventSubject(event.subject)) {
+      throw new UnprocessableEventError(`unknown event subject ${event.subject}`);
+    }
   };
 }
 

@@ -14,6 +14,7 @@ import {
   decodeEvent,
   DurableConsumer,
   EVENTS,
+  isEventSubject,
   PROPOSALS_STREAM,
   streamSubscription,
   UnprocessableEventError,
@@ -92,7 +93,11 @@ export function proposalHoldersConsumer(
     maxDeliver: -1,
     backoffMs: [],
     handler: async (event: ConsumedEvent) => {
-      await recordProposalHolder(store, event.subject, event.data);
+      const used = await recordProposalHolder(store, event.subject, event.data);
+      // A subject the catalog does not know is an unknown event: counted and set aside.
+      if (!used && !isEventSubject(event.subject)) {
+        throw new UnprocessableEventError(`unknown event subject ${event.subject}`);
+      }
     },
   });
 }
