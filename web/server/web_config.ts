@@ -31,11 +31,16 @@ export interface WebConfig {
   sameOrigin: boolean;
   /** Per service: a fixed URL (`WEB_USERS_URL`...), or the port on the page's host. */
   services: Record<ServiceName, { url?: string; port: number }>;
+  /**
+   * `WEB_REFRESH_SECONDS` (30): the page's safety-net reload of each live view, besides the
+   * reloads the notification stream triggers; 0 turns it off.
+   */
+  refreshSeconds: number;
 }
 
 /**
- * Reads `WEB_PORT`, `HOST`, `LOG_LEVEL`, `WEB_SAME_ORIGIN`, `WEB_USERS_URL`, `WEB_TASKS_URL`,
- * `WEB_ORCHESTRATOR_URL` and the services' ports (`USERS_PORT`, `TASKS_PORT`,
+ * Reads `WEB_PORT`, `HOST`, `LOG_LEVEL`, `WEB_SAME_ORIGIN`, `WEB_REFRESH_SECONDS`,
+ * `WEB_USERS_URL`, `WEB_TASKS_URL`, `WEB_ORCHESTRATOR_URL` and the services' ports (`USERS_PORT`, `TASKS_PORT`,
  * `ORCHESTRATOR_PORT`, as `deno task start` does).
  *
  * @example
@@ -61,6 +66,7 @@ export function loadWebConfig(source: EnvSource = Deno.env.toObject()): WebConfi
     logLevel: env.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     sameOrigin: env.bool("WEB_SAME_ORIGIN", false),
     services,
+    refreshSeconds: env.int("WEB_REFRESH_SECONDS", 30, { min: 0, max: 86_400 }),
   };
 }
 
@@ -90,5 +96,5 @@ export function endpointsFor(config: WebConfig, pageUrl: URL): Endpoints {
       services[name] = { rpc: base, http: base };
     }
   }
-  return { services };
+  return { services, live: { refreshSeconds: config.refreshSeconds } };
 }

@@ -34,6 +34,14 @@ Deno.test("behind the edge the RPCs are same-origin; fixed URLs win", () => {
   assert.throws(() => loadWebConfig({ WEB_PORT: "eighty" }), /WEB_PORT/);
 });
 
+Deno.test("config.json tells the page its safety-net reload (WEB_REFRESH_SECONDS)", () => {
+  const page = new URL("http://x/");
+  assert.deepEqual(endpointsFor(loadWebConfig({}), page).live, { refreshSeconds: 30 });
+  const off = loadWebConfig({ WEB_REFRESH_SECONDS: "0" });
+  assert.deepEqual(endpointsFor(off, page).live, { refreshSeconds: 0 });
+  assert.throws(() => loadWebConfig({ WEB_REFRESH_SECONDS: "-1" }), /WEB_REFRESH_SECONDS/);
+});
+
 Deno.test("the server serves the page, its script, config.json, and 404s the rest", async () => {
   const handler = await createWebHandler(loadWebConfig({}), assets);
   const page = handler(new Request("http://localhost:8080/"));

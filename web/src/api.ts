@@ -9,8 +9,11 @@ import {
   fetchMetrics,
   type HealthReading,
   type MetricSample,
+  type NotificationsClient,
+  notificationsClient,
   type OrchestratorClient,
   orchestratorClient,
+  StatusEndpointError,
   type TasksClient,
   tasksClient,
   type TokenSource,
@@ -29,10 +32,14 @@ export interface Api {
   users: UsersClient;
   tasks: TasksClient;
   orchestrator: OrchestratorClient;
+  /** The signed-in user's `Watch` stream (on the Orchestrator); see `live/notification_stream.ts`. */
+  notifications: NotificationsClient;
   /** `GET /health` of a service. */
   health(service: ServiceName, signal?: AbortSignal): Promise<HealthReading>;
   /** `GET /metrics` of a service. */
   metrics(service: ServiceName, signal?: AbortSignal): Promise<Map<string, MetricSample[]>>;
+  /** `GET /livez` of a service: resolves when it answers 200; reports nothing by itself. */
+  livez(service: ServiceName, signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -92,6 +99,8 @@ export function createApi(
     users: usersClient(rpc("users"), options("users")),
     tasks: tasksClient(rpc("tasks"), options("tasks")),
     orchestrator: orchestratorClient(rpc("orchestrator"), options("orchestrator")),
+    // Served by the Orchestrator. A stream has no deadline: pass `timeoutMs: 0` per call.
+    notifications: notificationsClient(rpc("orchestrator"), options("orchestrator")),
     health: async (service, signal) => {
       const reading = await tracked(
         service,
@@ -104,6 +113,16 @@ export function createApi(
     },
     metrics: (service, signal) =>
       tracked(service, signal, () => fetchMetrics(http(service), { signal: timeout(signal) })),
+    livez: async (service, signal) => {
+      const res = await fetch(`${http(service)}/livez`, {
+        signal: timeout(signal),
+        cache: "no-store",
+      });
+      await res.body?.cancel();
+      if (!res.ok) {
+        throw new StatusEndpointError(res.status, `GET /livez answered ${res.status}`);
+      }
+    },
   };
 }
 

@@ -7,11 +7,14 @@
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { AppContext, type AppServices } from "./context.ts";
+import { SERVICE_NAMES } from "./endpoints.ts";
+import { startLivenessProbe } from "./live/liveness_probe.ts";
 import { useStore } from "./use_store.ts";
 import { SignIn, SignUp } from "./views/auth.tsx";
 import { ConnectivityBanner } from "./views/banner.tsx";
 import { ClientHome, TaskDetail } from "./views/client.tsx";
 import { DeveloperHome } from "./views/developer.tsx";
+import { LiveIndicator } from "./views/live_indicator.tsx";
 import { StatusPage } from "./views/status.tsx";
 
 /** The address after `#`, such as `/tasks/<id>`. */
@@ -35,7 +38,7 @@ function useRoute(): string {
  * ```
  */
 export function App(props: { services: AppServices }): JSX.Element {
-  const { session, api } = props.services;
+  const { session, api, connectivity } = props.services;
   const current = useStore(session);
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
@@ -59,6 +62,19 @@ export function App(props: { services: AppServices }): JSX.Element {
       : "Sign in";
     document.title = `${title} · Freelance Platform`;
   }, [route, current?.user.role]);
+
+  // Live views make no calls until something happens: a signed-in page asks each service's
+  // /livez now and then, so an outage shows in the banner even while nothing changes.
+  const signedIn = current !== undefined;
+  useEffect(() => {
+    if (!signedIn) return;
+    const probe = startLivenessProbe(
+      SERVICE_NAMES,
+      (service, signal) => api.livez(service, signal),
+      (service, error) => connectivity.report(service, error),
+    );
+    return () => probe.stop();
+  }, [signedIn, api, connectivity]);
 
   const signOut = async () => {
     if (current?.user.role === "developer") {
@@ -125,6 +141,7 @@ export function App(props: { services: AppServices }): JSX.Element {
         </nav>
         {current && (
           <div class="who">
+            <LiveIndicator />
             <span>
               {current.user.displayName} <span class="muted">({roleWord})</span>
             </span>

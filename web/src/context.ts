@@ -1,5 +1,6 @@
 /**
- * What every view needs (the clients, the session, reachability), handed down by Preact context.
+ * What every view needs (the clients, the session, reachability, the live sources), handed down by
+ * Preact context.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { LoginResponse } from "@platform/proto/users/v1";
 import type { Api } from "./api.ts";
 import type { Connectivity } from "./connectivity.ts";
 import { toDate } from "./format.ts";
+import type { Live } from "./live/feeds.ts";
 import type { AccountRole, Session } from "./session.ts";
 import type { Store } from "./store.ts";
 
@@ -18,6 +20,8 @@ export interface AppServices {
   api: Api;
   session: Store<Session | undefined>;
   connectivity: Connectivity;
+  /** What live views stand on: the clients, the notification stream, the safety-net reload. */
+  live: Live;
 }
 
 /** The context the app provides. */

@@ -26,9 +26,20 @@ export interface ServiceEndpoint {
   http: string;
 }
 
+/** How the page keeps its views current (`WEB_REFRESH_SECONDS` on the web server). */
+export interface LiveSettings {
+  /**
+   * The safety-net reload of each live view, in seconds after its last load, besides the reloads
+   * the notification stream triggers; 0: none.
+   */
+  refreshSeconds: number;
+}
+
 /** The body of `GET /config.json`. */
 export interface Endpoints {
   services: Record<ServiceName, ServiceEndpoint>;
+  /** Absent from older servers and static hosts: the page's defaults apply. */
+  live?: LiveSettings;
 }
 
 /**

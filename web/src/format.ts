@@ -5,7 +5,7 @@
  * @module
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { MatchState, ProposalStatus } from "@platform/proto/orchestrator/v1";
+import { MatchState, ProposalReason, ProposalStatus } from "@platform/proto/orchestrator/v1";
 import { TaskStatus } from "@platform/proto/tasks/v1";
 
 /** Currencies offered in forms. */
@@ -149,6 +149,7 @@ const TASK_STATUS: Record<number, string> = {
   [TaskStatus.IN_PROGRESS]: "In progress",
   [TaskStatus.COMPLETED]: "Completed",
   [TaskStatus.CANCELLED]: "Cancelled",
+  [TaskStatus.EXPIRED]: "Expired",
 };
 
 /** A task status's name ("In progress"). */
@@ -159,7 +160,7 @@ export function taskStatusLabel(status: TaskStatus): string {
 const MATCH_STATE: Record<number, string> = {
   [MatchState.PENDING]: "Looking for developers",
   [MatchState.PROPOSED]: "Proposals sent, waiting for answers",
-  [MatchState.NO_CANDIDATES]: "No developer available yet; retrying",
+  [MatchState.NO_CANDIDATES]: "No developer available yet; waiting for one to come online",
   [MatchState.ASSIGNED]: "Assigned",
   [MatchState.CLOSED]: "Closed",
 };
@@ -175,11 +176,34 @@ const PROPOSAL_STATUS: Record<number, string> = {
   [ProposalStatus.DECLINED]: "Declined",
   [ProposalStatus.WITHDRAWN]: "Withdrawn",
   [ProposalStatus.EXPIRED]: "Expired",
+  [ProposalStatus.CANCELLED]: "Cancelled",
 };
 
 /** A proposal status in words. */
 export function proposalStatusLabel(status: ProposalStatus): string {
   return PROPOSAL_STATUS[status] ?? "Unknown";
+}
+
+const PROPOSAL_REASON: Record<number, string> = {
+  [ProposalReason.ANOTHER_DEVELOPER_ACCEPTED]: "another developer accepted first",
+  [ProposalReason.TASK_CANCELLED]: "the client cancelled the task",
+  [ProposalReason.TASK_EXPIRED]: "the task's deadline passed",
+  [ProposalReason.TASK_CLOSED]: "the task was closed",
+  [ProposalReason.TERMS_CHANGED]: "the task's terms changed",
+  [ProposalReason.DEVELOPER_OFFLINE]: "you went offline",
+  [ProposalReason.TIMED_OUT]: "not answered in time",
+};
+
+/**
+ * Why a proposal was withdrawn, expired or cancelled, in words ("" when it says nothing).
+ *
+ * @example
+ * ```ts
+ * proposalReasonText(ProposalReason.TERMS_CHANGED); // "the task's terms changed"
+ * ```
+ */
+export function proposalReasonText(reason: ProposalReason): string {
+  return PROPOSAL_REASON[reason] ?? "";
 }
 
 function enumWord(values: Record<string, string | number>, value: number, prefix: string): string {

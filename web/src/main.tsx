@@ -1,6 +1,6 @@
 /**
  * The page's entry: asks the web server where the services are (`/config.json`), builds the
- * clients and renders the app. Served as one bundle (`deno task web:build`, or the web server at
+ * clients and the notification stream, and renders the app. Served as one bundle (`deno task web:build`, or the web server at
  * start).
  *
  * @module
@@ -10,6 +10,8 @@ import { createApi } from "./api.ts";
 import { App } from "./app.tsx";
 import { createConnectivity } from "./connectivity.ts";
 import type { Endpoints } from "./endpoints.ts";
+import { DEFAULT_REFRESH_MS } from "./live/feeds.ts";
+import { createNotificationStream } from "./live/notification_stream.ts";
 import { createSessionStore } from "./session.ts";
 
 /** Without `/config.json` (a static host), each service's port on the page's host. */
@@ -39,6 +41,17 @@ const api = createApi(endpoints, location.href, () => session.get()?.token, conn
   session.set(undefined);
   location.hash = "#/signin";
 });
+// One Watch stream for the page; a stream that cannot connect shows in the banner like any call.
+const notifications = createNotificationStream(
+  (request, options) => api.notifications.watch(request, options),
+  { onError: (error) => connectivity.report("orchestrator", error) },
+);
+const refreshSeconds = endpoints.live?.refreshSeconds;
+const live = {
+  api,
+  notifications,
+  refreshMs: refreshSeconds === undefined ? DEFAULT_REFRESH_MS : refreshSeconds * 1000,
+};
 const root = document.getElementById("app")!;
 root.textContent = "";
-render(<App services={{ api, session, connectivity }} />, root);
+render(<App services={{ api, session, connectivity, live }} />, root);

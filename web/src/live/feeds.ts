@@ -3,14 +3,21 @@
  * (proposals arriving, a task being matched and assigned, the services' health) subscribes here
  * and nowhere else.
  *
- * Today each feed polls (`poll.ts`). When the notification stream of issue 11 (a server-streaming
- * `Watch...` RPC, resumable from the last event id) lands, these functions subscribe to it and
- * reload on each event instead; their signatures, and so the views, stay as they are.
+ * The views of a signed-in user's proposals and tasks load once through the normal RPCs and load
+ * again when the notification stream (`Watch`, `notification_stream.ts`) says something about
+ * them happened: the notification is a reason to reload, not the data shown, so a view is always
+ * what the services answer now. The stream also tells them to reload when it may have missed
+ * something (a fresh start, a `gap`). A slow safety-net reload (`refreshMs`, from the web
+ * server's `WEB_REFRESH_SECONDS`, 30 s by default) covers the few changes no notification
+ * announces (a proposal on a client's task that leaves its match state as it was); a failed load
+ * retries with backoff until it succeeds. Only the operators' status page polls, every 5 s: health
+ * and metrics have no stream.
  *
  * @module
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { HealthReading } from "@platform/client";
+import { type Notification, NotificationKind } from "@platform/proto/notifications/v1";
 import {
   type GetMatchStatusResponse,
   type Proposal,
@@ -20,7 +27,21 @@ import type { Task, Transition } from "@platform/proto/tasks/v1";
 import type { User } from "@platform/proto/users/v1";
 import type { Api } from "../api.ts";
 import { SERVICE_NAMES, type ServiceName } from "../endpoints.ts";
+import type { NotificationStream } from "./notification_stream.ts";
 import { startPoll } from "./poll.ts";
+import { startReloader } from "./reloader.ts";
+
+/** What the live views stand on. */
+export interface Live {
+  api: Api;
+  /** The signed-in user's notifications. */
+  notifications: NotificationStream;
+  /** The safety-net reload of each view, in milliseconds after its last load; 0: never. */
+  refreshMs: number;
+}
+
+/** The safety-net reload when the web server says nothing else (`WEB_REFRESH_SECONDS`). */
+export const DEFAULT_REFRESH_MS = 30_000;
 
 /** A running feed. */
 export interface Feed {
@@ -35,57 +56,114 @@ export interface FeedHandlers<T> {
   onError(error: unknown): void;
 }
 
-/** How often each feed looks, in milliseconds. */
-export const FEED_INTERVALS = { work: 2000, myTasks: 3000, task: 2000, status: 5000 } as const;
+/** How often the status page looks, in milliseconds. */
+export const FEED_INTERVALS = { status: 5000 } as const;
 
-/** A proposal with the task it is about. */
-export interface ProposalView {
-  proposal: Proposal;
-  task?: Task;
+/** Loads with `load`, and again whenever a notification `concerns` it (and the stream says so). */
+function liveFeed<T>(
+  live: Live,
+  load: (signal: AbortSignal) => Promise<T>,
+  concerns: (notification: Notification) => boolean,
+  handlers: FeedHandlers<T>,
+): Feed {
+  const reloader = startReloader(load, { refreshMs: live.refreshMs, ...handlers });
+  const unsubscribe = live.notifications.subscribe({
+    onNotification: (notification) => {
+      if (concerns(notification)) reloader.reload();
+    },
+    onReload: () => reloader.reload(),
+  });
+  return {
+    refresh: () => reloader.reload(),
+    stop() {
+      unsubscribe();
+      reloader.stop();
+    },
+  };
 }
 
-/** A developer's proposals and the tasks they accepted. */
-export interface DeveloperWork {
-  /** Pending first, newest first within each group. */
-  proposals: ProposalView[];
-  /** Tasks of accepted proposals, fresh on every update. */
-  tasks: Task[];
+const PROPOSAL_KINDS: ReadonlySet<NotificationKind> = new Set([
+  NotificationKind.PROPOSAL_OFFERED,
+  NotificationKind.PROPOSAL_WITHDRAWN,
+  NotificationKind.PROPOSAL_EXPIRED,
+  NotificationKind.PROPOSAL_CANCELLED,
+  NotificationKind.TASK_ASSIGNED,
+  NotificationKind.TASK_CANCELLED,
+]);
+
+const ASSIGNED_TASK_KINDS: ReadonlySet<NotificationKind> = new Set([
+  NotificationKind.TASK_ASSIGNED,
+  NotificationKind.TASK_CANCELLED,
+  NotificationKind.PROPOSAL_CANCELLED,
+  NotificationKind.TASK_STATUS_CHANGED,
+]);
+
+/** A proposal, with its task's description when the developer may read it. */
+export interface ProposalView {
+  /** Carries what it is for: `proposal.task` (title, budget, deadline, required skills). */
+  proposal: Proposal;
+  /** The task's description (not part of the proposal's terms), when it could be read. */
+  description?: string;
 }
 
 /**
- * The calling developer's proposals and accepted tasks.
+ * The calling developer's proposals, pending first and newest first within each group.
  *
  * @example
  * ```ts
- * const feed = watchDeveloperWork(api, { onValue: setWork, onError: setProblem });
+ * const feed = watchProposals(live, { onValue: setProposals, onError: setProblem });
  * ```
  */
-export function watchDeveloperWork(api: Api, handlers: FeedHandlers<DeveloperWork>): Feed {
-  const settled = new Map<string, Task>(); // tasks of proposals that no longer change
-  return startPoll(async (signal) => {
-    const { proposals } = await api.orchestrator.listProposals({ pageSize: 100 }, { signal });
-    const taskOf = async (p: Proposal, fresh: boolean) => {
-      if (!fresh && settled.has(p.taskId)) return settled.get(p.taskId);
-      const { task } = await api.tasks.getTask({ taskId: p.taskId }, { signal });
-      if (task) settled.set(p.taskId, task);
-      return task;
-    };
-    const views = await Promise.all(proposals.map(async (proposal) => ({
-      proposal,
-      task: await taskOf(
+export function watchProposals(live: Live, handlers: FeedHandlers<ProposalView[]>): Feed {
+  const { api } = live;
+  const descriptions = new Map<string, string>(); // by task id; the terms come with the proposal
+  return liveFeed(
+    live,
+    async (signal) => {
+      const { proposals } = await api.orchestrator.listProposals({ pageSize: 100 }, { signal });
+      await Promise.all(
+        proposals.filter((p) => p.status === ProposalStatus.PENDING && !descriptions.has(p.taskId))
+          .map(async (p) => {
+            const task = await api.tasks.getTask({ taskId: p.taskId }, { signal })
+              .then((r) => r.task, () => undefined);
+            if (task) descriptions.set(p.taskId, task.description);
+          }),
+      );
+      const views = proposals.map((proposal) => ({
         proposal,
-        proposal.status === ProposalStatus.PENDING || proposal.status === ProposalStatus.ACCEPTED,
-      ).catch(() => undefined),
-    })));
-    const rank = (v: ProposalView) => v.proposal.status === ProposalStatus.PENDING ? 0 : 1;
-    views.sort((a, b) =>
-      rank(a) - rank(b) ||
-      Number((b.proposal.createdAt?.seconds ?? 0n) - (a.proposal.createdAt?.seconds ?? 0n))
-    );
-    const tasks = views.filter((v) => v.proposal.status === ProposalStatus.ACCEPTED && v.task)
-      .map((v) => v.task!);
-    return { proposals: views, tasks };
-  }, { intervalMs: FEED_INTERVALS.work, ...handlers });
+        description: descriptions.get(proposal.taskId),
+      }));
+      const rank = (v: ProposalView) => v.proposal.status === ProposalStatus.PENDING ? 0 : 1;
+      return views.sort((a, b) =>
+        rank(a) - rank(b) ||
+        Number((b.proposal.createdAt?.seconds ?? 0n) - (a.proposal.createdAt?.seconds ?? 0n))
+      );
+    },
+    (n) => PROPOSAL_KINDS.has(n.kind),
+    handlers,
+  );
+}
+
+/**
+ * The tasks assigned to the calling developer (`ListTasks` with `assigned_to_me`), newest first.
+ *
+ * @example
+ * ```ts
+ * const feed = watchAssignedTasks(live, { onValue: setTasks, onError: setProblem });
+ * ```
+ */
+export function watchAssignedTasks(live: Live, handlers: FeedHandlers<Task[]>): Feed {
+  return liveFeed(
+    live,
+    async (signal) => {
+      const { tasks } = await live.api.tasks.listTasks({ assignedToMe: true, pageSize: 50 }, {
+        signal,
+      });
+      return tasks;
+    },
+    (n) => ASSIGNED_TASK_KINDS.has(n.kind),
+    handlers,
+  );
 }
 
 /**
@@ -93,14 +171,19 @@ export function watchDeveloperWork(api: Api, handlers: FeedHandlers<DeveloperWor
  *
  * @example
  * ```ts
- * const feed = watchMyTasks(api, { onValue: setTasks, onError: setProblem });
+ * const feed = watchMyTasks(live, { onValue: setTasks, onError: setProblem });
  * ```
  */
-export function watchMyTasks(api: Api, handlers: FeedHandlers<Task[]>): Feed {
-  return startPoll(async (signal) => {
-    const { tasks } = await api.tasks.listTasks({ mine: true, pageSize: 50 }, { signal });
-    return tasks;
-  }, { intervalMs: FEED_INTERVALS.myTasks, ...handlers });
+export function watchMyTasks(live: Live, handlers: FeedHandlers<Task[]>): Feed {
+  return liveFeed(
+    live,
+    async (signal) => {
+      const { tasks } = await live.api.tasks.listTasks({ mine: true, pageSize: 50 }, { signal });
+      return tasks;
+    },
+    (n) => n.kind === NotificationKind.TASK_STATUS_CHANGED,
+    handlers,
+  );
 }
 
 /** Everything a client sees about one task. */
@@ -113,37 +196,44 @@ export interface TaskView {
 }
 
 /**
- * One task, its matching, proposals (with the developers' public profiles) and history.
+ * One task, its matching, proposals (with the developers' public profiles) and history; loaded
+ * again on every notification about this task.
  *
  * @example
  * ```ts
- * const feed = watchTask(api, taskId, { onValue: setView, onError: setProblem });
+ * const feed = watchTask(live, taskId, { onValue: setView, onError: setProblem });
  * ```
  */
-export function watchTask(api: Api, taskId: string, handlers: FeedHandlers<TaskView>): Feed {
+export function watchTask(live: Live, taskId: string, handlers: FeedHandlers<TaskView>): Feed {
+  const { api } = live;
   const developers = new Map<string, User>();
-  return startPoll(async (signal) => {
-    const [{ task }, match, { proposals }, { transitions }] = await Promise.all([
-      api.tasks.getTask({ taskId }, { signal }),
-      api.orchestrator.getMatchStatus({ taskId }, { signal }).catch((error) => {
-        if (error instanceof ConnectError && error.code === Code.NotFound) return undefined;
-        throw error;
-      }),
-      api.orchestrator.listProposals({ taskId, pageSize: 100 }, { signal }),
-      api.tasks.getTaskHistory({ taskId }, { signal }),
-    ]);
-    const withDevelopers = await Promise.all(proposals.map(async (proposal) => {
-      let developer = developers.get(proposal.developerId);
-      if (!developer) {
-        developer = (await api.users.getUser({ userId: proposal.developerId }, { signal })
-          .catch(() => undefined))?.user;
-        if (developer) developers.set(proposal.developerId, developer);
-      }
-      return { proposal, developer };
-    }));
-    if (!task) throw new ConnectError(`task ${taskId} was not found`, Code.NotFound);
-    return { task, match, proposals: withDevelopers, history: transitions };
-  }, { intervalMs: FEED_INTERVALS.task, ...handlers });
+  return liveFeed(
+    live,
+    async (signal) => {
+      const [{ task }, match, { proposals }, { transitions }] = await Promise.all([
+        api.tasks.getTask({ taskId }, { signal }),
+        api.orchestrator.getMatchStatus({ taskId }, { signal }).catch((error) => {
+          if (error instanceof ConnectError && error.code === Code.NotFound) return undefined;
+          throw error;
+        }),
+        api.orchestrator.listProposals({ taskId, pageSize: 100 }, { signal }),
+        api.tasks.getTaskHistory({ taskId, pageSize: 100 }, { signal }),
+      ]);
+      const withDevelopers = await Promise.all(proposals.map(async (proposal) => {
+        let developer = developers.get(proposal.developerId);
+        if (!developer) {
+          developer = (await api.users.getUser({ userId: proposal.developerId }, { signal })
+            .catch(() => undefined))?.user;
+          if (developer) developers.set(proposal.developerId, developer);
+        }
+        return { proposal, developer };
+      }));
+      if (!task) throw new ConnectError(`task ${taskId} was not found`, Code.NotFound);
+      return { task, match, proposals: withDevelopers, history: transitions };
+    },
+    (n) => n.taskId === taskId,
+    handlers,
+  );
 }
 
 /** One service as the status page shows it. */

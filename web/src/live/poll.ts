@@ -1,7 +1,9 @@
 /**
- * Repeats a load on an interval and hands each result on: the mechanism behind every live view
- * until the notification stream (`Watch`) exists. After a failure it waits longer each time (up to
- * a limit) and goes back to the normal pace on the first success.
+ * Repeats a load on an interval and hands each result on, for what has no notification stream:
+ * the operators' status page (health and metrics) and the outage banner's probe of a service that
+ * is down. (The views of proposals and tasks reload on notifications instead: `reloader.ts`.)
+ * After a failure it waits longer each time (up to a limit) and goes back to the normal pace on the
+ * first success.
  *
  * @module
  */

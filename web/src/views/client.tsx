@@ -47,13 +47,13 @@ const TASK_SERVICE = "Task Service";
  * ```
  */
 export function ClientHome(): JSX.Element {
-  const { api, session } = useApp();
+  const { live, session } = useApp();
   const [tasks, setTasks] = useState<Task[]>();
   const [problem, setProblem] = useState<Problem>();
   const feed = useRef<Feed | undefined>(undefined);
 
   useEffect(() => {
-    feed.current = watchMyTasks(api, {
+    feed.current = watchMyTasks(live, {
       onValue: (value) => {
         setTasks(value);
         setProblem(undefined);
@@ -61,7 +61,7 @@ export function ClientHome(): JSX.Element {
       onError: (error) => setProblem(describeError(error, TASK_SERVICE)),
     });
     return () => feed.current?.stop();
-  }, [api]);
+  }, [live]);
 
   return (
     <div class="page">
@@ -149,14 +149,14 @@ function PostTask(): JSX.Element {
  * ```
  */
 export function TaskDetail(props: { taskId: string }): JSX.Element {
-  const { api } = useApp();
+  const { live } = useApp();
   const [view, setView] = useState<TaskView>();
   const [problem, setProblem] = useState<Problem>();
   const feed = useRef<Feed | undefined>(undefined);
 
   useEffect(() => {
     setView(undefined);
-    feed.current = watchTask(api, props.taskId, {
+    feed.current = watchTask(live, props.taskId, {
       onValue: (value) => {
         setView(value);
         setProblem(undefined);
@@ -164,7 +164,7 @@ export function TaskDetail(props: { taskId: string }): JSX.Element {
       onError: (error) => setProblem(describeError(error, TASK_SERVICE)),
     });
     return () => feed.current?.stop();
-  }, [api, props.taskId]);
+  }, [live, props.taskId]);
 
   const task = view?.task;
   return (

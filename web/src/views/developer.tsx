@@ -17,10 +17,11 @@ import {
   formatTime,
   parseAmount,
   parseSkills,
+  proposalReasonText,
   proposalStatusLabel,
   taskStatusLabel,
 } from "../format.ts";
-import { type DeveloperWork, type Feed, watchDeveloperWork } from "../live/feeds.ts";
+import { type Feed, type ProposalView, watchAssignedTasks, watchProposals } from "../live/feeds.ts";
 import { keepOnline, type Presence, type PresenceState } from "../presence.ts";
 import {
   Badge,
@@ -35,6 +36,8 @@ import {
 import { proposalTone, taskTone } from "./tones.ts";
 
 const WANT_ONLINE_KEY = "freelance-platform.online";
+/** How long the confirmation of an answer stays. */
+const NOTICE_MS = 15_000;
 
 /**
  * The developer's home.
@@ -45,32 +48,48 @@ const WANT_ONLINE_KEY = "freelance-platform.online";
  * ```
  */
 export function DeveloperHome(): JSX.Element {
-  const { session } = useApp();
+  const { session, live } = useApp();
   const name = session.get()?.user.displayName ?? "";
-  const [work, setWork] = useState<DeveloperWork>();
-  const [problem, setProblem] = useState<Problem>();
-  const feed = useRef<Feed | undefined>(undefined);
-  const { api } = useApp();
+  const [proposals, setProposals] = useState<ProposalView[]>();
+  const [proposalsProblem, setProposalsProblem] = useState<Problem>();
+  const [tasks, setTasks] = useState<Task[]>();
+  const [tasksProblem, setTasksProblem] = useState<Problem>();
+  const proposalsFeed = useRef<Feed | undefined>(undefined);
+  const tasksFeed = useRef<Feed | undefined>(undefined);
 
   useEffect(() => {
-    feed.current = watchDeveloperWork(api, {
+    proposalsFeed.current = watchProposals(live, {
       onValue: (value) => {
-        setWork(value);
-        setProblem(undefined);
+        setProposals(value);
+        setProposalsProblem(undefined);
       },
-      onError: (error) => setProblem(describeError(error, "Orchestrator")),
+      onError: (error) => setProposalsProblem(describeError(error, "Orchestrator")),
     });
-    return () => feed.current?.stop();
-  }, [api]);
+    tasksFeed.current = watchAssignedTasks(live, {
+      onValue: (value) => {
+        setTasks(value);
+        setTasksProblem(undefined);
+      },
+      onError: (error) => setTasksProblem(describeError(error, "Task Service")),
+    });
+    return () => {
+      proposalsFeed.current?.stop();
+      tasksFeed.current?.stop();
+    };
+  }, [live]);
 
+  const refresh = () => {
+    proposalsFeed.current?.refresh();
+    tasksFeed.current?.refresh();
+  };
   return (
     <div class="page">
       <h1 tabIndex={-1}>Hello, {name}</h1>
       <div class="columns">
         <div>
           <Availability />
-          <Proposals work={work} problem={problem} refresh={() => feed.current?.refresh()} />
-          <MyTasks work={work} refresh={() => feed.current?.refresh()} />
+          <Proposals proposals={proposals} problem={proposalsProblem} refresh={refresh} />
+          <MyTasks tasks={tasks} problem={tasksProblem} refresh={refresh} />
         </div>
         <div>
           <Profile />
@@ -147,12 +166,19 @@ function Availability(): JSX.Element {
 }
 
 function Proposals(
-  props: { work?: DeveloperWork; problem?: Problem; refresh(): void },
+  props: { proposals?: ProposalView[]; problem?: Problem; refresh(): void },
 ): JSX.Element {
   const { api } = useApp();
   const [busy, setBusy] = useState<string>();
   const [problem, setProblem] = useState<Problem>();
   const [notice, setNotice] = useState("");
+
+  // The answer's confirmation goes once the lists below have had time to show its effect.
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => setNotice(""), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
 
   const answer = async (proposalId: string, decision: Decision, title: string) => {
     setBusy(proposalId);
@@ -172,36 +198,39 @@ function Proposals(
     }
   };
 
-  const pending =
-    props.work?.proposals.filter((v) => v.proposal.status === ProposalStatus.PENDING) ?? [];
+  const pending = props.proposals?.filter((v) => v.proposal.status === ProposalStatus.PENDING) ??
+    [];
   const past =
-    props.work?.proposals.filter((v) => v.proposal.status !== ProposalStatus.PENDING).slice(
-      0,
-      10,
-    ) ?? [];
+    props.proposals?.filter((v) => v.proposal.status !== ProposalStatus.PENDING).slice(0, 10) ??
+      [];
   return (
     <Section title="Proposals" id="proposals">
       <ProblemBox problem={problem ?? props.problem} />
       <p class="notice" role="status" aria-live="polite">{notice}</p>
-      {!props.work && !props.problem && <p class="muted">Loading your proposals…</p>}
-      {props.work && pending.length === 0 && (
+      {!props.proposals && !props.problem && <p class="muted">Loading your proposals…</p>}
+      {props.proposals && pending.length === 0 && (
         <p class="muted">
           No proposals waiting. Go online and keep your skills current: new tasks that match them
           arrive here on their own.
         </p>
       )}
       <ul class="list" aria-live="polite" aria-label="Proposals waiting for your answer">
-        {pending.map(({ proposal, task }) => {
-          const title = task?.title ?? "A task";
+        {pending.map(({ proposal, description }) => {
+          const terms = proposal.task;
+          const title = terms?.title || "A task";
           return (
             <li key={proposal.id} class="item proposal" data-proposal-id={proposal.id}>
               <div class="item-main">
                 <h3>{title}</h3>
-                {task?.description && <p>{task.description}</p>}
-                <p class="meta">
-                  Budget {formatMoney(task?.budget)} · skills{" "}
-                  {task?.requiredSkills.join(", ") || "—"} · deadline {formatTime(task?.deadline)}
-                </p>
+                <dl class="terms">
+                  <dt>Budget</dt>
+                  <dd>{formatMoney(terms?.budget)}</dd>
+                  <dt>Skills</dt>
+                  <dd>{terms?.requiredSkills.join(", ") || "—"}</dd>
+                  <dt>Deadline</dt>
+                  <dd>{terms?.deadline ? formatTime(terms.deadline) : "none"}</dd>
+                </dl>
+                {description && <p class="description">{description}</p>}
                 <p class="meta">
                   Fit {Math.round(proposal.score * 100)}% · answer before{" "}
                   {formatTime(proposal.expiresAt)}
@@ -232,12 +261,17 @@ function Proposals(
         <details>
           <summary>Earlier proposals ({past.length})</summary>
           <ul class="list compact">
-            {past.map(({ proposal, task }) => (
-              <li key={proposal.id} class="item">
-                <span>{task?.title ?? proposal.taskId}</span>{" "}
-                <Badge tone={proposalTone(proposal.status)}>
-                  {proposalStatusLabel(proposal.status)}
-                </Badge>
+            {past.map(({ proposal }) => (
+              <li key={proposal.id} class="item" data-proposal-id={proposal.id}>
+                <span>{proposal.task?.title || proposal.taskId}</span>{" "}
+                <span>
+                  <Badge tone={proposalTone(proposal.status)}>
+                    {proposalStatusLabel(proposal.status)}
+                  </Badge>
+                  {proposalReasonText(proposal.reason) && (
+                    <span class="muted">{` — ${proposalReasonText(proposal.reason)}`}</span>
+                  )}
+                </span>
               </li>
             ))}
           </ul>
@@ -247,7 +281,7 @@ function Proposals(
   );
 }
 
-function MyTasks(props: { work?: DeveloperWork; refresh(): void }): JSX.Element {
+function MyTasks(props: { tasks?: Task[]; problem?: Problem; refresh(): void }): JSX.Element {
   const { api } = useApp();
   const [busy, setBusy] = useState<string>();
   const [problem, setProblem] = useState<Problem>();
@@ -266,14 +300,15 @@ function MyTasks(props: { work?: DeveloperWork; refresh(): void }): JSX.Element 
     }
   };
 
-  const tasks = props.work?.tasks ?? [];
+  const tasks = props.tasks ?? [];
   return (
     <Section title="My tasks" id="my-tasks">
-      <ProblemBox problem={problem} />
-      {props.work && tasks.length === 0 && (
-        <p class="muted">Tasks you accept appear here; start them and mark them complete.</p>
+      <ProblemBox problem={problem ?? props.problem} />
+      {!props.tasks && !props.problem && <p class="muted">Loading your tasks…</p>}
+      {props.tasks && tasks.length === 0 && (
+        <p class="muted">Tasks assigned to you appear here; start them and mark them complete.</p>
       )}
-      <ul class="list" aria-label="Tasks you accepted">
+      <ul class="list" aria-label="Tasks assigned to you">
         {tasks.map((task) => (
           <li key={task.id} class="item" data-task-id={task.id}>
             <div class="item-main">
