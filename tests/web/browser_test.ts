@@ -2,13 +2,20 @@
  * The web app in a real browser (Debian's Chromium through playwright-core): a client and a
  * developer, each in their own browser context, on the app's origin calling the services on
  * theirs over gRPC-web with CORS. The whole story (sign up, go online, post, the proposal
- * arrives, accept, ASSIGNED on the client's side, start, complete); a wrong password; a
- * validation error; a service stopped mid-session and back; a disallowed origin refused.
+ * arrives, accept, ASSIGNED on the client's side, start, complete); a proposal arriving through
+ * the notification stream with no polling; the Orchestrator restarted mid-session and the stream
+ * resuming from its cursor; a wrong password; a validation error; a service stopped mid-session
+ * and back; a disallowed origin refused; the compose edge proxy.
+ *
+ * The web server runs with `WEB_REFRESH_SECONDS=0`: the pages never reload on a timer, so every
+ * change they show after their first load came through `Watch`.
  * Screenshots of the key screens go to tests/web/screenshots/.
  */
 import assert from "node:assert/strict";
+import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { usersClient } from "@platform/client";
+import { WatchRequestSchema } from "@platform/proto/notifications/v1";
 import type { Browser, Page } from "playwright-core";
 import { freePort, hasCommand } from "../harness/processes.ts";
 import { hasChromium, launchChromium, openPage, screenshot, SCREENSHOT_DIR } from "./browser.ts";
@@ -58,6 +65,36 @@ async function postTask(
   await page.getByRole("button", { name: "Post task" }).click();
 }
 
+/** An RPC a page sent: the method's name, when, and its body (gRPC-web, binary). */
+interface SentRpc {
+  method: string;
+  at: number;
+  body?: Uint8Array;
+}
+
+/** Records every RPC the page sends from now on. */
+function recordRpcs(page: Page): SentRpc[] {
+  const sent: SentRpc[] = [];
+  page.on("request", (request) => {
+    const method = /^\/platform\.[\w.]+\/(\w+)$/.exec(new URL(request.url()).pathname)?.[1];
+    if (request.method() !== "POST" || !method) return;
+    const body = request.postDataBuffer();
+    sent.push({ method, at: Date.now(), body: body ? new Uint8Array(body) : undefined });
+  });
+  return sent;
+}
+
+/** The cursor a Watch request carried ("" for a fresh start). */
+function watchCursor(rpc: SentRpc): string {
+  assert.ok(rpc.body && rpc.body.length >= 5, "a gRPC-web request body");
+  return fromBinary(WatchRequestSchema, rpc.body.subarray(5)).cursor;
+}
+
+/** The page's live-updates indicator in a state. */
+function liveStatus(page: Page, state: "live" | "reconnecting") {
+  return page.locator(`#live-status[data-state=${state}]`);
+}
+
 /** A test step that, when it fails, prints what the services logged last. */
 async function step(
   t: Deno.TestContext,
@@ -89,7 +126,8 @@ Deno.test({
   sanitizeExit: false,
   async fn(t) {
     await Deno.remove(SCREENSHOT_DIR, { recursive: true }).catch(() => {});
-    const platform = await WebPlatform.start();
+    // No safety-net reload: what the pages show after their first load comes through Watch.
+    const platform = await WebPlatform.start({ webEnv: { WEB_REFRESH_SECONDS: "0" } });
     let browser: Browser | undefined;
     try {
       browser = await launchChromium();
@@ -97,6 +135,8 @@ Deno.test({
       const developerEmail = `${unique("dev")}@example.com`;
       const { page: dev, problems: devProblems } = await openPage(browser, platform.webUrl);
       const { page: client, problems: clientProblems } = await openPage(browser, platform.webUrl);
+      const devRpcs = recordRpcs(dev);
+      const clientEmail = `${unique("client")}@example.com`;
 
       await step(
         t,
@@ -115,7 +155,7 @@ Deno.test({
           assert.equal(await online.getAttribute("aria-checked"), "true");
           await screenshot(dev, "story-02-developer-online");
 
-          await signUp(client, "client", "Carol Client", `${unique("client")}@example.com`);
+          await signUp(client, "client", "Carol Client", clientEmail);
           const title = `Build a ${skill} API`;
           await postTask(client, {
             title,
@@ -157,6 +197,95 @@ Deno.test({
           assert.ok(overflow <= 0, `no sideways scrolling at phone width (${overflow}px)`);
           await screenshot(dev, "story-09-developer-phone-width");
           await dev.setViewportSize({ width: 1200, height: 860 });
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "a proposal reaches the developer through Watch, with no polling",
+        async () => {
+          await liveStatus(dev, "live").waitFor();
+          // Nothing happens, so the developer's page asks nothing: no timer reloads it.
+          const quietFrom = devRpcs.length;
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          const polled = devRpcs.slice(quietFrom).filter((r) => r.method !== "Heartbeat");
+          assert.deepEqual(polled.map((r) => r.method), [], "no polling while nothing happens");
+
+          await client.goto(`${platform.webUrl}/#/`);
+          const title = `Port the ${skill} parser`;
+          const posted = Date.now();
+          await postTask(client, { title, skills: skill, budget: "800", deadline: localTime(48) });
+          const proposal = dev.locator("li.proposal", { hasText: title });
+          await proposal.waitFor({ timeout: 10_000 });
+          const arrivedMs = Date.now() - posted;
+          console.log(`the proposal showed on the developer's page ${arrivedMs} ms after posting`);
+          // What the proposal is for, from its terms.
+          const terms = await proposal.locator("dl.terms").innerText();
+          assert.match(terms, /\$800\.00/);
+          assert.match(terms, new RegExp(skill));
+          await screenshot(dev, "live-01-proposal-through-watch");
+
+          // The client raises the budget: the developer sees the proposal withdrawn and offered
+          // again on the new terms, live.
+          await client.getByLabel("Budget").fill("950");
+          await client.getByRole("button", { name: "Save changes" }).click();
+          await client.getByText("Changes saved.").waitFor();
+          await proposal.locator("dl.terms", { hasText: "$950.00" }).waitFor({ timeout: 10_000 });
+          await dev.getByText(/^Earlier proposals/).click();
+          await dev.locator("details li", { hasText: title })
+            .filter({ hasText: "Withdrawn — the task's terms changed" }).waitFor();
+          await screenshot(dev, "live-02-terms-changed");
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "the Orchestrator restarted mid-session: the stream resumes from its cursor",
+        async () => {
+          const title = `Port the ${skill} parser`;
+          await dev.getByRole("button", { name: `Accept "${title}"` }).click();
+          const assigned = dev.locator("#my-tasks li", { hasText: title });
+          await assigned.filter({ hasText: "Assigned" }).waitFor();
+          await client.locator("#task-status", { hasText: "Assigned" }).waitFor();
+
+          await platform.stopService("orchestrator");
+          await liveStatus(dev, "reconnecting").waitFor({ timeout: 20_000 });
+          await dev.locator("#outage-banner [data-service=orchestrator]").waitFor({
+            timeout: 20_000,
+          });
+          // While the Orchestrator is down the client cancels the task: the Task Service tells the
+          // developer through the notification stream's store (NATS), which the developer's page
+          // is not connected to now.
+          await client.getByRole("button", { name: "Cancel this task…" }).click();
+          await client.getByLabel("Why? (shown in the history)").fill("Plans changed");
+          await client.getByRole("button", { name: "Cancel task" }).click();
+          await client.getByRole("button", { name: "Cancel this task…" }).waitFor();
+          await screenshot(dev, "live-03-orchestrator-down");
+          const watchesBefore = devRpcs.filter((r) => r.method === "Watch").length;
+
+          await platform.startService("orchestrator");
+          await liveStatus(dev, "live").waitFor({ timeout: 30_000 });
+          const resumed = devRpcs.filter((r) => r.method === "Watch").slice(watchesBefore)
+            .map(watchCursor).filter((cursor) => cursor !== "");
+          assert.ok(resumed.length > 0, "the page reconnected with the cursor it had");
+          // Told by the resumed stream (nothing reloads on a timer, and a resumed stream does not
+          // reload), the developer's list shows the cancellation made while it was away.
+          await assigned.filter({ hasText: "Cancelled" }).waitFor({ timeout: 20_000 });
+          await dev.locator("#outage-banner [data-service=orchestrator]").waitFor({
+            state: "detached",
+            timeout: 30_000,
+          });
+
+          // A proposal made after the restart arrives as well.
+          await client.goto(`${platform.webUrl}/#/`);
+          const next = `Review the ${skill} migration`;
+          await postTask(client, { title: next, skills: skill, budget: "300" });
+          await dev.locator("li.proposal", { hasText: next }).waitFor({ timeout: 20_000 });
+          await dev.locator("details li", { hasText: title })
+            .filter({ hasText: "Cancelled — the client cancelled the task" }).waitFor();
+          await screenshot(dev, "live-04-after-orchestrator-restart");
         },
       );
 
@@ -280,6 +409,13 @@ Deno.test({
             await page.getByRole("button", { name: "Sign in" }).click();
             await page.getByRole("heading", { name: "Hello, Ada Developer" }).waitFor();
             await page.locator("#proposals").waitFor();
+            // The notification stream and the outage probe go through the edge too.
+            await liveStatus(page, "live").waitFor();
+            for (const name of ["users", "tasks", "orchestrator"]) {
+              const res = await fetch(`${edge.url}/services/${name}/livez`);
+              assert.equal(res.status, 200, `${name} /livez through the edge`);
+              await res.body?.cancel();
+            }
             await page.getByRole("link", { name: "Status" }).click();
             for (const name of ["users", "tasks", "orchestrator"]) {
               await page.locator(`tr[data-service=${name}]`, { hasText: "healthy" }).waitFor();

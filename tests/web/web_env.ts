@@ -11,6 +11,12 @@ import { freePort, waitUntil } from "../harness/processes.ts";
 import { RedisServer } from "../harness/redis_server.ts";
 import { ServiceProcess } from "../harness/service_process.ts";
 
+/** How the platform's web servers run. */
+export interface WebPlatformOptions {
+  /** More environment for every web server, such as `WEB_REFRESH_SECONDS: "0"` (no polling). */
+  webEnv?: Record<string, string>;
+}
+
 /** The services the platform runs. */
 export type PlatformService = "users" | "tasks" | "orchestrator";
 
@@ -27,6 +33,7 @@ export class WebPlatform {
     readonly redis: RedisServer,
     readonly databaseUrl: string,
     readonly ports: Record<PlatformService | "web", number>,
+    private readonly webEnv: Record<string, string>,
   ) {}
 
   /**
@@ -34,11 +41,11 @@ export class WebPlatform {
    *
    * @example
    * ```ts
-   * const platform = await WebPlatform.start();
+   * const platform = await WebPlatform.start({ webEnv: { WEB_REFRESH_SECONDS: "0" } });
    * await page.goto(platform.webUrl);
    * ```
    */
-  static async start(): Promise<WebPlatform> {
+  static async start(options: WebPlatformOptions = {}): Promise<WebPlatform> {
     const [pg, nats, redis] = await Promise.all([
       PostgresServer.start(),
       NatsServer.start(),
@@ -50,7 +57,7 @@ export class WebPlatform {
       tasks: freePort(),
       orchestrator: freePort(),
       web: freePort(),
-    });
+    }, options.webEnv ?? {});
     try {
       await platform.startService("users");
       await Promise.all([platform.startService("tasks"), platform.startService("orchestrator")]);
@@ -141,6 +148,7 @@ export class WebPlatform {
       USERS_PORT: String(this.ports.users),
       TASKS_PORT: String(this.ports.tasks),
       ORCHESTRATOR_PORT: String(this.ports.orchestrator),
+      ...this.webEnv,
       ...env,
     }, "web/main.ts");
     this.webServers.push(web);
