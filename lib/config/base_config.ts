@@ -54,6 +54,10 @@ export interface BaseConfig {
   healthTimeoutMs: number;
   /** Browser origins allowed to call (`CORS_ORIGINS`). */
   cors: CorsConfig;
+  /** Serve plain unary calls on the fast path (RPC_FAST_PATH); off leaves them to connect-es. */
+  rpcFastPath: boolean;
+  /** How long a client may take to send a request body (REQUEST_BODY_TIMEOUT_MS). */
+  requestBodyTimeoutMs: number;
 }
 
 /**
@@ -128,5 +132,7 @@ export function loadBaseConfig(
     shutdownDrainMs: env.int("SHUTDOWN_DRAIN_MS", 1000, { min: 0, max: 300_000 }),
     healthTimeoutMs: env.int("HEALTH_CHECK_TIMEOUT_MS", 1000, { min: 50, max: 30_000 }),
     cors: loadCorsConfig(source, secrets.length === 0),
+    rpcFastPath: env.bool("RPC_FAST_PATH", true),
+    requestBodyTimeoutMs: env.int("REQUEST_BODY_TIMEOUT_MS", 10_000, { min: 100, max: 600_000 }),
   };
 }

@@ -4,6 +4,11 @@
  * A check is a function that resolves when the dependency answers. Each runs with a short
  * timeout, so a stalled dependency shows as unhealthy instead of hanging the endpoint.
  *
+ * Probes read a report at most `maxAgeMs` (1 s) old: a flood of `/health` or `Health/Check`
+ * probes costs one round of checks per second, not one per probe, and a lost dependency shows
+ * within `maxAgeMs` plus the check timeout (2 s with the defaults). Concurrent probes that find
+ * the report stale share one round of checks.
+ *
  * @module
  */
 import { formatGoDuration } from "./uptime.ts";
@@ -20,6 +25,14 @@ export interface DependencyCheck {
 
 /** The overall status in the manual's report. */
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";
+
+/** The outcome of one round of checks. */
+interface CheckRound {
+  /** When the round started (epoch ms). */
+  at: number;
+  status: HealthStatus;
+  checks: Record<string, "healthy" | "unhealthy">;
+}
 
 /** The manual's `/health` body, field for field. */
 export interface HealthReport {
@@ -44,15 +57,48 @@ export interface HealthReport {
 export class HealthMonitor {
   readonly startedAt: number = Date.now();
   private readonly lastErrors = new Map<string, string>();
+  private last?: CheckRound;
+  private running?: Promise<CheckRound>;
 
   constructor(
     readonly version: string,
     private readonly checks: DependencyCheck[],
     private readonly timeoutMs = 1000,
+    /** How old a report probes may be served (ms). */
+    readonly maxAgeMs = 1000,
   ) {}
 
-  /** Runs every check concurrently, each bounded by the timeout. */
+  /** The report: checks at most `maxAgeMs` old (run now, once for all waiting, if older). */
   async report(): Promise<HealthReport> {
+    const round = await this.current();
+    return {
+      status: round.status,
+      version: this.version,
+      timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      checks: { ...round.checks },
+      uptime: formatGoDuration(Date.now() - this.startedAt),
+    };
+  }
+
+  /** The overall status from checks at most `maxAgeMs` old. */
+  async status(): Promise<HealthStatus> {
+    const last = this.last;
+    if (last && Date.now() - last.at <= this.maxAgeMs) return last.status;
+    return (await this.current()).status;
+  }
+
+  private current(): Promise<CheckRound> {
+    const last = this.last;
+    if (last && Date.now() - last.at <= this.maxAgeMs) return Promise.resolve(last);
+    this.running ??= this.runChecks().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Runs every check concurrently, each bounded by the timeout. */
+  private async runChecks(): Promise<CheckRound> {
+    const at = Date.now();
     const results = await Promise.all(
       this.checks.map(async (dep) => [dep, await this.run(dep)] as const),
     );
@@ -63,13 +109,9 @@ export class HealthMonitor {
       if (!ok && dep.critical) status = "unhealthy";
       else if (!ok && status === "healthy") status = "degraded";
     }
-    return {
-      status,
-      version: this.version,
-      timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-      checks,
-      uptime: formatGoDuration(Date.now() - this.startedAt),
-    };
+    const round = { at, status, checks };
+    this.last = round;
+    return round;
   }
 
   /** Why each failing dependency failed on its last check (for logs, never for clients). */

@@ -1,77 +1,71 @@
 /**
- * The one place where Connect's universal handlers meet `Deno.serve`. It reads a unary body at
- * once and answers a unary call with one buffer (about twice the throughput of the stock stream
- * adapters here), streams everything else, and records the gRPC server metrics of every call,
- * including those that fail before a handler runs.
+ * The one place where RPCs meet `Deno.serve`. It answers what no handler should see (native
+ * gRPC, unknown methods, unsupported content types, gRPC-web-text, draining), hands the unary
+ * calls it can to the fast path (`fast_unary/`), and serves everything else through connect-es's
+ * universal handlers: a unary body read at once and answered with one buffer, streams streamed.
+ * Every call, whichever path serves it, is counted in the gRPC server metrics, including those
+ * that fail before a handler runs; every body read is bounded in time.
  *
  * @module
  */
-import { Code, type ConnectRouter, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import type { Metrics } from "../metrics/registry.ts";
+import type { CallMetrics } from "./call_metrics.ts";
 import { type CallRecord, callRecordKey, grpcTypeOf } from "./call_record.ts";
+import { checkedEnvelopeStream } from "./envelope_flags.ts";
+import type { FastUnaryHandler } from "./fast_unary/fast_unary.ts";
 import { codeFromWire, protocolError, reclassifyDecodeError } from "./protocol_errors.ts";
+import { type BodyReader, clientWentAway } from "./request_body.ts";
 
-/** What the adapter needs besides the router. */
+/** What the adapter needs besides the handlers. */
 export interface RpcAdapterOptions {
-  metrics: Metrics;
+  calls: CallMetrics;
+  bodies: BodyReader;
   maxMessageBytes: number;
   isDraining: () => boolean;
   /** Procedures callable without a token ("package.Service/Method"). */
   isPublic: (procedure: string) => boolean;
+  /** Names of the request compressions connect-es accepts ("gzip"). */
+  compressions: readonly string[];
+  /** The unary fast path; undefined serves everything through connect-es. */
+  fast?: FastUnaryHandler;
+  /** A client went away during its call (aborted upload, closed connection). */
+  onClientGone?: (req: Request, error: unknown) => void;
 }
 
 /** A fetch-style handler for RPC paths; undefined when the path is not an RPC of this server. */
 export type RpcHandler = (
   req: Request,
   remote: string,
+  path: string,
 ) => Promise<Response> | undefined;
 
 /**
- * Builds the RPC handler for a router.
+ * Builds the RPC handler for connect-es's universal handlers.
  *
  * @example
  * ```ts
- * const rpc = createRpcHandler(router, { metrics, maxMessageBytes: 4 << 20, isDraining });
- * Deno.serve((req, info) => rpc(req, `${info.remoteAddr.hostname}:${info.remoteAddr.port}`) ?? notFound());
+ * const rpc = createRpcHandler(router.handlers, { calls, bodies, maxMessageBytes: 4 << 20, ... });
+ * Deno.serve((req, info) => rpc(req, remoteOf(info), new URL(req.url).pathname) ?? notFound());
  * ```
  */
-export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptions): RpcHandler {
+export function createRpcHandler(
+  universalHandlers: readonly UniversalHandler[],
+  options: RpcAdapterOptions,
+): RpcHandler {
   const handlers = new Map<string, UniversalHandler>(
-    router.handlers.map((handler) => [handler.requestPath, handler]),
+    universalHandlers.map((handler) => [handler.requestPath, handler]),
   );
-  const serviceNames = [...new Set(router.handlers.map((h) => h.service.typeName))];
-  const connections = new Map<string, number>();
-  const { grpc } = options.metrics;
+  const serviceNames = [...new Set(universalHandlers.map((h) => h.service.typeName))];
+  const { calls, bodies } = options;
 
-  const enter = (remote: string) => {
-    connections.set(remote, (connections.get(remote) ?? 0) + 1);
-    grpc.activeConnections.set(connections.size);
-    grpc.inFlight.inc();
-  };
-  const leave = (remote: string) => {
-    const left = (connections.get(remote) ?? 1) - 1;
-    if (left <= 0) connections.delete(remote);
-    else connections.set(remote, left);
-    grpc.activeConnections.set(connections.size);
-    grpc.inFlight.dec();
-  };
-
-  return (req, remote) => {
-    const path = new URL(req.url).pathname;
+  return (req, remote, path) => {
     const handler = handlers.get(path);
     const contentType = req.headers.get("content-type") ?? "";
-    if (
-      contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web")
-    ) {
-      return Promise.resolve(protocolError(
-        req,
-        Code.Unimplemented,
-        "native gRPC (HTTP/2 trailers) is not served here: use gRPC-web " +
-          "(application/grpc-web+proto) or the Connect protocol on this same port, for example " +
-          "`buf curl --protocol grpcweb` or `buf curl` (Connect)",
-      ));
+    if (contentType.startsWith("application/grpc")) {
+      const refusal = grpcRefusal(req, contentType);
+      if (refusal) return Promise.resolve(refusal);
     }
     if (!handler) {
       if (!/^\/[\w.]+\/\w+$/.test(path)) return undefined;
@@ -85,8 +79,7 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
       return Promise.resolve(protocolError(
         req,
         Code.InvalidArgument,
-        `content-type ${JSON.stringify(contentType)} is not supported; send application/json or ` +
-          "application/proto (Connect), or application/grpc-web+proto or +json (gRPC-web)",
+        unsupportedContentTypeMessage(contentType, handler),
         415,
       ));
     }
@@ -95,10 +88,15 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
         protocolError(req, Code.Unavailable, "the server is shutting down; retry on another one"),
       );
     }
-    return call(handler, req, remote);
+    return options.fast?.(req, path, remote) ?? call(handler, req, remote, contentType);
   };
 
-  async function call(handler: UniversalHandler, req: Request, remote: string) {
+  async function call(
+    handler: UniversalHandler,
+    req: Request,
+    remote: string,
+    contentType: string,
+  ): Promise<Response> {
     const record: CallRecord = {
       service: handler.service.typeName,
       method: handler.method.name,
@@ -106,55 +104,43 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
       received: 0,
       sent: 0,
     };
-    const labels = {
-      grpc_type: record.type,
-      grpc_service: record.service,
-      grpc_method: record.method,
-    };
-    const started = performance.now();
-    grpc.started.inc(labels);
-    enter(remote);
-    let finished = false;
-    const finish = (status: number, headers: Headers, lastChunk: Uint8Array | undefined) => {
-      if (finished) return;
-      finished = true;
-      const code = record.code ?? codeFromWire(status, headers, lastChunk);
-      grpc.handled.inc({ ...labels, grpc_code: code });
-      grpc.handling.observe(labels, (performance.now() - started) / 1000);
-      if (record.received > 0) grpc.received.inc(labels, record.received);
-      if (record.sent > 0) grpc.sent.inc(labels, record.sent);
-      leave(remote);
-    };
+    const tracker = calls.start(record, remote);
+    const finish = (status: number, headers: Headers, lastChunk: Uint8Array | undefined) =>
+      tracker.finish(record.code ?? codeFromWire(status, headers, lastChunk));
     try {
+      const body = await requestBody(
+        req,
+        // Read a unary body at once only when the gate will let it through: a call with no
+        // token to a private method is refused before its body is read.
+        record.type === "unary" &&
+          (req.headers.has("authorization") ||
+            options.isPublic(`${record.service}/${record.method}`)),
+        contentType,
+      );
       const uRes = await handler({
         httpVersion: "",
         method: req.method,
         url: req.url,
         header: req.headers,
-        // Read a unary body at once only when the gate will let it through: a call with no
-        // token to a private method is refused before its body is read.
-        body: await requestBody(
-          req,
-          record.type === "unary" &&
-            (req.headers.has("authorization") ||
-              options.isPublic(`${record.service}/${record.method}`)),
-          options.maxMessageBytes,
-        ),
+        body,
         signal: req.signal,
         contextValues: createContextValues().set(callRecordKey, record),
       });
       const headers = uRes.header ?? new Headers();
       if (record.type === "unary" || record.type === "client_stream") {
         let status = uRes.status;
-        let body = await collect(uRes);
+        let responseBody = await collect(uRes);
         if (record.code === undefined) {
-          ({ status, body } = reclassifyDecodeError(status, headers, body));
+          ({ status, body: responseBody } = reclassifyDecodeError(status, headers, responseBody));
         }
-        finish(status, headers, body);
-        if (body && headers.has("content-length")) {
-          headers.set("content-length", String(body.length));
+        finish(status, headers, responseBody);
+        if (responseBody && headers.has("content-length")) {
+          headers.set("content-length", String(responseBody.length));
         }
-        return new Response(body as Uint8Array<ArrayBuffer> | undefined, { status, headers });
+        return new Response(responseBody as Uint8Array<ArrayBuffer> | undefined, {
+          status,
+          headers,
+        });
       }
       // A stream whose handler never ran failed before it: a decode error ends it.
       const rewrite = (chunk: Uint8Array) =>
@@ -166,36 +152,107 @@ export function createRpcHandler(router: ConnectRouter, options: RpcAdapterOptio
         headers,
       });
     } catch (error) {
-      finish(500, new Headers(), undefined);
+      if (clientWentAway(req, error)) {
+        options.onClientGone?.(req, error);
+        tracker.finish("Canceled");
+        return new Response(null, { status: 499 });
+      }
+      tracker.finish("Unknown");
       throw error;
     }
   }
+
+  async function requestBody(
+    req: Request,
+    readAtOnce: boolean,
+    contentType: string,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const declared = Number(req.headers.get("content-length") ?? NaN);
+    let body: AsyncIterable<Uint8Array>;
+    if (readAtOnce && req.body && Number.isFinite(declared) && declared <= options.maxMessageBytes) {
+      try {
+        body = createAsyncIterable([await bodies.readAll(req)]);
+      } catch (error) {
+        if (!(error instanceof ConnectError)) throw error;
+        // Past the body deadline: connect-es answers it in the caller's protocol, after the gate.
+        body = failing(error);
+      }
+    } else {
+      body = cancelledOnClientAbort(req, bodies.chunks(req));
+    }
+    // Request envelopes carry 0x00 or 0x01 (compressed, with a declared encoding) and nothing
+    // else; connect-es would answer other flags `internal` or skip them.
+    const enveloped = contentType.startsWith("application/grpc-web")
+      ? "grpc-encoding"
+      : contentType.startsWith("application/connect+")
+      ? "connect-content-encoding"
+      : undefined;
+    if (enveloped === undefined) return body;
+    const encoding = req.headers.get(enveloped);
+    return checkedEnvelopeStream(
+      body,
+      enveloped,
+      encoding !== null && options.compressions.includes(encoding),
+    );
+  }
 }
 
-async function requestBody(
-  req: Request,
-  readAtOnce: boolean,
-  maxBytes: number,
-): Promise<AsyncIterable<Uint8Array>> {
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (readAtOnce && req.body && Number.isFinite(declared) && declared <= maxBytes) {
-    return createAsyncIterable([new Uint8Array(await req.arrayBuffer())]);
+/** Native gRPC and gRPC-web-text are refused with a status the client can read. */
+function grpcRefusal(req: Request, contentType: string): Response | undefined {
+  if (contentType.startsWith("application/grpc-web-text")) {
+    return protocolError(
+      req,
+      Code.Unimplemented,
+      "gRPC-web-text (base64) is not served here: send binary gRPC-web " +
+        "(application/grpc-web+proto or application/grpc-web+json), or use the Connect protocol",
+    );
   }
-  const reader = req.body?.getReader();
+  if (!contentType.startsWith("application/grpc-web")) {
+    return protocolError(
+      req,
+      Code.Unimplemented,
+      "native gRPC (HTTP/2 trailers) is not served here: use gRPC-web " +
+        "(application/grpc-web+proto) or the Connect protocol on this same port, for example " +
+        "`buf curl --protocol grpcweb` or `buf curl` (Connect)",
+    );
+  }
+  return undefined;
+}
+
+/** What to send instead, for the kind of method called. */
+function unsupportedContentTypeMessage(contentType: string, handler: UniversalHandler): string {
+  const kind = handler.method.methodKind;
+  const procedure = `${handler.service.typeName}/${handler.method.name}`;
+  if (kind === "unary") {
+    return `content-type ${JSON.stringify(contentType)} is not supported; send application/json ` +
+      "or application/proto (Connect), or application/grpc-web+proto or +json (gRPC-web)";
+  }
+  return `content-type ${JSON.stringify(contentType)} is not supported by ${procedure}, a ` +
+    `${kind.replace("_", "-")} method: send application/connect+json or ` +
+    "application/connect+proto (Connect streaming), or application/grpc-web+proto or +json " +
+    "(gRPC-web)";
+}
+
+/** A body whose first read fails with `error`. */
+function failing(error: ConnectError): AsyncIterable<Uint8Array> {
   return {
-    async *[Symbol.asyncIterator]() {
-      if (!reader) return;
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          yield value;
-        }
-      } finally {
-        reader.releaseLock();
-      }
-    },
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
   };
+}
+
+/** A failing body read because the client went away becomes a `canceled` error. */
+async function* cancelledOnClientAbort(
+  req: Request,
+  source: AsyncIterable<Uint8Array>,
+): AsyncIterable<Uint8Array> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (!(error instanceof ConnectError) && clientWentAway(req, error)) {
+      throw new ConnectError("the client went away during the upload", Code.Canceled);
+    }
+    throw error;
+  }
 }
 
 async function collect(res: UniversalServerResponse): Promise<Uint8Array | undefined> {

@@ -31,8 +31,9 @@ export function grpcHealthService(
   const status = async (service: string): Promise<ServingStatus> => {
     if (!known.has(service)) return ServingStatus.SERVICE_UNKNOWN;
     if (isDraining()) return ServingStatus.NOT_SERVING;
-    const report = await monitor.report();
-    return report.status === "unhealthy" ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
+    return (await monitor.status()) === "unhealthy"
+      ? ServingStatus.NOT_SERVING
+      : ServingStatus.SERVING;
   };
   return {
     async check(request) {

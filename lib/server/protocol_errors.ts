@@ -5,14 +5,7 @@
  * @module
  */
 import { Code } from "@connectrpc/connect";
-
-const connectHttpStatus: Partial<Record<Code, number>> = {
-  [Code.Unimplemented]: 501,
-  [Code.Unavailable]: 503,
-  [Code.InvalidArgument]: 400,
-  [Code.Unauthenticated]: 401,
-  [Code.PermissionDenied]: 403,
-};
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 
 /**
  * The snake_case name Connect uses on the wire, such as "invalid_argument".
@@ -54,7 +47,7 @@ export function protocolError(
   }
   return Response.json(
     { code: connectCodeString(code), message },
-    { status: httpStatus ?? connectHttpStatus[code] ?? 500 },
+    { status: httpStatus ?? codeToHttpStatus(code) },
   );
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { DescService } from "@bufbuild/protobuf";
-import { type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "@platform/proto/grpc/health/v1";
 import { ServerReflection } from "@platform/proto/grpc/reflection/v1";
 import { authGate, isPublicProcedure } from "../auth/auth_gate.ts";
@@ -15,12 +15,18 @@ import type { BaseConfig } from "../config/base_config.ts";
 import type { HealthMonitor } from "../health/health_monitor.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
+import { CallMetrics } from "./call_metrics.ts";
 import { createRpcHandler } from "./connect_adapter.ts";
 import { corsRefusalLog, withCors } from "./cors.ts";
 import { debugRoute } from "./debug_routes.ts";
+import { createFastUnary } from "./fast_unary/fast_unary.ts";
 import { grpcHealthService } from "./grpc_health.ts";
+import { compressionGzip } from "./gzip_compression.ts";
 import { errorInterceptor, metricsInterceptor } from "./interceptors.ts";
+import { createPlatformRouter } from "./platform_router.ts";
 import { reflectionService } from "./reflection.ts";
+import { requestPath } from "./request_path.ts";
+import { BodyReader } from "./request_body.ts";
 
 /** Everything a service hands to the server. */
 export interface ServiceServerOptions {
@@ -65,15 +71,16 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
   let draining = false;
   const shutdownController = new AbortController();
   const publicProcedures = new Set(options.publicProcedures ?? []);
-  const router = createConnectRouter({
-    connect: true,
-    grpcWeb: true,
-    grpc: false,
+  const interceptors = [metricsInterceptor(), errorInterceptor(logger)];
+  const requestGate = authGate(tokens, publicProcedures);
+  const acceptCompression = [compressionGzip];
+  const { router, unary } = createPlatformRouter({
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
+    acceptCompression,
     shutdownSignal: shutdownController.signal,
-    interceptors: [metricsInterceptor(), errorInterceptor(logger)],
-    requestGate: authGate(tokens, publicProcedures),
+    interceptors,
+    requestGate,
   });
   const services = options.routes(router);
   const served = [...services, Health, ServerReflection];
@@ -82,22 +89,62 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     grpcHealthService(health, services.map((s) => s.typeName), () => draining),
   );
   router.service(ServerReflection, reflectionService(served));
-  const rpc = createRpcHandler(router, {
-    metrics,
+  const calls = new CallMetrics(metrics);
+  const bodies = new BodyReader(config.requestBodyTimeoutMs);
+  const onClientGone = (req: Request, error: unknown) =>
+    logger.debug("client went away during its call", {
+      path: requestPath(req.url),
+      error: (error as Error)?.message,
+    });
+  const rpc = createRpcHandler(router.handlers, {
+    calls,
+    bodies,
     maxMessageBytes: config.maxMessageBytes,
     isDraining: () => draining,
     isPublic: (procedure) => isPublicProcedure(procedure, publicProcedures),
+    compressions: acceptCompression.map((c) => c.name),
+    onClientGone,
+    fast: config.rpcFastPath
+      ? createFastUnary({
+        routes: unary,
+        interceptors,
+        requestGate,
+        readMaxBytes: config.maxMessageBytes,
+        writeMaxBytes: config.maxMessageBytes,
+        acceptCompression,
+        compressMinBytes: 1024,
+        shutdownSignal: shutdownController.signal,
+        calls,
+        bodies,
+        onClientGone,
+      })
+      : undefined,
   });
 
-  const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
-    const remote = `${(info.remoteAddr as Deno.NetAddr).hostname}:${
-      (info.remoteAddr as Deno.NetAddr).port
-    }`;
+  const handler = (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    const path = requestPath(req.url);
+    if (!path.startsWith("/debug/")) {
+      const addr = info.remoteAddr as Deno.NetAddr;
+      const rpcResponse = rpc(req, `${addr.hostname}:${addr.port}`, path);
+      if (rpcResponse) return rpcResponse;
+    }
+    return otherRoutes(req, info, path);
+  };
+
+  const otherRoutes = async (
+    req: Request,
+    info: Deno.ServeHandlerInfo,
+    rawPath: string,
+  ): Promise<Response> => {
     const debug = await debugRoute(req, tokens);
     if (debug) return debug;
-    const rpcResponse = rpc(req, remote);
-    if (rpcResponse) return await rpcResponse;
     const path = new URL(req.url).pathname;
+    if (path !== rawPath) {
+      // A path that only normalising turns into an RPC path (dot segments, escapes).
+      const addr = info.remoteAddr as Deno.NetAddr;
+      const rpcResponse = rpc(req, `${addr.hostname}:${addr.port}`, path);
+      if (rpcResponse) return await rpcResponse;
+    }
     if (req.method === "GET" || req.method === "HEAD") {
       switch (path) {
         case "/health": {

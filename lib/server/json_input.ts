@@ -1,0 +1,186 @@
+/**
+ * What protobuf JSON parsing lets through and the server must not: a string holding a lone
+ * UTF-16 surrogate (`"\ud800"`, not valid Unicode, and it broke the gRPC-web error encoding), and
+ * an enum given by a name the schema does not know (`"TASK_STATUS_BOGUS"`), which connect-es's
+ * lenient parsing drops silently, so a filter would vanish. Unknown fields stay ignored, as
+ * connect-es does, for forward compatibility.
+ *
+ * Both request paths use it: connect-es through the `textDecoder` of each method's JSON options,
+ * the unary fast path directly, so both refuse the same input with the same message.
+ *
+ * @module
+ */
+import type { DescEnum, DescField, DescMessage } from "@bufbuild/protobuf";
+
+/** Thrown for JSON input that parses but must be refused; connect-es maps it to invalid_argument. */
+export class JsonInputError extends Error {
+  /** @example `throw new JsonInputError("status: unknown enum value \"X\"")` */
+  constructor(message: string) {
+    super(message);
+    this.name = "JsonInputError";
+  }
+}
+
+/** A text decoder for connect-es's JSON options that validates what it decodes. */
+export interface ValidatingTextDecoder {
+  decode(data: Uint8Array): string;
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+const utf8 = new TextDecoder();
+
+/**
+ * A decoder for requests of one message type: UTF-8 decoding, then {@link checkJsonInput}.
+ *
+ * @example
+ * ```ts
+ * router.rpc(method, impl, { jsonOptions: { textDecoder: validatingTextDecoder(method.input) } });
+ * ```
+ */
+export function validatingTextDecoder(schema: DescMessage): ValidatingTextDecoder {
+  const check = jsonInputCheck(schema);
+  return {
+    decode(data: Uint8Array): string {
+      const text = utf8.decode(data);
+      check(text);
+      return text;
+    },
+  };
+}
+
+/**
+ * Builds the check for JSON requests of one message type: throws {@link JsonInputError} for a
+ * lone surrogate anywhere in the text or an unknown enum name in any field. Malformed JSON passes
+ * through untouched, so protobuf-es reports it with its usual message.
+ *
+ * @example
+ * ```ts
+ * const check = jsonInputCheck(ListTasksRequestSchema);
+ * check('{"status":"TASK_STATUS_BOGUS"}'); // throws JsonInputError
+ * ```
+ */
+export function jsonInputCheck(schema: DescMessage): (text: string) => void {
+  const walker = enumWalker(schema, new Map());
+  return (text: string) => {
+    const surrogates = SURROGATE_ESCAPE.test(text);
+    if (!surrogates && walker === undefined) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return; // protobuf-es reports malformed JSON itself
+    }
+    if (surrogates) checkWellFormed(value);
+    walker?.(value, "");
+  };
+}
+
+function checkWellFormed(value: unknown): void {
+  if (typeof value === "string") {
+    if (!value.isWellFormed()) {
+      throw new JsonInputError(
+        "invalid JSON: a string holds a lone UTF-16 surrogate (such as \\ud800); " +
+          "send valid Unicode",
+      );
+    }
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    for (const item of value) checkWellFormed(item);
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    checkWellFormed(key);
+    checkWellFormed(item);
+  }
+}
+
+type Walker = (json: unknown, path: string) => void;
+
+/**
+ * A function that throws on an unknown enum name anywhere in a JSON value of this message type,
+ * or undefined when the message has no enum field at any depth (nothing to check).
+ */
+function enumWalker(
+  schema: DescMessage,
+  seen: Map<string, Walker | undefined | "pending">,
+): Walker | undefined {
+  const known = seen.get(schema.typeName);
+  if (known === "pending") return (json, path) => (seen.get(schema.typeName) as Walker)(json, path);
+  if (seen.has(schema.typeName)) return known as Walker | undefined;
+  // Well-known types have their own JSON forms and no enum a client names (NullValue is null).
+  if (schema.typeName.startsWith("google.protobuf.")) return undefined;
+  seen.set(schema.typeName, "pending");
+  const checks: Array<{ keys: string[]; walk: Walker }> = [];
+  for (const field of schema.fields) {
+    const walk = fieldWalker(field, seen);
+    if (walk) checks.push({ keys: [...new Set([field.jsonName, field.name])], walk });
+  }
+  const walker: Walker | undefined = checks.length === 0 ? undefined : (json, path) => {
+    if (json === null || typeof json !== "object" || Array.isArray(json)) return;
+    const object = json as Record<string, unknown>;
+    for (const { keys, walk } of checks) {
+      for (const key of keys) {
+        if (key in object) walk(object[key], path === "" ? key : `${path}.${key}`);
+      }
+    }
+  };
+  seen.set(schema.typeName, walker);
+  return walker;
+}
+
+function fieldWalker(
+  field: DescField,
+  seen: Map<string, Walker | undefined | "pending">,
+): Walker | undefined {
+  switch (field.fieldKind) {
+    case "enum":
+      return enumValueCheck(field.enum, field.name);
+    case "message":
+      return enumWalker(field.message, seen);
+    case "list": {
+      const item = field.listKind === "enum"
+        ? enumValueCheck(field.enum, field.name)
+        : field.listKind === "message"
+        ? enumWalker(field.message, seen)
+        : undefined;
+      if (!item) return undefined;
+      return (json, path) => {
+        if (Array.isArray(json)) json.forEach((v, i) => item(v, `${path}[${i}]`));
+      };
+    }
+    case "map": {
+      const item = field.mapKind === "enum"
+        ? enumValueCheck(field.enum, field.name)
+        : field.mapKind === "message"
+        ? enumWalker(field.message, seen)
+        : undefined;
+      if (!item) return undefined;
+      return (json, path) => {
+        if (json === null || typeof json !== "object" || Array.isArray(json)) return;
+        for (const [key, value] of Object.entries(json)) item(value, `${path}[${key}]`);
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function enumValueCheck(desc: DescEnum, _fieldName: string): Walker | undefined {
+  if (desc.typeName === "google.protobuf.NullValue") return undefined;
+  const names = new Set<string>();
+  for (const value of desc.values) {
+    names.add(value.name);
+    const jsonName = (value as { jsonName?: string }).jsonName;
+    if (jsonName) names.add(jsonName);
+  }
+  const expected = desc.values.map((v) => v.name).join(", ");
+  return (json, path) => {
+    if (typeof json === "string" && !names.has(json)) {
+      throw new JsonInputError(
+        `${path}: unknown ${desc.name} value ${JSON.stringify(json)}; expected one of ${expected}`,
+      );
+    }
+  };
+}
