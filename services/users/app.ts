@@ -9,7 +9,7 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { RedisCache } from "@platform/lib/cache";
+import { CoherentCache, registerCacheMetrics } from "@platform/lib/cache";
 import { redactUrl } from "@platform/lib/config";
 import {
   connectWithStreams,
@@ -25,7 +25,8 @@ import type { UsersConfig } from "./config.ts";
 import { PresenceCommands } from "./presence_commands.ts";
 import { USER_OUTBOX } from "./presence_events.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
-import { ProfileCache } from "./profile_cache.ts";
+import { PROFILE_INVALIDATIONS, ProfileCache } from "./profile_cache.ts";
+import type { UserRecord } from "./user_record.ts";
 import { PUBLIC_PROCEDURES, userHandlers } from "./user_handlers.ts";
 import { UserStore } from "./user_store.ts";
 
@@ -44,15 +45,17 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     logFields: { redis: redactUrl(config.redisUrl), nats: redactUrl(config.natsUrl) },
   });
   registerOutboxMetrics(metrics, db, USER_OUTBOX);
-  const cache = new RedisCache(config.redisUrl, {
-    keyPrefix: "fp:users:",
-    // Longer than any profile read may take (a read that times out caches nothing).
-    tombstoneSeconds: Math.ceil(config.pool.queryTimeoutMs / 1000) * 2 + 1,
+  const cache = new CoherentCache<UserRecord>({
+    redisUrl: config.redisUrl,
+    channel: PROFILE_INVALIDATIONS,
+    maxEntries: config.profileCacheMaxEntries,
+    ttlMs: config.profileCacheTtlSeconds * 1000,
   }, logger);
   reportCacheAvailability(cache.client, config.redisUrl, logger);
+  registerCacheMetrics(metrics, cache, "profile_cache");
   const store = new UserStore(db);
   const presence = new PresenceCommands(db, store, config.presenceTtlSeconds);
-  const profiles = new ProfileCache(cache, store, config.profileCacheTtlSeconds);
+  const profiles = new ProfileCache(cache, store);
   const onlineGauge = metrics.gauge("users_online_count", "Developers online now.");
   onlineGauge.set(await store.countOnline());
   const sweeper = new PresenceSweeper(

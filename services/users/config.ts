@@ -11,8 +11,10 @@ export interface UsersConfig extends BaseConfig {
   presenceTtlSeconds: number;
   /** How often expired presences are swept. */
   presenceSweepMs: number;
-  /** How long a profile stays in Redis at most. */
+  /** How long a profile stays in memory at most (invalidations drop it sooner). */
   profileCacheTtlSeconds: number;
+  /** How many profiles each replica keeps in memory at most. */
+  profileCacheMaxEntries: number;
 }
 
 /**
@@ -30,5 +32,9 @@ export function loadUsersConfig(source: EnvSource = Deno.env.toObject()): UsersC
     presenceTtlSeconds: env.int("PRESENCE_TTL_SECONDS", 90, { min: 1, max: 86_400 }),
     presenceSweepMs: env.int("PRESENCE_SWEEP_MS", 5000, { min: 100, max: 600_000 }),
     profileCacheTtlSeconds: env.int("PROFILE_CACHE_TTL_SECONDS", 60, { min: 1, max: 86_400 }),
+    profileCacheMaxEntries: env.int("PROFILE_CACHE_MAX_ENTRIES", 10_000, {
+      min: 0,
+      max: 1_000_000,
+    }),
   };
 }

@@ -1,45 +1,43 @@
 /**
- * Profile reads through Redis. Redis is not critical: on any cache trouble the store answers.
- * Every write to a profile or its presence flag invalidates the entry after the database commit.
+ * Profile reads from memory, kept coherent across User Service replicas through Redis (see
+ * `CoherentCache` in lib/cache): a hit costs no network hop; an update acknowledged by any
+ * replica is never served stale by another one more than the cache's lease (90 ms) later; when
+ * Redis is unreachable every replica reads through to PostgreSQL until it has resynchronised.
+ * Every write to a profile or its presence flag invalidates the entry after the database commit
+ * and before the write is acknowledged.
  *
  * @module
  */
-import type { RedisCache } from "@platform/lib/cache";
-import { type CachedUser, fromCached, toCached, type UserRecord } from "./user_record.ts";
+import type { CoherentCache } from "@platform/lib/cache";
+import type { UserRecord } from "./user_record.ts";
 import type { UserStore } from "./user_store.ts";
+
+/** The Redis channel on which replicas announce changed profiles (`*`: drop them all). */
+export const PROFILE_INVALIDATIONS = "fp:users:profile-invalidations";
 
 /**
  * A read-through cache of user records keyed by id.
  *
  * @example
  * ```ts
- * const profiles = new ProfileCache(cache, store, 60);
+ * const profiles = new ProfileCache(cache, store);
  * const user = await profiles.get(id);
  * await profiles.invalidate(id); // after an update commits
  * ```
  */
 export class ProfileCache {
   constructor(
-    private readonly cache: RedisCache,
+    private readonly cache: CoherentCache<UserRecord>,
     private readonly store: UserStore,
-    private readonly ttlSeconds: number,
   ) {}
 
-  /** The user from the cache, or from the store (then cached). */
-  async get(id: string): Promise<UserRecord | undefined> {
-    const cached = await this.cache.get<CachedUser>(key(id));
-    if (cached) return fromCached(cached);
-    const user = await this.store.findById(id);
-    if (user) await this.cache.set(key(id), toCached(user), this.ttlSeconds);
-    return user;
+  /** The user from memory, or from the store (one read per id at a time). */
+  get(id: string): Promise<UserRecord | undefined> {
+    return this.cache.get(id, () => this.store.findById(id));
   }
 
-  /** Drops a user's entry; call after every committed change to them. */
+  /** Drops a user's entry on every replica; call after every committed change to them. */
   invalidate(id: string): Promise<void> {
-    return this.cache.delete(key(id));
+    return this.cache.invalidate(id);
   }
-}
-
-function key(id: string): string {
-  return `user:${id}`;
 }

@@ -1,0 +1,338 @@
+/**
+ * An in-process cache kept coherent across replicas through Redis: a hit costs no network hop,
+ * and a change acknowledged by any replica is never served stale by another one more than
+ * `leaseMs` (90 ms) after the acknowledgement.
+ *
+ * How:
+ * - a writer changes the source of truth (PostgreSQL), then publishes the key on an invalidation
+ *   channel and waits until Redis has accepted it before it acknowledges;
+ * - every replica subscribes to the channel on a connection of its own and pings Redis over that
+ *   same connection every `heartbeatMs`. Redis answers in order, so the answer to a ping sent at
+ *   time s comes after every invalidation Redis accepted before s. A replica serves from memory
+ *   only while it holds the answer to a ping sent within the last `leaseMs` (its lease), so an
+ *   invalidation accepted before an acknowledgement at time t has reached it before it could
+ *   serve anything after t + `leaseMs`;
+ * - when the lease lapses (Redis stopped, frozen, restarted, the connection lost, the event loop
+ *   stalled) the replica stops serving from memory at once, reads through to the source, and
+ *   when pings are answered again it drops everything it held (invalidations may have been lost
+ *   meanwhile) before it caches again: it has resynchronised;
+ * - misses are single-flighted: one load per key at a time, however many callers wait; a load
+ *   that an invalidation overtakes is handed to its callers but not kept.
+ *
+ * The limit: a writer that cannot reach Redis while other replicas can (a partition between one
+ * replica and Redis) retries its invalidation in the background; until it lands, other replicas
+ * may serve the old value, at most until the entry's time-to-live (`ttlMs`) ends.
+ *
+ * @module
+ */
+import { Redis } from "ioredis";
+import type { Logger } from "../log/logger.ts";
+
+/** Settings of a {@link CoherentCache}. */
+export interface CoherentCacheOptions {
+  redisUrl: string;
+  /** The Redis pub/sub channel of this cache's invalidations ("fp:users:profile-invalidations"). */
+  channel: string;
+  /** How many entries at most (the oldest go first). */
+  maxEntries: number;
+  /** How long an entry lives at most, in ms (a safety net; invalidations do the real work). */
+  ttlMs: number;
+  /** How long an answered ping lets the replica serve from memory (the staleness bound), ms. */
+  leaseMs?: number;
+  /** How often to ping over the invalidation connection, ms. */
+  heartbeatMs?: number;
+  /**
+   * How long a writer retries publishing an invalidation while connected before it gives up
+   * waiting, ms (not at all when Redis is known to be down: then no replica serves from memory).
+   */
+  publishWaitMs?: number;
+}
+
+/** Counters a cache keeps, for metrics. */
+export interface CoherentCacheStats {
+  hits: number;
+  misses: number;
+  /** Times the cache dropped everything to resynchronise after its lease lapsed. */
+  resyncs: number;
+  /** Invalidations that could not be published in time (retried in the background). */
+  publishFailures: number;
+}
+
+/** The value published to drop every entry (an operator's cache flush). */
+export const INVALIDATE_ALL = "*";
+
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+}
+
+interface Load<V> {
+  promise: Promise<V | undefined>;
+  /** Set when an invalidation of the key arrives while the load runs: its result is not kept. */
+  overtaken: boolean;
+}
+
+/**
+ * An in-process cache with cross-replica invalidation over Redis pub/sub.
+ *
+ * @example
+ * ```ts
+ * const cache = new CoherentCache<User>({
+ *   redisUrl: "redis://127.0.0.1:6379",
+ *   channel: "fp:users:profile-invalidations",
+ *   maxEntries: 10_000,
+ *   ttlMs: 60_000,
+ * }, logger);
+ * const user = await cache.get(id, () => store.findById(id));
+ * await store.update(id, patch);
+ * await cache.invalidate(id); // then acknowledge
+ * ```
+ */
+export class CoherentCache<V> {
+  readonly stats: CoherentCacheStats = { hits: 0, misses: 0, resyncs: 0, publishFailures: 0 };
+  private readonly entries = new Map<string, Entry<V>>();
+  private readonly loads = new Map<string, Load<V>>();
+  private readonly subscriber: Redis;
+  /** The connection invalidations are published on (its status tells whether Redis answers). */
+  readonly client: Redis;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly publishWaitMs: number;
+  /** performance.now() until which memory may be served. */
+  private validUntil = 0;
+  /** Bumped whenever entries may have missed an invalidation; loads from before are not kept. */
+  private generation = 0;
+  private pinging = false;
+  private closed = false;
+  /** The lease was lost after it had been held: the next answered ping resynchronises. */
+  private lapsed = false;
+  private readonly pendingPublishes = new Set<string>();
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  private readonly retry: ReturnType<typeof setInterval>;
+
+  constructor(private readonly options: CoherentCacheOptions, private readonly logger: Logger) {
+    this.leaseMs = options.leaseMs ?? 90;
+    this.heartbeatMs = options.heartbeatMs ?? 15;
+    this.publishWaitMs = options.publishWaitMs ?? 300;
+    const common = {
+      connectTimeout: 1000,
+      retryStrategy: (times: number) => Math.min(times * 100, 1000),
+      lazyConnect: false,
+    };
+    this.client = new Redis(options.redisUrl, {
+      ...common,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 150,
+    });
+    this.subscriber = new Redis(options.redisUrl, {
+      ...common,
+      commandTimeout: 1000,
+      maxRetriesPerRequest: 0,
+    });
+    this.client.on("error", () => {});
+    this.client.on("ready", () => void this.flushPendingPublishes());
+    this.subscriber.on("error", () => {});
+    this.subscriber.on("close", () => this.lapse("the invalidation connection closed"));
+    this.subscriber.on("message", (channel: string, key: string) => {
+      if (channel === options.channel) this.drop(key);
+    });
+    this.subscriber.subscribe(options.channel).catch(() => {}); // resubscribed on reconnect
+    this.heartbeat = setInterval(() => this.heartbeatTick(), this.heartbeatMs);
+    this.retry = setInterval(() => {
+      if (this.pendingPublishes.size > 0) void this.flushPendingPublishes();
+    }, 500);
+    Deno.unrefTimer(this.heartbeat as unknown as number);
+    Deno.unrefTimer(this.retry as unknown as number);
+  }
+
+  /** True while entries may be served from memory (the lease holds). */
+  synchronised(): boolean {
+    return performance.now() <= this.validUntil;
+  }
+
+  /** How many entries are held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The value for `key`: from memory while synchronised, otherwise from `load` (one load per key
+   * at a time). `undefined` from `load` (not found) is not cached.
+   */
+  get(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    if (performance.now() <= this.validUntil) {
+      const entry = this.entries.get(key);
+      if (entry !== undefined) {
+        if (entry.expiresAt > Date.now()) {
+          this.stats.hits++;
+          return Promise.resolve(entry.value);
+        }
+        this.entries.delete(key);
+      }
+    }
+    this.stats.misses++;
+    const running = this.loads.get(key);
+    if (running) return running.promise;
+    return this.startLoad(key, load);
+  }
+
+  /**
+   * Drops `key` here and publishes its invalidation to every replica; resolves once Redis has
+   * accepted it (or after `publishWaitMs` of failed attempts: then it is retried in the
+   * background). Call after the change is committed and before acknowledging it.
+   */
+  async invalidate(key: string): Promise<void> {
+    this.drop(key);
+    const deadline = performance.now() + this.publishWaitMs;
+    for (let attempt = 0;; attempt++) {
+      try {
+        await this.client.publish(this.options.channel, key);
+        return;
+      } catch (error) {
+        const down = this.client.status !== "ready";
+        if (down || performance.now() + 100 > deadline || this.closed) {
+          this.stats.publishFailures++;
+          this.pendingPublishes.add(key);
+          this.logger.warn("cache invalidation not published; retrying in the background", {
+            channel: this.options.channel,
+            error: (error as Error).message,
+            note: "other replicas stop serving from memory while Redis is unreachable for them",
+          });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * (attempt + 1), 200)));
+      }
+    }
+  }
+
+  /** Drops every entry on every replica (an operator's flush). */
+  invalidateAll(): Promise<void> {
+    return this.invalidate(INVALIDATE_ALL);
+  }
+
+  /** The health check of the cache's Redis: PING on the publishing connection. */
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  /** Stops the timers and closes both connections. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    clearInterval(this.retry);
+    if (this.pendingPublishes.size > 0) {
+      this.logger.warn("stopping with cache invalidations Redis never received", {
+        keys: this.pendingPublishes.size,
+        note: "other replicas may serve these entries until their time-to-live",
+      });
+    }
+    this.subscriber.disconnect();
+    this.client.disconnect();
+  }
+
+  private startLoad(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    const generation = this.generation;
+    const entry: Load<V> = { promise: undefined as never, overtaken: false };
+    entry.promise = (async () => {
+      try {
+        const value = await load();
+        if (
+          value !== undefined && !entry.overtaken && generation === this.generation &&
+          performance.now() <= this.validUntil
+        ) {
+          this.store(key, value);
+        }
+        return value;
+      } finally {
+        if (this.loads.get(key) === entry) this.loads.delete(key);
+      }
+    })();
+    this.loads.set(key, entry);
+    return entry.promise;
+  }
+
+  private store(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, expiresAt: Date.now() + this.options.ttlMs });
+    if (this.entries.size > this.options.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+  }
+
+  private drop(key: string): void {
+    if (key === INVALIDATE_ALL) {
+      this.dropAll();
+      return;
+    }
+    this.entries.delete(key);
+    const load = this.loads.get(key);
+    if (load) {
+      load.overtaken = true;
+      this.loads.delete(key);
+    }
+  }
+
+  private dropAll(): void {
+    this.entries.clear();
+    this.generation++;
+    for (const load of this.loads.values()) load.overtaken = true;
+    this.loads.clear();
+  }
+
+  private lapse(reason: string): void {
+    if (this.validUntil !== 0 && !this.lapsed) {
+      this.lapsed = true;
+      this.logger.warn("cache stopped serving from memory", {
+        channel: this.options.channel,
+        reason,
+      });
+    }
+    this.validUntil = 0;
+    this.dropAll();
+  }
+
+  private heartbeatTick(): void {
+    if (this.pinging || this.closed || this.subscriber.status !== "ready") {
+      if (this.validUntil !== 0 && performance.now() > this.validUntil) {
+        this.lapse("no answer from Redis within the lease");
+      }
+      return;
+    }
+    this.pinging = true;
+    const sentAt = performance.now();
+    this.subscriber.ping().then(
+      () => {
+        const now = performance.now();
+        if (now > this.validUntil) {
+          // The lease lapsed before this answer came: invalidations may have been missed, so
+          // everything held goes before memory is served again.
+          if (this.lapsed || this.validUntil !== 0) {
+            this.stats.resyncs++;
+            this.logger.info("cache resynchronised after its lease lapsed", {
+              channel: this.options.channel,
+            });
+          }
+          this.lapsed = false;
+          this.dropAll();
+        }
+        this.validUntil = Math.max(this.validUntil, sentAt + this.leaseMs);
+      },
+      () => {},
+    ).finally(() => {
+      this.pinging = false;
+    });
+  }
+
+  private async flushPendingPublishes(): Promise<void> {
+    if (this.client.status !== "ready") return;
+    for (const key of [...this.pendingPublishes]) {
+      try {
+        await this.client.publish(this.options.channel, key);
+        this.pendingPublishes.delete(key);
+      } catch {
+        return;
+      }
+    }
+  }
+}
