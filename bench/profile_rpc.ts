@@ -28,4 +28,7 @@ else if (target === "getuser-grpcweb") {
 await wrk(url + path, script, { seconds: 2, connections: 64 });
 const r = await wrk(url + path, script, { seconds, connections: 64 });
 console.log(target, JSON.stringify(r));
-proc.kill("SIGTERM"); await proc.status; await redis.stop(); await pg.destroy();
+proc.kill("SIGTERM"); await proc.status;
+const counts = new Map<string, number>();
+for (const l of proc.lines) { try { const m = JSON.parse(l).msg; counts.set(m, (counts.get(m) ?? 0) + 1); } catch { /* not JSON */ } }
+console.log("log lines:", JSON.stringify(Object.fromEntries(counts))); await redis.stop(); await pg.destroy();

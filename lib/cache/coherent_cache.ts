@@ -12,10 +12,14 @@
  *   only while it holds the answer to a ping sent within the last `leaseMs` (its lease), so an
  *   invalidation accepted before an acknowledgement at time t has reached it before it could
  *   serve anything after t + `leaseMs`;
- * - when the lease lapses (Redis stopped, frozen, restarted, the connection lost, the event loop
- *   stalled) the replica stops serving from memory at once, reads through to the source, and
- *   when pings are answered again it drops everything it held (invalidations may have been lost
- *   meanwhile) before it caches again: it has resynchronised;
+ * - when the lease lapses (Redis frozen, the event loop stalled) the replica stops serving from
+ *   memory at once and reads through to the source. Nothing is lost meanwhile: Redis delivers
+ *   on the connection in order, so an invalidation published before a later ping is answered
+ *   arrives before that answer, and serving resumes with it applied;
+ * - when the invalidation connection is lost (Redis stopped or restarted, the network) messages
+ *   published meanwhile are lost: the replica drops everything it holds, and again when the
+ *   first ping on the new connection is answered, before it serves from memory again (it has
+ *   resynchronised);
  * - misses are single-flighted: one load per key at a time, however many callers wait; a load
  *   that an invalidation overtakes is handed to its callers but not kept.
  *
@@ -52,7 +56,7 @@ export interface CoherentCacheOptions {
 export interface CoherentCacheStats {
   hits: number;
   misses: number;
-  /** Times the cache dropped everything to resynchronise after its lease lapsed. */
+  /** Times the cache dropped everything to resynchronise after losing its connection. */
   resyncs: number;
   /** Invalidations that could not be published in time (retried in the background). */
   publishFailures: number;
@@ -104,8 +108,12 @@ export class CoherentCache<V> {
   private generation = 0;
   private pinging = false;
   private closed = false;
-  /** The lease was lost after it had been held: the next answered ping resynchronises. */
-  private lapsed = false;
+  /**
+   * No answered ping since (re)connecting: the first answer resynchronises (drops whatever was
+   * loaded before the subscription was sure to be in place).
+   */
+  private lapsed = true;
+  private everSynchronised = false;
   private readonly pendingPublishes = new Set<string>();
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly retry: ReturnType<typeof setInterval>;
@@ -133,7 +141,7 @@ export class CoherentCache<V> {
     this.client.on("error", () => {});
     this.client.on("ready", () => void this.flushPendingPublishes());
     this.subscriber.on("error", () => {});
-    this.subscriber.on("close", () => this.lapse("the invalidation connection closed"));
+    this.subscriber.on("close", () => this.connectionLost());
     this.subscriber.on("message", (channel: string, key: string) => {
       if (channel === options.channel) this.drop(key);
     });
@@ -237,10 +245,7 @@ export class CoherentCache<V> {
     entry.promise = (async () => {
       try {
         const value = await load();
-        if (
-          value !== undefined && !entry.overtaken && generation === this.generation &&
-          performance.now() <= this.validUntil
-        ) {
+        if (value !== undefined && !entry.overtaken && generation === this.generation) {
           this.store(key, value);
         }
         return value;
@@ -280,41 +285,32 @@ export class CoherentCache<V> {
     this.loads.clear();
   }
 
-  private lapse(reason: string): void {
-    if (this.validUntil !== 0 && !this.lapsed) {
-      this.lapsed = true;
-      this.logger.warn("cache stopped serving from memory", {
+  private connectionLost(): void {
+    if (!this.lapsed && !this.closed) {
+      this.logger.warn("cache stopped serving from memory: its Redis connection was lost", {
         channel: this.options.channel,
-        reason,
       });
     }
+    this.lapsed = true;
     this.validUntil = 0;
     this.dropAll();
   }
 
   private heartbeatTick(): void {
-    if (this.pinging || this.closed || this.subscriber.status !== "ready") {
-      if (this.validUntil !== 0 && performance.now() > this.validUntil) {
-        this.lapse("no answer from Redis within the lease");
-      }
-      return;
-    }
+    if (this.pinging || this.closed || this.subscriber.status !== "ready") return;
     this.pinging = true;
     const sentAt = performance.now();
     this.subscriber.ping().then(
       () => {
-        const now = performance.now();
-        if (now > this.validUntil) {
-          // The lease lapsed before this answer came: invalidations may have been missed, so
-          // everything held goes before memory is served again.
-          if (this.lapsed || this.validUntil !== 0) {
-            this.stats.resyncs++;
-            this.logger.info("cache resynchronised after its lease lapsed", {
-              channel: this.options.channel,
-            });
-          }
+        if (this.lapsed) {
+          // First answer on a new connection: what was published while there was none is lost.
           this.lapsed = false;
           this.dropAll();
+          if (this.everSynchronised) {
+            this.stats.resyncs++;
+            this.logger.info("cache resynchronised with Redis", { channel: this.options.channel });
+          }
+          this.everSynchronised = true;
         }
         this.validUntil = Math.max(this.validUntil, sentAt + this.leaseMs);
       },
