@@ -8,20 +8,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-
-/** go-grpc-prometheus's default latency buckets, in seconds. */
-export const GRPC_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** The gRPC server metric families. */
-export interface GrpcServerMetrics {
-  started: Counter<"grpc_type" | "grpc_service" | "grpc_method">;
-  handled: Counter<"grpc_type" | "grpc_service" | "grpc_method" | "grpc_code">;
-  received: Counter<"grpc_type" | "grpc_service" | "grpc_method">;
-  sent: Counter<"grpc_type" | "grpc_service" | "grpc_method">;
-  handling: Histogram<"grpc_type" | "grpc_service" | "grpc_method">;
-  activeConnections: Gauge;
-  inFlight: Gauge;
-}
+import { GrpcServerMetrics } from "./grpc_metrics.ts";
 
 /**
  * A registry holding the platform's standard metrics.
@@ -38,53 +25,8 @@ export class Metrics {
 
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
-    const labels = ["grpc_type", "grpc_service", "grpc_method"] as const;
     const registers = [this.registry];
-    this.grpc = {
-      started: new Counter({
-        name: "grpc_server_started_total",
-        help: "Total number of RPCs started on the server.",
-        labelNames: labels,
-        registers,
-      }),
-      handled: new Counter({
-        name: "grpc_server_handled_total",
-        help: "Total number of RPCs completed on the server, regardless of success or failure.",
-        labelNames: [...labels, "grpc_code"],
-        registers,
-      }),
-      received: new Counter({
-        name: "grpc_server_msg_received_total",
-        help: "Total number of RPC stream messages received on the server.",
-        labelNames: labels,
-        registers,
-      }),
-      sent: new Counter({
-        name: "grpc_server_msg_sent_total",
-        help: "Total number of gRPC stream messages sent by the server.",
-        labelNames: labels,
-        registers,
-      }),
-      handling: new Histogram({
-        name: "grpc_server_handling_seconds",
-        help: "Histogram of response latency (seconds) of gRPC that had been application-level " +
-          "handled by the server.",
-        labelNames: labels,
-        buckets: GRPC_BUCKETS,
-        registers,
-      }),
-      activeConnections: new Gauge({
-        name: "grpc_server_active_connections",
-        help: "Client connections (remote address and port) with at least one RPC in progress. " +
-          "Deno.serve reports no connection events, so idle keep-alive connections are not counted.",
-        registers,
-      }),
-      inFlight: new Gauge({
-        name: "grpc_server_in_flight_requests",
-        help: "RPCs in progress.",
-        registers,
-      }),
-    };
+    this.grpc = new GrpcServerMetrics(this.registry);
     new Gauge({
       name: "process_resident_memory_bytes",
       help: "Resident memory size in bytes.",

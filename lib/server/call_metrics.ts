@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { GrpcMethodSeries } from "../metrics/grpc_metrics.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import type { CallRecord } from "./call_record.ts";
 
@@ -32,33 +33,56 @@ export class CallMetrics {
 
   /** Counts the call as started and in flight. */
   start(record: CallRecord, remote: string): CallTracker {
-    const { grpc } = this.metrics;
-    const labels = {
-      grpc_type: record.type,
-      grpc_service: record.service,
-      grpc_method: record.method,
-    };
-    const started = performance.now();
-    grpc.started.inc(labels);
+    return new Call(this, record, remote);
+  }
+
+  /** The series of a call's method. */
+  series(record: CallRecord): GrpcMethodSeries {
+    return this.metrics.grpc.series(record.type, record.service, record.method);
+  }
+
+  /** @internal */
+  enter(remote: string): void {
     this.connections.set(remote, (this.connections.get(remote) ?? 0) + 1);
-    grpc.activeConnections.set(this.connections.size);
-    grpc.inFlight.inc();
-    let finished = false;
-    return {
-      record,
-      finish: (code: string) => {
-        if (finished) return;
-        finished = true;
-        grpc.handled.inc({ ...labels, grpc_code: record.code ?? code });
-        grpc.handling.observe(labels, (performance.now() - started) / 1000);
-        if (record.received > 0) grpc.received.inc(labels, record.received);
-        if (record.sent > 0) grpc.sent.inc(labels, record.sent);
-        const left = (this.connections.get(remote) ?? 1) - 1;
-        if (left <= 0) this.connections.delete(remote);
-        else this.connections.set(remote, left);
-        grpc.activeConnections.set(this.connections.size);
-        grpc.inFlight.dec();
-      },
-    };
+    this.metrics.grpc.activeConnections = this.connections.size;
+    this.metrics.grpc.inFlight++;
+  }
+
+  /** @internal */
+  leave(remote: string): void {
+    const left = (this.connections.get(remote) ?? 1) - 1;
+    if (left <= 0) this.connections.delete(remote);
+    else this.connections.set(remote, left);
+    this.metrics.grpc.activeConnections = this.connections.size;
+    this.metrics.grpc.inFlight--;
+  }
+}
+
+class Call implements CallTracker {
+  private readonly series: GrpcMethodSeries;
+  private readonly started = performance.now();
+  private finished = false;
+
+  constructor(
+    private readonly calls: CallMetrics,
+    readonly record: CallRecord,
+    private readonly remote: string,
+  ) {
+    this.series = calls.series(record);
+    this.series.started++;
+    calls.enter(remote);
+  }
+
+  finish(code: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    const record = this.record;
+    this.series.finish(
+      record.code ?? code,
+      (performance.now() - this.started) / 1000,
+      record.received,
+      record.sent,
+    );
+    this.calls.leave(this.remote);
   }
 }

@@ -12,6 +12,7 @@ import {
   HealthCheckResponseSchema,
 } from "@platform/proto/grpc/health/v1";
 import type { HealthMonitor } from "../health/health_monitor.ts";
+import { frozenMessage } from "./frozen_message.ts";
 
 /**
  * Check answers SERVING unless a critical dependency is down; Watch streams each change.
@@ -28,6 +29,14 @@ export function grpcHealthService(
   watchIntervalMs = 2000,
 ): Partial<ServiceImpl<typeof Health>> {
   const known = new Set(["", ...serviceNames]);
+  // Check answers one of two messages: made once, encoded once by the fast path.
+  const answers = new Map<ServingStatus, ReturnType<typeof frozenMessage<typeof HealthCheckResponseSchema>>>([
+    [ServingStatus.SERVING, frozenMessage(HealthCheckResponseSchema, { status: ServingStatus.SERVING })],
+    [
+      ServingStatus.NOT_SERVING,
+      frozenMessage(HealthCheckResponseSchema, { status: ServingStatus.NOT_SERVING }),
+    ],
+  ]);
   const status = async (service: string): Promise<ServingStatus> => {
     if (!known.has(service)) return ServingStatus.SERVICE_UNKNOWN;
     if (isDraining()) return ServingStatus.NOT_SERVING;
@@ -41,7 +50,7 @@ export function grpcHealthService(
       if (current === ServingStatus.SERVICE_UNKNOWN) {
         throw new ConnectError(`unknown service ${request.service}`, Code.NotFound);
       }
-      return create(HealthCheckResponseSchema, { status: current });
+      return answers.get(current) ?? create(HealthCheckResponseSchema, { status: current });
     },
     async *watch(request, ctx) {
       let last: ServingStatus | undefined;

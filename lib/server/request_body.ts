@@ -44,14 +44,15 @@ export class BodyReader {
    */
   chunks(req: Request): AsyncIterable<Uint8Array> {
     const reader = req.body?.getReader();
-    const self = this;
+    const bound = this.bound.bind(this);
+    const timeoutMs = this.timeoutMs;
     return {
       async *[Symbol.asyncIterator]() {
         if (!reader) return;
-        const deadline = Date.now() + self.timeoutMs;
+        const deadline = Date.now() + timeoutMs;
         try {
           for (;;) {
-            const { done, value } = await self.bound(reader.read(), deadline, () => {
+            const { done, value } = await bound(reader.read(), deadline, () => {
               reader.cancel().catch(() => {});
             });
             if (done) return;

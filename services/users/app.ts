@@ -26,7 +26,7 @@ import { PresenceCommands } from "./presence_commands.ts";
 import { USER_OUTBOX } from "./presence_events.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
 import { PROFILE_INVALIDATIONS, ProfileCache } from "./profile_cache.ts";
-import type { UserRecord } from "./user_record.ts";
+import type { CachedProfile } from "./cached_profile.ts";
 import { PUBLIC_PROCEDURES, userHandlers } from "./user_handlers.ts";
 import { UserStore } from "./user_store.ts";
 
@@ -45,7 +45,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     logFields: { redis: redactUrl(config.redisUrl), nats: redactUrl(config.natsUrl) },
   });
   registerOutboxMetrics(metrics, db, USER_OUTBOX);
-  const cache = new CoherentCache<UserRecord>({
+  const cache = new CoherentCache<CachedProfile>({
     redisUrl: config.redisUrl,
     channel: PROFILE_INVALIDATIONS,
     maxEntries: config.profileCacheMaxEntries,

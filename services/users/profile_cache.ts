@@ -9,7 +9,7 @@
  * @module
  */
 import type { CoherentCache } from "@platform/lib/cache";
-import type { UserRecord } from "./user_record.ts";
+import { CachedProfile } from "./cached_profile.ts";
 import type { UserStore } from "./user_store.ts";
 
 /** The Redis channel on which replicas announce changed profiles (`*`: drop them all). */
@@ -27,13 +27,19 @@ export const PROFILE_INVALIDATIONS = "fp:users:profile-invalidations";
  */
 export class ProfileCache {
   constructor(
-    private readonly cache: CoherentCache<UserRecord>,
+    private readonly cache: CoherentCache<CachedProfile>,
     private readonly store: UserStore,
   ) {}
 
   /** The user from memory, or from the store (one read per id at a time). */
-  get(id: string): Promise<UserRecord | undefined> {
-    return this.cache.get(id, () => this.store.findById(id));
+  get(id: string): Promise<CachedProfile | undefined> {
+    return this.cache.get(
+      id,
+      async () => {
+        const record = await this.store.findById(id);
+        return record && new CachedProfile(record);
+      },
+    );
   }
 
   /** Drops a user's entry on every replica; call after every committed change to them. */

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
@@ -26,14 +25,7 @@ import {
   ValidationError,
 } from "@platform/lib/errors";
 import type { Gauge } from "prom-client";
-import { MoneySchema } from "@platform/proto/common/v1";
-import {
-  Role,
-  SkillMatch,
-  type User,
-  UserSchema,
-  type UserService,
-} from "@platform/proto/users/v1";
+import { Role, SkillMatch, type UserService } from "@platform/proto/users/v1";
 import { decodePageToken, encodePageToken } from "./domain/page_token.ts";
 import {
   normalizeEmail,
@@ -45,7 +37,8 @@ import {
 } from "./domain/user_validation.ts";
 import type { PresenceCommands } from "./presence_commands.ts";
 import type { ProfileCache } from "./profile_cache.ts";
-import type { UserRecord, UserRole } from "./user_record.ts";
+import type { UserRole } from "./user_record.ts";
+import { toProto } from "./user_proto.ts";
 import type { ProfilePatch, TagMatch, UserStore } from "./user_store.ts";
 
 /** What the handlers need. */
@@ -116,9 +109,9 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
     async getUser(req, ctx) {
       const me = requirePrincipal(ctx);
       const id = userId(req.userId || me.subject, "user_id");
-      const user = await profiles.get(id);
-      if (!user) throw new NotFoundError("user", id);
-      return { user: toProto(user, canSeePrivate(me, id)) };
+      const profile = await profiles.get(id);
+      if (!profile) throw new NotFoundError("user", id);
+      return profile.getUserResponse(canSeePrivate(me, id));
     },
 
     async updateProfile(req, ctx) {
@@ -237,32 +230,3 @@ function canSeePrivate(me: Principal, id: string): boolean {
   return me.subject === id || isPrivileged(me);
 }
 
-const roleToProto: Record<UserRole, Role> = {
-  client: Role.CLIENT,
-  developer: Role.DEVELOPER,
-  admin: Role.ADMIN,
-};
-
-/**
- * The wire form of a user; the email only when `withPrivate`.
- *
- * @example
- * ```ts
- * toProto(user, false).email; // ""
- * ```
- */
-export function toProto(user: UserRecord, withPrivate: boolean): User {
-  return create(UserSchema, {
-    id: user.id,
-    email: withPrivate ? user.email : "",
-    role: roleToProto[user.role],
-    displayName: user.displayName,
-    bio: user.bio,
-    skillTags: user.skillTags,
-    hourlyRate: user.hourlyRate ? create(MoneySchema, user.hourlyRate) : undefined,
-    isOnline: user.isOnline,
-    lastSeenAt: user.lastSeenAt ? timestampFromDate(user.lastSeenAt) : undefined,
-    createdAt: timestampFromDate(user.createdAt),
-    updatedAt: timestampFromDate(user.updatedAt),
-  });
-}

@@ -31,6 +31,7 @@ import { fromJsonString } from "@bufbuild/protobuf";
 import type { CallMetrics } from "../call_metrics.ts";
 import { type CallRecord, callRecordKey } from "../call_record.ts";
 import { checkEnvelopeFlags } from "../envelope_flags.ts";
+import { isFrozenMessage } from "../frozen_message.ts";
 import type { UnaryRoute } from "../platform_router.ts";
 import { type BodyReader, clientWentAway } from "../request_body.ts";
 import { FastContext } from "./fast_context.ts";
@@ -73,6 +74,8 @@ interface CompiledRoute {
 }
 
 const CTX = Symbol("fast unary context");
+/** The encodings of frozen messages (see frozen_message.ts), by format. */
+const encodedFrozen = new WeakMap<object, { json?: Uint8Array; binary?: Uint8Array }>();
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -288,6 +291,19 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
   }
 
   function serializeMessage(schema: DescMessage, binary: boolean, message: unknown): Uint8Array {
+    if (!isFrozenMessage(message)) return encodeMessage(schema, binary, message);
+    // A frozen message never changes: encode it once per format.
+    let memo = encodedFrozen.get(message as object);
+    const known = binary ? memo?.binary : memo?.json;
+    if (known) return known;
+    const bytes = encodeMessage(schema, binary, message);
+    if (!memo) encodedFrozen.set(message as object, memo = {});
+    if (binary) memo.binary = bytes;
+    else memo.json = bytes;
+    return bytes;
+  }
+
+  function encodeMessage(schema: DescMessage, binary: boolean, message: unknown): Uint8Array {
     let bytes: Uint8Array;
     if (binary) {
       try {
