@@ -127,6 +127,7 @@ export function createRpcHandler(
         contextValues: createContextValues().set(callRecordKey, record),
       });
       const headers = uRes.header ?? new Headers();
+      advertiseEncodings(req, contentType, headers, options.compressions);
       if (record.type === "unary" || record.type === "client_stream") {
         let status = uRes.status;
         let responseBody = await collect(uRes);
@@ -195,6 +196,27 @@ export function createRpcHandler(
       encoding !== null && options.compressions.includes(encoding),
     );
   }
+}
+
+/**
+ * A request compressed with an encoding the server does not support is refused (connect-es,
+ * `unimplemented`); the answer also names what is supported in the header the protocol reads
+ * (connect-es drops it as a protocol header).
+ */
+function advertiseEncodings(
+  req: Request,
+  contentType: string,
+  headers: Headers,
+  supported: readonly string[],
+): void {
+  const [request, accept] = contentType.startsWith("application/grpc-web")
+    ? ["grpc-encoding", "grpc-accept-encoding"]
+    : contentType.startsWith("application/connect+")
+    ? ["connect-content-encoding", "connect-accept-encoding"]
+    : ["content-encoding", "accept-encoding"];
+  const encoding = req.headers.get(request);
+  if (encoding === null || encoding === "identity" || supported.includes(encoding)) return;
+  headers.set(accept, supported.join(","));
 }
 
 /** Native gRPC and gRPC-web-text are refused with a status the client can read. */
