@@ -89,6 +89,8 @@ export class GrpcServerMetrics {
   inFlight = 0;
   /** Client connections (remote address and port) with at least one RPC in progress. */
   activeConnections = 0;
+  /** Calls served by the unary fast path (the rest by connect-es). */
+  fastPathCalls = 0;
   private readonly all = new Map<string, GrpcMethodSeries>();
 
   constructor(registry: Registry) {
@@ -144,6 +146,12 @@ export class GrpcServerMetrics {
           "Deno.serve reports no connection events, so idle keep-alive connections are not counted.",
         "gauge",
         () => [{ labels: {}, value: this.activeConnections }],
+      ),
+      this.family(
+        "rpc_fast_path_calls_total",
+        "Unary calls served by the fast path (protobuf-es directly); the rest went to connect-es.",
+        "counter",
+        () => [{ labels: {}, value: this.fastPathCalls }],
       ),
       this.family(
         "grpc_server_in_flight_requests",

@@ -36,6 +36,11 @@ export class CallMetrics {
     return new Call(this, record, remote);
   }
 
+  /** Counts a call the unary fast path serves. */
+  countFastPath(): void {
+    this.metrics.grpc.fastPathCalls++;
+  }
+
   /** The series of a call's method. */
   series(record: CallRecord): GrpcMethodSeries {
     return this.metrics.grpc.series(record.type, record.service, record.method);

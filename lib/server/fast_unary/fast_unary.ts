@@ -142,6 +142,7 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
       sent: 0,
     };
     const call = options.calls.start(record, remote);
+    options.calls.countFastPath();
     const connect = kind.protocol === "connect";
     const timeoutHeader = req.headers.get(connect ? "connect-timeout-ms" : "grpc-timeout");
     const timeout = timeoutHeader === null
