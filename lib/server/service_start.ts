@@ -12,6 +12,7 @@ import { Database } from "../db/database.ts";
 import { ensureDatabase, migrate, readMigrations } from "../db/migrate.ts";
 import { Logger } from "../log/logger.ts";
 import { Metrics } from "../metrics/registry.ts";
+import { tuneNativeAllocator } from "./native_allocator.ts";
 
 /** The parts every service is built from. */
 export interface ServiceFoundation {
@@ -43,6 +44,8 @@ export async function prepareService(config: BaseConfig, options: {
   logFields?: Record<string, unknown>;
 }): Promise<ServiceFoundation> {
   const logger = new Logger(config.serviceName, config.logLevel);
+  const allocator = tuneNativeAllocator();
+  if (allocator) logger.info("native allocator left as is", { reason: allocator });
   if (config.usingDevelopmentSecret) {
     logger.warn("JWT_SECRETS is not set: using an insecure development secret");
   }
