@@ -38,28 +38,49 @@ export function isPublicProcedure(
 export function authGate(
   tokens: TokenService,
   publicProcedures: ReadonlySet<string>,
-): (ctx: HandlerContext) => Promise<void> {
-  const check = async (ctx: HandlerContext): Promise<void> => {
+): (ctx: HandlerContext) => void | Promise<void> {
+  const publicCache = new Map<string, boolean>();
+  const isPublic = (ctx: HandlerContext) => {
     const procedure = `${ctx.service.typeName}/${ctx.method.name}`;
-    const isPublic = isPublicProcedure(procedure, publicProcedures);
+    let known = publicCache.get(procedure);
+    if (known === undefined) {
+      known = isPublicProcedure(procedure, publicProcedures);
+      publicCache.set(procedure, known);
+    }
+    return known;
+  };
+  // A token verified before is checked without a promise: the common case of every call.
+  return (ctx: HandlerContext): void | Promise<void> => {
     const header = ctx.requestHeader.get("authorization");
     if (header === null) {
-      if (isPublic) return;
-      throw new UnauthenticatedError(
-        `${procedure} needs a token: log in and send Authorization: Bearer <token>`,
+      if (isPublic(ctx)) return;
+      throw toConnectError(
+        new UnauthenticatedError(
+          `${ctx.service.typeName}/${ctx.method.name} needs a token: log in and send ` +
+            "Authorization: Bearer <token>",
+        ),
       );
     }
-    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+    const match = BEARER.exec(header.trim());
     if (!match) {
-      throw new UnauthenticatedError("the Authorization header must be 'Bearer <token>'");
+      throw toConnectError(
+        new UnauthenticatedError("the Authorization header must be 'Bearer <token>'"),
+      );
     }
-    ctx.values.set(principalKey, await tokens.verify(match[1]));
-  };
-  return async (ctx: HandlerContext): Promise<void> => {
-    try {
-      await check(ctx);
-    } catch (error) {
-      throw toConnectError(error) ?? error;
+    const known = tokens.verifiedPrincipal(match[1]);
+    if (known) {
+      ctx.values.set(principalKey, known);
+      return;
     }
+    return tokens.verify(match[1]).then(
+      (principal) => {
+        ctx.values.set(principalKey, principal);
+      },
+      (error) => {
+        throw toConnectError(error) ?? error;
+      },
+    );
   };
 }
+
+const BEARER = /^Bearer\s+(\S+)$/i;

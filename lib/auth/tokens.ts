@@ -72,15 +72,26 @@ export class TokenService {
    * the signature is the most expensive step of an authenticated call.
    */
   async verify(token: string): Promise<Principal> {
-    const known = this.verified.get(token);
-    if (known && known.expiresAt > Date.now()) return known.principal;
-    if (known) this.verified.delete(token);
+    const known = this.verifiedPrincipal(token);
+    if (known) return known;
     const { principal, expiresAt } = await this.verifySignature(token);
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       this.verified.delete(this.verified.keys().next().value!);
     }
     this.verified.set(token, { principal, expiresAt });
     return principal;
+  }
+
+  /**
+   * The principal of a token verified before and not expired yet, without waiting; undefined
+   * when the token must go through {@link verify}.
+   */
+  verifiedPrincipal(token: string): Principal | undefined {
+    const known = this.verified.get(token);
+    if (known === undefined) return undefined;
+    if (known.expiresAt > Date.now()) return known.principal;
+    this.verified.delete(token);
+    return undefined;
   }
 
   private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();

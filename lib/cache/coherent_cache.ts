@@ -120,7 +120,7 @@ export class CoherentCache<V> {
 
   constructor(private readonly options: CoherentCacheOptions, private readonly logger: Logger) {
     this.leaseMs = options.leaseMs ?? 90;
-    this.heartbeatMs = options.heartbeatMs ?? 15;
+    this.heartbeatMs = options.heartbeatMs ?? 25;
     this.publishWaitMs = options.publishWaitMs ?? 300;
     const common = {
       connectTimeout: 1000,

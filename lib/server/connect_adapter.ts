@@ -88,7 +88,8 @@ export function createRpcHandler(
         protocolError(req, Code.Unavailable, "the server is shutting down; retry on another one"),
       );
     }
-    return options.fast?.(req, path, remote) ?? call(handler, req, remote, contentType);
+    return options.fast?.(req, path, remote, contentType) ??
+      call(handler, req, remote, contentType);
   };
 
   async function call(

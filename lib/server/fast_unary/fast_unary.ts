@@ -65,6 +65,7 @@ export type FastUnaryHandler = (
   req: Request,
   path: string,
   remote: string,
+  contentType: string,
 ) => Promise<Response> | undefined;
 
 interface CompiledRoute {
@@ -100,11 +101,11 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
       ?.ignoreUnknownFields ?? true,
   };
 
-  return (req, path, remote) => {
+  return (req, path, remote, contentType) => {
     const entry = compiled.get(path);
     if (entry === undefined || req.method !== "POST") return undefined;
     const headers = req.headers;
-    const kind = requestKindOf(headers.get("content-type") ?? "");
+    const kind = requestKindOf(contentType);
     if (kind === undefined) return undefined;
     const length = declaredLength(headers, options.readMaxBytes);
     if (length === undefined) return undefined;
@@ -162,7 +163,8 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
     let body: Uint8Array | undefined;
     let failure: ConnectError | undefined;
     try {
-      if (options.requestGate !== undefined) await options.requestGate(ctx);
+      const gate = options.requestGate?.(ctx);
+      if (gate) await gate;
       if (timeout?.error) throw timeout.error;
       let bytes: Uint8Array;
       try {
@@ -186,12 +188,10 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
     ctx.complete(failure);
     call.finish(failure ? Code[failure.code] : "OK");
     if (connect) return await connectResponse(kind, ctx, body, failure, responseCompression);
-    const responseHeaders = ctx.touchedHeader ?? new Headers();
-    responseHeaders.set("content-type", kind.contentType);
     const payload = grpcWebBody(failure ? undefined : body, ctx.touchedTrailer, failure);
     return new Response(payload as Uint8Array<ArrayBuffer>, {
       status: 200,
-      headers: responseHeaders,
+      headers: responseHeaders(ctx.touchedHeader, kind.contentType),
     });
   }
 
@@ -202,6 +202,13 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
     failure: ConnectError | undefined,
     compression: Compression | null,
   ): Promise<Response> {
+    if (!failure && !compression && !ctx.touchedHeader && !ctx.touchedTrailer) {
+      // The common case: one shared header list, no Headers object.
+      return new Response(message as Uint8Array<ArrayBuffer>, {
+        status: 200,
+        headers: responseHeaders(undefined, kind.contentType),
+      });
+    }
     const headers = ctx.touchedHeader ?? new Headers();
     let status = 200;
     let body: Uint8Array;
@@ -330,6 +337,22 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
     }
     return bytes;
   }
+}
+
+const sharedHeaderLists = new Map<string, Array<[string, string]>>();
+
+/** The response headers: a shared list when the handler set none, else its Headers. */
+function responseHeaders(
+  touched: Headers | undefined,
+  contentType: string,
+): Headers | Array<[string, string]> {
+  if (touched) {
+    touched.set("content-type", contentType);
+    return touched;
+  }
+  let list = sharedHeaderLists.get(contentType);
+  if (!list) sharedHeaderLists.set(contentType, list = [["content-type", contentType]]);
+  return list;
 }
 
 /** The request interceptors see; `signal` is created only if read. */
