@@ -74,7 +74,10 @@ try {
     body: JSON.stringify({ user_id: user!.id }),
     headers: { "content-type": "application/json", ...auth },
   };
-  const message = toBinary(GetUserRequestSchema, create(GetUserRequestSchema, { userId: user!.id }));
+  const message = toBinary(
+    GetUserRequestSchema,
+    create(GetUserRequestSchema, { userId: user!.id }),
+  );
   const envelope = new Uint8Array(5 + message.length);
   new DataView(envelope.buffer).setUint32(1, message.length);
   envelope.set(message, 5);

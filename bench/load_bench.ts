@@ -71,7 +71,8 @@ class MemorySampler {
   private status(name: string): { rss: number; hwm: number } {
     try {
       const text = Deno.readTextFileSync(`/proc/${this.processes[name].process.child.pid}/status`);
-      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
+      const kb = (field: string) =>
+        Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
       return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
     } catch {
       return { rss: NaN, hwm: NaN };
@@ -280,7 +281,9 @@ try {
       headers: { authorization: `Bearer ${admin}` },
     }).then((r) => r.json());
     const mb = (v: number) => (v / 1048576).toFixed(0);
-    heaps[name] = `V8 heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)}`;
+    heaps[name] = `V8 heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${
+      mb(m.external)
+    }`;
   }
 
   report(stats, lateness, elapsed, duringLoad, afterBurst, {
@@ -401,7 +404,9 @@ function report(
       ` req/s, asked ${rate}); latency from the scheduled time`,
   );
   for (const row of rows) {
-    console.log("  " + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
+    console.log(
+      "  " + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "),
+    );
   }
   for (const [rpc, s] of stats) {
     for (const example of s.examples) console.log(`  ${rpc} error: ${example}`);
@@ -412,23 +417,35 @@ function report(
       ms(percentile(late, 99))
     } ms, max ${ms(late[late.length - 1] ?? NaN)} ms (included in the latencies)`,
   );
-  console.log("\nresident memory per service (MB): peak sampled during the load / now / kernel high-water mark");
+  console.log(
+    "\nresident memory per service (MB): peak sampled during the load / now / kernel high-water mark",
+  );
   for (const [name, m] of Object.entries(duringLoad)) {
-    console.log(`  ${name.padEnd(13)} ${m.peak.toFixed(0)} / ${m.now.toFixed(0)} / ${m.hwm.toFixed(0)}`);
+    console.log(
+      `  ${name.padEnd(13)} ${m.peak.toFixed(0)} / ${m.now.toFixed(0)} / ${m.hwm.toFixed(0)}`,
+    );
   }
   console.log(
     `after 64 concurrent logins (${(burst.ms / 1000).toFixed(1)} s, ${burst.failed} failed), ` +
       "peak sampled / 1 s later / high-water mark (MB):",
   );
   for (const [name, m] of Object.entries(afterBurst)) {
-    console.log(`  ${name.padEnd(13)} ${m.peak.toFixed(0)} / ${m.now.toFixed(0)} / ${m.hwm.toFixed(0)}`);
+    console.log(
+      `  ${name.padEnd(13)} ${m.peak.toFixed(0)} / ${m.now.toFixed(0)} / ${m.hwm.toFixed(0)}`,
+    );
   }
   const peakAll = Math.max(...Object.values(afterBurst).map((m) => m.peak));
-  console.log(`\ngoal: RSS <= 120 MB per service: ${peakAll <= 120 ? "met" : "MISSED"} (peak ${peakAll.toFixed(0)} MB)`);
+  console.log(
+    `\ngoal: RSS <= 120 MB per service: ${peakAll <= 120 ? "met" : "MISSED"} (peak ${
+      peakAll.toFixed(0)
+    } MB)`,
+  );
   console.log(`${machineLoad()} after the run`);
 }
 
-function parseArgs(argv: string[]): Partial<Record<"rate" | "seconds" | "users" | "warmup", number>> {
+function parseArgs(
+  argv: string[],
+): Partial<Record<"rate" | "seconds" | "users" | "warmup", number>> {
   const out: Partial<Record<"rate" | "seconds" | "users" | "warmup", number>> = {};
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");

@@ -25,7 +25,11 @@ export function registerCacheMetrics(
 ): void {
   const counters = [
     ["hits_total", "Reads answered from memory.", () => cache.stats.hits],
-    ["misses_total", "Reads that went to the database (single-flighted).", () => cache.stats.misses],
+    [
+      "misses_total",
+      "Reads that went to the database (single-flighted).",
+      () => cache.stats.misses,
+    ],
     [
       "resyncs_total",
       "Times the cache dropped everything after its Redis lease lapsed, before serving again.",

@@ -23,35 +23,39 @@ async function until(what: string, test: () => boolean, ms = 5000) {
   }
 }
 
-Deno.test("a hit costs no load; misses are single-flighted; invalidations reach every replica", opts, async () => {
-  const redis = await RedisServer.start();
-  const a = cacheOn(redis.url);
-  const b = cacheOn(redis.url);
-  try {
-    await until("both synchronised", () => a.synchronised() && b.synchronised());
-    let loads = 0;
-    let value = "v1";
-    const load = async () => {
-      loads++;
-      await new Promise((r) => setTimeout(r, 20));
-      return value;
-    };
-    const first = await Promise.all(Array.from({ length: 20 }, () => b.get("k", load)));
-    assert.deepEqual(new Set(first), new Set(["v1"]));
-    assert.equal(loads, 1, "twenty concurrent misses, one load");
-    assert.equal(await b.get("k", load), "v1");
-    assert.equal(loads, 1, "a hit does not load");
-    value = "v2";
-    await a.invalidate("k");
-    await until("b dropped k", () => b.size === 0, 1000);
-    assert.equal(await b.get("k", load), "v2");
-    assert.ok(b.stats.hits >= 1);
-  } finally {
-    a.close();
-    b.close();
-    await redis.stop();
-  }
-});
+Deno.test(
+  "a hit costs no load; misses are single-flighted; invalidations reach every replica",
+  opts,
+  async () => {
+    const redis = await RedisServer.start();
+    const a = cacheOn(redis.url);
+    const b = cacheOn(redis.url);
+    try {
+      await until("both synchronised", () => a.synchronised() && b.synchronised());
+      let loads = 0;
+      let value = "v1";
+      const load = async () => {
+        loads++;
+        await new Promise((r) => setTimeout(r, 20));
+        return value;
+      };
+      const first = await Promise.all(Array.from({ length: 20 }, () => b.get("k", load)));
+      assert.deepEqual(new Set(first), new Set(["v1"]));
+      assert.equal(loads, 1, "twenty concurrent misses, one load");
+      assert.equal(await b.get("k", load), "v1");
+      assert.equal(loads, 1, "a hit does not load");
+      value = "v2";
+      await a.invalidate("k");
+      await until("b dropped k", () => b.size === 0, 1000);
+      assert.equal(await b.get("k", load), "v2");
+      assert.ok(b.stats.hits >= 1);
+    } finally {
+      a.close();
+      b.close();
+      await redis.stop();
+    }
+  },
+);
 
 Deno.test("a load overtaken by an invalidation is handed out but not kept", opts, async () => {
   const redis = await RedisServer.start();
@@ -79,36 +83,40 @@ Deno.test("a load overtaken by an invalidation is handed out but not kept", opts
 });
 
 for (const fault of ["stopped", "restarted"] as const) {
-  Deno.test(`Redis ${fault}: memory is not served until the cache has resynchronised`, opts, async () => {
-    const redis = await RedisServer.start();
-    const b = cacheOn(redis.url);
-    try {
-      await until("synchronised", () => b.synchronised());
-      let source = "before";
-      const load = () => Promise.resolve(source);
-      assert.equal(await b.get("k", load), "before");
-      assert.equal(b.size, 1);
-      await redis.stop();
-      await new Promise((r) => setTimeout(r, 150));
-      assert.equal(b.synchronised(), false);
-      // Changes made while the channel is down are announced to nobody: reads go to the source.
-      source = "during";
-      assert.equal(await b.get("k", load), "during");
-      if (fault === "stopped") {
-        source = "still down";
-        assert.equal(await b.get("k", load), "still down");
-        return;
+  Deno.test(
+    `Redis ${fault}: memory is not served until the cache has resynchronised`,
+    opts,
+    async () => {
+      const redis = await RedisServer.start();
+      const b = cacheOn(redis.url);
+      try {
+        await until("synchronised", () => b.synchronised());
+        let source = "before";
+        const load = () => Promise.resolve(source);
+        assert.equal(await b.get("k", load), "before");
+        assert.equal(b.size, 1);
+        await redis.stop();
+        await new Promise((r) => setTimeout(r, 150));
+        assert.equal(b.synchronised(), false);
+        // Changes made while the channel is down are announced to nobody: reads go to the source.
+        source = "during";
+        assert.equal(await b.get("k", load), "during");
+        if (fault === "stopped") {
+          source = "still down";
+          assert.equal(await b.get("k", load), "still down");
+          return;
+        }
+        await redis.resume();
+        source = "after";
+        await until("synchronised again", () => b.synchronised(), 10_000);
+        assert.equal(await b.get("k", load), "after", "nothing from before the restart is served");
+        assert.ok(b.stats.resyncs >= 1);
+      } finally {
+        b.close();
+        await redis.stop();
       }
-      await redis.resume();
-      source = "after";
-      await until("synchronised again", () => b.synchronised(), 10_000);
-      assert.equal(await b.get("k", load), "after", "nothing from before the restart is served");
-      assert.ok(b.stats.resyncs >= 1);
-    } finally {
-      b.close();
-      await redis.stop();
-    }
-  });
+    },
+  );
 }
 
 Deno.test(

@@ -70,7 +70,9 @@ interface ExportedMetric {
   help: string;
   type: "counter" | "gauge" | "histogram";
   aggregator: "sum";
-  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }>;
+  get(): Promise<
+    { name: string; help: string; type: string; aggregator: string; values: MetricValue[] }
+  >;
 }
 
 /**

@@ -171,7 +171,9 @@ export function createRpcHandler(
   ): Promise<AsyncIterable<Uint8Array>> {
     const declared = Number(req.headers.get("content-length") ?? NaN);
     let body: AsyncIterable<Uint8Array>;
-    if (readAtOnce && req.body && Number.isFinite(declared) && declared <= options.maxMessageBytes) {
+    if (
+      readAtOnce && req.body && Number.isFinite(declared) && declared <= options.maxMessageBytes
+    ) {
       try {
         body = createAsyncIterable([await bodies.readAll(req)]);
       } catch (error) {

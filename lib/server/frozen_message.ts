@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 
 const frozen = new WeakSet<object>();
 

@@ -30,8 +30,14 @@ export function grpcHealthService(
 ): Partial<ServiceImpl<typeof Health>> {
   const known = new Set(["", ...serviceNames]);
   // Check answers one of two messages: made once, encoded once by the fast path.
-  const answers = new Map<ServingStatus, ReturnType<typeof frozenMessage<typeof HealthCheckResponseSchema>>>([
-    [ServingStatus.SERVING, frozenMessage(HealthCheckResponseSchema, { status: ServingStatus.SERVING })],
+  const answers = new Map<
+    ServingStatus,
+    ReturnType<typeof frozenMessage<typeof HealthCheckResponseSchema>>
+  >([
+    [
+      ServingStatus.SERVING,
+      frozenMessage(HealthCheckResponseSchema, { status: ServingStatus.SERVING }),
+    ],
     [
       ServingStatus.NOT_SERVING,
       frozenMessage(HealthCheckResponseSchema, { status: ServingStatus.NOT_SERVING }),

@@ -74,3 +74,24 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
   });
   return deleted;
 }
+
+/**
+ * Tells the services' in-memory caches to drop everything: publishes `*` on every invalidation
+ * channel under `prefix` that has subscribers (`fp:users:profile-invalidations`, ...). Returns
+ * the channels and how many replicas listened.
+ *
+ * @example
+ * ```ts
+ * const { channels, replicas } = await flushMemoryCaches(redis, "fp:");
+ * ```
+ */
+export async function flushMemoryCaches(
+  redis: Redis,
+  prefix: string,
+): Promise<{ channels: string[]; replicas: number }> {
+  const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*invalidations";
+  const channels = await redis.pubsub("CHANNELS", pattern) as string[];
+  let replicas = 0;
+  for (const channel of channels) replicas += await redis.publish(channel, "*");
+  return { channels, replicas };
+}

@@ -16,7 +16,7 @@ import { connectNatsOnce } from "../shared/nats.ts";
 import type { Output } from "../shared/output.ts";
 import { connectRedisOnce } from "../shared/redis.ts";
 import { renderTable } from "../shared/table.ts";
-import { countKeys, deleteKeys, type KeyCensus } from "./flush_cache.ts";
+import { countKeys, deleteKeys, flushMemoryCaches, type KeyCensus } from "./flush_cache.ts";
 import {
   describeStream,
   type PurgeOutcome,
@@ -173,6 +173,13 @@ export async function flushCacheCommand(
   try {
     const before = await countKeys(redis, prefix);
     const where = redactUrl(redisUrl);
+    const memory = await flushMemoryCaches(redis, prefix);
+    if (memory.channels.length > 0) {
+      output.line(
+        `Told ${memory.replicas} service replica(s) to drop their in-memory caches ` +
+          `(${memory.channels.join(", ")}).`,
+      );
+    }
     if (before.total === 0) {
       output.line(
         `No ${prefix}* keys in ${where} (${

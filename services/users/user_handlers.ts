@@ -229,4 +229,3 @@ function userId(value: string, field: string): string {
 function canSeePrivate(me: Principal, id: string): boolean {
   return me.subject === id || isPrivileged(me);
 }
-

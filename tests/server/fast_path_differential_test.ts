@@ -104,8 +104,15 @@ const seeded = await (async () => {
   const client = (await register("client@example.com", "ROLE_CLIENT", "Client")).user;
   // Enough developers with long profiles that a search answer is worth compressing (> 1 KiB).
   await Promise.all(
-    Array.from({ length: 12 }, (_, i) =>
-      register(`crowd${i}@example.com`, "ROLE_DEVELOPER", `Crowd developer number ${i} `.repeat(3))),
+    Array.from(
+      { length: 12 },
+      (_, i) =>
+        register(
+          `crowd${i}@example.com`,
+          "ROLE_DEVELOPER",
+          `Crowd developer number ${i} `.repeat(3),
+        ),
+    ),
   );
   const login = async (email: string) =>
     (await call(users, "/platform.users.v1.UserService/Login", { email, password })).accessToken;
@@ -267,7 +274,13 @@ const corpus: ProbeFor[] = [
   ...everyCodec("GetUser unknown id", "users", `${U}/GetUser`, {
     user_id: "00000000-0000-4000-8000-000000000000",
   }, s.devToken),
-  ...everyCodec("GetUser malformed id", "users", `${U}/GetUser`, { user_id: "1; DROP" }, s.devToken),
+  ...everyCodec(
+    "GetUser malformed id",
+    "users",
+    `${U}/GetUser`,
+    { user_id: "1; DROP" },
+    s.devToken,
+  ),
   ...everyCodec("GetUser NUL in id", "users", `${U}/GetUser`, { user_id: "a\u0000b" }, s.devToken),
   ...everyCodec("GetUser no token", "users", `${U}/GetUser`, { user_id: s.dev.id }),
   ...everyCodec("GetUser garbage token", "users", `${U}/GetUser`, {}, "garbage"),
@@ -321,9 +334,17 @@ const corpus: ProbeFor[] = [
     skill_tags: ["go", "rust"],
     match: "SKILL_MATCH_ANY",
   }, s.devToken),
-  ...everyCodec("SearchDevelopers unknown enum name", "users", `${U}/SearchDevelopers`, {
-    match: "SKILL_MATCH_SOMETIMES",
-  }, s.devToken, {}, JSON_CODECS),
+  ...everyCodec(
+    "SearchDevelopers unknown enum name",
+    "users",
+    `${U}/SearchDevelopers`,
+    {
+      match: "SKILL_MATCH_SOMETIMES",
+    },
+    s.devToken,
+    {},
+    JSON_CODECS,
+  ),
   ...everyCodec("SearchDevelopers enum number 99", "users", `${U}/SearchDevelopers`, {
     match: 99,
   }, s.devToken),
@@ -351,9 +372,17 @@ const corpus: ProbeFor[] = [
     {},
     JSON_CODECS,
   ),
-  ...everyCodec("SearchDevelopers gzip accepted", "users", `${U}/SearchDevelopers`, {}, s.devToken, {
-    "accept-encoding": "gzip",
-  }, CONNECT),
+  ...everyCodec(
+    "SearchDevelopers gzip accepted",
+    "users",
+    `${U}/SearchDevelopers`,
+    {},
+    s.devToken,
+    {
+      "accept-encoding": "gzip",
+    },
+    CONNECT,
+  ),
   ...everyCodec("SearchDevelopers br accepted", "users", `${U}/SearchDevelopers`, {}, s.devToken, {
     "accept-encoding": "br, gzip",
   }, CONNECT),
@@ -361,7 +390,13 @@ const corpus: ProbeFor[] = [
   ...everyCodec("UpdateProfile", "users", `${U}/UpdateProfile`, {
     bio: "written by the corpus",
   }, s.devToken),
-  ...everyCodec("UpdateProfile NUL", "users", `${U}/UpdateProfile`, { bio: "nul\u0000here" }, s.devToken),
+  ...everyCodec(
+    "UpdateProfile NUL",
+    "users",
+    `${U}/UpdateProfile`,
+    { bio: "nul\u0000here" },
+    s.devToken,
+  ),
   ...everyCodec("UpdateProfile another's", "users", `${U}/UpdateProfile`, {
     user_id: s.other.id,
     bio: "not mine",
@@ -422,17 +457,33 @@ const corpus: ProbeFor[] = [
     task_id: "00000000-0000-4000-8000-000000000000",
   }, s.clientToken),
   ...everyCodec("ListTasks", "tasks", `${T}/ListTasks`, { page_size: 3 }, s.clientToken),
-  ...everyCodec("ListTasks unknown status name", "tasks", `${T}/ListTasks`, {
-    status: "TASK_STATUS_BOGUS",
-  }, s.clientToken, {}, JSON_CODECS),
+  ...everyCodec(
+    "ListTasks unknown status name",
+    "tasks",
+    `${T}/ListTasks`,
+    {
+      status: "TASK_STATUS_BOGUS",
+    },
+    s.clientToken,
+    {},
+    JSON_CODECS,
+  ),
   ...everyCodec("ListTasks status 99", "tasks", `${T}/ListTasks`, { status: 99 }, s.clientToken),
   ...everyCodec("StartTask on an open task", "tasks", `${T}/StartTask`, (side: Side) => ({
     task_id: s.tasks[side],
   }), s.clientToken),
-  ...everyCodec("CancelTask", "tasks", `${T}/CancelTask`, (side: Side) => ({
-    task_id: s.tasks[side],
-    reason: "corpus",
-  }), s.clientToken, {}, ["connect-json"]),
+  ...everyCodec(
+    "CancelTask",
+    "tasks",
+    `${T}/CancelTask`,
+    (side: Side) => ({
+      task_id: s.tasks[side],
+      reason: "corpus",
+    }),
+    s.clientToken,
+    {},
+    ["connect-json"],
+  ),
   ...everyCodec("CancelTask again", "tasks", `${T}/CancelTask`, (side: Side) => ({
     task_id: s.tasks[side],
   }), s.clientToken),
@@ -445,9 +496,19 @@ const corpus: ProbeFor[] = [
   raw("JSON empty body", `${U}/GetUser`, "application/json", ""),
   raw("JSON raw NUL", `${U}/GetUser`, "application/json", utf8('{"user_id":"\u0000"}')),
   raw("JSON invalid UTF-8", `${U}/GetUser`, "application/json", new Uint8Array([0x7b, 0xff, 0x7d])),
-  raw("proto garbage", `${U}/GetUser`, "application/proto", new Uint8Array([0x0a, 0xff, 0xff, 0xff])),
+  raw(
+    "proto garbage",
+    `${U}/GetUser`,
+    "application/proto",
+    new Uint8Array([0x0a, 0xff, 0xff, 0xff]),
+  ),
   raw("proto empty", `${U}/GetUser`, "application/proto", new Uint8Array()),
-  raw("proto wrong wire type", `${U}/GetUser`, "application/proto", new Uint8Array([0x0d, 1, 2, 3, 4])),
+  raw(
+    "proto wrong wire type",
+    `${U}/GetUser`,
+    "application/proto",
+    new Uint8Array([0x0d, 1, 2, 3, 4]),
+  ),
   raw("charset JSON", `${U}/GetUser`, "application/json; charset=utf-8", "{}"),
   raw("upper-case JSON", `${U}/GetUser`, "APPLICATION/JSON", "{}"),
   raw("charset=UTF-8 without space", `${U}/GetUser`, "application/json;charset=UTF-8", "{}"),
@@ -457,7 +518,12 @@ const corpus: ProbeFor[] = [
   raw("GET", `${U}/GetUser`, undefined, undefined, {}, "GET"),
   raw("PUT", `${U}/GetUser`, "application/json", "{}", {}, "PUT"),
   raw("unknown method", `${U}/Nope`, "application/json", "{}"),
-  raw("over-size JSON", `${U}/UpdateProfile`, "application/json", `{"bio":"${"x".repeat(MAX_BYTES)}"}`),
+  raw(
+    "over-size JSON",
+    `${U}/UpdateProfile`,
+    "application/json",
+    `{"bio":"${"x".repeat(MAX_BYTES)}"}`,
+  ),
   raw("over-size proto", `${U}/GetUser`, "application/proto", new Uint8Array(MAX_BYTES + 1)),
   raw("over-size, no token", `${U}/GetUser`, "application/json", "x".repeat(MAX_BYTES + 1), {
     authorization: "",
@@ -489,7 +555,12 @@ const corpus: ProbeFor[] = [
     "application/grpc-web+proto",
     concat(envelope(0, new Uint8Array()), envelope(0, new Uint8Array())),
   ),
-  raw("grpc-web short header", `${U}/GetUser`, "application/grpc-web+proto", new Uint8Array([0, 0, 0])),
+  raw(
+    "grpc-web short header",
+    `${U}/GetUser`,
+    "application/grpc-web+proto",
+    new Uint8Array([0, 0, 0]),
+  ),
   raw(
     "grpc-web incomplete payload",
     `${U}/GetUser`,
@@ -703,7 +774,7 @@ async function handledCounts(url: string): Promise<Map<string, number>> {
   for (const line of text.split("\n")) {
     const match = /^(grpc_server_(?:handled|started|msg_received|msg_sent)_total)\{([^}]*)\} (\S+)$/
       .exec(line);
-    if (match && !match[2].includes("grpc.health.v1.Health\",grpc_method=\"Watch")) {
+    if (match && !match[2].includes('grpc.health.v1.Health",grpc_method="Watch')) {
       counts.set(`${match[1]}{${match[2]}}`, Number(match[3]));
     }
   }
@@ -721,54 +792,66 @@ function diff(after: Map<string, number>, before: Map<string, number>): Record<s
 
 // --- the test --------------------------------------------------------------------------------
 
-Deno.test("the fast path answers every request of the corpus exactly as connect-es", opts, async () => {
-  const before = {
-    fast: [await handledCounts(servers.fast.users), await handledCounts(servers.fast.tasks)],
-    stock: [await handledCounts(servers.stock.users), await handledCounts(servers.stock.tasks)],
-  };
-  const mismatches: string[] = [];
-  let compared = 0;
-  for (const make of corpus) {
-    const fastProbe = await make("fast");
-    const stockProbe = await make("stock");
-    const fast = normalize(await send(fastProbe, "fast"), "fast");
-    const stock = normalize(await send(stockProbe, "stock"), "stock");
-    compared++;
-    try {
-      assert.deepEqual(fast, stock);
-    } catch {
-      mismatches.push(
-        `${fastProbe.name}:\n  fast:  ${JSON.stringify(fast)}\n  stock: ${JSON.stringify(stock)}`,
+Deno.test(
+  "the fast path answers every request of the corpus exactly as connect-es",
+  opts,
+  async () => {
+    const before = {
+      fast: [await handledCounts(servers.fast.users), await handledCounts(servers.fast.tasks)],
+      stock: [await handledCounts(servers.stock.users), await handledCounts(servers.stock.tasks)],
+    };
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (const make of corpus) {
+      const fastProbe = await make("fast");
+      const stockProbe = await make("stock");
+      const fast = normalize(await send(fastProbe, "fast"), "fast");
+      const stock = normalize(await send(stockProbe, "stock"), "stock");
+      compared++;
+      try {
+        assert.deepEqual(fast, stock);
+      } catch {
+        mismatches.push(
+          `${fastProbe.name}:\n  fast:  ${JSON.stringify(fast)}\n  stock: ${JSON.stringify(stock)}`,
+        );
+      }
+    }
+    assert.deepEqual(mismatches, [], `${mismatches.length} of ${compared} answers differ`);
+    assert.ok(compared > 250, `only ${compared} probes`);
+
+    // Every call is counted the same on both sides, those refused before a handler ran included.
+    const after = {
+      fast: [await handledCounts(servers.fast.users), await handledCounts(servers.fast.tasks)],
+      stock: [await handledCounts(servers.stock.users), await handledCounts(servers.stock.tasks)],
+    };
+    for (const i of [0, 1]) {
+      assert.deepEqual(
+        diff(after.fast[i], before.fast[i]),
+        diff(after.stock[i], before.stock[i]),
+        `metrics of the ${i === 0 ? "User" : "Task"} Service`,
       );
     }
-  }
-  assert.deepEqual(mismatches, [], `${mismatches.length} of ${compared} answers differ`);
-  assert.ok(compared > 250, `only ${compared} probes`);
-
-  // Every call is counted the same on both sides, those refused before a handler ran included.
-  const after = {
-    fast: [await handledCounts(servers.fast.users), await handledCounts(servers.fast.tasks)],
-    stock: [await handledCounts(servers.stock.users), await handledCounts(servers.stock.tasks)],
-  };
-  for (const i of [0, 1]) {
-    assert.deepEqual(
-      diff(after.fast[i], before.fast[i]),
-      diff(after.stock[i], before.stock[i]),
-      `metrics of the ${i === 0 ? "User" : "Task"} Service`,
+    // The fast side really took the fast path for most calls, the stock side never did.
+    const fastCalls = async (url: string) =>
+      Number(
+        /^rpc_fast_path_calls_total (\d+)$/m.exec(
+          await fetch(`${url}/metrics`).then((r) => r.text()),
+        )?.[1],
+      );
+    const fastServed = (await fastCalls(servers.fast.users)) +
+      (await fastCalls(servers.fast.tasks));
+    assert.ok(fastServed > compared / 2, `the fast path served only ${fastServed} of ${compared}`);
+    assert.equal(
+      (await fastCalls(servers.stock.users)) + (await fastCalls(servers.stock.tasks)),
+      0,
     );
-  }
-  // The fast side really took the fast path for most calls, the stock side never did.
-  const fastCalls = async (url: string) =>
-    Number(/^rpc_fast_path_calls_total (\d+)$/m.exec(await fetch(`${url}/metrics`).then((r) => r.text()))?.[1]);
-  const fastServed = (await fastCalls(servers.fast.users)) + (await fastCalls(servers.fast.tasks));
-  assert.ok(fastServed > compared / 2, `the fast path served only ${fastServed} of ${compared}`);
-  assert.equal((await fastCalls(servers.stock.users)) + (await fastCalls(servers.stock.tasks)), 0);
-  // Nothing logged at error level on either side.
-  for (const process of [fastUsers, fastTasks, stockUsers, stockTasks]) {
-    const errors = process.logs().filter((line) => line.level === "error");
-    assert.deepEqual(errors, [], `${process.name} logged errors`);
-  }
-});
+    // Nothing logged at error level on either side.
+    for (const process of [fastUsers, fastTasks, stockUsers, stockTasks]) {
+      const errors = process.logs().filter((line) => line.level === "error");
+      assert.deepEqual(errors, [], `${process.name} logged errors`);
+    }
+  },
+);
 
 Deno.test("stop the stacks", opts, async () => {
   await Promise.all([fastUsers.stop(), fastTasks.stop(), stockUsers.stop(), stockTasks.stop()]);

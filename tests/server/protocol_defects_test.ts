@@ -76,76 +76,88 @@ const grpcWebProto = {
   authorization: `Bearer ${developer.token}`,
 };
 
-Deno.test("an envelope with the compressed flag and no encoding is invalid_argument", opts, async () => {
-  for (const flags of [0x01, 0xff, 0x80, 0x02]) {
-    const res = await post(users.url, GET_USER, envelope(flags, new Uint8Array()), grpcWebProto);
+Deno.test(
+  "an envelope with the compressed flag and no encoding is invalid_argument",
+  opts,
+  async () => {
+    for (const flags of [0x01, 0xff, 0x80, 0x02]) {
+      const res = await post(users.url, GET_USER, envelope(flags, new Uint8Array()), grpcWebProto);
+      const { code, message } = await grpcStatus(res);
+      assert.equal(Code[code], "InvalidArgument", `flags 0x${flags.toString(16)}: ${message}`);
+      assert.match(message, /envelope flags/);
+    }
+    // A streaming method reads its request from an envelope too.
+    const stream = await post(
+      users.url,
+      "platform.users.v1.UserService/ListOnlineDevelopers",
+      envelope(0x01, new TextEncoder().encode("{}")),
+      { "content-type": "application/connect+json", authorization: `Bearer ${developer.token}` },
+    );
+    const end = new TextDecoder().decode(new Uint8Array(await stream.arrayBuffer()).subarray(5));
+    assert.match(end, /"code":"invalid_argument"/);
+  },
+);
+
+Deno.test(
+  "gzip is supported in both protocols; an unknown encoding names the supported one",
+  opts,
+  async () => {
+    const body = new TextEncoder().encode(JSON.stringify({ skill_tags: ["go"] }));
+    const connect = await post(users.url, SEARCH, await gzip(body), {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      authorization: `Bearer ${developer.token}`,
+    });
+    assert.equal(connect.status, 200, await connect.clone().text());
+    assert.deepEqual(await connect.json(), {});
+    const grpcWeb = await post(users.url, SEARCH, envelope(0x01, await gzip(body)), {
+      "content-type": "application/grpc-web+json",
+      "grpc-encoding": "gzip",
+      authorization: `Bearer ${developer.token}`,
+    });
+    assert.equal((await grpcStatus(grpcWeb)).code, 0);
+    const brotli = await post(users.url, SEARCH, body, {
+      "content-type": "application/json",
+      "content-encoding": "br",
+      authorization: `Bearer ${developer.token}`,
+    });
+    assert.equal(brotli.status, 501);
+    assert.equal(brotli.headers.get("accept-encoding"), "gzip");
+    assert.equal((await brotli.json()).code, "unimplemented");
+    // A large answer is compressed for a client that accepts gzip.
+    const big = await post(users.url, SEARCH, "{}", {
+      "content-type": "application/json",
+      "accept-encoding": "gzip",
+      authorization: `Bearer ${developer.token}`,
+    });
+    await big.arrayBuffer();
+    assert.equal(big.status, 200);
+    // (too small to compress: nothing registered yet; the differential test covers large ones)
+    const bomb = await post(users.url, SEARCH, await gzip(new Uint8Array(8 << 20)), {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      authorization: `Bearer ${developer.token}`,
+    });
+    assert.equal((await bomb.json()).code, "resource_exhausted");
+  },
+);
+
+Deno.test(
+  "a lone surrogate in gRPC-web JSON is invalid_argument, not a bare HTTP 500",
+  opts,
+  async () => {
+    const res = await post(
+      users.url,
+      SEARCH,
+      envelope(0, new TextEncoder().encode('{"page_size":"\\ud800"}')),
+      { "content-type": "application/grpc-web+json", authorization: `Bearer ${developer.token}` },
+    );
+    assert.equal(res.status, 200);
     const { code, message } = await grpcStatus(res);
-    assert.equal(Code[code], "InvalidArgument", `flags 0x${flags.toString(16)}: ${message}`);
-    assert.match(message, /envelope flags/);
-  }
-  // A streaming method reads its request from an envelope too.
-  const stream = await post(
-    users.url,
-    "platform.users.v1.UserService/ListOnlineDevelopers",
-    envelope(0x01, new TextEncoder().encode("{}")),
-    { "content-type": "application/connect+json", authorization: `Bearer ${developer.token}` },
-  );
-  const end = new TextDecoder().decode(new Uint8Array(await stream.arrayBuffer()).subarray(5));
-  assert.match(end, /"code":"invalid_argument"/);
-});
-
-Deno.test("gzip is supported in both protocols; an unknown encoding names the supported one", opts, async () => {
-  const body = new TextEncoder().encode(JSON.stringify({ skill_tags: ["go"] }));
-  const connect = await post(users.url, SEARCH, await gzip(body), {
-    "content-type": "application/json",
-    "content-encoding": "gzip",
-    authorization: `Bearer ${developer.token}`,
-  });
-  assert.equal(connect.status, 200, await connect.clone().text());
-  assert.deepEqual(await connect.json(), {});
-  const grpcWeb = await post(users.url, SEARCH, envelope(0x01, await gzip(body)), {
-    "content-type": "application/grpc-web+json",
-    "grpc-encoding": "gzip",
-    authorization: `Bearer ${developer.token}`,
-  });
-  assert.equal((await grpcStatus(grpcWeb)).code, 0);
-  const brotli = await post(users.url, SEARCH, body, {
-    "content-type": "application/json",
-    "content-encoding": "br",
-    authorization: `Bearer ${developer.token}`,
-  });
-  assert.equal(brotli.status, 501);
-  assert.equal(brotli.headers.get("accept-encoding"), "gzip");
-  assert.equal((await brotli.json()).code, "unimplemented");
-  // A large answer is compressed for a client that accepts gzip.
-  const big = await post(users.url, SEARCH, "{}", {
-    "content-type": "application/json",
-    "accept-encoding": "gzip",
-    authorization: `Bearer ${developer.token}`,
-  });
-  await big.arrayBuffer();
-  assert.equal(big.status, 200);
-  // (too small to compress: nothing registered yet; the differential test covers large ones)
-  const bomb = await post(users.url, SEARCH, await gzip(new Uint8Array(8 << 20)), {
-    "content-type": "application/json",
-    "content-encoding": "gzip",
-    authorization: `Bearer ${developer.token}`,
-  });
-  assert.equal((await bomb.json()).code, "resource_exhausted");
-});
-
-Deno.test("a lone surrogate in gRPC-web JSON is invalid_argument, not a bare HTTP 500", opts, async () => {
-  const res = await post(
-    users.url,
-    SEARCH,
-    envelope(0, new TextEncoder().encode('{"page_size":"\\ud800"}')),
-    { "content-type": "application/grpc-web+json", authorization: `Bearer ${developer.token}` },
-  );
-  assert.equal(res.status, 200);
-  const { code, message } = await grpcStatus(res);
-  assert.equal(Code[code], "InvalidArgument", message);
-  assert.match(message, /surrogate/);
-});
+    assert.equal(Code[code], "InvalidArgument", message);
+    assert.match(message, /surrogate/);
+  },
+);
 
 Deno.test("an unknown enum name is invalid_argument, as an unknown number is", opts, async () => {
   for (const status of ['"TASK_STATUS_BOGUS"', "99"]) {

@@ -46,7 +46,10 @@ Deno.test(
     const dev = await signUp(a.url, "developer");
     const onA = rpcClient(UserService, a.url, undefined, dev.token);
     const onB = rpcClient(UserService, b.url, undefined, dev.token);
-    await until("B serves from memory", async () => (await metric(b.url, "profile_cache_synchronised")) === 1);
+    await until(
+      "B serves from memory",
+      async () => (await metric(b.url, "profile_cache_synchronised")) === 1,
+    );
     const hitsBefore = await metric(b.url, "profile_cache_hits_total");
 
     const reads: Array<{ start: number; bio: string }> = [];
@@ -98,7 +101,10 @@ Deno.test(
   async () => {
     const dev = await signUp(a.url, "developer");
     const onB = rpcClient(UserService, b.url, undefined, dev.token);
-    await until("B serves from memory", async () => (await metric(b.url, "profile_cache_synchronised")) === 1);
+    await until(
+      "B serves from memory",
+      async () => (await metric(b.url, "profile_cache_synchronised")) === 1,
+    );
     await onB.getUser({ userId: dev.id });
     assert.equal((await onB.getUser({ userId: dev.id })).user?.bio, "");
     redis.pause();
@@ -114,7 +120,10 @@ Deno.test(
     } finally {
       redis.unpause();
     }
-    await until("B serves from memory again", async () => (await metric(b.url, "profile_cache_synchronised")) === 1);
+    await until(
+      "B serves from memory again",
+      async () => (await metric(b.url, "profile_cache_synchronised")) === 1,
+    );
     const hits = await metric(b.url, "profile_cache_hits_total");
     for (let i = 0; i < 3; i++) {
       assert.equal(

@@ -444,4 +444,3 @@ function replace(from: Headers, to: Headers): void {
   [...to.keys()].forEach((key) => to.delete(key));
   from.forEach((value, key) => to.set(key, value));
 }
-
