@@ -276,6 +276,13 @@ try {
   const admin = (await new TokenService([SECRET], 600).issue({ subject: "bench", role: "admin" }))
     .token;
   const heaps: Record<string, string> = {};
+  const snapshotOf = Deno.env.get("BENCH_HEAP_SNAPSHOT") as keyof typeof services | undefined;
+  if (snapshotOf) {
+    const res = await fetch(`${services[snapshotOf].url}/debug/heap`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    await Deno.writeTextFile(`/tmp/bench-load-${snapshotOf}.heapsnapshot`, await res.text());
+  }
   for (const [name, service] of Object.entries(services)) {
     const { memory: m } = await fetch(`${service.url}/debug/memory`, {
       headers: { authorization: `Bearer ${admin}` },

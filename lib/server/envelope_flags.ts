@@ -39,8 +39,8 @@ export function envelopeFlagsError(
 }
 
 /**
- * Checks the flags of every complete envelope header in `bytes`, in order, skipping payloads;
- * throws the first error. Stops at a header or payload the bytes do not hold completely.
+ * Checks the flags byte of every envelope in `bytes`, in order, skipping payloads; throws the
+ * first error. Stops at a payload the bytes do not hold completely.
  *
  * @example
  * ```ts
@@ -97,18 +97,21 @@ class EnvelopeFlagScanner {
         offset += skip;
         continue;
       }
+      if (this.headerBytes === 0) {
+        // The flags byte is judged as soon as it arrives.
+        const error = envelopeFlagsError(
+          chunk[offset],
+          this.encodingHeader,
+          this.compressionDeclared,
+        );
+        if (error) throw error;
+      }
       const take = Math.min(5 - this.headerBytes, chunk.length - offset);
       this.header.set(chunk.subarray(offset, offset + take), this.headerBytes);
       this.headerBytes += take;
       offset += take;
       if (this.headerBytes < 5) return;
       this.headerBytes = 0;
-      const error = envelopeFlagsError(
-        this.header[0],
-        this.encodingHeader,
-        this.compressionDeclared,
-      );
-      if (error) throw error;
       this.payloadLeft = new DataView(this.header.buffer).getUint32(1);
     }
   }
