@@ -15,6 +15,7 @@ export const SERVICE_METRICS = [
   "grpc_server_handling_seconds",
   "grpc_server_active_connections",
   "grpc_server_in_flight_requests",
+  "rpc_fast_path_calls_total",
   "process_resident_memory_bytes",
   "deno_heap_used_bytes",
   "deno_heap_total_bytes",
@@ -41,6 +42,12 @@ export const COMPONENT_METRICS = [
   "match_wakeups_total",
   "watch_streams_open",
   "notifications_delivered_total",
+  "profile_cache_hits_total",
+  "profile_cache_misses_total",
+  "profile_cache_resyncs_total",
+  "profile_cache_invalidation_failures_total",
+  "profile_cache_entries",
+  "profile_cache_synchronised",
 ] as const;
 
 /** Histograms among the above: they appear as `_bucket`, `_sum` and `_count` series. */

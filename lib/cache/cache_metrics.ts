@@ -9,42 +9,54 @@ import { Counter } from "prom-client";
 import type { Metrics } from "../metrics/registry.ts";
 import type { CoherentCache } from "./coherent_cache.ts";
 
+/** The metric names of one cache (spelled out, so they can be found in the sources). */
+export interface CacheMetricNames {
+  hits: string;
+  misses: string;
+  resyncs: string;
+  invalidationFailures: string;
+  entries: string;
+  synchronised: string;
+}
+
 /**
- * Registers `<prefix>_hits_total`, `<prefix>_misses_total`, `<prefix>_resyncs_total`,
- * `<prefix>_invalidation_failures_total`, `<prefix>_entries` and `<prefix>_synchronised`.
+ * Registers the cache's counters and gauges.
  *
  * @example
  * ```ts
- * registerCacheMetrics(metrics, cache, "profile_cache");
+ * registerCacheMetrics(metrics, cache, {
+ *   hits: "profile_cache_hits_total",
+ *   misses: "profile_cache_misses_total",
+ *   resyncs: "profile_cache_resyncs_total",
+ *   invalidationFailures: "profile_cache_invalidation_failures_total",
+ *   entries: "profile_cache_entries",
+ *   synchronised: "profile_cache_synchronised",
+ * });
  * ```
  */
 export function registerCacheMetrics(
   metrics: Metrics,
   cache: CoherentCache<unknown>,
-  prefix: string,
+  names: CacheMetricNames,
 ): void {
-  const counters = [
-    ["hits_total", "Reads answered from memory.", () => cache.stats.hits],
+  const counters: Array<[string, string, () => number]> = [
+    [names.hits, "Reads answered from memory.", () => cache.stats.hits],
+    [names.misses, "Reads that went to the database (single-flighted).", () => cache.stats.misses],
     [
-      "misses_total",
-      "Reads that went to the database (single-flighted).",
-      () => cache.stats.misses,
-    ],
-    [
-      "resyncs_total",
-      "Times the cache dropped everything after its Redis lease lapsed, before serving again.",
+      names.resyncs,
+      "Times the cache dropped everything after losing its Redis connection, before serving again.",
       () => cache.stats.resyncs,
     ],
     [
-      "invalidation_failures_total",
+      names.invalidationFailures,
       "Invalidations Redis did not accept in time (retried in the background).",
       () => cache.stats.publishFailures,
     ],
-  ] as const;
+  ];
   for (const [name, help, read] of counters) {
     // A counter whose value is read at scrape time (reset, then set to the running total).
     new Counter({
-      name: `${prefix}_${name}`,
+      name,
       help,
       registers: [metrics.registry],
       collect() {
@@ -53,9 +65,9 @@ export function registerCacheMetrics(
       },
     });
   }
-  metrics.gauge(`${prefix}_entries`, "Entries held in memory.", [], (g) => g.set(cache.size));
+  metrics.gauge(names.entries, "Entries held in memory.", [], (g) => g.set(cache.size));
   metrics.gauge(
-    `${prefix}_synchronised`,
+    names.synchronised,
     "1 while the cache may serve from memory (its Redis lease holds), else 0.",
     [],
     (g) => g.set(cache.synchronised() ? 1 : 0),

@@ -52,7 +52,14 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     ttlMs: config.profileCacheTtlSeconds * 1000,
   }, logger);
   reportCacheAvailability(cache.client, config.redisUrl, logger);
-  registerCacheMetrics(metrics, cache, "profile_cache");
+  registerCacheMetrics(metrics, cache, {
+    hits: "profile_cache_hits_total",
+    misses: "profile_cache_misses_total",
+    resyncs: "profile_cache_resyncs_total",
+    invalidationFailures: "profile_cache_invalidation_failures_total",
+    entries: "profile_cache_entries",
+    synchronised: "profile_cache_synchronised",
+  });
   const store = new UserStore(db);
   const presence = new PresenceCommands(db, store, config.presenceTtlSeconds);
   const profiles = new ProfileCache(cache, store);
