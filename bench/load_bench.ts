@@ -336,7 +336,8 @@ async function seed(): Promise<{ developers: Account[]; clients: Account[] }> {
   const inserted: Array<{ id: string; email: string; role: string }> = [];
   for (let i = 0; i < rows.length; i += 500) {
     inserted.push(
-      ...await sql`INSERT INTO users ${sql(rows.slice(i, i + 500))} RETURNING id, email, role`,
+      ...await sql<Array<{ id: string; email: string; role: string }>>`
+        INSERT INTO users ${sql(rows.slice(i, i + 500))} RETURNING id, email, role`,
     );
   }
   const accounts = await Promise.all(inserted.map(async (row) => ({

@@ -1,13 +1,29 @@
+/**
+ * Profile one RPC before optimising it: starts the User Service (throwaway PostgreSQL and Redis)
+ * with `--cpu-prof`, drives one call with wrk (64 connections) and prints requests per second and
+ * the server's CPU time per request, read from /proc (robust against a busy machine, unlike
+ * req/s). The `.cpuprofile` it leaves opens in Chrome DevTools (Performance tab).
+ *
+ * Run: `./deno run -A bench/profile_rpc.ts [getuser-json|getuser-grpcweb|health] [seconds]`;
+ * PROFILE_DIR (a temporary directory) keeps the profile, NO_PROF=1 skips it, EXTRA_ENV='{"K":"V"}'
+ * adds to the service's environment (RPC_FAST_PATH=false compares with connect-es alone).
+ *
+ * @module
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GetUserRequestSchema, Role, UserService } from "@platform/proto/users/v1";
 import { PostgresServer } from "../tests/harness/postgres_server.ts";
-import { RedisServer } from "../tests/harness/redis_server.ts";
 import { spawnTracked } from "../tests/harness/processes.ts";
+import { RedisServer } from "../tests/harness/redis_server.ts";
 import { rpcClient } from "../tests/harness/rpc_clients.ts";
-import { Role, UserService } from "@platform/proto/users/v1";
-import { wrk, wrkScript } from "./bench_tools.ts";
+import { requireTools, wrk, wrkScript } from "./bench_tools.ts";
+
+requireTools(["wrk"]);
 const target = Deno.args[0] ?? "getuser-json";
 const seconds = Number(Deno.args[1] ?? 10);
-const [pg, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
+const profileDir = Deno.env.get("PROFILE_DIR") ?? await Deno.makeTempDir({ prefix: "fp-prof-" });
 const secret = "bench-secret-that-is-long-enough-0123456789";
+const [pg, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
 const env = {
   PORT: "0",
   HOST: "127.0.0.1",
@@ -16,72 +32,63 @@ const env = {
   JWT_SECRETS: secret,
   ...JSON.parse(Deno.env.get("EXTRA_ENV") ?? "{}"),
 };
+const profile = Deno.env.get("NO_PROF") ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
 const proc = spawnTracked(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    ...(Deno.env.get("NO_PROF") ? [] : ["--cpu-prof", "--cpu-prof-dir=/tmp/rp/prof"]),
-    "services/users/main.ts",
-  ],
-  cwd: "/work/wt/readpath",
+  args: ["run", "-A", ...profile, "services/users/main.ts"],
+  cwd: new URL("../", import.meta.url).pathname,
   env,
 });
-const line = await proc.waitForLine((l) => l.includes('"msg":"listening"'), 60000);
-const url = `http://127.0.0.1:${JSON.parse(line).port}`;
-const c = rpcClient(UserService, url);
-await c.register({
-  email: "p@example.com",
-  password: "bench password",
-  role: Role.DEVELOPER,
-  displayName: "P",
-});
-const { accessToken, user } = await c.login({ email: "p@example.com", password: "bench password" });
-const auth = { authorization: `Bearer ${accessToken}` };
-let script: string, path: string;
-if (target === "health") {
-  script = await wrkScript({ body: "{}", headers: { "content-type": "application/json" } });
-  path = "/grpc.health.v1.Health/Check";
-} else if (target === "getuser-grpcweb") {
-  const { toBinary, create } = await import("@bufbuild/protobuf");
-  const { GetUserRequestSchema } = await import("@platform/proto/users/v1");
-  const m = toBinary(GetUserRequestSchema, create(GetUserRequestSchema, { userId: user!.id }));
-  const e = new Uint8Array(5 + m.length);
-  new DataView(e.buffer).setUint32(1, m.length);
-  e.set(m, 5);
-  script = await wrkScript({
-    body: e,
-    headers: { "content-type": "application/grpc-web+proto", ...auth },
+try {
+  const line = await proc.waitForLine((l) => l.includes('"msg":"listening"'), 60_000);
+  const url = `http://127.0.0.1:${JSON.parse(line).port}`;
+  const anonymous = rpcClient(UserService, url);
+  await anonymous.register({
+    email: "p@example.com",
+    password: "bench password",
+    role: Role.DEVELOPER,
+    displayName: "P",
   });
-  path = "/platform.users.v1.UserService/GetUser";
-} else {
-  script = await wrkScript({
-    body: JSON.stringify({ user_id: user!.id }),
-    headers: { "content-type": "application/json", ...auth },
+  const { accessToken, user } = await anonymous.login({
+    email: "p@example.com",
+    password: "bench password",
   });
-  path = "/platform.users.v1.UserService/GetUser";
+  const auth = { authorization: `Bearer ${accessToken}` };
+  let script: string;
+  let path = "/platform.users.v1.UserService/GetUser";
+  if (target === "health") {
+    script = await wrkScript({ body: "{}", headers: { "content-type": "application/json" } });
+    path = "/grpc.health.v1.Health/Check";
+  } else if (target === "getuser-grpcweb") {
+    const m = toBinary(GetUserRequestSchema, create(GetUserRequestSchema, { userId: user!.id }));
+    const e = new Uint8Array(5 + m.length);
+    new DataView(e.buffer).setUint32(1, m.length);
+    e.set(m, 5);
+    script = await wrkScript({
+      body: e,
+      headers: { "content-type": "application/grpc-web+proto", ...auth },
+    });
+  } else {
+    script = await wrkScript({
+      body: JSON.stringify({ user_id: user!.id }),
+      headers: { "content-type": "application/json", ...auth },
+    });
+  }
+  await wrk(url + path, script, { seconds: 2, connections: 64 });
+  const cpuMs = () => {
+    const fields = Deno.readTextFileSync(`/proc/${proc.child.pid}/stat`).split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks a second
+  };
+  const before = cpuMs();
+  const result = await wrk(url + path, script, { seconds, connections: 64 });
+  const perRequest = (cpuMs() - before) * 1000 / (result.rps * seconds);
+  console.log(
+    `${target}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50}, p99 ${result.p99}, ` +
+      `errors ${result.errors}; server CPU ${perRequest.toFixed(1)} us/request`,
+  );
+} finally {
+  proc.kill("SIGTERM");
+  await proc.status;
+  await redis.stop();
+  await pg.destroy();
 }
-await wrk(url + path, script, { seconds: 2, connections: 64 });
-const cpu = () => {
-  const f = Deno.readTextFileSync(`/proc/${proc.child.pid}/stat`).split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ms (100 ticks/s)
-};
-const cpu0 = cpu();
-const r = await wrk(url + path, script, { seconds, connections: 64 });
-const used = cpu() - cpu0;
-console.log(
-  target,
-  JSON.stringify(r),
-  `server CPU ${(used * 1000 / (r.rps * seconds)).toFixed(1)} us/request`,
-);
-proc.kill("SIGTERM");
-await proc.status;
-const counts = new Map<string, number>();
-for (const l of proc.lines) {
-  try {
-    const m = JSON.parse(l).msg;
-    counts.set(m, (counts.get(m) ?? 0) + 1);
-  } catch { /* not JSON */ }
-}
-console.log("log lines:", JSON.stringify(Object.fromEntries(counts)));
-await redis.stop();
-await pg.destroy();
+if (profile.length > 0) console.log(`CPU profile in ${profileDir}`);

@@ -30,7 +30,11 @@ const children = services.map(({ name, main, port }) => {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", main],
     cwd: root,
-    env,
+    env: {
+      ...env,
+      // A 4 MiB young generation, as in the image (deploy/Dockerfile): less resident memory.
+      DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=4",
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

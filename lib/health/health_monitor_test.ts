@@ -39,15 +39,20 @@ Deno.test("a hanging check times out instead of hanging the report", async () =>
 Deno.test("probes read a report at most maxAgeMs old; stale ones share one round of checks", async () => {
   let runs = 0;
   let healthy = true;
-  const monitor = new HealthMonitor("v1", [{
-    name: "database",
-    critical: true,
-    check: async () => {
-      runs++;
-      await new Promise((r) => setTimeout(r, 20));
-      if (!healthy) throw new Error("down");
-    },
-  }], 1000, 200);
+  const monitor = new HealthMonitor(
+    "v1",
+    [{
+      name: "database",
+      critical: true,
+      check: async () => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 20));
+        if (!healthy) throw new Error("down");
+      },
+    }],
+    1000,
+    200,
+  );
   const first = await Promise.all(Array.from({ length: 50 }, () => monitor.report()));
   assert.equal(runs, 1, "fifty concurrent probes, one round of checks");
   assert.ok(first.every((r) => r.status === "healthy"));
@@ -58,7 +63,10 @@ Deno.test("probes read a report at most maxAgeMs old; stale ones share one round
   while ((await monitor.status()) === "healthy") {
     await new Promise((r) => setTimeout(r, 10));
   }
-  assert.ok(Date.now() - lostAt < 200 + 20 + 100, "the lost dependency shows within maxAge + a check");
+  assert.ok(
+    Date.now() - lostAt < 200 + 20 + 100,
+    "the lost dependency shows within maxAge + a check",
+  );
   assert.equal((await monitor.report()).checks.database, "unhealthy");
   assert.ok(runs <= 3);
 });

@@ -17,7 +17,10 @@ Deno.test("the gRPC families read as go-grpc-prometheus's", async () => {
   assert.match(text, new RegExp(`grpc_server_handling_seconds_bucket\\{le="0.005",${labels}\\} 1`));
   assert.match(text, new RegExp(`grpc_server_handling_seconds_bucket\\{le="0.1",${labels}\\} 1`));
   assert.match(text, new RegExp(`grpc_server_handling_seconds_bucket\\{le="0.25",${labels}\\} 2`));
-  assert.match(text, new RegExp(`grpc_server_handling_seconds_bucket\\{le="\\+Inf",${labels}\\} 2`));
+  assert.match(
+    text,
+    new RegExp(`grpc_server_handling_seconds_bucket\\{le="\\+Inf",${labels}\\} 2`),
+  );
   assert.match(text, new RegExp(`grpc_server_handling_seconds_count\\{${labels}\\} 2`));
   assert.match(text, /# TYPE grpc_server_handling_seconds histogram/);
   assert.match(text, /grpc_server_in_flight_requests 0/);

@@ -21,7 +21,12 @@ Deno.test("every complete header is checked, across chunk boundaries", async () 
     /0x80/,
   );
   const body = new Uint8Array([...env(0, 4), ...env(0xff, 1)]);
-  const chunks = [body.subarray(0, 2), body.subarray(2, 7), body.subarray(7, 10), body.subarray(10)];
+  const chunks = [
+    body.subarray(0, 2),
+    body.subarray(2, 7),
+    body.subarray(7, 10),
+    body.subarray(10),
+  ];
   const seen: Uint8Array[] = [];
   await assert.rejects(async () => {
     for await (const chunk of checkedEnvelopeStream(iterate(chunks), "grpc-encoding", false)) {

@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { ListTasksRequestSchema } from "@platform/proto/tasks/v1";
-import { SearchDevelopersRequestSchema, UpdateProfileRequestSchema } from "@platform/proto/users/v1";
+import {
+  SearchDevelopersRequestSchema,
+  UpdateProfileRequestSchema,
+} from "@platform/proto/users/v1";
 import { jsonInputCheck, JsonInputError } from "./json_input.ts";
 
 Deno.test("an unknown enum name is refused, naming the field; known names and numbers pass", () => {
   const check = jsonInputCheck(ListTasksRequestSchema);
   assert.throws(() => check('{"status":"TASK_STATUS_BOGUS"}'), (e: Error) => {
     assert.ok(e instanceof JsonInputError);
-    assert.match(e.message, /^status: unknown TaskStatus value "TASK_STATUS_BOGUS"; expected one of/);
+    assert.match(
+      e.message,
+      /^status: unknown TaskStatus value "TASK_STATUS_BOGUS"; expected one of/,
+    );
     return true;
   });
   check('{"status":"TASK_STATUS_OPEN"}');

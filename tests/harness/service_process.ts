@@ -34,7 +34,15 @@ export class ServiceProcess {
     const process = spawnTracked(Deno.execPath(), {
       args: ["run", "-A", "--quiet", script],
       cwd: root.pathname,
-      env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_GRACE_MS: "3000", ...env },
+      env: {
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+        SHUTDOWN_GRACE_MS: "3000",
+        // As the image runs them (deploy/Dockerfile): a 4 MiB young generation.
+        DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=4",
+        ...env,
+      },
     });
     const line = await process.waitForLine(
       (l) => l.includes('"msg":"listening"'),

@@ -73,7 +73,6 @@ for (const service of [UserService, TaskService, Health] as DescService[]) {
 }
 
 const tokens = new TokenService([SECRET], 3600);
-const json = (body: unknown, token?: string) => ({ body, token });
 
 async function call(url: string, path: string, body: unknown, token?: string) {
   const res = await fetch(`${url}${path}`, {
