@@ -31,6 +31,7 @@
  */
 import { Redis } from "ioredis";
 import type { Logger } from "../log/logger.ts";
+import { RedisSubscriber } from "./redis_subscriber.ts";
 
 /** Settings of a {@link CoherentCache}. */
 export interface CoherentCacheOptions {
@@ -96,7 +97,7 @@ export class CoherentCache<V> {
   readonly stats: CoherentCacheStats = { hits: 0, misses: 0, resyncs: 0, publishFailures: 0 };
   private readonly entries = new Map<string, Entry<V>>();
   private readonly loads = new Map<string, Load<V>>();
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisSubscriber;
   /** The connection invalidations are published on (its status tells whether Redis answers). */
   readonly client: Redis;
   private readonly leaseMs: number;
@@ -106,7 +107,7 @@ export class CoherentCache<V> {
   private validUntil = 0;
   /** Bumped whenever entries may have missed an invalidation; loads from before are not kept. */
   private generation = 0;
-  private pinging = false;
+  private lastPingAt = 0;
   private closed = false;
   /**
    * No answered ping since (re)connecting: the first answer resynchronises (drops whatever was
@@ -133,19 +134,14 @@ export class CoherentCache<V> {
       maxRetriesPerRequest: 0,
       commandTimeout: 150,
     });
-    this.subscriber = new Redis(options.redisUrl, {
-      ...common,
-      commandTimeout: 1000,
-      maxRetriesPerRequest: 0,
-    });
     this.client.on("error", () => {});
     this.client.on("ready", () => void this.flushPendingPublishes());
-    this.subscriber.on("error", () => {});
-    this.subscriber.on("close", () => this.connectionLost());
-    this.subscriber.on("message", (channel: string, key: string) => {
-      if (channel === options.channel) this.drop(key);
+    this.subscriber = new RedisSubscriber(options.redisUrl, options.channel, {
+      message: (key) => this.drop(key),
+      pong: (sentAt) => this.answered(sentAt),
+      connected: () => {},
+      disconnected: () => this.connectionLost(),
     });
-    this.subscriber.subscribe(options.channel).catch(() => {}); // resubscribed on reconnect
     this.heartbeat = setInterval(() => this.heartbeatTick(), this.heartbeatMs);
     this.retry = setInterval(() => {
       if (this.pendingPublishes.size > 0) void this.flushPendingPublishes();
@@ -235,7 +231,7 @@ export class CoherentCache<V> {
         note: "other replicas may serve these entries until their time-to-live",
       });
     }
-    this.subscriber.disconnect();
+    this.subscriber.close();
     this.client.disconnect();
   }
 
@@ -297,27 +293,27 @@ export class CoherentCache<V> {
   }
 
   private heartbeatTick(): void {
-    if (this.pinging || this.closed || this.subscriber.status !== "ready") return;
-    this.pinging = true;
-    const sentAt = performance.now();
-    this.subscriber.ping().then(
-      () => {
-        if (this.lapsed) {
-          // First answer on a new connection: what was published while there was none is lost.
-          this.lapsed = false;
-          this.dropAll();
-          if (this.everSynchronised) {
-            this.stats.resyncs++;
-            this.logger.info("cache resynchronised with Redis", { channel: this.options.channel });
-          }
-          this.everSynchronised = true;
-        }
-        this.validUntil = Math.max(this.validUntil, sentAt + this.leaseMs);
-      },
-      () => {},
-    ).finally(() => {
-      this.pinging = false;
-    });
+    if (this.closed || !this.subscriber.ready) return;
+    const now = performance.now();
+    // One ping at a time, unless the last one has waited a second (Redis frozen): then another,
+    // answered in order once Redis answers again.
+    if (this.subscriber.outstanding > 0 && now - this.lastPingAt < 1000) return;
+    this.lastPingAt = now;
+    this.subscriber.ping();
+  }
+
+  private answered(sentAt: number): void {
+    if (this.lapsed) {
+      // First answer on a new connection: what was published while there was none is lost.
+      this.lapsed = false;
+      this.dropAll();
+      if (this.everSynchronised) {
+        this.stats.resyncs++;
+        this.logger.info("cache resynchronised with Redis", { channel: this.options.channel });
+      }
+      this.everSynchronised = true;
+    }
+    this.validUntil = Math.max(this.validUntil, sentAt + this.leaseMs);
   }
 
   private async flushPendingPublishes(): Promise<void> {

@@ -31,9 +31,9 @@ export class CallMetrics {
 
   constructor(private readonly metrics: Metrics) {}
 
-  /** Counts the call as started and in flight. */
-  start(record: CallRecord, remote: string): CallTracker {
-    return new Call(this, record, remote);
+  /** Counts the call as started and in flight (`series`: the method's, when known already). */
+  start(record: CallRecord, remote: string, series?: GrpcMethodSeries): CallTracker {
+    return new Call(this, record, remote, series ?? this.series(record));
   }
 
   /** Counts a call the unary fast path serves. */
@@ -64,7 +64,6 @@ export class CallMetrics {
 }
 
 class Call implements CallTracker {
-  private readonly series: GrpcMethodSeries;
   private readonly started = performance.now();
   private finished = false;
 
@@ -72,8 +71,8 @@ class Call implements CallTracker {
     private readonly calls: CallMetrics,
     readonly record: CallRecord,
     private readonly remote: string,
+    private readonly series: GrpcMethodSeries,
   ) {
-    this.series = calls.series(record);
     this.series.started++;
     calls.enter(remote);
   }

@@ -28,6 +28,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc-web";
 import { fromJsonString } from "@bufbuild/protobuf";
+import type { GrpcMethodSeries } from "../../metrics/grpc_metrics.ts";
 import type { CallMetrics } from "../call_metrics.ts";
 import { type CallRecord, callRecordKey } from "../call_record.ts";
 import { checkEnvelopeFlags } from "../envelope_flags.ts";
@@ -70,6 +71,8 @@ export type FastUnaryHandler = (
 
 interface CompiledRoute {
   route: UnaryRoute;
+  /** The method's metric series, looked up once. */
+  series: GrpcMethodSeries;
   /** The interceptor chain around the implementation, built once. */
   chain: (request: UnaryRequest) => Promise<UnaryResponse>;
 }
@@ -92,7 +95,17 @@ const textDecoder = new TextDecoder();
 export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
   const compiled = new Map<string, CompiledRoute>();
   for (const [path, route] of options.routes) {
-    compiled.set(path, { route, chain: buildChain(route, options.interceptors) });
+    compiled.set(path, {
+      route,
+      series: options.calls.series({
+        type: "unary",
+        service: route.service.typeName,
+        method: route.method.name,
+        received: 0,
+        sent: 0,
+      }),
+      chain: buildChain(route, options.interceptors),
+    });
   }
   const compressionOn = options.acceptCompression.length > 0;
   const readOptions = {
@@ -142,7 +155,7 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
       received: 0,
       sent: 0,
     };
-    const call = options.calls.start(record, remote);
+    const call = options.calls.start(record, remote, entry.series);
     options.calls.countFastPath();
     const connect = kind.protocol === "connect";
     const timeoutHeader = req.headers.get(connect ? "connect-timeout-ms" : "grpc-timeout");
@@ -249,6 +262,8 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
       }
     }
     try {
+      // `{}` is the empty message (a probe's Health/Check): no parse needed.
+      if (bytes.length === 2 && bytes[0] === 0x7b && bytes[1] === 0x7d) return create(schema);
       const text = textDecoder.decode(bytes);
       route.checkJson(text);
       return fromJsonString(schema, text, readOptions);
