@@ -78,13 +78,30 @@ try {
     const fields = Deno.readTextFileSync(`/proc/${proc.child.pid}/stat`).split(") ")[1].split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks a second
   };
+  const threads = () => {
+    const out = new Map<string, number>();
+    for (const task of Deno.readDirSync(`/proc/${proc.child.pid}/task`)) {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${proc.child.pid}/task/${task.name}/stat`);
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "#");
+        const fields = stat.split(") ")[1].split(" ");
+        out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+      } catch { /* the thread ended */ }
+    }
+    return out;
+  };
   const before = cpuMs();
+  const threadsBefore = threads();
   const result = await wrk(url + path, script, { seconds, connections: 64 });
   const perRequest = (cpuMs() - before) * 1000 / (result.rps * seconds);
+  const byThread = [...threads()].map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)])
+    .filter(([, ms]) => (ms as number) > 0)
+    .map(([name, ms]) => `${name} ${((ms as number) * 1000 / (result.rps * seconds)).toFixed(1)}`);
   console.log(
     `${target}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50}, p99 ${result.p99}, ` +
       `errors ${result.errors}; server CPU ${perRequest.toFixed(1)} us/request`,
   );
+  console.log(`  by thread (us/request): ${byThread.join(", ")}`);
 } finally {
   proc.kill("SIGTERM");
   await proc.status;

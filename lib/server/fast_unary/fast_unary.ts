@@ -80,6 +80,9 @@ interface CompiledRoute {
 const CTX = Symbol("fast unary context");
 /** The encodings of frozen messages (see frozen_message.ts), by format. */
 const encodedFrozen = new WeakMap<object, { json?: Uint8Array; binary?: Uint8Array }>();
+/** Encodings made from frozen messages, and their gRPC-web bodies. */
+const frozenEncodings = new WeakSet<Uint8Array>();
+const grpcWebBodies = new WeakMap<Uint8Array, Uint8Array>();
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -201,7 +204,7 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
     ctx.complete(failure);
     call.finish(failure ? Code[failure.code] : "OK");
     if (connect) return await connectResponse(kind, ctx, body, failure, responseCompression);
-    const payload = grpcWebBody(failure ? undefined : body, ctx.touchedTrailer, failure);
+    const payload = grpcWebPayload(body, ctx.touchedTrailer, failure);
     return new Response(payload as Uint8Array<ArrayBuffer>, {
       status: 200,
       headers: responseHeaders(ctx.touchedHeader, kind.contentType),
@@ -240,6 +243,20 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
     const trailer = ctx.touchedTrailer;
     if (trailer) trailer.forEach((value, key) => headers.append(`trailer-${key}`, value));
     return new Response(body as Uint8Array<ArrayBuffer>, { status, headers });
+  }
+
+  /** The gRPC-web body; for a frozen message's bytes and no trailers of its own, made once. */
+  function grpcWebPayload(
+    message: Uint8Array | undefined,
+    trailer: Headers | undefined,
+    failure: ConnectError | undefined,
+  ): Uint8Array {
+    if (failure || trailer || !message || !frozenEncodings.has(message)) {
+      return grpcWebBody(failure ? undefined : message, trailer, failure);
+    }
+    let payload = grpcWebBodies.get(message);
+    if (!payload) grpcWebBodies.set(message, payload = grpcWebBody(message, undefined, undefined));
+    return payload;
   }
 
   function parseMessage(route: UnaryRoute, binary: boolean, bytes: Uint8Array): unknown {
@@ -320,6 +337,7 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
     const known = binary ? memo?.binary : memo?.json;
     if (known) return known;
     const bytes = encodeMessage(schema, binary, message);
+    frozenEncodings.add(bytes);
     if (!memo) encodedFrozen.set(message as object, memo = {});
     if (binary) memo.binary = bytes;
     else memo.json = bytes;
