@@ -44,7 +44,11 @@ export class RedisSubscriber {
   private attempt = 0;
   private readonly target: URL;
 
-  constructor(url: string, private readonly channel: string, private readonly on: SubscriberEvents) {
+  constructor(
+    url: string,
+    private readonly channel: string,
+    private readonly on: SubscriberEvents,
+  ) {
     this.target = new URL(url);
     void this.run();
   }
@@ -161,7 +165,9 @@ export class RedisSubscriber {
     if (!conn) return;
     const bytes = encoder.encode(text);
     this.writing = this.writing.then(async () => {
-      for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+      for (let offset = 0; offset < bytes.length;) {
+        offset += await conn.write(bytes.subarray(offset));
+      }
     }).catch(() => {
       try {
         conn.close();

@@ -110,7 +110,9 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
       chain: buildChain(route, options.interceptors),
     });
   }
-  const compressionOn = options.acceptCompression.length > 0;
+  // Answers are compressed only when some could be big enough (see compressMinBytes).
+  const compressionOn = options.acceptCompression.length > 0 &&
+    options.compressMinBytes <= options.writeMaxBytes;
   const readOptions = {
     ...options.jsonOptions,
     ignoreUnknownFields: (options.jsonOptions as { ignoreUnknownFields?: boolean } | undefined)
