@@ -275,6 +275,15 @@ try {
   memory.stop();
   const admin = (await new TokenService([SECRET], 600).issue({ subject: "bench", role: "admin" }))
     .token;
+  // What the User Service served besides the generator's calls (the orchestrator's matching).
+  const usersMetrics = await fetch(`${users.url}/metrics`).then((r) => r.text());
+  const streamed = Number(
+    /grpc_server_msg_sent_total\{[^}]*grpc_method="ListOnlineDevelopers"\} (\S+)/.exec(usersMetrics)
+      ?.[1] ?? 0,
+  );
+  const streams = [...usersMetrics.matchAll(
+    /grpc_server_handled_total\{[^}]*grpc_method="ListOnlineDevelopers"[^}]*\} (\S+)/g,
+  )].reduce((n, m) => n + Number(m[1]), 0);
   const heaps: Record<string, string> = {};
   const snapshotOf = Deno.env.get("BENCH_HEAP_SNAPSHOT") as keyof typeof services | undefined;
   if (snapshotOf) {
@@ -297,6 +306,10 @@ try {
     failed: logins.filter((ok) => !ok).length,
     ms: burstMs,
   });
+  console.log(
+    `the orchestrator's matching asked the User Service for ${streams} ListOnlineDevelopers ` +
+      `streams (${streamed} developers sent) during the run`,
+  );
   console.log("memory the runtime reports at the end (MB):");
   for (const [name, line] of Object.entries(heaps)) console.log(`  ${name.padEnd(13)} ${line}`);
 } finally {
