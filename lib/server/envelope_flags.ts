@@ -52,8 +52,15 @@ export function checkEnvelopeFlags(
   encodingHeader: string,
   compressionDeclared: boolean,
 ): void {
-  const scanner = new EnvelopeFlagScanner(encodingHeader, compressionDeclared);
-  scanner.scan(bytes);
+  let offset = 0;
+  while (offset < bytes.length) {
+    const error = envelopeFlagsError(bytes[offset], encodingHeader, compressionDeclared);
+    if (error) throw error;
+    if (bytes.length - offset < 5) return;
+    const length = bytes[offset + 1] * 0x1000000 + (bytes[offset + 2] << 16) +
+      (bytes[offset + 3] << 8) + bytes[offset + 4];
+    offset += 5 + length;
+  }
 }
 
 /**
