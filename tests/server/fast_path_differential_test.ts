@@ -816,7 +816,7 @@ Deno.test(
       }
     }
     assert.deepEqual(mismatches, [], `${mismatches.length} of ${compared} answers differ`);
-  console.log(`${compared} requests, each answered alike by the fast path and connect-es`);
+    console.log(`${compared} requests, each answered alike by the fast path and connect-es`);
     assert.ok(compared > 250, `only ${compared} probes`);
 
     // Every call is counted the same on both sides, those refused before a handler ran included.
