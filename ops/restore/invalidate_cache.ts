@@ -1,13 +1,14 @@
 /**
- * After a restore, the User Service's Redis cache still holds profiles read from the replaced
- * database (`fp:users:user:<id>`, up to PROFILE_CACHE_TTL_SECONDS old). Every platform key is
- * derived from database rows, so the restore deletes them all (`fp:*`, never FLUSHDB) and the
- * services refill the cache from the restored rows.
+ * After a restore, the User Service's replicas still hold profiles read from the replaced
+ * database in memory (up to PROFILE_CACHE_TTL_SECONDS old), and Redis may hold platform keys
+ * derived from its rows. The restore deletes the keys (`fp:*`, never FLUSHDB) and tells every
+ * replica to drop its in-memory cache (`*` on each `fp:*invalidations` channel); the services
+ * refill from the restored rows.
  *
  * @module
  */
 import { redactUrl } from "@platform/lib/config";
-import { deleteKeys } from "../emergency/flush_cache.ts";
+import { deleteKeys, flushMemoryCaches } from "../emergency/flush_cache.ts";
 import { errorMessage } from "../shared/errors.ts";
 import { formatCount } from "../shared/format.ts";
 import type { Output } from "../shared/output.ts";
@@ -43,9 +44,11 @@ export async function invalidateCache(
     const redis = await connectRedisOnce(settings.redisUrl, connectTimeoutMs);
     try {
       const deleted = await deleteKeys(redis, settings.keyPrefix);
+      // The User Service keeps profiles in memory too: every replica drops them.
+      const memory = await flushMemoryCaches(redis, settings.keyPrefix);
       output.line(
         `  profile cache cleared: ${formatCount(deleted)} ${settings.keyPrefix}* key(s) deleted ` +
-          `in ${where}`,
+          `in ${where}; ${memory.replicas} service replica(s) told to drop their in-memory caches`,
       );
       return { deleted };
     } finally {
