@@ -21,3 +21,6 @@ export * from "./services.ts";
 export * from "./status.ts";
 export * from "./token_source.ts";
 export * from "./transport.ts";
+// The library types the API above is declared with, so that they are nameable from here.
+export type { Client, Interceptor, Transport } from "@connectrpc/connect";
+export type { DescService } from "@bufbuild/protobuf";

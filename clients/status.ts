@@ -8,6 +8,11 @@
 /** `/health` or `/metrics` answered with something that is not a report (a proxy's 502 page). */
 export class StatusEndpointError extends Error {
   /**
+   * Creates the error.
+   *
+   * @param httpStatus The HTTP status the endpoint answered with.
+   * @param message What went wrong, for people.
+   *
    * @example
    * ```ts
    * throw new StatusEndpointError(502, "GET /health answered 502 without a health report");
@@ -21,8 +26,11 @@ export class StatusEndpointError extends Error {
 
 /** A service's `/health` answer, as the operations manual defines it. */
 export interface HealthReport {
+  /** `healthy`, `degraded` (an optional dependency is down) or `unhealthy`. */
   status: "healthy" | "degraded" | "unhealthy";
+  /** The service's version. */
   version: string;
+  /** When the report was made, ISO 8601. */
   timestamp: string;
   /** One entry per dependency: "database", "nats", "redis", "user_service". */
   checks: Record<string, "healthy" | "unhealthy">;
@@ -32,13 +40,17 @@ export interface HealthReport {
 
 /** What reading `/health` gave: the HTTP status (200, or 503 while unhealthy) and the report. */
 export interface HealthReading {
+  /** 200, or 503 while the service is unhealthy. */
   httpStatus: number;
+  /** The parsed body. */
   report: HealthReport;
 }
 
 /** Options of {@link fetchHealth} and {@link fetchMetrics}. */
 export interface StatusFetchOptions {
+  /** The fetch to use (default: the global one). */
   fetch?: typeof globalThis.fetch;
+  /** Aborts the request. */
   signal?: AbortSignal;
 }
 
@@ -85,7 +97,9 @@ function isHealthReport(value: unknown): value is HealthReport {
 
 /** One sample of a Prometheus metric: its labels and value. */
 export interface MetricSample {
+  /** The sample's labels, unescaped (`{}` when it has none). */
   labels: Record<string, string>;
+  /** The value (`Infinity` for `+Inf`). */
   value: number;
 }
 

@@ -12,6 +12,7 @@ export const MANIFEST_FORMAT = 1;
 
 /** A backup's manifest (`<name>.manifest.json`). */
 export interface BackupManifest {
+  /** The manifest layout's version, {@linkcode MANIFEST_FORMAT}. */
   formatVersion: typeof MANIFEST_FORMAT;
   /** Base name shared by the dump and the manifest, e.g. `freelance_platform_20241019_153000_123`. */
   name: string;
@@ -19,6 +20,7 @@ export interface BackupManifest {
   dumpFile: string;
   /** pg_dump's format; always "custom" (already compressed, restorable in parallel). */
   format: "custom";
+  /** The database that was dumped. */
   database: string;
   /** host:port of the server (no credentials), as DATABASE_URL named it. */
   server: string;
@@ -28,14 +30,23 @@ export interface BackupManifest {
    * before it was recorded, or when the server did not tell.
    */
   systemIdentifier?: string;
+  /** The server's PostgreSQL version, e.g. `16.4`. */
   postgresVersion: string;
+  /** The server's PostgreSQL major version, e.g. 16. */
   postgresMajor: number;
+  /** The version of the pg_dump that made the dump. */
   pgDumpVersion: string;
+  /** pg_dump's major version (restore needs a pg_restore at least as new). */
   pgDumpMajor: number;
+  /** SHA-256 of the dump's bytes, in hex. */
   sha256: string;
+  /** Size of the dump in bytes. */
   sizeBytes: number;
+  /** When the dump started, ISO 8601 UTC (retention orders backups by it). */
   startedAt: string;
+  /** When the dump finished, ISO 8601 UTC. */
   finishedAt: string;
+  /** How long the dump took, in milliseconds. */
   durationMs: number;
   /** Exact counts, taken in the same snapshot as the dump. */
   rowCounts: Record<string, number>;

@@ -12,6 +12,7 @@ import type { BackupTarget, StoredBackup } from "./targets/target.ts";
 
 /** Whose backups retention prunes: one database of one server. */
 export interface BackupOrigin {
+  /** The database's name, as recorded in the manifests' `database`. */
   database: string;
   /** host:port, as recorded in the manifests' `server`. */
   server: string;
@@ -53,7 +54,9 @@ export function foreignReason(manifest: BackupManifest, origin: BackupOrigin): s
 
 /** What retention keeps and removes. */
 export interface RetentionPlan {
+  /** The backups kept: the newest `keep`, newest first. */
   keep: string[];
+  /** The older backups to delete. */
   remove: string[];
   /** Names that retention leaves alone (incomplete or foreign), with why. */
   ignored: { name: string; reason: string }[];
@@ -99,7 +102,9 @@ export function planRetention(
 
 /** The outcome of {@link applyRetention}. */
 export interface RetentionResult extends RetentionPlan {
+  /** The backups deleted. */
   removed: string[];
+  /** The backups that could not be deleted, with the error. */
   failed: { name: string; error: string }[];
 }
 

@@ -34,21 +34,29 @@ export const BACKUP_APPLICATION_NAME = `${OPS_APPLICATION_PREFIX}backup`;
 
 /** Options of {@link runBackup}. */
 export interface BackupOptions {
+  /** DATABASE_URL: the server, credentials and database to dump. */
   databaseUrl: string;
+  /** Where the dump and its manifest are written. */
   target: BackupTarget;
   /** Keep this many newest backups of the database (after the new one is verified). */
   keep: number;
+  /** Directory of pg_dump, when not the newest found on the machine. */
   pgBinDir?: string;
+  /** Where progress and results are written. */
   output: Output;
   /** Aborting stops pg_dump and discards the partial dump. */
   signal?: AbortSignal;
+  /** The clock (default: the system's), for the backup's name and times. */
   now?: () => Date;
 }
 
 /** What a backup did. */
 export interface BackupResult {
+  /** The new backup's manifest. */
   manifest: BackupManifest;
+  /** The target's description, e.g. `local directory ./backups`. */
   target: string;
+  /** What retention kept and deleted afterwards. */
   retention: RetentionResult;
 }
 

@@ -15,6 +15,7 @@ import type { BackupTarget } from "./targets/target.ts";
 export interface VerifyStoredOptions {
   /** Also copies the bytes here while checking (restore downloads from S3 in the same pass). */
   copyTo?: WritableStream<Uint8Array>;
+  /** Called with the number of bytes checked so far. */
   onProgress?: (bytes: number) => void;
 }
 

@@ -15,8 +15,11 @@ export interface Finding {
   group: string;
   /** What was checked, e.g. "connections". */
   check: string;
+  /** How it went. */
   status: FindingStatus;
+  /** One line that says what was found. */
   summary: string;
+  /** More lines, such as one per slow query. */
   details?: string[];
   /** What to do about a warn/fail (the manual's action, adapted). */
   action?: string[];

@@ -35,9 +35,13 @@ export type Group = typeof GROUPS[number];
 
 /** The doctor's report. */
 export interface DoctorReport {
+  /** When the report was made, ISO 8601 UTC. */
   generatedAt: string;
+  /** The verdict, from the worst finding. */
   verdict: Verdict;
+  /** Every finding, in report order. */
   findings: Finding[];
+  /** The groups not checked (`--skip`). */
   skipped: Group[];
 }
 

@@ -8,7 +8,9 @@ import type { Redis } from "ioredis";
 
 /** Keys under the prefix, by namespace (`fp:users:`, ...). */
 export interface KeyCensus {
+  /** Keys under the prefix. */
   total: number;
+  /** Those keys by namespace (the prefix and the next segment, e.g. `fp:users:`). */
   byNamespace: Record<string, number>;
   /** Keys in the database altogether (DBSIZE), platform's or not. */
   databaseKeys: number;

@@ -11,11 +11,17 @@ import type { ConsumerState } from "../doctor/checks/nats.ts";
 
 /** A stream's contents before a purge. */
 export interface StreamState {
+  /** The stream's name. */
   stream: string;
+  /** Messages stored. */
   messages: number;
+  /** Bytes stored. */
   bytes: number;
+  /** Sequence number of the oldest message stored. */
   firstSeq: number;
+  /** Sequence number of the newest message stored. */
   lastSeq: number;
+  /** Every consumer of the stream, with its backlog. */
   consumers: ConsumerState[];
 }
 

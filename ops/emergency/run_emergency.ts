@@ -40,7 +40,9 @@ export interface TerminateIdleResult {
    * than `spareOpsForMs`: idle but left alone (none with `includeOps`).
    */
   spared: IdleSession[];
+  /** The pids terminated. */
   terminated: number[];
+  /** The pids left alone (no longer idle in a transaction, or gone). */
   notTerminated: number[];
 }
 
@@ -150,8 +152,11 @@ export async function terminateIdleCommand(
 
 /** Result of flush-cache. */
 export interface FlushCacheResult {
+  /** The platform's keys before the flush. */
   before: KeyCensus;
+  /** How many keys were deleted. */
   deleted: number;
+  /** Keys left in the Redis database (other prefixes, or written since). */
   remainingDatabaseKeys: number;
 }
 
@@ -219,7 +224,9 @@ export async function flushCacheCommand(
 
 /** Result of purge-stream. */
 export interface PurgeStreamResult {
+  /** The stream and its consumers before the purge. */
   before: StreamState;
+  /** How many messages were purged. */
   purged: number;
   /** Messages left: those published after the listing the operator confirmed. */
   remaining: number;

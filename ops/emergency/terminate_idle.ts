@@ -13,13 +13,21 @@ import {
 
 /** A session idle in a transaction. */
 export interface IdleSession {
+  /** The backend's process id (what gets terminated). */
   pid: number;
+  /** The role it is connected as. */
   user: string;
+  /** Its `application_name` (`fp-ops-*` for the ops programs). */
   application: string;
+  /** The client's address; null for a Unix socket. */
   client: string | null;
+  /** The database it is connected to. */
   database: string;
+  /** Seconds since its last statement ended. */
   idleSeconds: number;
+  /** Seconds since its transaction began. */
   transactionSeconds: number;
+  /** The text of its last statement. */
   lastQuery: string;
 }
 

@@ -8,14 +8,21 @@ import type { Sql } from "../shared/db.ts";
 
 /** One table's bloat line. */
 export interface BloatRow {
+  /** The table's name. */
   table: string;
+  /** Its total size on disk (indexes and TOAST included). */
   sizeBytes: number;
+  /** Live tuples, as the statistics estimate. */
   liveRows: number;
+  /** Dead tuples waiting for vacuum. */
   deadRows: number;
   /** Dead tuples as a percentage of all tuples (null for an empty table). */
   deadPercent: number | null;
+  /** When it was last vacuumed by hand, ISO 8601; null if never. */
   lastVacuum: string | null;
+  /** When autovacuum last vacuumed it, ISO 8601; null if never. */
   lastAutovacuum: string | null;
+  /** When it was last analyzed by hand, ISO 8601; null if never. */
   lastAnalyze: string | null;
 }
 
@@ -62,13 +69,21 @@ export async function bloatReport(sql: Sql): Promise<BloatRow[]> {
 
 /** One index's usage line. */
 export interface IndexUsageRow {
+  /** The index's name. */
   index: string;
+  /** Its table. */
   table: string;
+  /** Index scans since the statistics were reset. */
   scans: number;
+  /** Index entries returned by those scans. */
   tuplesRead: number;
+  /** Live table rows fetched through it. */
   tuplesFetched: number;
+  /** Its size on disk. */
   sizeBytes: number;
+  /** Whether it is a unique (or primary key) index. */
   unique: boolean;
+  /** False for an index a failed CREATE INDEX CONCURRENTLY left invalid. */
   valid: boolean;
 }
 

@@ -23,19 +23,29 @@ export const BLOAT_WARN_PERCENT = 20;
 
 /** One step's outcome. */
 export interface StepResult {
+  /** The step, e.g. `VACUUM (ANALYZE)`. */
   step: string;
+  /** Whether it ran, failed or was skipped. */
   status: "ok" | "failed" | "skipped";
+  /** How long it took, in milliseconds. */
   ms: number;
+  /** The error, or why it was skipped. */
   detail?: string;
 }
 
 /** The full maintenance report. */
 export interface MaintenanceReport {
+  /** The database maintained. */
   database: string;
+  /** When maintenance started, ISO 8601 UTC. */
   startedAt: string;
+  /** Each step's outcome, in order. */
   steps: StepResult[];
+  /** Dead tuples per table before the steps. */
   bloatBefore: BloatRow[];
+  /** Dead tuples per table after the steps. */
   bloatAfter: BloatRow[];
+  /** Index usage, after the steps. */
   indexes: IndexUsageRow[];
   /** Findings an operator should act on, each with the manual's suggested action. */
   problems: { problem: string; action: string }[];
@@ -46,11 +56,15 @@ export type ReindexMode = "yes" | "no" | "auto";
 
 /** Options of {@link runMaintenance}. */
 export interface MaintenanceOptions {
+  /** A connection to the database to maintain. */
   sql: Sql;
+  /** Its name, for the report. */
   database: string;
+  /** Whether to rebuild the skill tags index (`REINDEX INDEX CONCURRENTLY`). */
   reindex: ReindexMode;
   /** The hour (0-23, local time) in which "auto" reindexes. */
   reindexHour: number;
+  /** The clock (default: the system's), for the report and the reindex hour. */
   now?: () => Date;
   /** Called as each step starts (progress for terminals). */
   onStep?: (step: string) => void;

@@ -6,9 +6,13 @@
 
 /** One table's expected and actual count. */
 export interface CountComparison {
+  /** The table. */
   table: string;
+  /** Its count in the manifest; unset when the manifest has no such table. */
   expected?: number;
+  /** Its count in the restored database; unset when it has no such table. */
   actual?: number;
+  /** Whether both are there and equal. */
   ok: boolean;
 }
 

@@ -31,9 +31,13 @@ import { type CacheInvalidation, type CacheSettings, invalidateCache } from "./i
 export interface RestoreOptions {
   /** DATABASE_URL: the server, credentials and (for a restore) the database to replace. */
   databaseUrl: string;
+  /** Where the backup is. */
   target: BackupTarget;
+  /** The backup's name (see {@linkcode listBackups}). */
   name: string;
+  /** Where progress, questions and results are written. */
   output: Output;
+  /** Directory of pg_restore, when not the newest found on the machine. */
   pgBinDir?: string;
   /** Parallel pg_restore jobs. */
   jobs?: number;
@@ -53,35 +57,48 @@ export interface FullRestoreOptions extends RestoreOptions {
   dropOld?: boolean;
   /** Service /health URLs to wait for after the swap (none: no wait). */
   healthUrls?: Record<string, string>;
+  /** How long to wait for `healthUrls` (default 5 minutes). */
   healthTimeoutMs?: number;
   /**
    * The Redis cache to clear once the restored database is in place (its entries were read from
    * the replaced one). Unset: the cache is left alone.
    */
   cache?: CacheSettings;
+  /** The clock (default: the system's), for the kept database's name. */
   now?: () => Date;
 }
 
 /** What a test restore found. */
 export interface VerifyResult {
+  /** The backup's name. */
   backup: string;
+  /** The scratch database it was loaded into (dropped afterwards). */
   scratchDatabase: string;
+  /** Whether every table's row count matched the manifest. */
   ok: boolean;
+  /** Every table's expected and actual count. */
   comparison: CountComparison[];
+  /** How long pg_restore took, in milliseconds. */
   restoreMs: number;
 }
 
 /** What a restore did. */
 export interface RestoreResult {
+  /** The backup's name. */
   backup: string;
+  /** The database replaced. */
   database: string;
   /** The replaced database's new name, when kept. */
   keptAs?: string;
+  /** Whether the replaced database was dropped. */
   droppedOld: boolean;
+  /** Every table's expected and actual count. */
   comparison: CountComparison[];
+  /** How long pg_restore took, in milliseconds. */
   restoreMs: number;
   /** What clearing the cache did (when {@link FullRestoreOptions.cache} was given). */
   cache?: CacheInvalidation;
+  /** Whether every service in `healthUrls` became healthy in time; unset when none was given. */
   healthy?: boolean;
 }
 

@@ -8,35 +8,51 @@ import { ConfigError, EnvReader, type EnvSource } from "@platform/lib/config";
 
 /** S3-compatible object storage for backups. */
 export interface S3Settings {
+  /** S3_BUCKET. */
   bucket: string;
   /** Key prefix, ending in "/" unless empty (the manual's `db-backups/`). */
   prefix: string;
+  /** S3_ENDPOINT, for S3-compatible storage (MinIO, ...); unset for AWS. */
   endpoint?: string;
+  /** S3_REGION, else AWS_REGION, else `us-east-1`. */
   region: string;
+  /** S3_FORCE_PATH_STYLE (default: true when an endpoint is set). */
   forcePathStyle: boolean;
+  /** AWS_ACCESS_KEY_ID; unset: the SDK's default credential chain. */
   accessKeyId?: string;
+  /** AWS_SECRET_ACCESS_KEY. */
   secretAccessKey?: string;
+  /** AWS_SESSION_TOKEN. */
   sessionToken?: string;
 }
 
 /** The platform's three services, by name, with the URL their `/health` is served on. */
 export interface ServiceUrls {
+  /** USERS_URL (default `http://127.0.0.1:50051`). */
   users: string;
+  /** TASKS_URL (default `http://127.0.0.1:50052`). */
   tasks: string;
+  /** ORCHESTRATOR_URL (default `http://127.0.0.1:50053`). */
   orchestrator: string;
 }
 
 /** Everything the ops programs read from the environment. */
 export interface OpsConfig {
+  /** DATABASE_URL. */
   databaseUrl: string;
+  /** NATS_URL (default `nats://127.0.0.1:4222`). */
   natsUrl: string;
+  /** REDIS_URL (default `redis://127.0.0.1:6379`). */
   redisUrl: string;
   /** Prefix of every Redis key the platform writes; flush-cache deletes only these. */
   redisKeyPrefix: string;
+  /** The services' URLs. */
   services: ServiceUrls;
   /** The services whose URL was set explicitly (restore waits for their /health). */
   servicesGiven: (keyof ServiceUrls)[];
+  /** BACKUP_DIR, the local backup directory (default `./backups`). */
   backupDir: string;
+  /** BACKUP_KEEP, how many backups retention keeps (default 7). */
   backupKeep: number;
   /** Set when S3_BUCKET is: backups then go to S3 unless `--target local`. */
   s3?: S3Settings;

@@ -26,9 +26,17 @@ export const ExitCode = {
  * ```
  */
 export class OpsError extends Error {
+  /** The next step to suggest, printed after the message as `hint: ...`. */
   readonly hint?: string;
+  /** The exit code to leave with (default {@linkcode ExitCode.failure}). */
   readonly exitCode: number;
 
+  /**
+   * Creates the error.
+   *
+   * @param message What failed, and what was (or was not) changed.
+   * @param options The hint, the exit code and the cause.
+   */
   constructor(
     message: string,
     options: { hint?: string; exitCode?: number; cause?: unknown } = {},

@@ -21,6 +21,10 @@ export type Sink = (text: string) => void;
 export class Output {
   private progressShown = false;
 
+  /**
+   * An output writing to the given sinks; see {@linkcode Output.console} and
+   * {@linkcode captureOutput} for the usual ones.
+   */
   constructor(
     private readonly stdout: Sink,
     private readonly stderr: Sink,
@@ -91,8 +95,11 @@ export class Output {
 
 /** Output captured in memory, for tests. */
 export interface CapturedOutput {
+  /** The output to pass to the program. */
   output: Output;
+  /** What was written to stdout, one entry per write. */
   stdout: string[];
+  /** What was written to stderr, one entry per write. */
   stderr: string[];
   /** Everything written, stdout and stderr interleaved. */
   text(): string;

@@ -28,10 +28,16 @@ import { BackupFiles, type BackupTarget, type StoredBackup } from "./target.ts";
 export class LocalTarget implements BackupTarget {
   readonly description: string;
 
+  /**
+   * Creates the target.
+   *
+   * @param dir The directory (created by {@linkcode LocalTarget.checkWritable} when missing).
+   */
   constructor(readonly dir: string) {
     this.description = `local directory ${dir}`;
   }
 
+  /** The path of `file` in the directory. */
   private path(file: string): string {
     return `${this.dir.replace(/\/+$/, "")}/${file}`;
   }

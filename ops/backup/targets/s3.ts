@@ -39,9 +39,17 @@ export const PART_SIZE = 64 * 1024 * 1024;
  * ```
  */
 export class S3Target implements BackupTarget {
+  /** For messages: `s3://<bucket>/<prefix>`, and the endpoint when set. */
   readonly description: string;
+  /** The SDK client the target uses (closed by {@linkcode S3Target.close}). */
   readonly client: S3Client;
 
+  /**
+   * Creates the target (no request is made until it is used).
+   *
+   * @param settings The bucket, prefix, endpoint and credentials.
+   * @param partSize The multipart upload's part size in bytes.
+   */
   constructor(readonly settings: S3Settings, private readonly partSize: number = PART_SIZE) {
     const endpoint = settings.endpoint ? ` at ${new URL(settings.endpoint).origin}` : "";
     this.description = `s3://${settings.bucket}/${settings.prefix}${endpoint}`;
@@ -60,6 +68,7 @@ export class S3Target implements BackupTarget {
     });
   }
 
+  /** The object key of `file`: the prefix, then the file name. */
   private key(file: string): string {
     return `${this.settings.prefix}${file}`;
   }
@@ -186,6 +195,7 @@ export class S3Target implements BackupTarget {
     this.client.destroy();
   }
 
+  /** An OpsError that says what failed and what to check, for an SDK error. */
   private error(error: unknown, what: string): OpsError {
     if (error instanceof OpsError) return error;
     const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };

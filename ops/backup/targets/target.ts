@@ -8,6 +8,7 @@ import type { BackupManifest } from "../manifest.ts";
 
 /** One backup found in a target. */
 export interface StoredBackup {
+  /** The backup's base name (its dump is `<name>.dump`). */
   name: string;
   /** Size of the stored dump, when present. */
   sizeBytes?: number;

@@ -21,11 +21,17 @@ export const REDELIVERED_WARN = 10;
 
 /** One consumer's state. */
 export interface ConsumerState {
+  /** The stream consumed. */
   stream: string;
+  /** The consumer's durable name. */
   consumer: string;
+  /** Messages not yet delivered to it (its backlog). */
   pending: number;
+  /** Messages delivered and not yet acknowledged. */
   ackPending: number;
+  /** Messages delivered more than once and not yet acknowledged. */
   redelivered: number;
+  /** Pull requests waiting for messages. */
   waiting: number;
 }
 
