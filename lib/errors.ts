@@ -4,6 +4,14 @@
  * Domain code throws these (no RPC types in it); the server's error interceptor turns them, and
  * the errors of PostgreSQL and the network, into a {@link ConnectError} a caller can act on.
  *
+ * @example
+ * ```ts
+ * import { NotFoundError, toConnectError } from "@platform/lib/errors";
+ *
+ * const error = toConnectError(new NotFoundError("user", "u1"));
+ * console.log(error?.code, error?.rawMessage); // Code.NotFound 'user "u1" was not found'
+ * ```
+ *
  * @module
  */
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -11,6 +19,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 /** Bad input. `field` names the request field at fault (proto name, such as `skill_tags`). */
 export class ValidationError extends Error {
   /**
+   * Creates the error.
+   *
+   * @param field The request field at fault, by its proto name.
+   * @param problem What is wrong with it.
+   *
    * @example
    * ```ts
    * throw new ValidationError("email", "must be an email address such as dev@example.com");
@@ -24,7 +37,17 @@ export class ValidationError extends Error {
 
 /** A named thing does not exist. */
 export class NotFoundError extends Error {
-  /** @example `throw new NotFoundError("user", id)` */
+  /**
+   * Creates the error.
+   *
+   * @param kind What was looked for, e.g. `user`.
+   * @param id Its id.
+   *
+   * @example
+   * ```ts
+   * throw new NotFoundError("user", "0b6c2f3e-4f1a-4a53-9d1e-5f0e7c2b8a11");
+   * ```
+   */
   constructor(readonly kind: string, readonly id: string) {
     super(`${kind} ${JSON.stringify(id)} was not found`);
     this.name = "NotFoundError";
@@ -33,7 +56,16 @@ export class NotFoundError extends Error {
 
 /** The thing already exists (a duplicate). */
 export class AlreadyExistsError extends Error {
-  /** @example `throw new AlreadyExistsError("an account with this email already exists")` */
+  /**
+   * Creates the error.
+   *
+   * @param message What already exists, for the caller.
+   *
+   * @example
+   * ```ts
+   * throw new AlreadyExistsError("an account with this email already exists");
+   * ```
+   */
   constructor(message: string) {
     super(message);
     this.name = "AlreadyExistsError";
@@ -42,7 +74,16 @@ export class AlreadyExistsError extends Error {
 
 /** The caller is not who they must be (no token, bad token, wrong password). */
 export class UnauthenticatedError extends Error {
-  /** @example `throw new UnauthenticatedError("the token has expired; log in again")` */
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong and what to do, for the caller.
+   *
+   * @example
+   * ```ts
+   * throw new UnauthenticatedError("the token has expired; log in again");
+   * ```
+   */
   constructor(message: string) {
     super(message);
     this.name = "UnauthenticatedError";
@@ -51,7 +92,16 @@ export class UnauthenticatedError extends Error {
 
 /** The caller is known but may not do this. */
 export class PermissionDeniedError extends Error {
-  /** @example `throw new PermissionDeniedError("only developers can go online")` */
+  /**
+   * Creates the error.
+   *
+   * @param message What the caller may not do, for the caller.
+   *
+   * @example
+   * ```ts
+   * throw new PermissionDeniedError("only developers can go online");
+   * ```
+   */
   constructor(message: string) {
     super(message);
     this.name = "PermissionDeniedError";
@@ -60,7 +110,16 @@ export class PermissionDeniedError extends Error {
 
 /** The state forbids it now, such as a transition the state machine does not allow. */
 export class FailedPreconditionError extends Error {
-  /** @example `throw new FailedPreconditionError("task is COMPLETED; it cannot be cancelled")` */
+  /**
+   * Creates the error.
+   *
+   * @param message What state forbids it, for the caller.
+   *
+   * @example
+   * ```ts
+   * throw new FailedPreconditionError("task is COMPLETED; it cannot be cancelled");
+   * ```
+   */
   constructor(message: string) {
     super(message);
     this.name = "FailedPreconditionError";
@@ -69,7 +128,17 @@ export class FailedPreconditionError extends Error {
 
 /** A dependency needed to answer is down or too slow. */
 export class DependencyUnavailableError extends Error {
-  /** @example `throw new DependencyUnavailableError("database", cause)` */
+  /**
+   * Creates the error; its message says to try again shortly.
+   *
+   * @param dependency The dependency, e.g. `database`.
+   * @param cause The error it failed with.
+   *
+   * @example
+   * ```ts
+   * throw new DependencyUnavailableError("database", new Error("connection refused"));
+   * ```
+   */
   constructor(readonly dependency: string, cause?: unknown) {
     super(`${dependency} is unavailable; try again shortly`, { cause });
     this.name = "DependencyUnavailableError";
@@ -141,3 +210,6 @@ export function toConnectError(error: unknown): ConnectError | undefined {
   }
   return undefined;
 }
+
+// The Connect type toConnectError returns, so that it is nameable from here.
+export type { ConnectError } from "@connectrpc/connect";

@@ -13,6 +13,7 @@ export type PrincipalRole = "client" | "developer" | "admin" | "service";
 export interface Principal {
   /** The user id, or `service:<name>` for a service. */
   subject: string;
+  /** What the caller may do. */
   role: PrincipalRole;
 }
 

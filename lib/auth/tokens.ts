@@ -21,7 +21,9 @@ export const VERIFIED_CACHE_SIZE = 10_000;
 
 /** A signed token and the moment it expires. */
 export interface IssuedToken {
+  /** The JWT (HS256), to send as `Authorization: Bearer <token>`. */
   token: string;
+  /** When it stops being accepted (its `exp`). */
   expiresAt: Date;
 }
 
@@ -39,6 +41,12 @@ export class TokenService {
   /** HMAC keys imported once (importing per call would cost more than the signature itself). */
   private readonly keys: Promise<CryptoKey[]>;
 
+  /**
+   * Creates the service.
+   *
+   * @param secrets The HMAC secrets: the first signs, every one verifies (rotate by prepending).
+   * @param ttlSeconds How long an issued token lives unless {@linkcode TokenService.issue} says otherwise.
+   */
   constructor(secrets: readonly string[], readonly ttlSeconds: number) {
     if (secrets.length === 0) throw new Error("TokenService needs at least one secret");
     this.keys = Promise.all(secrets.map((secret) =>
@@ -96,6 +104,7 @@ export class TokenService {
 
   private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
 
+  /** Verifies `token` against each secret in turn: signature, issuer, audience, expiry, `iat` not in the future, a subject and a known role. */
   private async verifySignature(
     token: string,
   ): Promise<{ principal: Principal; expiresAt: number }> {

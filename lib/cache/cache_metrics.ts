@@ -11,11 +11,17 @@ import type { CoherentCache } from "./coherent_cache.ts";
 
 /** The metric names of one cache (spelled out, so they can be found in the sources). */
 export interface CacheMetricNames {
+  /** Counter of reads answered from memory. */
   hits: string;
+  /** Counter of reads that went to the loader (the database). */
   misses: string;
+  /** Counter of resynchronisations after a lost Redis connection. */
   resyncs: string;
+  /** Counter of invalidations Redis did not accept in time. */
   invalidationFailures: string;
+  /** Gauge of the entries held in memory. */
   entries: string;
+  /** Gauge: 1 while the cache may serve from memory, else 0. */
   synchronised: string;
 }
 

@@ -35,6 +35,7 @@ import { RedisSubscriber } from "./redis_subscriber.ts";
 
 /** Settings of a {@link CoherentCache}. */
 export interface CoherentCacheOptions {
+  /** REDIS_URL: the server both connections (publish, subscribe) go to. */
   redisUrl: string;
   /** The Redis pub/sub channel of this cache's invalidations ("fp:users:profile-invalidations"). */
   channel: string;
@@ -55,7 +56,9 @@ export interface CoherentCacheOptions {
 
 /** Counters a cache keeps, for metrics. */
 export interface CoherentCacheStats {
+  /** Reads answered from memory. */
   hits: number;
+  /** Reads that called the loader. */
   misses: number;
   /** Times the cache dropped everything to resynchronise after losing its connection. */
   resyncs: number;
@@ -94,6 +97,7 @@ interface Load<V> {
  * ```
  */
 export class CoherentCache<V> {
+  /** Counters since the cache was created (see {@linkcode registerCacheMetrics}). */
   readonly stats: CoherentCacheStats = { hits: 0, misses: 0, resyncs: 0, publishFailures: 0 };
   private readonly entries = new Map<string, Entry<V>>();
   private readonly loads = new Map<string, Load<V>>();
@@ -119,6 +123,12 @@ export class CoherentCache<V> {
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly retry: ReturnType<typeof setInterval>;
 
+  /**
+   * Creates the cache and opens its Redis connections (it serves from memory once Redis answers).
+   *
+   * @param options Where Redis is, the channel, and the bounds.
+   * @param logger Where losing and regaining Redis is logged.
+   */
   constructor(private readonly options: CoherentCacheOptions, private readonly logger: Logger) {
     this.leaseMs = options.leaseMs ?? 90;
     this.heartbeatMs = options.heartbeatMs ?? 25;
@@ -235,6 +245,10 @@ export class CoherentCache<V> {
     this.client.disconnect();
   }
 
+  /**
+   * Runs `load` for `key`, sharing it with concurrent readers; keeps its result unless an
+   * invalidation (of the key, or of everything) arrived meanwhile.
+   */
   private startLoad(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
     const generation = this.generation;
     const entry: Load<V> = { promise: undefined as never, overtaken: false };
@@ -253,6 +267,7 @@ export class CoherentCache<V> {
     return entry.promise;
   }
 
+  /** Keeps `value` for `key` (as the newest entry), dropping the oldest beyond `maxEntries`. */
   private store(key: string, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: Date.now() + this.options.ttlMs });
@@ -261,6 +276,7 @@ export class CoherentCache<V> {
     }
   }
 
+  /** Drops `key` (everything for {@linkcode INVALIDATE_ALL}); a load of it in flight is not kept. */
   private drop(key: string): void {
     if (key === INVALIDATE_ALL) {
       this.dropAll();
@@ -274,6 +290,7 @@ export class CoherentCache<V> {
     }
   }
 
+  /** Drops every entry; no load in flight is kept. */
   private dropAll(): void {
     this.entries.clear();
     this.generation++;
@@ -281,6 +298,7 @@ export class CoherentCache<V> {
     this.loads.clear();
   }
 
+  /** Stops serving from memory and drops everything (invalidations may be missed from now on). */
   private connectionLost(): void {
     if (!this.lapsed && !this.closed) {
       this.logger.warn("cache stopped serving from memory: its Redis connection was lost", {
@@ -292,6 +310,7 @@ export class CoherentCache<V> {
     this.dropAll();
   }
 
+  /** Sends a ping on the subscriber connection (one at a time, unless the last waited a second). */
   private heartbeatTick(): void {
     if (this.closed || !this.subscriber.ready) return;
     const now = performance.now();
@@ -302,6 +321,10 @@ export class CoherentCache<V> {
     this.subscriber.ping();
   }
 
+  /**
+   * A ping sent at `sentAt` was answered: memory may be served until `sentAt + leaseMs`
+   * (the first answer on a new connection drops everything first).
+   */
   private answered(sentAt: number): void {
     if (this.lapsed) {
       // First answer on a new connection: what was published while there was none is lost.
@@ -316,6 +339,7 @@ export class CoherentCache<V> {
     this.validUntil = Math.max(this.validUntil, sentAt + this.leaseMs);
   }
 
+  /** Publishes the invalidations that failed earlier, while Redis is ready; stops at the first failure. */
   private async flushPendingPublishes(): Promise<void> {
     if (this.client.status !== "ready") return;
     for (const key of [...this.pendingPublishes]) {

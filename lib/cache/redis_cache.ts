@@ -27,6 +27,7 @@ export interface RedisCacheOptions {
   keyPrefix: string;
   /** How long an invalidation blocks re-caching: longer than the slowest database read. */
   tombstoneSeconds?: number;
+  /** How long a Redis command may take before it counts as a failure. Default 150. */
   commandTimeoutMs?: number;
   /** How long to skip Redis after a failure. */
   backoffMs?: number;
@@ -43,12 +44,20 @@ export interface RedisCacheOptions {
  * ```
  */
 export class RedisCache {
+  /** The Redis connection (no offline queue, no retries: a command fails fast). */
   readonly client: Redis;
   private skipUntil = 0;
   private readonly pendingDeletes = new Set<string>();
   private readonly backoffMs: number;
   private readonly tombstoneSeconds: number;
 
+  /**
+   * Creates the cache and connects to Redis.
+   *
+   * @param url REDIS_URL.
+   * @param options The key prefix and the failure handling.
+   * @param logger Where failures are logged (once per backoff).
+   */
   constructor(url: string, readonly options: RedisCacheOptions, private readonly logger: Logger) {
     const commandTimeout = options.commandTimeoutMs ?? 150;
     this.backoffMs = options.backoffMs ?? 2000;
@@ -146,12 +155,14 @@ export class RedisCache {
     this.client.disconnect();
   }
 
+  /** Whether to use Redis now: connected, not backing off, and every pending invalidation delivered. */
   private async usable(): Promise<boolean> {
     if (Date.now() < this.skipUntil || this.client.status !== "ready") return false;
     if (this.pendingDeletes.size === 0) return true;
     return await this.flushPending();
   }
 
+  /** Writes the tombstones of invalidations Redis has not received yet; false when it still cannot. */
   private async flushPending(): Promise<boolean> {
     if (this.pendingDeletes.size === 0) return true;
     if (Date.now() < this.skipUntil || this.client.status !== "ready") return false;
@@ -172,6 +183,7 @@ export class RedisCache {
     }
   }
 
+  /** Logs a failure (once per backoff) and skips Redis for `backoffMs`. */
   private fail(operation: string, error: unknown): void {
     if (Date.now() >= this.skipUntil) {
       this.logger.warn("redis cache unavailable; serving from the database", {

@@ -14,43 +14,68 @@ export const DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456
  * 5, MaxConnLifetime 1h, MaxConnIdleTime 30m, HealthCheckPeriod 5m).
  */
 export interface PoolConfig {
+  /** Connections at most (DB_MAX_CONNS, default 25). */
   maxConnections: number;
   /** Connections kept open and checked every {@link healthCheckPeriodSeconds} (0: none). */
   minConnections?: number;
   /** How often the warm minimum is checked (and re-opened). Default 300. */
   healthCheckPeriodSeconds?: number;
+  /** A connection is closed after this long (DB_MAX_CONN_LIFETIME_SECONDS, default 3600). */
   maxLifetimeSeconds: number;
+  /** An idle connection is closed after this long (DB_MAX_CONN_IDLE_SECONDS, default 1800). */
   idleTimeoutSeconds: number;
+  /** How long connecting may take (DB_CONNECT_TIMEOUT_SECONDS, default 5). */
   connectTimeoutSeconds: number;
+  /**
+   * Bound of every query: the server's statement_timeout and the client-side timeout
+   * (DB_QUERY_TIMEOUT_MS, default 5000).
+   */
   queryTimeoutMs: number;
 }
 
 /** Settings shared by the three services. */
 export interface BaseConfig {
+  /** The service's name, e.g. `users` (in logs and metrics). */
   serviceName: string;
+  /** SERVICE_VERSION, reported by /health (default `v1.0.0`). */
   version: string;
+  /** HOST to listen on (default `0.0.0.0`). */
   host: string;
+  /** PORT to listen on (each service has its default; 0 picks a free one). */
   port: number;
+  /** DATABASE_URL, a `postgres://` URL. */
   databaseUrl: string;
+  /** NATS_URL: one URL, or several separated by commas (a cluster). */
   natsUrl: string;
   /** Copies of each JetStream stream (1 for one NATS server, 3 for a three-node cluster). */
   natsStreamReplicas: number;
+  /** REDIS_URL, a `redis://` or `rediss://` URL. */
   redisUrl: string;
   /** The first signs, every one verifies: rotate by prepending a new secret. */
   jwtSecrets: string[];
   /** True when JWT_SECRETS was unset and the development secret is in use. */
   usingDevelopmentSecret: boolean;
+  /** How long an access token lives (TOKEN_TTL_SECONDS, default 3600). */
   tokenTtlSeconds: number;
+  /** The lowest level logged (LOG_LEVEL, default `info`). */
   logLevel: "debug" | "info" | "warn" | "error";
+  /** The PostgreSQL pool's settings. */
   pool: PoolConfig;
+  /** Largest request or response message (MAX_MESSAGE_BYTES, default 4 MiB). */
   maxMessageBytes: number;
+  /** TLS_CERT_FILE and TLS_KEY_FILE (set together): serve TLS; unset: plain HTTP. */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * After SIGTERM, how long at most in-flight requests get to finish (SHUTDOWN_GRACE_MS,
+   * default 10 000).
+   */
   shutdownGraceMs: number;
   /**
    * After SIGTERM the listener stays open until no request has arrived for this long and none is
    * in flight (at most {@link shutdownGraceMs}).
    */
   shutdownDrainMs: number;
+  /** How long each dependency check of /health may take (HEALTH_CHECK_TIMEOUT_MS, default 1000). */
   healthTimeoutMs: number;
   /** Browser origins allowed to call (`CORS_ORIGINS`). */
   cors: CorsConfig;

@@ -8,6 +8,12 @@
 /** A variable is missing or its value cannot be used. */
 export class ConfigError extends Error {
   /**
+   * Creates the error; its message names the variable (and the value, when given).
+   *
+   * @param variable The variable's name, e.g. `PORT`.
+   * @param problem What is wrong, e.g. `must be an integer from 0 to 65535`.
+   * @param value The value read, when there is one.
+   *
    * @example
    * ```ts
    * throw new ConfigError("PORT", "must be an integer from 0 to 65535", "abc");
@@ -36,6 +42,7 @@ export type EnvSource = Readonly<Record<string, string | undefined>>;
  * ```
  */
 export class EnvReader {
+  /** Creates a reader of `source`, e.g. `Deno.env.toObject()`. */
   constructor(private readonly source: EnvSource) {}
 
   /** The raw value, or undefined when unset or empty. */

@@ -25,6 +25,7 @@ export type TransactionSql = postgres.TransactionSql<Record<string, never>>;
  * ```
  */
 export class Database {
+  /** The pool, for queries that need no bound (prefer {@linkcode Database.run}). */
   readonly sql: Sql;
   private active = 0;
 
@@ -38,6 +39,13 @@ export class Database {
   private closed = false;
   private countIdleChecks: (passed: number, failed: number) => void = () => {};
 
+  /**
+   * Creates the pool (connections open on first use) and the health check's connection.
+   *
+   * @param url DATABASE_URL.
+   * @param pool The pool's settings.
+   * @param applicationName The `application_name` of its sessions (the probe's gets `-health`).
+   */
   constructor(
     private readonly url: string,
     readonly pool: PoolConfig,
@@ -60,6 +68,7 @@ export class Database {
     }) as unknown as Sql;
   }
 
+  /** The health check's own single connection. */
   private createProbe(): Sql {
     return postgres(this.url, {
       max: 1,
@@ -117,6 +126,10 @@ export class Database {
       }) as Promise<T>);
   }
 
+  /**
+   * Runs `attempt`, rejecting with DependencyUnavailableError after `timeoutMs` (the work is
+   * cancelled through `onExpiry` when it can be) or when the connection fails.
+   */
   private async bounded<T>(
     timeoutMs: number,
     attempt: (expired: () => boolean, onExpiry: (cancel: () => void) => void) => Promise<T>,
@@ -177,6 +190,7 @@ export class Database {
     await abortable(this.probing, signal);
   }
 
+  /** Drops the probe's connection (its query stuck) and opens a new one. */
   private replaceProbe(): void {
     const old = this.probe;
     this.probe = this.createProbe();

@@ -12,8 +12,11 @@ import type { Sql } from "./database.ts";
 
 /** One migration file. */
 export interface Migration {
+  /** The `NNN` of the file name. */
   version: number;
+  /** The file name's description part. */
   name: string;
+  /** The file's SQL. */
   sql: string;
 }
 

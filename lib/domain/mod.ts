@@ -1,6 +1,15 @@
 /**
  * Pure domain rules the services share: skill tags, currencies, text fields.
  *
+ * @example
+ * ```ts
+ * import { normalizeCurrency, normalizeSkillTags, rejectControlCharacters } from "@platform/lib/domain";
+ *
+ * console.log(normalizeSkillTags([" Go ", "golang", "GO", "Node JS"])); // ["go", "golang", "node-js"]
+ * console.log(normalizeCurrency(" usd ", "budget.currency")); // "USD"
+ * rejectControlCharacters("Ada Lovelace", "display_name", { lineBreaks: false }); // no throw
+ * ```
+ *
  * @module
  */
 export * from "./currencies.ts";

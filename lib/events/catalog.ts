@@ -79,17 +79,29 @@ export interface EventType<
 
 /** The catalog's type: one entry per event. */
 export interface EventCatalog {
+  /** A client posted a task (OPEN); the orchestrator starts matching it. */
   readonly taskCreated: EventType<"task.created", typeof TaskCreatedSchema>;
+  /** An OPEN task changed (UpdateTask). */
   readonly taskUpdated: EventType<"task.updated", typeof TaskUpdatedSchema>;
+  /** A task got its developer. */
   readonly taskAssigned: EventType<"task.assigned", typeof TaskAssignedSchema>;
+  /** Every transition of a task, with its actor and reason. */
   readonly taskStatusChanged: EventType<"task.status_changed", typeof TaskStatusChangedSchema>;
+  /** An OPEN task's deadline passed; it is EXPIRED (terminal). */
   readonly taskExpired: EventType<"task.expired", typeof TaskExpiredSchema>;
+  /** The orchestrator proposed a task to a developer. */
   readonly proposalCreated: EventType<"proposal.created", typeof ProposalCreatedSchema>;
+  /** A developer accepted a proposal (the first acceptance wins). */
   readonly proposalAccepted: EventType<"proposal.accepted", typeof ProposalAcceptedSchema>;
+  /** A proposal stopped being open for its developer. */
   readonly proposalClosed: EventType<"proposal.closed", typeof ProposalClosedSchema>;
+  /** A developer came online, with their skill tags. */
   readonly presenceOnline: EventType<"presence.online", typeof PresenceOnlineSchema>;
+  /** A developer went offline on purpose. */
   readonly presenceOffline: EventType<"presence.offline", typeof PresenceOfflineSchema>;
+  /** A developer's presence lapsed: no heartbeat within the presence TTL. */
   readonly presenceExpired: EventType<"presence.expired", typeof PresenceExpiredSchema>;
+  /** An online developer's skill tags gained some (UpdateProfile). */
   readonly presenceSkillsChanged: EventType<
     "presence.skills_changed",
     typeof PresenceSkillsChangedSchema
@@ -275,7 +287,9 @@ export function isEventSubject(subject: string): subject is EventSubject {
 
 /** What a durable consumer subscribes to: one stream and subject filters within it. */
 export interface EventSubscription {
+  /** The stream's name, e.g. `TASKS`. */
   stream: string;
+  /** The subjects to receive, e.g. `task.created`. */
   filterSubjects: string[];
 }
 

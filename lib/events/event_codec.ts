@@ -16,6 +16,12 @@ import {
 
 /** A payload that could not be decoded as the expected event. */
 export class MalformedEventError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param schema The expected message's type name, e.g. `platform.events.v1.TaskCreated`.
+   * @param cause Why decoding failed.
+   */
   constructor(readonly schema: string, cause: unknown) {
     super(`not a valid ${schema}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     this.name = "MalformedEventError";

@@ -19,7 +19,9 @@ import { connectNats } from "./nats_connection.ts";
 
 /** One stream the platform uses. */
 export interface StreamSpec {
+  /** The stream's name, e.g. `TASKS`. */
   name: string;
+  /** The subjects it stores (wildcards allowed), e.g. `task.>`. */
   subjects: string[];
   /** Duplicate window in milliseconds. */
   duplicateWindowMs: number;

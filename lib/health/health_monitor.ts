@@ -36,10 +36,15 @@ interface CheckRound {
 
 /** The manual's `/health` body, field for field. */
 export interface HealthReport {
+  /** `healthy`; `degraded` when only non-critical checks fail; `unhealthy` when a critical one does. */
   status: HealthStatus;
+  /** The service's version. */
   version: string;
+  /** When the report was made, ISO 8601 UTC to the second. */
   timestamp: string;
+  /** Each dependency's state, by name (`database`, `nats`, ...). */
   checks: Record<string, "healthy" | "unhealthy">;
+  /** Time since the monitor was created, in Go duration form (`72h30m15s`). */
   uptime: string;
 }
 
@@ -55,11 +60,19 @@ export interface HealthReport {
  * ```
  */
 export class HealthMonitor {
+  /** When the monitor was created (epoch ms); uptime counts from it. */
   readonly startedAt: number = Date.now();
   private readonly lastErrors = new Map<string, string>();
   private last?: CheckRound;
   private running?: Promise<CheckRound>;
 
+  /**
+   * Creates the monitor; no check runs until a report or status is asked for.
+   *
+   * @param version The service's version, for the report.
+   * @param checks The dependencies to check.
+   * @param timeoutMs How long each check may take before it counts as failed.
+   */
   constructor(
     readonly version: string,
     private readonly checks: DependencyCheck[],
@@ -87,6 +100,7 @@ export class HealthMonitor {
     return (await this.current()).status;
   }
 
+  /** The last round when at most `maxAgeMs` old, else a new one (shared by concurrent callers). */
   private current(): Promise<CheckRound> {
     const last = this.last;
     if (last && Date.now() - last.at <= this.maxAgeMs) return Promise.resolve(last);
@@ -119,6 +133,7 @@ export class HealthMonitor {
     return this.lastErrors;
   }
 
+  /** Runs one check bounded by the timeout (aborting its signal then); remembers why it failed. */
   private async run(dep: DependencyCheck): Promise<boolean> {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;

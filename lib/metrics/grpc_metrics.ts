@@ -35,14 +35,22 @@ export class GrpcMethodSeries {
   started = 0;
   /** Stream messages received and sent. */
   received = 0;
+  /** Stream messages sent. */
   sent = 0;
   /** Calls handled, by code name ("OK", "InvalidArgument", ...). */
   readonly handled: Map<string, number> = new Map();
   /** Per-bucket (not cumulative) counts of handling times; the last is +Inf. */
   readonly buckets: number[] = new Array(GRPC_BUCKETS.length + 1).fill(0);
+  /** Total handling time of the finished calls, in seconds. */
   sum = 0;
+  /** Calls finished. */
   count = 0;
 
+  /**
+   * Creates the series with zero counts.
+   *
+   * @param labels Its `grpc_type`, `grpc_service` and `grpc_method` labels.
+   */
   constructor(readonly labels: Readonly<Record<string, string>>) {}
 
   /** Records a finished call. */
@@ -95,6 +103,12 @@ export class GrpcServerMetrics {
   fastPathCalls = 0;
   private readonly all = new Map<string, GrpcMethodSeries>();
 
+  /**
+   * Registers the go-grpc-prometheus families (`grpc_server_*`) in `registry`; their values are
+   * read from the series at scrape time.
+   *
+   * @param registry The registry to register in.
+   */
   constructor(registry: Registry) {
     const families: ExportedMetric[] = [
       this.family(
@@ -182,6 +196,7 @@ export class GrpcServerMetrics {
     return series;
   }
 
+  /** A metric family whose values are computed when Prometheus scrapes. */
   private family(
     name: string,
     help: string,

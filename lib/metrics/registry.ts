@@ -20,9 +20,16 @@ import { GrpcServerMetrics } from "./grpc_metrics.ts";
  * ```
  */
 export class Metrics {
+  /** The Prometheus registry; `registry.metrics()` is the `/metrics` body. */
   readonly registry: Registry = new Registry();
+  /** The gRPC server metrics, registered in {@linkcode Metrics.registry}. */
   readonly grpc: GrpcServerMetrics;
 
+  /**
+   * Creates the registry with the process and gRPC metrics.
+   *
+   * @param defaultLabels Labels added to every series, e.g. `{ service: "users" }`.
+   */
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
     const registers = [this.registry];

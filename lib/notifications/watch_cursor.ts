@@ -28,6 +28,11 @@ const CURSOR = /^(0|[1-9][0-9]{0,15})\.([A-Za-z0-9_-]{22})$/;
 export class WatchCursors {
   private readonly keys: Promise<CryptoKey[]>;
 
+  /**
+   * Creates the signer.
+   *
+   * @param secrets The platform's JWT secrets: the first signs, every one verifies.
+   */
   constructor(secrets: readonly string[]) {
     if (secrets.length === 0) throw new Error("WatchCursors needs at least one secret");
     this.keys = Promise.all(secrets.map((secret) =>

@@ -48,8 +48,11 @@ import type { WatchCursors } from "./watch_cursor.ts";
 export interface WatchServiceOptions {
   /** The NATS connection, once there is one (Watch answers `unavailable` before). */
   nats: () => NatsConnection | undefined;
+  /** Signs and verifies the streams' cursors. */
   cursors: WatchCursors;
+  /** Where stream failures are logged. */
   logger: Logger;
+  /** Where to count open streams and delivered notifications (none when unset). */
   metrics?: Metrics;
   /** A keep_alive after this long without a frame. Default 15 000 ms. */
   keepAliveMs?: number;
