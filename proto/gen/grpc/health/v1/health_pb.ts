@@ -15,6 +15,9 @@ export const file_grpc_health_v1_health: GenFile = /*@__PURE__*/
   fileDesc("ChtncnBjL2hlYWx0aC92MS9oZWFsdGgucHJvdG8SDmdycGMuaGVhbHRoLnYxIiUKEkhlYWx0aENoZWNrUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJIqkBChNIZWFsdGhDaGVja1Jlc3BvbnNlEkEKBnN0YXR1cxgBIAEoDjIxLmdycGMuaGVhbHRoLnYxLkhlYWx0aENoZWNrUmVzcG9uc2UuU2VydmluZ1N0YXR1cyJPCg1TZXJ2aW5nU3RhdHVzEgsKB1VOS05PV04QABILCgdTRVJWSU5HEAESDwoLTk9UX1NFUlZJTkcQAhITCg9TRVJWSUNFX1VOS05PV04QAzKuAQoGSGVhbHRoElAKBUNoZWNrEiIuZ3JwYy5oZWFsdGgudjEuSGVhbHRoQ2hlY2tSZXF1ZXN0GiMuZ3JwYy5oZWFsdGgudjEuSGVhbHRoQ2hlY2tSZXNwb25zZRJSCgVXYXRjaBIiLmdycGMuaGVhbHRoLnYxLkhlYWx0aENoZWNrUmVxdWVzdBojLmdycGMuaGVhbHRoLnYxLkhlYWx0aENoZWNrUmVzcG9uc2UwAWIGcHJvdG8z");
 
 /**
+ * What to ask about: "" for the whole server, or the full name of one of its platform services,
+ * such as "platform.users.v1.UserService".
+ *
  * @generated from message grpc.health.v1.HealthCheckRequest
  */
 export type HealthCheckRequest = Message<"grpc.health.v1.HealthCheckRequest"> & {
@@ -32,6 +35,8 @@ export const HealthCheckRequestSchema: GenMessage<HealthCheckRequest> = /*@__PUR
   messageDesc(file_grpc_health_v1_health, 0);
 
 /**
+ * The serving status of the server or service asked about.
+ *
  * @generated from message grpc.health.v1.HealthCheckResponse
  */
 export type HealthCheckResponse = Message<"grpc.health.v1.HealthCheckResponse"> & {
@@ -49,6 +54,9 @@ export const HealthCheckResponseSchema: GenMessage<HealthCheckResponse> = /*@__P
   messageDesc(file_grpc_health_v1_health, 1);
 
 /**
+ * SERVING unless a critical dependency is down or the server is draining (NOT_SERVING). This
+ * server never answers UNKNOWN.
+ *
  * @generated from enum grpc.health.v1.HealthCheckResponse.ServingStatus
  */
 export enum HealthCheckResponse_ServingStatus {
@@ -82,10 +90,15 @@ export const HealthCheckResponse_ServingStatusSchema: GenEnum<HealthCheckRespons
   enumDesc(file_grpc_health_v1_health, 1, 0);
 
 /**
+ * Whether the server can handle RPCs, for gRPC health probes; the HTTP /health report details each
+ * dependency. Served by every service, without a token (lib/server/grpc_health.ts).
+ *
  * @generated from service grpc.health.v1.Health
  */
 export const Health: GenService<{
   /**
+   * The status now. Any other service name is not_found.
+   *
    * @generated from rpc grpc.health.v1.Health.Check
    */
   check: {
@@ -94,6 +107,9 @@ export const Health: GenService<{
     output: typeof HealthCheckResponseSchema;
   },
   /**
+   * The status now, then each change of it (SERVICE_UNKNOWN for any other service name);
+   * the stream ends after NOT_SERVING once the server is draining.
+   *
    * @generated from rpc grpc.health.v1.Health.Watch
    */
   watch: {

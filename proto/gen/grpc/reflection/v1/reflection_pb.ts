@@ -15,6 +15,9 @@ export const file_grpc_reflection_v1_reflection: GenFile = /*@__PURE__*/
   fileDesc("CiNncnBjL3JlZmxlY3Rpb24vdjEvcmVmbGVjdGlvbi5wcm90bxISZ3JwYy5yZWZsZWN0aW9uLnYxIoUCChdTZXJ2ZXJSZWZsZWN0aW9uUmVxdWVzdBIMCgRob3N0GAEgASgJEhoKEGZpbGVfYnlfZmlsZW5hbWUYAyABKAlIABIgChZmaWxlX2NvbnRhaW5pbmdfc3ltYm9sGAQgASgJSAASSQoZZmlsZV9jb250YWluaW5nX2V4dGVuc2lvbhgFIAEoCzIkLmdycGMucmVmbGVjdGlvbi52MS5FeHRlbnNpb25SZXF1ZXN0SAASJwodYWxsX2V4dGVuc2lvbl9udW1iZXJzX29mX3R5cGUYBiABKAlIABIXCg1saXN0X3NlcnZpY2VzGAcgASgJSABCEQoPbWVzc2FnZV9yZXF1ZXN0IkUKEEV4dGVuc2lvblJlcXVlc3QSFwoPY29udGFpbmluZ190eXBlGAEgASgJEhgKEGV4dGVuc2lvbl9udW1iZXIYAiABKAUiuAMKGFNlcnZlclJlZmxlY3Rpb25SZXNwb25zZRISCgp2YWxpZF9ob3N0GAEgASgJEkUKEG9yaWdpbmFsX3JlcXVlc3QYAiABKAsyKy5ncnBjLnJlZmxlY3Rpb24udjEuU2VydmVyUmVmbGVjdGlvblJlcXVlc3QSTgoYZmlsZV9kZXNjcmlwdG9yX3Jlc3BvbnNlGAQgASgLMiouZ3JwYy5yZWZsZWN0aW9uLnYxLkZpbGVEZXNjcmlwdG9yUmVzcG9uc2VIABJVCh5hbGxfZXh0ZW5zaW9uX251bWJlcnNfcmVzcG9uc2UYBSABKAsyKy5ncnBjLnJlZmxlY3Rpb24udjEuRXh0ZW5zaW9uTnVtYmVyUmVzcG9uc2VIABJJChZsaXN0X3NlcnZpY2VzX3Jlc3BvbnNlGAYgASgLMicuZ3JwYy5yZWZsZWN0aW9uLnYxLkxpc3RTZXJ2aWNlUmVzcG9uc2VIABI7Cg5lcnJvcl9yZXNwb25zZRgHIAEoCzIhLmdycGMucmVmbGVjdGlvbi52MS5FcnJvclJlc3BvbnNlSABCEgoQbWVzc2FnZV9yZXNwb25zZSI3ChZGaWxlRGVzY3JpcHRvclJlc3BvbnNlEh0KFWZpbGVfZGVzY3JpcHRvcl9wcm90bxgBIAMoDCJLChdFeHRlbnNpb25OdW1iZXJSZXNwb25zZRIWCg5iYXNlX3R5cGVfbmFtZRgBIAEoCRIYChBleHRlbnNpb25fbnVtYmVyGAIgAygFIksKE0xpc3RTZXJ2aWNlUmVzcG9uc2USNAoHc2VydmljZRgBIAMoCzIjLmdycGMucmVmbGVjdGlvbi52MS5TZXJ2aWNlUmVzcG9uc2UiHwoPU2VydmljZVJlc3BvbnNlEgwKBG5hbWUYASABKAkiOgoNRXJyb3JSZXNwb25zZRISCgplcnJvcl9jb2RlGAEgASgFEhUKDWVycm9yX21lc3NhZ2UYAiABKAkyiQEKEFNlcnZlclJlZmxlY3Rpb24SdQoUU2VydmVyUmVmbGVjdGlvbkluZm8SKy5ncnBjLnJlZmxlY3Rpb24udjEuU2VydmVyUmVmbGVjdGlvblJlcXVlc3QaLC5ncnBjLnJlZmxlY3Rpb24udjEuU2VydmVyUmVmbGVjdGlvblJlc3BvbnNlKAEwAWIGcHJvdG8z");
 
 /**
+ * One question: a file by name, the file that defines a symbol or an extension, the extension
+ * numbers of a message type, or the list of services.
+ *
  * @generated from message grpc.reflection.v1.ServerReflectionRequest
  */
 export type ServerReflectionRequest = Message<"grpc.reflection.v1.ServerReflectionRequest"> & {
@@ -67,6 +70,9 @@ export const ServerReflectionRequestSchema: GenMessage<ServerReflectionRequest> 
   messageDesc(file_grpc_reflection_v1_reflection, 0);
 
 /**
+ * An extension, by the full name of the message it extends and its field number. This server
+ * defines no extensions: it answers every such request with a NOT_FOUND error_response.
+ *
  * @generated from message grpc.reflection.v1.ExtensionRequest
  */
 export type ExtensionRequest = Message<"grpc.reflection.v1.ExtensionRequest"> & {
@@ -89,6 +95,9 @@ export const ExtensionRequestSchema: GenMessage<ExtensionRequest> = /*@__PURE__*
   messageDesc(file_grpc_reflection_v1_reflection, 1);
 
 /**
+ * The answer to one request: its host echoed as valid_host, the request itself, and what was
+ * asked for or an error_response.
+ *
  * @generated from message grpc.reflection.v1.ServerReflectionResponse
  */
 export type ServerReflectionResponse = Message<"grpc.reflection.v1.ServerReflectionResponse"> & {
@@ -140,6 +149,9 @@ export const ServerReflectionResponseSchema: GenMessage<ServerReflectionResponse
   messageDesc(file_grpc_reflection_v1_reflection, 2);
 
 /**
+ * Serialized google.protobuf.FileDescriptorProto messages: the file asked for first, then every
+ * file it imports, transitively.
+ *
  * @generated from message grpc.reflection.v1.FileDescriptorResponse
  */
 export type FileDescriptorResponse = Message<"grpc.reflection.v1.FileDescriptorResponse"> & {
@@ -157,6 +169,8 @@ export const FileDescriptorResponseSchema: GenMessage<FileDescriptorResponse> = 
   messageDesc(file_grpc_reflection_v1_reflection, 3);
 
 /**
+ * The extension field numbers of a message type; always none here.
+ *
  * @generated from message grpc.reflection.v1.ExtensionNumberResponse
  */
 export type ExtensionNumberResponse = Message<"grpc.reflection.v1.ExtensionNumberResponse"> & {
@@ -179,6 +193,8 @@ export const ExtensionNumberResponseSchema: GenMessage<ExtensionNumberResponse> 
   messageDesc(file_grpc_reflection_v1_reflection, 4);
 
 /**
+ * Every service the server serves: its own, Health and ServerReflection.
+ *
  * @generated from message grpc.reflection.v1.ListServiceResponse
  */
 export type ListServiceResponse = Message<"grpc.reflection.v1.ListServiceResponse"> & {
@@ -196,6 +212,8 @@ export const ListServiceResponseSchema: GenMessage<ListServiceResponse> = /*@__P
   messageDesc(file_grpc_reflection_v1_reflection, 5);
 
 /**
+ * One service, by its full name such as "platform.tasks.v1.TaskService".
+ *
  * @generated from message grpc.reflection.v1.ServiceResponse
  */
 export type ServiceResponse = Message<"grpc.reflection.v1.ServiceResponse"> & {
@@ -213,6 +231,9 @@ export const ServiceResponseSchema: GenMessage<ServiceResponse> = /*@__PURE__*/
   messageDesc(file_grpc_reflection_v1_reflection, 6);
 
 /**
+ * Why a request has no answer: a gRPC status code (5, NOT_FOUND, for an unknown file, symbol or
+ * extension) and a message.
+ *
  * @generated from message grpc.reflection.v1.ErrorResponse
  */
 export type ErrorResponse = Message<"grpc.reflection.v1.ErrorResponse"> & {
@@ -235,10 +256,16 @@ export const ErrorResponseSchema: GenMessage<ErrorResponse> = /*@__PURE__*/
   messageDesc(file_grpc_reflection_v1_reflection, 7);
 
 /**
+ * Lets tools such as `buf curl` list a server's services and fetch their schemas at run time, with
+ * no .proto on the caller's side. Served by every service, without a token
+ * (lib/server/reflection.ts).
+ *
  * @generated from service grpc.reflection.v1.ServerReflection
  */
 export const ServerReflection: GenService<{
   /**
+   * Answers each request on the stream, in order, with one response.
+   *
    * @generated from rpc grpc.reflection.v1.ServerReflection.ServerReflectionInfo
    */
   serverReflectionInfo: {
