@@ -157,6 +157,8 @@ export const TaskChangeSchema: GenMessage<TaskChange> = /*@__PURE__*/
   messageDesc(file_platform_notifications_v1_notifications, 2);
 
 /**
+ * Where the stream starts.
+ *
  * @generated from message platform.notifications.v1.WatchRequest
  */
 export type WatchRequest = Message<"platform.notifications.v1.WatchRequest"> & {
@@ -225,6 +227,9 @@ export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
   messageDesc(file_platform_notifications_v1_notifications, 4);
 
 /**
+ * A frame that carries no notification: the first of every stream, then one whenever nothing was
+ * sent for a while (15 s by default). at is the server's time when it was sent.
+ *
  * @generated from message platform.notifications.v1.KeepAlive
  */
 export type KeepAlive = Message<"platform.notifications.v1.KeepAlive"> & {
@@ -242,6 +247,9 @@ export const KeepAliveSchema: GenMessage<KeepAlive> = /*@__PURE__*/
   messageDesc(file_platform_notifications_v1_notifications, 5);
 
 /**
+ * Sent once, right after the first keep_alive, when the cursor is older than what the stream still
+ * holds (past the retention window, or the stream was reset). reason says which, in words.
+ *
  * @generated from message platform.notifications.v1.Gap
  */
 export type Gap = Message<"platform.notifications.v1.Gap"> & {

@@ -60,6 +60,8 @@ export const TaskTermsSchema: GenMessage<TaskTerms> = /*@__PURE__*/
   messageDesc(file_platform_orchestrator_v1_orchestrator, 0);
 
 /**
+ * A task offered to one online developer by the matcher, with the terms it was offered on.
+ *
  * @generated from message platform.orchestrator.v1.Proposal
  */
 export type Proposal = Message<"platform.orchestrator.v1.Proposal"> & {
@@ -128,6 +130,8 @@ export const ProposalSchema: GenMessage<Proposal> = /*@__PURE__*/
   messageDesc(file_platform_orchestrator_v1_orchestrator, 1);
 
 /**
+ * Whose or which task's proposals to list, in which status, and which page.
+ *
  * @generated from message platform.orchestrator.v1.ListProposalsRequest
  */
 export type ListProposalsRequest = Message<"platform.orchestrator.v1.ListProposalsRequest"> & {
@@ -171,6 +175,8 @@ export const ListProposalsRequestSchema: GenMessage<ListProposalsRequest> = /*@_
   messageDesc(file_platform_orchestrator_v1_orchestrator, 2);
 
 /**
+ * One page of proposals, newest first. next_page_token is empty on the last page.
+ *
  * @generated from message platform.orchestrator.v1.ListProposalsResponse
  */
 export type ListProposalsResponse = Message<"platform.orchestrator.v1.ListProposalsResponse"> & {
@@ -193,6 +199,9 @@ export const ListProposalsResponseSchema: GenMessage<ListProposalsResponse> = /*
   messageDesc(file_platform_orchestrator_v1_orchestrator, 3);
 
 /**
+ * The PENDING proposal to answer, and the answer. Giving again the answer it already has returns
+ * the proposal as it is.
+ *
  * @generated from message platform.orchestrator.v1.RespondToProposalRequest
  */
 export type RespondToProposalRequest = Message<"platform.orchestrator.v1.RespondToProposalRequest"> & {
@@ -215,6 +224,8 @@ export const RespondToProposalRequestSchema: GenMessage<RespondToProposalRequest
   messageDesc(file_platform_orchestrator_v1_orchestrator, 4);
 
 /**
+ * The proposal after the answer: ACCEPTED or DECLINED.
+ *
  * @generated from message platform.orchestrator.v1.RespondToProposalResponse
  */
 export type RespondToProposalResponse = Message<"platform.orchestrator.v1.RespondToProposalResponse"> & {
@@ -232,6 +243,8 @@ export const RespondToProposalResponseSchema: GenMessage<RespondToProposalRespon
   messageDesc(file_platform_orchestrator_v1_orchestrator, 5);
 
 /**
+ * The task whose matching to report.
+ *
  * @generated from message platform.orchestrator.v1.GetMatchStatusRequest
  */
 export type GetMatchStatusRequest = Message<"platform.orchestrator.v1.GetMatchStatusRequest"> & {
@@ -249,6 +262,9 @@ export const GetMatchStatusRequestSchema: GenMessage<GetMatchStatusRequest> = /*
   messageDesc(file_platform_orchestrator_v1_orchestrator, 6);
 
 /**
+ * Where matching of the task stands: its state, the attempts so far, the proposals still waiting
+ * for an answer, and the assigned developer once there is one.
+ *
  * @generated from message platform.orchestrator.v1.GetMatchStatusResponse
  */
 export type GetMatchStatusResponse = Message<"platform.orchestrator.v1.GetMatchStatusResponse"> & {
@@ -300,6 +316,9 @@ export const GetMatchStatusResponseSchema: GenMessage<GetMatchStatusResponse> = 
   messageDesc(file_platform_orchestrator_v1_orchestrator, 7);
 
 /**
+ * Where a proposal stands: PENDING until its developer accepts or declines it, or it is withdrawn
+ * or expires; an ACCEPTED one can still become CANCELLED or WITHDRAWN (see those values).
+ *
  * @generated from enum platform.orchestrator.v1.ProposalStatus
  */
 export enum ProposalStatus {
@@ -419,6 +438,8 @@ export const ProposalReasonSchema: GenEnum<ProposalReason> = /*@__PURE__*/
   enumDesc(file_platform_orchestrator_v1_orchestrator, 1);
 
 /**
+ * A developer's answer to a proposal; UNSPECIFIED is invalid_argument.
+ *
  * @generated from enum platform.orchestrator.v1.Decision
  */
 export enum Decision {
@@ -445,6 +466,8 @@ export const DecisionSchema: GenEnum<Decision> = /*@__PURE__*/
   enumDesc(file_platform_orchestrator_v1_orchestrator, 2);
 
 /**
+ * Where the orchestrator's matching of a task stands.
+ *
  * @generated from enum platform.orchestrator.v1.MatchState
  */
 export enum MatchState {

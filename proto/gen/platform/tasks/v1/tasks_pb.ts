@@ -17,6 +17,8 @@ export const file_platform_tasks_v1_tasks: GenFile = /*@__PURE__*/
   fileDesc("Ch1wbGF0Zm9ybS90YXNrcy92MS90YXNrcy5wcm90bxIRcGxhdGZvcm0udGFza3MudjEigAMKBFRhc2sSCgoCaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhcKD3JlcXVpcmVkX3NraWxscxgFIAMoCRIpCgZidWRnZXQYBiABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnN0YXR1cxgIIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSHQoVYXNzaWduZWRfZGV2ZWxvcGVyX2lkGAkgASgJEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDCABKAUirgEKClRyYW5zaXRpb24SKwoEZnJvbRgBIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSKQoCdG8YAiABKA4yHS5wbGF0Zm9ybS50YXNrcy52MS5UYXNrU3RhdHVzEhAKCGFjdG9yX2lkGAMgASgJEg4KBnJlYXNvbhgEIAEoCRImCgJhdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiqQEKEUNyZWF0ZVRhc2tSZXF1ZXN0Eg0KBXRpdGxlGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhcKD3JlcXVpcmVkX3NraWxscxgDIAMoCRIpCgZidWRnZXQYBCABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkNyZWF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayIhCg5HZXRUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjgKD0dldFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayKdAQoQTGlzdFRhc2tzUmVxdWVzdBItCgZzdGF0dXMYASABKA4yHS5wbGF0Zm9ybS50YXNrcy52MS5UYXNrU3RhdHVzEgwKBG1pbmUYAiABKAgSDQoFc2tpbGwYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkSFgoOYXNzaWduZWRfdG9fbWUYBiABKAgiVAoRTGlzdFRhc2tzUmVzcG9uc2USJgoFdGFza3MYASADKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIbCglTa2lsbExpc3QSDgoGc2tpbGxzGAEgAygJIvwBChFVcGRhdGVUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI1Cg9yZXF1aXJlZF9za2lsbHMYBCABKAsyHC5wbGF0Zm9ybS50YXNrcy52MS5Ta2lsbExpc3QSKQoGYnVkZ2V0GAUgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIICgZfdGl0bGVCDgoMX2Rlc2NyaXB0aW9uIjsKElVwZGF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI0ChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChJDYW5jZWxUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siOgoRQXNzaWduVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIUCgxkZXZlbG9wZXJfaWQYAiABKAkiOwoSQXNzaWduVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiMKEFN0YXJ0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI6ChFTdGFydFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayImChNDb21wbGV0ZVRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiPQoUQ29tcGxldGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siTwoVR2V0VGFza0hpc3RvcnlSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZQoWR2V0VGFza0hpc3RvcnlSZXNwb25zZRIyCgt0cmFuc2l0aW9ucxgBIAMoCzIdLnBsYXRmb3JtLnRhc2tzLnYxLlRyYW5zaXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKsUBCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhgKFFRBU0tfU1RBVFVTX0FTU0lHTkVEEAISGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBRIXChNUQVNLX1NUQVRVU19FWFBJUkVEEAYywwYKC1Rhc2tTZXJ2aWNlElkKCkNyZWF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5DcmVhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXNwb25zZRJQCgdHZXRUYXNrEiEucGxhdGZvcm0udGFza3MudjEuR2V0VGFza1JlcXVlc3QaIi5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrUmVzcG9uc2USVgoJTGlzdFRhc2tzEiMucGxhdGZvcm0udGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBokLnBsYXRmb3JtLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlElkKClVwZGF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJZCgpDYW5jZWxUYXNrEiQucGxhdGZvcm0udGFza3MudjEuQ2FuY2VsVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5DYW5jZWxUYXNrUmVzcG9uc2USWQoKQXNzaWduVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLkFzc2lnblRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuQXNzaWduVGFza1Jlc3BvbnNlElYKCVN0YXJ0VGFzaxIjLnBsYXRmb3JtLnRhc2tzLnYxLlN0YXJ0VGFza1JlcXVlc3QaJC5wbGF0Zm9ybS50YXNrcy52MS5TdGFydFRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi5wbGF0Zm9ybS50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicucGxhdGZvcm0udGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USZQoOR2V0VGFza0hpc3RvcnkSKC5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
 
 /**
+ * A posted task: its terms (title, required skills, budget, deadline), status and assignee.
+ *
  * @generated from message platform.tasks.v1.Task
  */
 export type Task = Message<"platform.tasks.v1.Task"> & {
@@ -94,6 +96,10 @@ export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
   messageDesc(file_platform_tasks_v1_tasks, 0);
 
 /**
+ * One entry of a task's history: a change of status, who made it and why. The first is the creation
+ * (UNSPECIFIED -> OPEN, reason "created"). actor_id is the caller's token subject, or
+ * "service:tasks" for what the service does itself (expiry, assignment from an accepted proposal).
+ *
  * @generated from message platform.tasks.v1.Transition
  */
 export type Transition = Message<"platform.tasks.v1.Transition"> & {
@@ -131,6 +137,9 @@ export const TransitionSchema: GenMessage<Transition> = /*@__PURE__*/
   messageDesc(file_platform_tasks_v1_tasks, 1);
 
 /**
+ * The new task; the caller becomes its client. Title 1..200 characters, description at most 10000,
+ * at most 20 required skills (normalised as developers' skill tags are), budget required.
+ *
  * @generated from message platform.tasks.v1.CreateTaskRequest
  */
 export type CreateTaskRequest = Message<"platform.tasks.v1.CreateTaskRequest"> & {
@@ -170,6 +179,8 @@ export const CreateTaskRequestSchema: GenMessage<CreateTaskRequest> = /*@__PURE_
   messageDesc(file_platform_tasks_v1_tasks, 2);
 
 /**
+ * The task as created: OPEN, terms_version 1.
+ *
  * @generated from message platform.tasks.v1.CreateTaskResponse
  */
 export type CreateTaskResponse = Message<"platform.tasks.v1.CreateTaskResponse"> & {
@@ -187,6 +198,8 @@ export const CreateTaskResponseSchema: GenMessage<CreateTaskResponse> = /*@__PUR
   messageDesc(file_platform_tasks_v1_tasks, 3);
 
 /**
+ * The task to read, by id (a UUID).
+ *
  * @generated from message platform.tasks.v1.GetTaskRequest
  */
 export type GetTaskRequest = Message<"platform.tasks.v1.GetTaskRequest"> & {
@@ -204,6 +217,8 @@ export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
   messageDesc(file_platform_tasks_v1_tasks, 4);
 
 /**
+ * The task asked for.
+ *
  * @generated from message platform.tasks.v1.GetTaskResponse
  */
 export type GetTaskResponse = Message<"platform.tasks.v1.GetTaskResponse"> & {
@@ -221,6 +236,8 @@ export const GetTaskResponseSchema: GenMessage<GetTaskResponse> = /*@__PURE__*/
   messageDesc(file_platform_tasks_v1_tasks, 5);
 
 /**
+ * Which tasks to list (the filters combine) and which page.
+ *
  * @generated from message platform.tasks.v1.ListTasksRequest
  */
 export type ListTasksRequest = Message<"platform.tasks.v1.ListTasksRequest"> & {
@@ -273,6 +290,8 @@ export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*
   messageDesc(file_platform_tasks_v1_tasks, 6);
 
 /**
+ * One page of tasks, newest first. next_page_token is empty on the last page.
+ *
  * @generated from message platform.tasks.v1.ListTasksResponse
  */
 export type ListTasksResponse = Message<"platform.tasks.v1.ListTasksResponse"> & {
@@ -295,6 +314,9 @@ export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE_
   messageDesc(file_platform_tasks_v1_tasks, 7);
 
 /**
+ * A list of skills that, unlike a repeated field, can be told apart from unset: an
+ * UpdateTaskRequest.required_skills with no skills clears them.
+ *
  * @generated from message platform.tasks.v1.SkillList
  */
 export type SkillList = Message<"platform.tasks.v1.SkillList"> & {
@@ -312,6 +334,9 @@ export const SkillListSchema: GenMessage<SkillList> = /*@__PURE__*/
   messageDesc(file_platform_tasks_v1_tasks, 8);
 
 /**
+ * The OPEN task to change and its new values; a field left unset keeps its value (a deadline can be
+ * moved, not removed).
+ *
  * @generated from message platform.tasks.v1.UpdateTaskRequest
  */
 export type UpdateTaskRequest = Message<"platform.tasks.v1.UpdateTaskRequest"> & {
@@ -354,6 +379,8 @@ export const UpdateTaskRequestSchema: GenMessage<UpdateTaskRequest> = /*@__PURE_
   messageDesc(file_platform_tasks_v1_tasks, 9);
 
 /**
+ * The task after the change; unchanged, with nothing published, when no value differed.
+ *
  * @generated from message platform.tasks.v1.UpdateTaskResponse
  */
 export type UpdateTaskResponse = Message<"platform.tasks.v1.UpdateTaskResponse"> & {
@@ -371,6 +398,8 @@ export const UpdateTaskResponseSchema: GenMessage<UpdateTaskResponse> = /*@__PUR
   messageDesc(file_platform_tasks_v1_tasks, 10);
 
 /**
+ * The task to cancel and an optional reason (at most 1000 characters) kept in its history.
+ *
  * @generated from message platform.tasks.v1.CancelTaskRequest
  */
 export type CancelTaskRequest = Message<"platform.tasks.v1.CancelTaskRequest"> & {
@@ -393,6 +422,8 @@ export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE_
   messageDesc(file_platform_tasks_v1_tasks, 11);
 
 /**
+ * The task, now CANCELLED.
+ *
  * @generated from message platform.tasks.v1.CancelTaskResponse
  */
 export type CancelTaskResponse = Message<"platform.tasks.v1.CancelTaskResponse"> & {
@@ -410,6 +441,8 @@ export const CancelTaskResponseSchema: GenMessage<CancelTaskResponse> = /*@__PUR
   messageDesc(file_platform_tasks_v1_tasks, 12);
 
 /**
+ * The OPEN task and the developer to assign it to.
+ *
  * @generated from message platform.tasks.v1.AssignTaskRequest
  */
 export type AssignTaskRequest = Message<"platform.tasks.v1.AssignTaskRequest"> & {
@@ -432,6 +465,8 @@ export const AssignTaskRequestSchema: GenMessage<AssignTaskRequest> = /*@__PURE_
   messageDesc(file_platform_tasks_v1_tasks, 13);
 
 /**
+ * The task, now ASSIGNED to the developer.
+ *
  * @generated from message platform.tasks.v1.AssignTaskResponse
  */
 export type AssignTaskResponse = Message<"platform.tasks.v1.AssignTaskResponse"> & {
@@ -449,6 +484,8 @@ export const AssignTaskResponseSchema: GenMessage<AssignTaskResponse> = /*@__PUR
   messageDesc(file_platform_tasks_v1_tasks, 14);
 
 /**
+ * The ASSIGNED task the caller starts.
+ *
  * @generated from message platform.tasks.v1.StartTaskRequest
  */
 export type StartTaskRequest = Message<"platform.tasks.v1.StartTaskRequest"> & {
@@ -466,6 +503,8 @@ export const StartTaskRequestSchema: GenMessage<StartTaskRequest> = /*@__PURE__*
   messageDesc(file_platform_tasks_v1_tasks, 15);
 
 /**
+ * The task, now IN_PROGRESS.
+ *
  * @generated from message platform.tasks.v1.StartTaskResponse
  */
 export type StartTaskResponse = Message<"platform.tasks.v1.StartTaskResponse"> & {
@@ -483,6 +522,8 @@ export const StartTaskResponseSchema: GenMessage<StartTaskResponse> = /*@__PURE_
   messageDesc(file_platform_tasks_v1_tasks, 16);
 
 /**
+ * The IN_PROGRESS task the caller completes.
+ *
  * @generated from message platform.tasks.v1.CompleteTaskRequest
  */
 export type CompleteTaskRequest = Message<"platform.tasks.v1.CompleteTaskRequest"> & {
@@ -500,6 +541,8 @@ export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> = /*@__P
   messageDesc(file_platform_tasks_v1_tasks, 17);
 
 /**
+ * The task, now COMPLETED.
+ *
  * @generated from message platform.tasks.v1.CompleteTaskResponse
  */
 export type CompleteTaskResponse = Message<"platform.tasks.v1.CompleteTaskResponse"> & {
@@ -517,6 +560,8 @@ export const CompleteTaskResponseSchema: GenMessage<CompleteTaskResponse> = /*@_
   messageDesc(file_platform_tasks_v1_tasks, 18);
 
 /**
+ * The task whose transitions to list, and which page.
+ *
  * @generated from message platform.tasks.v1.GetTaskHistoryRequest
  */
 export type GetTaskHistoryRequest = Message<"platform.tasks.v1.GetTaskHistoryRequest"> & {
@@ -548,6 +593,8 @@ export const GetTaskHistoryRequestSchema: GenMessage<GetTaskHistoryRequest> = /*
   messageDesc(file_platform_tasks_v1_tasks, 19);
 
 /**
+ * One page of the task's transitions, oldest first.
+ *
  * @generated from message platform.tasks.v1.GetTaskHistoryResponse
  */
 export type GetTaskHistoryResponse = Message<"platform.tasks.v1.GetTaskHistoryResponse"> & {
@@ -572,6 +619,9 @@ export const GetTaskHistoryResponseSchema: GenMessage<GetTaskHistoryResponse> = 
   messageDesc(file_platform_tasks_v1_tasks, 20);
 
 /**
+ * Where a task is in its lifecycle (see TaskService). UNSPECIFIED is no status: a ListTasks filter
+ * left unset, or the from of a task's first transition, its creation.
+ *
  * @generated from enum platform.tasks.v1.TaskStatus
  */
 export enum TaskStatus {
