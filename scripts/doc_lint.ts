@@ -34,9 +34,9 @@ export const PENDING: readonly Pending[] = [
   { path: "lib/tracing/", why: "new on branch tracing" },
   { path: "lib/events/outbox/", why: "being rewritten on branch write" },
   {
-    path: "proto/gen/",
+    path: "proto/gen/platform/users/v1/",
     kind: "missing-jsdoc",
-    why: "message, enum or service without a comment in its .proto",
+    why: "message or enum without a comment in users.proto (being changed on another branch)",
   },
 ];
 
