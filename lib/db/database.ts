@@ -9,6 +9,7 @@ import postgres from "postgres";
 import type { PoolConfig } from "../config/base_config.ts";
 import { DependencyUnavailableError } from "../errors.ts";
 import type { Metrics } from "../metrics/registry.ts";
+import { traceDb } from "../tracing/db_spans.ts";
 
 /** The postgres.js client type used by stores. */
 export type Sql = postgres.Sql<Record<string, never>>;
@@ -89,23 +90,24 @@ export class Database {
    * together belong in {@link transaction}.
    */
   run<T>(work: (sql: Sql) => Promise<T>, timeoutMs = this.pool.queryTimeoutMs): Promise<T> {
-    return this.bounded(timeoutMs, async (expired, onExpiry) => {
-      const connection = await this.sql.reserve();
-      try {
-        if (expired()) throw unavailable(timeoutMs);
-        let current: { cancel?: () => unknown } | undefined;
-        onExpiry(() => cancelQuietly(current));
-        // Every query `work` makes goes through this guard: once the time is up, the one
-        // running is cancelled and no new one starts.
-        const guarded = guardQueries(connection as unknown as Sql, (query) => {
+    return traceDb("query", () =>
+      this.bounded(timeoutMs, async (expired, onExpiry) => {
+        const connection = await this.sql.reserve();
+        try {
           if (expired()) throw unavailable(timeoutMs);
-          current = query;
-        });
-        return await work(guarded);
-      } finally {
-        connection.release();
-      }
-    });
+          let current: { cancel?: () => unknown } | undefined;
+          onExpiry(() => cancelQuietly(current));
+          // Every query `work` makes goes through this guard: once the time is up, the one
+          // running is cancelled and no new one starts.
+          const guarded = guardQueries(connection as unknown as Sql, (query) => {
+            if (expired()) throw unavailable(timeoutMs);
+            current = query;
+          });
+          return await work(guarded);
+        } finally {
+          connection.release();
+        }
+      }));
   }
 
   /**
@@ -117,13 +119,17 @@ export class Database {
     work: (tx: TransactionSql) => Promise<T>,
     timeoutMs = this.pool.queryTimeoutMs,
   ): Promise<T> {
-    return this.bounded(timeoutMs, (expired) =>
-      this.sql.begin(async (tx) => {
-        if (expired()) throw unavailable(timeoutMs);
-        const result = await work(tx as TransactionSql);
-        if (expired()) throw unavailable(timeoutMs);
-        return result;
-      }) as Promise<T>);
+    return traceDb(
+      "transaction",
+      () =>
+        this.bounded(timeoutMs, (expired) =>
+          this.sql.begin(async (tx) => {
+            if (expired()) throw unavailable(timeoutMs);
+            const result = await work(tx as TransactionSql);
+            if (expired()) throw unavailable(timeoutMs);
+            return result;
+          }) as Promise<T>),
+    );
   }
 
   /**

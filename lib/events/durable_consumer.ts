@@ -28,6 +28,7 @@ import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import type { Counter } from "prom-client";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
+import { traceConsume } from "../tracing/messaging_spans.ts";
 import { MalformedEventError } from "./event_codec.ts";
 
 /** Thrown by a handler for an event that can never be processed (it is terminated, not retried). */
@@ -265,15 +266,20 @@ export class DurableConsumer {
     const deliveryCount = msg.info.deliveryCount;
     const subject = msg.subject;
     try {
-      await this.options.handler({
-        subject,
-        data: msg.data,
-        deliveryCount,
-        streamSequence: msg.info.streamSequence,
-        headers: msg.headers,
-        traceparent: msg.headers?.get("traceparent") || undefined,
-        msg,
-      });
+      await traceConsume(
+        { subject, headers: msg.headers, deliveryCount },
+        durable,
+        () =>
+          this.options.handler({
+            subject,
+            data: msg.data,
+            deliveryCount,
+            streamSequence: msg.info.streamSequence,
+            headers: msg.headers,
+            traceparent: msg.headers?.get("traceparent") || undefined,
+            msg,
+          }),
+      );
       msg.ack();
       this.outcomes?.inc({ consumer: durable, subject, outcome: "ack" });
     } catch (error) {

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { traceFields } from "./trace_fields.ts";
+
 /** Log levels, least to most severe. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -54,6 +56,7 @@ export class Logger {
       level,
       service: this.service,
       msg,
+      ...traceFields(),
       ...redact(this.base),
       ...redact(fields ?? {}),
     });

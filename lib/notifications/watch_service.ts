@@ -42,6 +42,7 @@ import {
 import { NOTIFICATIONS_STREAM } from "../events/streams.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
+import { traceDelivered } from "../tracing/messaging_spans.ts";
 import type { WatchCursors } from "./watch_cursor.ts";
 
 /** Settings of the Watch service. */
@@ -211,6 +212,7 @@ export function notificationHandlers(
             continue;
           }
           metrics?.delivered.inc();
+          traceDelivered("deliver notification", msg, "watch");
           yield await frame({ case: "notification", value: notification });
         }
       } finally {

@@ -1,12 +1,13 @@
 /**
  * The gRPC server metrics of every call, whichever path serves it (the unary fast path or
  * connect-es): started, handled by code, handling time, messages, calls in flight and the client
- * connections that have one.
+ * connections that have one; and, with tracing on, the RPC's span (named after the method).
  *
  * @module
  */
 import type { GrpcMethodSeries } from "../metrics/grpc_metrics.ts";
 import type { Metrics } from "../metrics/registry.ts";
+import { type RpcSpan, startRpcSpan } from "../tracing/rpc_span.ts";
 import type { CallRecord } from "./call_record.ts";
 
 /** The bookkeeping of one call; `finish` records it once, whatever calls it first. */
@@ -66,6 +67,8 @@ export class CallMetrics {
 class Call implements CallTracker {
   private readonly started = performance.now();
   private finished = false;
+  /** The RPC's span (tracing on only, see lib/tracing/rpc_span.ts). */
+  private readonly span: RpcSpan | undefined;
 
   constructor(
     private readonly calls: CallMetrics,
@@ -75,6 +78,7 @@ class Call implements CallTracker {
   ) {
     this.series.started++;
     calls.enter(remote);
+    this.span = startRpcSpan(record.service, record.method);
   }
 
   finish(code: string): void {
@@ -88,5 +92,6 @@ class Call implements CallTracker {
       record.sent,
     );
     this.calls.leave(this.remote);
+    this.span?.end(record.code ?? code);
   }
 }

@@ -13,7 +13,9 @@ import type { ProposalRow } from "./proposal_store.ts";
 export const PROPOSAL_OUTBOX = "proposal_outbox";
 
 /**
- * `proposal.created` for a proposal just stored.
+ * `proposal.created` for a proposal just stored. Its event id is the proposal's id (one
+ * `proposal.created` per proposal), so the answer finds the proposal's trace context in the
+ * outbox row by its key (proposal_trace.ts).
  *
  * @example
  * ```ts
@@ -28,7 +30,7 @@ export function proposalCreatedEvent(proposal: ProposalRow, now = new Date()): O
     score: proposal.score,
     expiresAt: timestampFromDate(proposal.expires_at),
     task: toTermsMessage(proposal.terms),
-  }, { now });
+  }, { now, id: proposal.id });
 }
 
 /**

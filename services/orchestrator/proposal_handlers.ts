@@ -27,6 +27,7 @@ import {
 import { NotFoundError, PermissionDeniedError, ValidationError } from "@platform/lib/errors";
 import type { ProposalCommands } from "./proposal_commands.ts";
 import { STATE_TO_PROTO, STATUS_TO_PROTO, toProposalMessage } from "./proposal_message.ts";
+import { linkProposalTrace } from "./proposal_trace.ts";
 import type { MatchTaskRow, ProposalRow, ProposalState, ProposalStore } from "./proposal_store.ts";
 
 /** What the handlers need. */
@@ -137,6 +138,7 @@ export function proposalHandlers(
       if (req.decision !== Decision.ACCEPT && req.decision !== Decision.DECLINE) {
         throw new ValidationError("decision", "must be DECISION_ACCEPT or DECISION_DECLINE");
       }
+      await linkProposalTrace(store.db, proposalId);
       const proposal = await commands.respond({
         proposalId,
         developerId: me.subject,

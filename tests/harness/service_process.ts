@@ -41,6 +41,8 @@ export class ServiceProcess {
         SHUTDOWN_GRACE_MS: "3000",
         // As the image runs them (deploy/Dockerfile): a 4 MiB young generation.
         DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=4",
+        // Deno reads it once, at start-up (traces name the service; see docs/operations.md).
+        OTEL_SERVICE_NAME: `freelance-${name}`,
         ...env,
       },
     });

@@ -1,8 +1,9 @@
 /**
  * The transactional outbox relay: publishes rows of an outbox table (outbox_table.ts) to
  * JetStream with `Nats-Msg-Id` = the row's id and marks them published. Generic over the table,
- * so every service's outbox (`task_outbox`, `proposal_outbox`, ...) shares it. A row's
- * `traceparent`, when set, goes out as the `traceparent` NATS header.
+ * so every service's outbox (`task_outbox`, `proposal_outbox`, ...) shares it. Each publish is a
+ * `publish <subject>` span, child of the row's `traceparent`, whose context goes out as the
+ * `traceparent` NATS header (the row's own, as it is, with tracing off).
  *
  * In order, and safe in every replica: one relay per table at a time holds a transaction-scoped
  * advisory lock (`pg_try_advisory_xact_lock(hashtext(table))`) while it claims a batch (oldest
@@ -26,6 +27,7 @@ import type { Counter } from "prom-client";
 import type { Database } from "../../db/database.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Metrics } from "../../metrics/registry.ts";
+import { type TraceHeaders, tracePublish } from "../../tracing/messaging_spans.ts";
 import { registerOutboxMetrics } from "./outbox_metrics.ts";
 import { assertOutboxTable } from "./outbox_table.ts";
 import { listenForOutboxInserts, type StopListening } from "./outbox_wakeup.ts";
@@ -168,11 +170,12 @@ export class OutboxRelay {
       for (const row of rows) {
         if (done.length > 0 && Date.now() - started > loopBudgetMs) break;
         try {
-          await js.publish(
-            row.subject,
-            encoder.encode(JSON.stringify(row.payload)),
-            publishOptions(row, this.publishTimeoutMs),
-          );
+          await tracePublish(row.subject, row.id, row.traceparent, (trace) =>
+            js.publish(
+              row.subject,
+              encoder.encode(JSON.stringify(row.payload)),
+              publishOptions(row, this.publishTimeoutMs, trace),
+            ));
         } catch (error) {
           failure = { row, error };
           this.failed?.inc({ subject: row.subject, outbox: table });
@@ -256,10 +259,18 @@ function existing(metrics: Metrics, name: string): Counter<"subject" | "outbox">
   return metrics.registry.getSingleMetric(name) as Counter<"subject" | "outbox"> | undefined;
 }
 
-/** Nats-Msg-Id = the event id; the row's trace context as the `traceparent` header. */
-function publishOptions(row: OutboxRow, timeout: number): Partial<JetStreamPublishOptions> {
-  if (!row.traceparent) return { msgID: row.id, timeout };
+/**
+ * Nats-Msg-Id = the event id; the trace context (the publish span's, see tracePublish) as the
+ * `traceparent` and `tracestate` headers.
+ */
+function publishOptions(
+  row: OutboxRow,
+  timeout: number,
+  trace: TraceHeaders | undefined,
+): Partial<JetStreamPublishOptions> {
+  if (!trace) return { msgID: row.id, timeout };
   const h = headers();
-  h.set("traceparent", row.traceparent);
+  h.set("traceparent", trace.traceparent);
+  if (trace.tracestate) h.set("tracestate", trace.tracestate);
   return { msgID: row.id, timeout, headers: h };
 }

@@ -11,6 +11,7 @@ import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Sql, TransactionSql } from "../../db/database.ts";
 import type { AnyEventType, EventInit, EventSubject } from "../catalog.ts";
 import { eventToJson } from "../event_codec.ts";
+import { activeTraceparent } from "../../tracing/trace_context.ts";
 import { assertOutboxTable } from "./outbox_table.ts";
 
 /** One row to write to an outbox. Build it with {@link outboxEvent}. */
@@ -83,7 +84,8 @@ export class OutboxWriter {
 
   /**
    * Inserts the events, in order (their `seq` follows the array), in one statement of the
-   * caller's transaction. Nothing is published before that transaction commits.
+   * caller's transaction. Nothing is published before that transaction commits. An event without
+   * its own `traceparent` gets the active span's (the RPC or event handler writing it).
    */
   async write(tx: Sql | TransactionSql, events: readonly OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
@@ -98,7 +100,7 @@ export class OutboxWriter {
       SELECT e.id, e.subject, e.payload::jsonb, e.traceparent
       FROM unnest(${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.subject)}::text[],
                   ${events.map((e) => JSON.stringify(e.payload))}::text[],
-                  ${events.map((e) => e.traceparent ?? null)}::text[])
+                  ${events.map((e) => e.traceparent ?? activeTraceparent() ?? null)}::text[])
         WITH ORDINALITY AS e(id, subject, payload, traceparent, n)
       ORDER BY e.n`;
   }
