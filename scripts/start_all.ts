@@ -27,6 +27,8 @@ const dependencies = await startDependencies(root);
 const children = services.map(({ name, main, port }) => {
   const env: Record<string, string> = { ...dependencies.env };
   if (port) env.PORT = Deno.env.get(`${name.toUpperCase()}_PORT`) ?? port;
+  // Each process's name in traces (with OTEL_DENO=true); Deno reads it once, at start-up.
+  env.OTEL_SERVICE_NAME = `freelance-${name}`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", main],
     cwd: root,

@@ -136,9 +136,7 @@ Deno.test(
       const t2 = accept.traceId;
       const inT2 = (s: ReceivedSpan) => s.traceId === t2;
       assert.ok(
-        accept.links.some((l) =>
-          l.traceId === t1 && l.spanId === proposedParentOf(receiver, proposed)
-        ),
+        accept.links.some((l) => l.traceId === t1 && l.spanId === proposed.parentSpanId),
         "the acceptance links to the span that wrote the proposal",
       );
       const acceptedOut = await one("freelance-orchestrator", "publish proposal.accepted", inT2);
@@ -210,11 +208,6 @@ function isDescendant(spans: ReceivedSpan[], span: ReceivedSpan, ancestor: Recei
     if (at.spanId === ancestor.spanId) return true;
   }
   return span.parentSpanId === ancestor.spanId;
-}
-
-/** The span whose context the proposal.created row stored: the publish span's parent. */
-function proposedParentOf(receiver: OtlpReceiver, published: ReceivedSpan): string {
-  return published.parentSpanId;
 }
 
 async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
