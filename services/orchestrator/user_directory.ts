@@ -12,6 +12,7 @@ import { SkillMatch, type User, UserService } from "@platform/proto/users/v1";
 import type { TokenService } from "@platform/lib/auth";
 import { DependencyUnavailableError } from "@platform/lib/errors";
 import type { Logger } from "@platform/lib/log";
+import { rpcClientTracing } from "@platform/lib/tracing";
 import type { CandidateProfile } from "./matching/scoring.ts";
 
 /** A page of candidates. */
@@ -132,7 +133,10 @@ export class UserDirectory implements CandidateSource {
     };
     this.client = createClient(
       UserService,
-      createConnectTransport({ baseUrl: options.baseUrl, interceptors: [auth] }),
+      createConnectTransport({
+        baseUrl: options.baseUrl,
+        interceptors: [rpcClientTracing(), auth],
+      }),
     );
   }
 

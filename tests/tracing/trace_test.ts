@@ -6,7 +6,8 @@
  *
  * - trace 1: `TaskService/CreateTask` (tasks) -> `postgresql transaction` -> `publish
  *   task.created` (the relay) -> `process task.created` (orchestrator) -> the User Service RPC
- *   the matching makes (users) and `publish proposal.created` (orchestrator);
+ *   the matching makes (its client span in the orchestrator, its server span in users) and
+ *   `publish proposal.created` (orchestrator);
  * - trace 2: the developer's `OrchestratorService/RespondToProposal` (a request of its own),
  *   linked to the proposal's span in trace 1 -> `publish proposal.accepted` -> `process
  *   proposal.accepted` (tasks): the assignment, whose log line carries trace 2's ids.
@@ -24,7 +25,7 @@ import { PlatformEnv } from "../orchestrator/orchestrator_env.ts";
 import { OtlpReceiver, type ReceivedSpan } from "./otlp_receiver.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false, sanitizeExit: false };
-const SERVER = 2, PRODUCER = 4, CONSUMER = 5;
+const SERVER = 2, CLIENT = 3, PRODUCER = 4, CONSUMER = 5;
 
 Deno.test(
   { name: "tracing: one trace from CreateTask through NATS to the assignment", ...opts },
@@ -123,6 +124,12 @@ Deno.test(
         "the matching's consumer span above the User Service's RPC",
       );
       assert.equal(matched.kind, CONSUMER);
+      const clientSide = receiver.trace(t1).find((s) =>
+        s.service === "freelance-orchestrator" && s.kind === CLIENT && s.name === usersCall.name
+      );
+      assert.ok(clientSide, "the orchestrator's client span of the User Service call");
+      assert.ok(isDescendant(receiver.trace(t1), usersCall, clientSide), "server under client");
+      assert.ok(isDescendant(receiver.trace(t1), clientSide, matched), "client under matching");
       assert.equal(matched.parentSpanId, published.spanId, "the consumer is the publish's child");
       const proposed = await one("freelance-orchestrator", "publish proposal.created", inT1);
       assert.ok(isDescendant(receiver.trace(t1), proposed, matched), "proposal under matching");
