@@ -32,6 +32,7 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../log/logger.ts";
 import { RedisSubscriber } from "./redis_subscriber.ts";
+import { traceRedis } from "../tracing/redis_spans.ts";
 
 /** Settings of a {@link CoherentCache}. */
 export interface CoherentCacheOptions {
@@ -201,7 +202,7 @@ export class CoherentCache<V> {
     const deadline = performance.now() + this.publishWaitMs;
     for (let attempt = 0;; attempt++) {
       try {
-        await this.client.publish(this.options.channel, key);
+        await traceRedis("PUBLISH", () => this.client.publish(this.options.channel, key));
         return;
       } catch (error) {
         const down = this.client.status !== "ready";

@@ -8,6 +8,7 @@
  */
 export * from "./db_spans.ts";
 export * from "./messaging_spans.ts";
+export * from "./redis_spans.ts";
 export * from "./rpc_client_span.ts";
 export * from "./rpc_span.ts";
 export * from "./trace_context.ts";

@@ -179,6 +179,19 @@ Deno.test(
         0,
       );
 
+      // Redis: the profile cache's invalidation under the developer's UpdateProfile.
+      const update = await one(
+        "freelance-users",
+        "platform.users.v1.UserService/UpdateProfile",
+        () => true,
+      );
+      const invalidation = await one(
+        "freelance-users",
+        "redis PUBLISH",
+        (s) => s.traceId === update.traceId,
+      );
+      assert.ok(isDescendant(receiver.trace(update.traceId), invalidation, update));
+
       console.log(`trace 1 (CreateTask):\n${render(receiver.trace(t1))}`);
       console.log(`trace 2 (RespondToProposal):\n${render(receiver.trace(t2))}`);
     } finally {

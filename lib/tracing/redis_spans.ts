@@ -1,0 +1,38 @@
+/**
+ * Redis commands as child spans (`redis PUBLISH`: the profile cache's invalidation an update
+ * waits for), made only inside a trace, as db_spans.ts does for PostgreSQL.
+ *
+ * @module
+ */
+import { context, SpanKind, trace } from "@opentelemetry/api";
+import { failSpan, platformTracer } from "./tracer.ts";
+import { tracingEnabled } from "./tracing_enabled.ts";
+
+/**
+ * Runs one Redis command in a CLIENT span `redis <command>` when a trace is active here; else
+ * just runs it.
+ *
+ * @example
+ * ```ts
+ * const raw = await traceRedis("GET", () => client.get(key));
+ * ```
+ */
+export function traceRedis<T>(command: string, work: () => Promise<T>): Promise<T> {
+  if (!tracingEnabled) return work();
+  const active = context.active();
+  if (!trace.getSpan(active)?.isRecording()) return work();
+  const span = platformTracer().startSpan(`redis ${command}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { "db.system.name": "redis", "db.operation.name": command },
+  }, active);
+  return (async () => {
+    try {
+      return await work();
+    } catch (error) {
+      failSpan(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  })();
+}
