@@ -31,9 +31,17 @@ import type { Metrics } from "../metrics/registry.ts";
 import { traceConsume } from "../tracing/messaging_spans.ts";
 import { MalformedEventError } from "./event_codec.ts";
 
+/** The nats.js types in this module's API: a message, its headers, a consumer's settings. */
+export type { ConsumerConfig, JsMsg, MsgHdrs };
+
 /** Thrown by a handler for an event that can never be processed (it is terminated, not retried). */
 export class UnprocessableEventError extends Error {
-  /** @example `throw new UnprocessableEventError("task_id must be a UUID")` */
+  /**
+   * An error that terminates the event instead of retrying it.
+   *
+   * @param message Why the event can never be processed (logged with the event).
+   * @example `throw new UnprocessableEventError("task_id must be a UUID")`
+   */
   constructor(message: string) {
     super(message);
     this.name = "UnprocessableEventError";
@@ -42,7 +50,9 @@ export class UnprocessableEventError extends Error {
 
 /** What a handler receives. */
 export interface ConsumedEvent {
+  /** The message's subject, such as `task.created`. */
   subject: string;
+  /** The payload (the event as proto JSON). */
   data: Uint8Array;
   /** 1 on the first delivery. */
   deliveryCount: number;
@@ -58,13 +68,19 @@ export interface ConsumedEvent {
 
 /** Settings of a durable consumer. */
 export interface DurableConsumerOptions {
+  /** The NATS connection (reconnects by itself). */
   nc: NatsConnection;
+  /** The JetStream stream to consume, such as `TASKS`. */
   stream: string;
   /** The durable name shared by all replicas, such as `orchestrator-task-created`. */
   durable: string;
+  /** The subjects of the stream this consumer takes (`task.created`, ...). */
   filterSubjects: string[];
+  /** Handles one event; resolve to ack, throw to retry later (or to terminate, see above). */
   handler: (event: ConsumedEvent) => Promise<void>;
+  /** Where outcomes and failures are logged. */
   logger: Logger;
+  /** Counts outcomes (`events_consumed_total`, `events_malformed_total`) when given. */
   metrics?: Metrics;
   /** How long a delivered message may stay unacknowledged before redelivery. Default 30 s. */
   ackWaitMs?: number;
@@ -126,6 +142,11 @@ export class DurableConsumer {
   private readonly concurrency: number;
   private wakeSleep?: () => void;
 
+  /**
+   * A consumer that does nothing until {@link start}.
+   *
+   * @param options The stream, durable name, subjects, handler and limits.
+   */
   constructor(private readonly options: DurableConsumerOptions) {
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
@@ -201,6 +222,7 @@ export class DurableConsumer {
     }
   }
 
+  /** The consume loop: (re)creates the consumer and hands messages to {@link process}. */
   private async run(): Promise<void> {
     const { nc, stream, durable, logger } = this.options;
     let failures = 0;
@@ -243,6 +265,7 @@ export class DurableConsumer {
     this.messages = undefined;
   }
 
+  /** Ends the consume loop when the consumer or its stream disappears (it is re-created). */
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
     try {
       for await (const status of messages.status()) {
@@ -261,6 +284,7 @@ export class DurableConsumer {
     } catch { /* the iterator ended */ }
   }
 
+  /** Handles one message in its trace's CONSUMER span, then acks, naks or terminates it. */
   private async process(msg: JsMsg): Promise<void> {
     const { logger, durable } = this.options;
     const deliveryCount = msg.info.deliveryCount;
@@ -317,6 +341,7 @@ export class DurableConsumer {
     }
   }
 
+  /** Waits `ms`, or less when {@link stop} wakes it. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);

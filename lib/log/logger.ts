@@ -25,6 +25,13 @@ export type LogFields = Record<string, unknown>;
  * ```
  */
 export class Logger {
+  /**
+   * A logger for one service.
+   *
+   * @param service The `service` field of every line.
+   * @param level The least severe level written.
+   * @param base Fields every line carries.
+   */
   constructor(
     readonly service: string,
     readonly level: LogLevel = "info",
@@ -36,19 +43,24 @@ export class Logger {
     return new Logger(this.service, this.level, { ...this.base, ...fields });
   }
 
+  /** A line for debugging, written only at level `debug`. */
   debug(msg: string, fields?: LogFields): void {
     this.write("debug", msg, fields);
   }
+  /** A line about normal operation. */
   info(msg: string, fields?: LogFields): void {
     this.write("info", msg, fields);
   }
+  /** A line about something unexpected that the service handled. */
   warn(msg: string, fields?: LogFields): void {
     this.write("warn", msg, fields);
   }
+  /** A line about a failure (on stderr). */
   error(msg: string, fields?: LogFields): void {
     this.write("error", msg, fields);
   }
 
+  /** Writes one JSON line: time, level, service, msg, the active trace's ids, then the fields. */
   private write(level: LogLevel, msg: string, fields?: LogFields): void {
     if (levelRank[level] < levelRank[this.level]) return;
     const line = JSON.stringify({

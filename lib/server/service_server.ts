@@ -28,12 +28,20 @@ import { reflectionService } from "./reflection.ts";
 import { requestPath } from "./request_path.ts";
 import { BodyReader } from "./request_body.ts";
 
+/** connect-es's router, on which a service registers its RPC implementations. */
+export type { ConnectRouter };
+
 /** Everything a service hands to the server. */
 export interface ServiceServerOptions {
+  /** The service's parsed configuration (port, TLS, limits, timeouts). */
   config: BaseConfig;
+  /** The service's logger. */
   logger: Logger;
+  /** The registry `/metrics` serves and the gRPC metrics are recorded in. */
   metrics: Metrics;
+  /** The dependency checks `/health` and gRPC health report. */
   health: HealthMonitor;
+  /** Verifies the bearer tokens of calls that need one. */
   tokens: TokenService;
   /** Procedures callable without a token, as "package.Service/Method". */
   publicProcedures?: readonly string[];
@@ -50,6 +58,7 @@ export interface ServiceServerOptions {
 
 /** A server that is listening. */
 export interface RunningServer {
+  /** The port it listens on (the chosen one when PORT=0). */
   port: number;
   /** Drains and stops; resolves when everything is closed. Safe to call twice. */
   shutdown(reason?: string): Promise<void>;

@@ -16,9 +16,13 @@ import { tuneNativeAllocator } from "./native_allocator.ts";
 
 /** The parts every service is built from. */
 export interface ServiceFoundation {
+  /** The service's JSON logger. */
   logger: Logger;
+  /** The service's PostgreSQL pool, migrated. */
   db: Database;
+  /** The service's metrics registry (with the pool's metrics). */
   metrics: Metrics;
+  /** Signs and verifies the service's tokens. */
   tokens: TokenService;
 }
 

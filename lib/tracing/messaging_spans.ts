@@ -21,12 +21,15 @@ import { tracingEnabled } from "./tracing_enabled.ts";
 
 /** The trace headers of a NATS message. */
 export interface TraceHeaders {
+  /** W3C `traceparent`: `00-<trace id>-<span id>-<flags>`. */
   traceparent: string;
+  /** W3C `tracestate`, when the trace has one. */
   tracestate?: string;
 }
 
 /** Reads a header of a NATS message (`MsgHdrs`, or anything with `get`). */
 export interface HeaderReader {
+  /** The header's value; empty or undefined when absent. */
   get(name: string): string;
 }
 

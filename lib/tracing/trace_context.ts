@@ -7,6 +7,9 @@
 import { type Context, context, type SpanContext, trace, TraceFlags } from "@opentelemetry/api";
 import { tracingEnabled } from "./tracing_enabled.ts";
 
+/** `@opentelemetry/api`'s types of a span's identity and of a propagation context. */
+export type { Context, SpanContext };
+
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO_TRACE = "00000000000000000000000000000000";
 const ZERO_SPAN = "0000000000000000";

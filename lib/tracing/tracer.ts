@@ -6,6 +6,9 @@
  */
 import { type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 
+/** `@opentelemetry/api`'s span and tracer types. */
+export type { Span, Tracer };
+
 /**
  * The tracer of platform code (scope `freelance-platform`).
  *
