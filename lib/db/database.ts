@@ -90,24 +90,28 @@ export class Database {
    * together belong in {@link transaction}.
    */
   run<T>(work: (sql: Sql) => Promise<T>, timeoutMs = this.pool.queryTimeoutMs): Promise<T> {
-    return traceDb("query", () =>
-      this.bounded(timeoutMs, async (expired, onExpiry) => {
-        const connection = await this.sql.reserve();
-        try {
+    return traceDb("query", () => this.runBounded(work, timeoutMs));
+  }
+
+  /** {@link run} itself (in its span when traced). */
+  private runBounded<T>(work: (sql: Sql) => Promise<T>, timeoutMs: number): Promise<T> {
+    return this.bounded(timeoutMs, async (expired, onExpiry) => {
+      const connection = await this.sql.reserve();
+      try {
+        if (expired()) throw unavailable(timeoutMs);
+        let current: { cancel?: () => unknown } | undefined;
+        onExpiry(() => cancelQuietly(current));
+        // Every query `work` makes goes through this guard: once the time is up, the one
+        // running is cancelled and no new one starts.
+        const guarded = guardQueries(connection as unknown as Sql, (query) => {
           if (expired()) throw unavailable(timeoutMs);
-          let current: { cancel?: () => unknown } | undefined;
-          onExpiry(() => cancelQuietly(current));
-          // Every query `work` makes goes through this guard: once the time is up, the one
-          // running is cancelled and no new one starts.
-          const guarded = guardQueries(connection as unknown as Sql, (query) => {
-            if (expired()) throw unavailable(timeoutMs);
-            current = query;
-          });
-          return await work(guarded);
-        } finally {
-          connection.release();
-        }
-      }));
+          current = query;
+        });
+        return await work(guarded);
+      } finally {
+        connection.release();
+      }
+    });
   }
 
   /**
@@ -119,17 +123,21 @@ export class Database {
     work: (tx: TransactionSql) => Promise<T>,
     timeoutMs = this.pool.queryTimeoutMs,
   ): Promise<T> {
-    return traceDb(
-      "transaction",
-      () =>
-        this.bounded(timeoutMs, (expired) =>
-          this.sql.begin(async (tx) => {
-            if (expired()) throw unavailable(timeoutMs);
-            const result = await work(tx as TransactionSql);
-            if (expired()) throw unavailable(timeoutMs);
-            return result;
-          }) as Promise<T>),
-    );
+    return traceDb("transaction", () => this.transactionBounded(work, timeoutMs));
+  }
+
+  /** {@link transaction} itself (in its span when traced). */
+  private transactionBounded<T>(
+    work: (tx: TransactionSql) => Promise<T>,
+    timeoutMs: number,
+  ): Promise<T> {
+    return this.bounded(timeoutMs, (expired) =>
+      this.sql.begin(async (tx) => {
+        if (expired()) throw unavailable(timeoutMs);
+        const result = await work(tx as TransactionSql);
+        if (expired()) throw unavailable(timeoutMs);
+        return result;
+      }) as Promise<T>);
   }
 
   /**

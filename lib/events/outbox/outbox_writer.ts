@@ -31,7 +31,7 @@ export interface OutboxEventOptions {
   id?: string;
   /** `occurred_at` when the payload does not set it; now when unset. */
   now?: Date;
-  /** W3C trace context to carry with the event. */
+  /** W3C trace context to carry with the event; the active span's when unset (tracing on). */
   traceparent?: string;
 }
 
@@ -59,9 +59,10 @@ export function outboxEvent<E extends AnyEventType>(
   message.eventId = id;
   message.occurredAt ??= timestampFromDate(options.now ?? new Date());
   const payload = eventToJson(type.schema, message as never);
-  return options.traceparent === undefined
+  const traceparent = options.traceparent ?? activeTraceparent();
+  return traceparent === undefined
     ? { id, subject: type.subject, payload }
-    : { id, subject: type.subject, payload, traceparent: options.traceparent };
+    : { id, subject: type.subject, payload, traceparent };
 }
 
 /**
