@@ -221,11 +221,6 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     },
   }, serve);
   port = (httpServer.addr as Deno.NetAddr).port;
-  logger.info("listening", {
-    port,
-    tls: config.tls !== undefined,
-    services: served.map((s) => s.typeName),
-  });
 
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = (reason = "requested") => {
@@ -280,6 +275,13 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
   };
   Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
   Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
+  // Said only once the signal listeners are in place: whoever starts the service on this line
+  // may stop it at once, and a SIGTERM before them would end the process without a drain.
+  logger.info("listening", {
+    port,
+    tls: config.tls !== undefined,
+    services: served.map((s) => s.typeName),
+  });
   return {
     get port() {
       return port;
