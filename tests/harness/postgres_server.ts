@@ -47,15 +47,21 @@ export class PostgresServer {
     private readonly binDir: string | undefined,
     private readonly externalUrl?: string,
     private readonly durable = false,
+    private readonly diskDurable = false,
   ) {}
 
   /**
    * Starts a fresh instance (or wraps TEST_DATABASE_URL when PostgreSQL is not installed).
    * By default commits are not waited for on disk (`synchronous_commit=off`, fast for tests);
    * `durable: true` keeps PostgreSQL's default, so a commit that was acknowledged survives the
-   * server being killed (what the chaos suite checks).
+   * server being killed (what the chaos suite checks). `diskDurable: true` keeps all of
+   * PostgreSQL's default durability settings (`fsync=on`, `full_page_writes=on`,
+   * `synchronous_commit=on`): every commit waits for its WAL flush, as on a production server
+   * (what `bench:write` measures against).
    */
-  static async start(options: { durable?: boolean } = {}): Promise<PostgresServer> {
+  static async start(
+    options: { durable?: boolean; diskDurable?: boolean } = {},
+  ): Promise<PostgresServer> {
     const binDir = postgresBinDir();
     if (!binDir) {
       const url = Deno.env.get("TEST_DATABASE_URL");
@@ -74,7 +80,14 @@ export class PostgresServer {
     });
     const status = await init.status;
     if (!status.success) throw new Error(`initdb failed:\n${init.lines.join("\n")}`);
-    const server = new PostgresServer(freePort(), dataDir, binDir, undefined, options.durable);
+    const server = new PostgresServer(
+      freePort(),
+      dataDir,
+      binDir,
+      undefined,
+      options.durable || options.diskDurable,
+      options.diskDurable,
+    );
     await server.resume();
     return server;
   }
@@ -115,11 +128,11 @@ export class PostgresServer {
         "-k",
         this.dataDir,
         "-c",
-        "fsync=off",
+        `fsync=${this.diskDurable ? "on" : "off"}`,
         "-c",
         `synchronous_commit=${this.durable ? "on" : "off"}`,
         "-c",
-        "full_page_writes=off",
+        `full_page_writes=${this.diskDurable ? "on" : "off"}`,
         "-c",
         "max_connections=300",
         "-c",

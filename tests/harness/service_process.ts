@@ -18,7 +18,8 @@ export class ServiceProcess {
 
   /**
    * Starts `services/<name>/main.ts` (or `script`, such as `web/main.ts`) with PORT=0 and the
-   * given environment; resolves once it logs "listening".
+   * given environment (and `denoFlags` before the script, such as `--cpu-prof`); resolves once
+   * it logs "listening".
    *
    * @example
    * ```ts
@@ -30,9 +31,10 @@ export class ServiceProcess {
     name: string,
     env: Record<string, string>,
     script = `services/${name}/main.ts`,
+    denoFlags: string[] = [],
   ): Promise<ServiceProcess> {
     const process = spawnTracked(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", script],
+      args: ["run", "-A", "--quiet", ...denoFlags, script],
       cwd: root.pathname,
       env: {
         PORT: "0",
