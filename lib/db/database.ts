@@ -16,6 +16,37 @@ export type Sql = postgres.Sql<Record<string, never>>;
 /** A transaction's client. */
 export type TransactionSql = postgres.TransactionSql<Record<string, never>>;
 
+/** The after-commit callbacks of the transactions {@link Database.transaction} runs. */
+const commitHooks = new WeakMap<object, Array<() => void>>();
+
+function runHooks(hooks: Array<() => void>): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch { /* a hook's failure is not the transaction's */ }
+  }
+}
+
+/**
+ * Runs `hook` once the transaction `tx` (of {@link Database.transaction}) has committed; never
+ * when it rolls back. For a client outside a transaction (autocommit), runs it now: the
+ * caller's statement has already committed. For another transaction (one this module did not
+ * open), it never runs: such callers must not rely on it for more than a hint.
+ *
+ * @example
+ * ```ts
+ * await db.transaction(async (tx) => {
+ *   await tx`INSERT INTO task_outbox ...`;
+ *   afterCommit(tx, () => wakeOutboxRelays("task_outbox"));
+ * });
+ * ```
+ */
+export function afterCommit(tx: Sql | TransactionSql, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(hook);
+  else if (!("savepoint" in tx)) runHooks([hook]);
+}
+
 /**
  * A pool and a way to run bounded work on it.
  *
@@ -66,6 +97,33 @@ export class Database {
       },
       onnotice: () => {},
       types: { bigint: postgres.BigInt },
+    }) as unknown as Sql;
+  }
+
+  /**
+   * A client of its own with one connection, outside the pool, for a session that must stay one
+   * (a session-level advisory lock held for a long time): ending it closes that connection, so
+   * the server ends the session and drops its locks. Same settings as the pool's connections.
+   *
+   * @example
+   * ```ts
+   * const session = db.dedicatedSession("relay");
+   * await session`SELECT pg_try_advisory_lock(42)`;
+   * await session.end({ timeout: 1 });
+   * ```
+   */
+  dedicatedSession(name: string): Sql {
+    return postgres(this.url, {
+      max: 1,
+      idle_timeout: 0,
+      max_lifetime: 0,
+      connect_timeout: this.pool.connectTimeoutSeconds,
+      backoff: reconnectDelaySeconds,
+      connection: {
+        application_name: `${this.applicationName}-${name}`,
+        statement_timeout: this.pool.queryTimeoutMs,
+      },
+      onnotice: () => {},
     }) as unknown as Sql;
   }
 
@@ -126,18 +184,27 @@ export class Database {
     return traceDb("transaction", () => this.transactionBounded(work, timeoutMs));
   }
 
-  /** {@link transaction} itself (in its span when traced). */
+  /** {@link transaction} itself (in its span when traced); runs the after-commit hooks. */
   private transactionBounded<T>(
     work: (tx: TransactionSql) => Promise<T>,
     timeoutMs: number,
   ): Promise<T> {
-    return this.bounded(timeoutMs, (expired) =>
-      this.sql.begin(async (tx) => {
-        if (expired()) throw unavailable(timeoutMs);
-        const result = await work(tx as TransactionSql);
-        if (expired()) throw unavailable(timeoutMs);
-        return result;
+    const hooks: Array<() => void> = [];
+    return this.bounded(timeoutMs, async (expired) => {
+      const result = await (this.sql.begin(async (tx) => {
+        commitHooks.set(tx, hooks);
+        try {
+          if (expired()) throw unavailable(timeoutMs);
+          const result = await work(tx as TransactionSql);
+          if (expired()) throw unavailable(timeoutMs);
+          return result;
+        } finally {
+          commitHooks.delete(tx);
+        }
       }) as Promise<T>);
+      runHooks(hooks);
+      return result;
+    });
   }
 
   /**

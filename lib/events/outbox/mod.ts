@@ -1,8 +1,9 @@
 /**
  * The transactional outbox every service uses: the table's shape (`outboxTableSql`), the writer
  * that inserts catalog events in the caller's transaction (`OutboxWriter`, `outboxEvent`), the
- * wake-up (`listenForOutboxInserts`), the relay that publishes them to JetStream in order with
- * `Nats-Msg-Id` = event id (`OutboxRelay`), and its gauges (`registerOutboxMetrics`).
+ * in-process wake-up after commit (`wakeOutboxRelays`), the relay that publishes them to
+ * JetStream in order per entity with `Nats-Msg-Id` = event id (`OutboxRelay`: leadership held
+ * for a session, pipelined publishes), and its gauges (`registerOutboxMetrics`).
  *
  * @module
  */

@@ -5,32 +5,44 @@
  * `publish <subject>` span, child of the row's `traceparent`, whose context goes out as the
  * `traceparent` NATS header (the row's own, as it is, with tracing off).
  *
- * In order, and safe in every replica: one relay per table at a time holds a transaction-scoped
- * advisory lock (`pg_try_advisory_xact_lock(hashtext(table))`) while it claims a batch (oldest
- * first, `FOR UPDATE SKIP LOCKED`), publishes it and marks it; the other replicas skip and try
- * again later (hot standbys). Within a batch the rows are published one after another in `seq`
- * order, each waiting for its ack, and the first failure stops the batch: only the published
- * prefix is marked, so an event never overtakes an earlier one (`task.status_changed` never
- * reaches the stream before its task's `task.created`). If a process dies after a publish but
- * before committing, the rows are published again with the same Nats-Msg-Id, which JetStream
- * drops within the stream's duplicate window. A NATS outage only delays: the batch is retried
- * with backoff and the same ids.
+ * **Leadership for a session.** One relay per table at a time, across replicas: the leader holds
+ * a session-level advisory lock (`pg_try_advisory_lock(hashtext(table))`) on a connection of its
+ * own (`Database.dedicatedSession`), and reads and marks rows on that connection. Every read
+ * checks that the session is still the one that took the lock (its backend pid), so a session
+ * lost to a PostgreSQL restart or a network cut (and silently reopened) is noticed and the lock
+ * taken again; a query that does not answer in time closes the connection, which ends the
+ * session and frees the lock for another replica. The other replicas try for the lock every
+ * `pollIntervalMs` (hot standbys).
  *
- * Wakes on the outbox's notifications (outbox_wakeup.ts) and polls every `pollIntervalMs` as a
- * fallback.
+ * **Pipelined, in order per entity.** The leader reads a batch (oldest `seq` first) and publishes
+ * it in windows: all of a window's publishes are sent at once and their acks awaited together.
+ * A window never holds two events of the same task, proposal or user (the payload's `task_id`,
+ * `proposal_id`, `user_id`), and an event with none of those goes alone, so an event is sent only
+ * after every earlier event of its entities was acknowledged: `task.status_changed` never reaches
+ * the stream before its task's `task.created`, even when a publish fails or NATS restarts
+ * mid-window. (Events of different entities in one window may be stored out of `seq` order when
+ * one of them fails and is retried.) The first failed window ends the batch; the acknowledged
+ * rows are marked published in one statement per batch, the failed ones record their error, and
+ * the relay backs off and retries with the same ids. If a process dies after a publish but before
+ * marking, the rows are published again with the same Nats-Msg-Id, which JetStream drops within
+ * the stream's duplicate window.
+ *
+ * **Woken in-process, bounded by polling.** A writer of this process wakes the relay after its
+ * commit (outbox_wakeup.ts); events committed by another replica are found by the leader's poll,
+ * so they wait at most `pollIntervalMs` (default 250 ms) plus one publish round.
  *
  * @module
  */
-import type { JetStreamClient, JetStreamPublishOptions } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamPublishOptions, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
-import type { Counter } from "prom-client";
-import type { Database } from "../../db/database.ts";
+import type { Counter, Histogram } from "prom-client";
+import type { Database, Sql } from "../../db/database.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Metrics } from "../../metrics/registry.ts";
 import { type TraceHeaders, tracePublish } from "../../tracing/messaging_spans.ts";
 import { registerOutboxMetrics } from "./outbox_metrics.ts";
 import { assertOutboxTable } from "./outbox_table.ts";
-import { listenForOutboxInserts, type StopListening } from "./outbox_wakeup.ts";
+import { onOutboxWake, type StopListening } from "./outbox_wakeup.ts";
 
 /** Settings of a relay. */
 export interface OutboxRelayOptions {
@@ -40,22 +52,41 @@ export interface OutboxRelayOptions {
   js: JetStreamClient;
   logger: Logger;
   metrics?: Metrics;
-  /** Rows claimed per transaction. Default 100. */
+  /** Rows read per batch. Default 500. */
   batchSize?: number;
-  /** Fallback poll when no notification arrives. Default 1000 ms. */
+  /** Most publishes in flight at once (a window). Default 256. */
+  windowSize?: number;
+  /**
+   * How often the leader looks for rows no in-process wake announced (another replica's), and
+   * how often the other replicas try for the leadership. Default 250 ms.
+   */
   pollIntervalMs?: number;
   /** Longest wait between retries while publishing fails. Default 5000 ms. */
   maxBackoffMs?: number;
   /** Timeout of one JetStream publish. Default 3000 ms. */
   publishTimeoutMs?: number;
+  /** Timeout of one query of the relay's session. Default the pool's query timeout. */
+  queryTimeoutMs?: number;
 }
 
-interface OutboxRow {
+/** A row as the relay reads it. */
+export interface OutboxRow {
   id: string;
   subject: string;
   payload: unknown;
   traceparent: string | null;
+  /** `created_at`, epoch milliseconds. */
+  created_ms: number;
 }
+
+/** The leader's session: its client, and the backend that holds the lock. */
+interface Leadership {
+  session: Sql;
+  pid: number;
+}
+
+/** Thrown when the leader's session is no longer the one holding the lock. */
+class LeadershipLost extends Error {}
 
 /**
  * Publishes an outbox table's rows to JetStream until stopped.
@@ -70,33 +101,38 @@ interface OutboxRow {
  */
 export class OutboxRelay {
   private readonly batchSize: number;
+  private readonly windowSize: number;
   private readonly pollIntervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly publishTimeoutMs: number;
+  private readonly queryTimeoutMs: number;
+  private readonly lockKey: string;
   private readonly published?: Counter<"subject" | "outbox">;
   private readonly failed?: Counter<"subject" | "outbox">;
+  private readonly commitToAck?: Histogram<"outbox">;
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
   private pendingWake = false;
   private unlisten?: StopListening;
+  private leader?: Leadership;
 
   constructor(private readonly options: OutboxRelayOptions) {
     assertOutboxTable(options.table);
-    this.batchSize = options.batchSize ?? 100;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.lockKey = options.table;
+    this.batchSize = options.batchSize ?? 500;
+    this.windowSize = Math.max(1, options.windowSize ?? 256);
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 3000;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? options.db.pool.queryTimeoutMs;
     const metrics = options.metrics;
     if (metrics) {
       this.published = existing(metrics, "events_published_total") ??
         metrics.counter(
           "events_published_total",
           "Events published to JetStream by the outbox relay.",
-          [
-            "subject",
-            "outbox",
-          ],
+          ["subject", "outbox"],
         );
       this.failed = existing(metrics, "events_publish_failed_total") ??
         metrics.counter(
@@ -104,30 +140,37 @@ export class OutboxRelay {
           "Attempts to publish an outbox event that failed (it is retried).",
           ["subject", "outbox"],
         );
+      this.commitToAck = (metrics.registry.getSingleMetric("outbox_commit_to_ack_seconds") as
+        | Histogram<"outbox">
+        | undefined) ??
+        metrics.histogram(
+          "outbox_commit_to_ack_seconds",
+          "From an outbox row's created_at (its transaction) to JetStream's ack of its event.",
+          [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          ["outbox"],
+        );
       registerOutboxMetrics(metrics, options.db, options.table);
     }
   }
 
-  /** Starts listening for notifications and the relay loop. */
-  async start(): Promise<void> {
-    if (this.loop) return;
-    const { db, table, logger } = this.options;
-    try {
-      this.unlisten = await listenForOutboxInserts(db, table, () => this.poke());
-    } catch (error) {
-      logger.warn("outbox relay could not LISTEN; polling only", { outbox: table, error });
-    }
+  /** Starts listening for in-process wake-ups and the relay loop. */
+  start(): Promise<void> {
+    if (this.loop) return Promise.resolve();
+    const { table, logger } = this.options;
+    this.unlisten = onOutboxWake(table, () => this.poke());
     this.loop = this.run();
-    logger.info("outbox relay started", { outbox: table });
+    logger.info("outbox relay started", { outbox: table, pollIntervalMs: this.pollIntervalMs });
+    return Promise.resolve();
   }
 
-  /** Stops after the batch in progress; resolves when the loop has ended. */
+  /** Stops after the batch in progress and gives up the leadership; resolves when done. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.poke();
     await this.loop;
-    await this.unlisten?.().catch(() => {});
+    this.unlisten?.();
     this.unlisten = undefined;
+    await this.resign(true);
   }
 
   /** Asks the loop to look for rows now. */
@@ -136,69 +179,152 @@ export class OutboxRelay {
     this.wake?.();
   }
 
+  /** True while this relay holds the table's leadership. */
+  get leading(): boolean {
+    return this.leader !== undefined;
+  }
+
   /**
-   * Claims, publishes and marks one batch; returns how many rows it published (0 also when
-   * another replica holds the table's relay lock). Publishes in `seq` order, one at a time, and
-   * stops at the first failure: the rows before it are marked published, the failed one records
-   * the error, and the result is negative (`-published - 1`) so the loop backs off.
+   * Reads, publishes and marks one batch as the leader (taking the leadership first when free);
+   * returns how many rows it published (0 also when another replica leads). Stops at the first
+   * failed window: what was acknowledged is marked, the failures record their error, and the
+   * result is negative (`-published - 1`) so the loop backs off.
    */
   async relayOnce(): Promise<number> {
-    const { db, table, js } = this.options;
-    const budgetMs = Math.max(30_000, this.publishTimeoutMs * 3);
-    return await db.transaction(async (tx) => {
-      // One relay per table at a time, across replicas: concurrent relays would publish
-      // adjacent batches at once, out of order. Released at commit or rollback.
-      const [{ locked }] = await tx<{ locked: boolean }[]>`
-        SELECT pg_try_advisory_xact_lock(hashtext(${table})) AS locked`;
-      if (!locked) return 0;
-      // Publishing leaves this transaction idle on the server; let it stay idle for the batch's
-      // budget whatever the pool's idle-in-transaction timeout (4 x DB_QUERY_TIMEOUT_MS) is.
-      await tx`SELECT set_config('idle_in_transaction_session_timeout', ${String(budgetMs)}, true)`;
-      const rows = await tx<OutboxRow[]>`
-        SELECT id, subject, payload, traceparent FROM ${tx(table)}
-        WHERE published_at IS NULL
-        ORDER BY seq
-        LIMIT ${this.batchSize}
-        FOR UPDATE SKIP LOCKED`;
-      if (rows.length === 0) return 0;
-      const encoder = new TextEncoder();
-      // Stop in time to mark what was published before the transaction's deadline.
-      const loopBudgetMs = Math.max(this.publishTimeoutMs, budgetMs / 2 - this.publishTimeoutMs);
-      const started = Date.now();
-      const done: string[] = [];
-      let failure: { row: OutboxRow; error: unknown } | undefined;
-      for (const row of rows) {
-        if (done.length > 0 && Date.now() - started > loopBudgetMs) break;
-        try {
-          await tracePublish(row.subject, row.id, row.traceparent, (trace) =>
-            js.publish(
-              row.subject,
-              encoder.encode(JSON.stringify(row.payload)),
-              publishOptions(row, this.publishTimeoutMs, trace),
-            ));
-        } catch (error) {
-          failure = { row, error };
+    const leader = this.leader ?? await this.lead();
+    if (!leader) return 0;
+    const { table } = this.options;
+    let rows: OutboxRow[];
+    try {
+      const read = await this.query(leader, (sql) =>
+        sql<(OutboxRow & { pid: number })[]>`
+          SELECT id::text AS id, subject, payload, traceparent,
+                 (extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
+                 pg_backend_pid() AS pid
+          FROM ${sql(table)}
+          WHERE published_at IS NULL
+          ORDER BY seq
+          LIMIT ${this.batchSize}`);
+      // An empty answer cannot show the session: ask it.
+      const pid = read.length > 0
+        ? read[0].pid
+        : (await this.query(leader, (sql) =>
+          sql<{ pid: number }[]>`
+          SELECT pg_backend_pid() AS pid`))[0].pid;
+      if (pid !== leader.pid) throw new LeadershipLost("the relay's session was reopened");
+      rows = [...read];
+    } catch (error) {
+      await this.resign(false);
+      throw error;
+    }
+    if (rows.length === 0) return 0;
+
+    const done: string[] = [];
+    const failures: Array<{ row: OutboxRow; error: unknown }> = [];
+    for (const window of publishWindows(rows, this.windowSize)) {
+      const results = await Promise.allSettled(window.map((row) => this.publish(row)));
+      const acked = Date.now();
+      results.forEach((result, i) => {
+        const row = window[i];
+        if (result.status === "fulfilled") {
+          done.push(row.id);
+          this.published?.inc({ subject: row.subject, outbox: table });
+          this.commitToAck?.observe({ outbox: table }, Math.max(0, acked - row.created_ms) / 1000);
+        } else {
+          failures.push({ row, error: result.reason });
           this.failed?.inc({ subject: row.subject, outbox: table });
-          break;
         }
-        done.push(row.id);
-        this.published?.inc({ subject: row.subject, outbox: table });
+      });
+      if (failures.length > 0 || this.stopped) break;
+    }
+    try {
+      await this.query(leader, (sql) =>
+        failures.length === 0
+          ? sql`
+            UPDATE ${sql(table)} SET published_at = now(), attempts = attempts + 1
+            WHERE id = ANY(${done}::uuid[])`
+          : sql`
+            UPDATE ${sql(table)} AS o
+            SET published_at = CASE WHEN f.error IS NULL THEN now() END,
+                attempts = o.attempts + 1,
+                last_error = COALESCE(f.error, o.last_error)
+            FROM unnest(${[...done, ...failures.map((f) => f.row.id)]}::uuid[],
+                        ${[...done.map(() => null), ...failures.map((f) => errorText(f.error))]}
+                          ::text[]) AS f(id, error)
+            WHERE o.id = f.id`);
+    } catch (error) {
+      // Published but not marked: they go again with the same ids (JetStream drops them).
+      await this.resign(false);
+      throw error;
+    }
+    return failures.length > 0 ? -done.length - 1 : done.length;
+  }
+
+  /**
+   * Publishes one row: `Nats-Msg-Id` = the event id, the row's trace context as `traceparent`.
+   * The one place a relay publishes (headers added at publish time go here).
+   */
+  private publish(row: OutboxRow): Promise<PubAck> {
+    return tracePublish(row.subject, row.id, row.traceparent, (trace) =>
+      this.options.js.publish(
+        row.subject,
+        encoder.encode(JSON.stringify(row.payload)),
+        publishOptions(row, this.publishTimeoutMs, trace),
+      ));
+  }
+
+  /** Takes the leadership when free: a session-level advisory lock on a connection of its own. */
+  private async lead(): Promise<Leadership | undefined> {
+    const session = this.options.db.dedicatedSession("outbox-relay");
+    const attempt: Leadership = { session, pid: 0 };
+    try {
+      const [row] = await this.query(attempt, (sql) =>
+        sql<{ locked: boolean; pid: number }[]>`
+          SELECT pg_try_advisory_lock(hashtext(${this.lockKey})) AS locked,
+                 pg_backend_pid() AS pid`);
+      if (!row.locked) {
+        await session.end({ timeout: 1 }).catch(() => {});
+        return undefined;
       }
-      if (done.length > 0) {
-        await tx`
-          UPDATE ${tx(table)} SET published_at = now(), attempts = attempts + 1
-          WHERE id = ANY(${done}::uuid[])`;
-      }
-      if (failure) {
-        const { row, error } = failure;
-        const message = String((error as Error)?.message ?? error).slice(0, 500);
-        await tx`
-          UPDATE ${tx(table)} SET attempts = attempts + 1, last_error = ${message}
-          WHERE id = ${row.id}::uuid`;
-        return -done.length - 1; // signals failure to the loop after committing the marks
-      }
-      return done.length;
-    }, budgetMs);
+      this.leader = { session, pid: row.pid };
+      this.options.logger.info("outbox relay leads", { outbox: this.options.table });
+      return this.leader;
+    } catch (error) {
+      await session.end({ timeout: 0 }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Gives the leadership up: unlocks when asked (a clean stop), and always closes the session,
+   * which ends it on the server (and with it the lock) even when the unlock could not be sent.
+   */
+  private async resign(unlock: boolean): Promise<void> {
+    const leader = this.leader;
+    if (!leader) return;
+    this.leader = undefined;
+    if (unlock) {
+      await this.query(leader, (sql) => sql`SELECT pg_advisory_unlock(hashtext(${this.lockKey}))`)
+        .catch(() => {});
+    }
+    await leader.session.end({ timeout: unlock ? 1 : 0 }).catch(() => {});
+  }
+
+  /** A query on the relay's session, bounded on the client side too (a frozen server). */
+  private async query<T>(leader: Leadership, work: (sql: Sql) => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const running = work(leader.session);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        (running as { cancel?: () => unknown }).cancel?.();
+        reject(new Error(`outbox relay query timed out after ${this.queryTimeoutMs} ms`));
+      }, this.queryTimeoutMs);
+    });
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async run(): Promise<void> {
@@ -228,10 +354,10 @@ export class OutboxRelay {
       if (failing) logger.info("outbox relay publishing again", { outbox: table });
       failing = false;
       backoff = 0;
-      // Published something: look again at once (a full batch, or one cut short by its time
-      // budget, may have left rows behind); nothing (or another replica relays): wait.
+      // Published something: look again at once (a full batch may have left rows behind);
+      // nothing (or another replica leads): wait for a wake-up or the next poll.
       if (count > 0) continue;
-      await this.sleep(this.pollIntervalMs, true);
+      await this.sleep(this.pollIntervalMs, this.leader !== undefined);
     }
   }
 
@@ -253,6 +379,53 @@ export class OutboxRelay {
       };
     });
   }
+}
+
+const encoder = new TextEncoder();
+
+/** The payload fields that name the entity whose events must stay in order. */
+const ORDERING_FIELDS = ["task_id", "proposal_id", "user_id"] as const;
+
+/**
+ * Splits rows (in `seq` order) into windows to publish at once: at most `size` rows, never two
+ * rows that share an entity (payload `task_id`, `proposal_id` or `user_id`), and a row without
+ * any of those alone.
+ *
+ * @example
+ * ```ts
+ * publishWindows(rows, 256); // [[a1, b1, c1], [a2], ...]
+ * ```
+ */
+export function publishWindows(rows: readonly OutboxRow[], size: number): OutboxRow[][] {
+  const windows: OutboxRow[][] = [];
+  let current: OutboxRow[] = [];
+  let keys = new Set<string>();
+  const close = () => {
+    if (current.length > 0) windows.push(current);
+    current = [];
+    keys = new Set();
+  };
+  for (const row of rows) {
+    const payload = (row.payload ?? {}) as Record<string, unknown>;
+    const rowKeys = ORDERING_FIELDS.flatMap((field) => {
+      const value = payload[field];
+      return typeof value === "string" && value !== "" ? [`${field}:${value}`] : [];
+    });
+    if (rowKeys.length === 0) {
+      close();
+      windows.push([row]);
+      continue;
+    }
+    if (current.length >= size || rowKeys.some((k) => keys.has(k))) close();
+    current.push(row);
+    for (const k of rowKeys) keys.add(k);
+  }
+  close();
+  return windows;
+}
+
+function errorText(error: unknown): string {
+  return String((error as Error)?.message ?? error).slice(0, 500);
 }
 
 function existing(metrics: Metrics, name: string): Counter<"subject" | "outbox"> | undefined {

@@ -16,8 +16,8 @@
  * | `last_error` | `text NULL` | the last failed publish |
  * | `traceparent` | `text NULL` | W3C trace context, sent as the `traceparent` NATS header |
  *
- * Plus a partial index on `seq` of the unpublished rows (what the relay reads) and a statement
- * trigger that wakes the relays (`pg_notify('<table>_inserted', '')`, see outbox_wakeup.ts).
+ * Plus a partial index on `seq` of the unpublished rows (what the relay reads). No trigger: the
+ * writers wake their process's relays after commit and relays poll (outbox_wakeup.ts).
  *
  * To print the SQL for a new outbox:
  * `./deno eval 'import {outboxTableSql} from "@platform/lib/events"; console.log(outboxTableSql("user_outbox"))'`
@@ -56,44 +56,27 @@ export function assertOutboxTable(table: string): void {
 }
 
 /**
- * The LISTEN/NOTIFY channel that wakes the relays of `table`.
+ * The SQL that removes the per-row wake-up trigger older outboxes had (`<table>_notify`, a
+ * `pg_notify` per insert statement: it serialised commits on the notification queue and halved
+ * commit throughput on a durable server). Part of {@link outboxTableSql}; relays are now woken
+ * in-process and poll (outbox_wakeup.ts).
  *
  * @example
  * ```ts
- * outboxChannel("task_outbox"); // "task_outbox_inserted"
+ * dropOutboxNotifyTriggerSql("proposal_outbox");
  * ```
  */
-export function outboxChannel(table: string): string {
+export function dropOutboxNotifyTriggerSql(table: string): string {
   assertOutboxTable(table);
-  return `${table}_inserted`;
-}
-
-/**
- * The SQL for the statement trigger that wakes the relays after inserts into `table`
- * (part of {@link outboxTableSql}).
- *
- * @example
- * ```ts
- * outboxNotifyTriggerSql("proposal_outbox");
- * ```
- */
-export function outboxNotifyTriggerSql(table: string): string {
-  const channel = outboxChannel(table);
-  return `CREATE OR REPLACE FUNCTION ${table}_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('${channel}', '');
-  RETURN NULL;
-END $$;
-DROP TRIGGER IF EXISTS ${table}_notify ON ${table};
-CREATE TRIGGER ${table}_notify AFTER INSERT ON ${table}
-  FOR EACH STATEMENT EXECUTE FUNCTION ${table}_notify();
+  return `DROP TRIGGER IF EXISTS ${table}_notify ON ${table};
+DROP FUNCTION IF EXISTS ${table}_notify();
 `;
 }
 
 /**
- * The DDL of an outbox table: the table, its index of unpublished rows and its wake-up trigger.
- * Idempotent, and it brings an older outbox (without `traceparent`) to the current shape, so it
- * can be a service's migration whether or not the table exists.
+ * The DDL of an outbox table: the table and its index of unpublished rows (no trigger).
+ * Idempotent, and it brings an older outbox (without `traceparent`, with the notify trigger) to
+ * the current shape, so it can be a service's migration whether or not the table exists.
  *
  * @example
  * ```ts
@@ -118,5 +101,5 @@ CREATE TABLE IF NOT EXISTS ${table} (
 );
 ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS traceparent text;
 CREATE INDEX IF NOT EXISTS idx_${table}_unpublished ON ${table} (seq) WHERE published_at IS NULL;
-${outboxNotifyTriggerSql(table)}`;
+${dropOutboxNotifyTriggerSql(table)}`;
 }

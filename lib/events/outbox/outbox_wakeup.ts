@@ -1,33 +1,51 @@
 /**
- * The wake-up of an outbox's relays: the statement trigger of the outbox table
- * (outbox_table.ts) runs `pg_notify('<table>_inserted', '')` after every insert, and each relay
- * LISTENs on that channel, so an event is published right after its transaction commits
- * (PostgreSQL delivers notifications at commit). The relay also polls, so a lost notification
- * (a dropped LISTEN connection) only delays.
+ * The wake-up of an outbox's relays, in-process: a writer that committed events calls
+ * {@link wakeOutboxRelays} (OutboxWriter does it after the transaction it wrote in commits, see
+ * `afterCommit` in lib/db), and every relay of that table in this process looks for rows at once.
+ * There is no per-row trigger and no LISTEN: a relay also polls its table every
+ * `pollIntervalMs` (OUTBOX_POLL_MS, default 250 ms), so events committed by another replica (or
+ * by a writer that does not wake) are found within that bound (plus one publish round).
  *
  * @module
  */
-import type { Database } from "../../db/database.ts";
-import { outboxChannel } from "./outbox_table.ts";
+import { assertOutboxTable } from "./outbox_table.ts";
 
-/** Stops listening. */
-export type StopListening = () => Promise<void>;
+const listeners = new Map<string, Set<() => void>>();
 
 /**
- * Calls `onInsert` whenever rows are inserted into `table` (after their commit), on any replica.
- * Throws when LISTEN fails (the caller falls back to polling).
+ * Wakes the relays of `table` in this process (call it after the events' transaction committed).
  *
  * @example
  * ```ts
- * const stop = await listenForOutboxInserts(db, "task_outbox", () => relay.poke());
- * await stop();
+ * await db.transaction((tx) => outbox.write(tx, events));
+ * wakeOutboxRelays("task_outbox"); // OutboxWriter already does this after commit
  * ```
  */
-export async function listenForOutboxInserts(
-  db: Database,
-  table: string,
-  onInsert: () => void,
-): Promise<StopListening> {
-  const listener = await db.sql.listen(outboxChannel(table), onInsert);
-  return () => listener.unlisten();
+export function wakeOutboxRelays(table: string): void {
+  const set = listeners.get(table);
+  if (!set) return;
+  for (const listener of set) listener();
+}
+
+/** Stops listening. */
+export type StopListening = () => void;
+
+/**
+ * Calls `onWake` whenever a writer of this process committed events into `table`.
+ *
+ * @example
+ * ```ts
+ * const stop = onOutboxWake("task_outbox", () => relay.poke());
+ * stop();
+ * ```
+ */
+export function onOutboxWake(table: string, onWake: () => void): StopListening {
+  assertOutboxTable(table);
+  let set = listeners.get(table);
+  if (!set) listeners.set(table, set = new Set());
+  set.add(onWake);
+  return () => {
+    set.delete(onWake);
+    if (set.size === 0 && listeners.get(table) === set) listeners.delete(table);
+  };
 }

@@ -8,11 +8,12 @@
  */
 import { create, type JsonValue } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Sql, TransactionSql } from "../../db/database.ts";
+import { afterCommit, type Sql, type TransactionSql } from "../../db/database.ts";
 import type { AnyEventType, EventInit, EventSubject } from "../catalog.ts";
 import { eventToJson } from "../event_codec.ts";
 import { activeTraceparent } from "../../tracing/trace_context.ts";
 import { assertOutboxTable } from "./outbox_table.ts";
+import { wakeOutboxRelays } from "./outbox_wakeup.ts";
 
 /** One row to write to an outbox. Build it with {@link outboxEvent}. */
 export interface OutboxEvent<Subject extends EventSubject = EventSubject> {
@@ -85,8 +86,11 @@ export class OutboxWriter {
 
   /**
    * Inserts the events, in order (their `seq` follows the array), in one statement of the
-   * caller's transaction. Nothing is published before that transaction commits. An event without
-   * its own `traceparent` gets the active span's (the RPC or event handler writing it).
+   * caller's transaction. Nothing is published before that transaction commits; once it has
+   * (a transaction of `Database.transaction`, or at once for an autocommit client), the relays
+   * of this process are woken (outbox_wakeup.ts); other replicas' relays find the rows by polling.
+   * An event without its own `traceparent` gets the active span's (the RPC or event handler
+   * writing it).
    */
   async write(tx: Sql | TransactionSql, events: readonly OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
@@ -104,5 +108,7 @@ export class OutboxWriter {
                   ${events.map((e) => e.traceparent ?? activeTraceparent() ?? null)}::text[])
         WITH ORDINALITY AS e(id, subject, payload, traceparent, n)
       ORDER BY e.n`;
+    const table = this.table;
+    afterCommit(tx, () => wakeOutboxRelays(table));
   }
 }
