@@ -7,7 +7,9 @@
  *
  * Starts its own PostgreSQL, NATS and Task Service (a real process). The pgbench scripts run in a
  * second database of the same server that has the Task Service's schema (its migrations) and no
- * relay, so the anchor is the database alone.
+ * relay, so the anchor is the database alone. "CreateTask's own SQL" is the statement the service
+ * runs (services/tasks/create_task_sql.ts) with one task per transaction; the service may put
+ * several concurrent creates in one (group commit).
  *
  * Env: BENCH_CONCURRENCY (16), BENCH_SECONDS per measurement (10), BENCH_ROUNDS (3),
  * BENCH_RATE creates/s of the latency phase (1000), BENCH_RATE_SECONDS (10), BENCH_CPU_PROF=dir
@@ -24,6 +26,7 @@ import postgres from "postgres";
 import { TokenService } from "@platform/lib/auth";
 import { migrate, readMigrations } from "@platform/lib/db";
 import { CreateTaskRequestSchema } from "@platform/proto/tasks/v1";
+import { createTasksPgbenchScript } from "../services/tasks/create_task_sql.ts";
 import { taskCreatedEvent } from "../services/tasks/task_events.ts";
 import { NatsServer } from "../tests/harness/nats_server.ts";
 import { PostgresServer } from "../tests/harness/postgres_server.ts";
@@ -32,12 +35,7 @@ import { machineLoad, median, percentile, spread } from "./bench_tools.ts";
 import { ackLatency, ArrivalRecorder } from "./write/ack_latency.ts";
 import { httpLoad } from "./write/http_load.ts";
 import { findPgbench, pgbench } from "./write/pgbench.ts";
-import {
-  ANCHOR_TABLE_SQL,
-  type BenchTask,
-  createTaskScript,
-  INSERT_SCRIPT,
-} from "./write/pgbench_scripts.ts";
+import { ANCHOR_TABLE_SQL, INSERT_SCRIPT } from "./write/pgbench_scripts.ts";
 
 const concurrency = Number(Deno.env.get("BENCH_CONCURRENCY") ?? 16);
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
@@ -79,7 +77,7 @@ try {
   await anchor.unsafe(ANCHOR_TABLE_SQL);
 
   const clientId = crypto.randomUUID();
-  const task: Omit<BenchTask, "eventPayload"> = {
+  const task = {
     clientId,
     title: "bench task",
     description: "created by the write benchmark",
@@ -87,7 +85,7 @@ try {
     budgetMinor: 150000n,
     currency: "USD",
   };
-  const eventPayload = taskCreatedEvent({
+  const event = taskCreatedEvent({
     id: crypto.randomUUID(),
     client_id: clientId,
     title: task.title,
@@ -96,16 +94,22 @@ try {
     budget_minor: task.budgetMinor,
     currency: task.currency,
     deadline: null,
-    status: "OPEN",
-    assigned_developer_id: null,
-    created_at: new Date(),
-    updated_at: new Date(),
-    terms_version: 1,
-  }).payload;
+  });
   const insertScript = `${scripts}/insert.sql`;
   const ownScript = `${scripts}/create_task.sql`;
   await Deno.writeTextFile(insertScript, INSERT_SCRIPT);
-  await Deno.writeTextFile(ownScript, createTaskScript({ ...task, eventPayload }));
+  // The very statement TaskCommands.create runs (one task: pgbench has no batches).
+  await Deno.writeTextFile(
+    ownScript,
+    createTasksPgbenchScript({
+      ...task,
+      id: "",
+      deadline: null,
+      actorId: clientId,
+      eventId: "",
+      eventPayload: event.payload,
+    }),
+  );
 
   service = await ServiceProcess.start(
     "tasks",

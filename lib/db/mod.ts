@@ -1,6 +1,6 @@
 /**
- * PostgreSQL: the bounded pool every service uses, and migrations applied at start under an
- * advisory lock.
+ * PostgreSQL: the bounded pool every service uses, migrations applied at start under an
+ * advisory lock, and group commit (concurrent writes sharing one statement).
  *
  * @example
  * ```ts
@@ -17,5 +17,6 @@
  */
 export * from "./database.ts";
 export * from "./migrate.ts";
+export * from "./group_commit.ts";
 // The library types the API above is declared with, so that they are nameable from here.
 export type { default as postgres } from "postgres";

@@ -45,7 +45,10 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
   registerOutboxMetrics(metrics, db, TASK_OUTBOX);
   const created = metrics.counter("tasks_created_total", "Tasks created.");
   const store = new TaskStore(db);
-  const commands = new TaskCommands(store, created);
+  const commands = new TaskCommands(store, created, {
+    maxBatch: config.createMaxBatch,
+    maxInFlight: config.createMaxInFlight,
+  });
 
   const expiry = new TaskExpirySweeper(commands, logger, config.expirySweepMs);
 

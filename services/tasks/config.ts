@@ -7,9 +7,17 @@ import { type BaseConfig, EnvReader, type EnvSource, loadBaseConfig } from "@pla
 
 /** Settings of the Task Service. */
 export interface TasksConfig extends BaseConfig {
-  /** Fallback poll of the outbox when no notification arrives. */
+  /**
+   * How often the relay leader polls the outbox for events no in-process wake announced (another
+   * replica's), and how often standby replicas try for the leadership: the bound on how long such
+   * an event waits before it is published.
+   */
   outboxPollMs: number;
-  /** Outbox rows claimed per relay transaction. */
+  /** Most creates committed in one statement (group commit). */
+  createMaxBatch: number;
+  /** Most create batches committing at once. */
+  createMaxInFlight: number;
+  /** Outbox rows the relay reads and publishes per batch. */
   outboxBatchSize: number;
   /** Set false to run without the proposal consumers (accepted, holders). */
   consumeProposals: boolean;
@@ -29,8 +37,10 @@ export function loadTasksConfig(source: EnvSource = Deno.env.toObject()): TasksC
   const env = new EnvReader(source);
   return {
     ...loadBaseConfig("tasks", 50052, source),
-    outboxPollMs: env.int("OUTBOX_POLL_MS", 1000, { min: 50, max: 60_000 }),
-    outboxBatchSize: env.int("OUTBOX_BATCH_SIZE", 100, { min: 1, max: 1000 }),
+    outboxPollMs: env.int("OUTBOX_POLL_MS", 250, { min: 50, max: 60_000 }),
+    outboxBatchSize: env.int("OUTBOX_BATCH_SIZE", 500, { min: 1, max: 5000 }),
+    createMaxBatch: env.int("TASK_CREATE_MAX_BATCH", 64, { min: 1, max: 1000 }),
+    createMaxInFlight: env.int("TASK_CREATE_MAX_IN_FLIGHT", 2, { min: 1, max: 64 }),
     consumeProposals: env.bool("CONSUME_PROPOSALS", true),
     expirySweepMs: env.int("TASK_EXPIRY_SWEEP_MS", 1000, { min: 50, max: 600_000 }),
   };

@@ -6,8 +6,10 @@
  * @module
  */
 import type { Counter } from "prom-client";
-import { NotFoundError } from "@platform/lib/errors";
-import { type OutboxEvent, OutboxWriter } from "@platform/lib/events";
+import { GroupCommit } from "@platform/lib/db";
+import { DependencyUnavailableError, NotFoundError } from "@platform/lib/errors";
+import { type OutboxEvent, OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
+import { CREATE_TASKS_SQL, createTasksParams, type CreateTaskValues } from "./create_task_sql.ts";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
 import {
   statusChangedEvent,
@@ -48,18 +50,58 @@ export class TaskCommands {
   /** The Task Service's outbox, written in each command's transaction. */
   readonly outbox: OutboxWriter = new OutboxWriter(TASK_OUTBOX);
 
-  constructor(readonly store: TaskStore, private readonly created?: Counter) {}
+  private readonly creates: GroupCommit<CreateTaskValues, TaskRow>;
 
-  /** Creates an OPEN task with its first history row and `task.created`. */
+  constructor(
+    readonly store: TaskStore,
+    private readonly created?: Counter,
+    groupCommit: { maxBatch?: number; maxInFlight?: number } = {},
+  ) {
+    this.creates = new GroupCommit((batch) => this.createBatch(batch), {
+      ...groupCommit,
+      // A constraint one task broke fails that task alone; an unavailable database (or a timeout,
+      // whose outcome is unknown) fails the batch's members with Unavailable, as it would each.
+      isolate: (error) => !(error instanceof DependencyUnavailableError),
+    });
+  }
+
+  /**
+   * Creates an OPEN task with its first history row and `task.created`: one statement
+   * (create_task_sql.ts), shared with the creates that arrive while others commit (group commit).
+   * The relays of this process are woken once it has committed.
+   */
   async create(task: NewTask, actorId: string): Promise<TaskRow> {
-    const row = await this.store.transaction(async (tx) => {
-      const row = await this.store.insert(tx, task);
-      await this.store.addTransition(tx, row.id, null, "OPEN", actorId, "created");
-      await this.outbox.write(tx, [taskCreatedEvent(row)]);
-      return row;
+    const id = crypto.randomUUID();
+    const event = taskCreatedEvent({
+      id,
+      client_id: task.clientId,
+      title: task.title,
+      description: task.description,
+      required_skills: task.requiredSkills,
+      budget_minor: task.budgetMinor,
+      currency: task.currency,
+      deadline: task.deadline,
+    });
+    const row = await this.creates.submit({
+      ...task,
+      id,
+      actorId,
+      eventId: event.id,
+      eventPayload: event.payload,
+      traceparent: event.traceparent,
     });
     this.created?.inc();
     return row;
+  }
+
+  private async createBatch(batch: CreateTaskValues[]): Promise<TaskRow[]> {
+    const rows = await this.store.db.run((sql) =>
+      sql.unsafe<TaskRow[]>(CREATE_TASKS_SQL, createTasksParams(batch) as never[], {
+        prepare: true,
+      })
+    );
+    wakeOutboxRelays(TASK_OUTBOX);
+    return [...rows];
   }
 
   /**

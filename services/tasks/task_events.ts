@@ -57,7 +57,20 @@ export function statusFromProto(status: TaskStatus): TaskState | undefined {
  * await outbox.write(tx, [taskCreatedEvent(row)]);
  * ```
  */
-export function taskCreatedEvent(task: TaskRow, now = new Date()): OutboxEvent {
+export function taskCreatedEvent(
+  task: Pick<
+    TaskRow,
+    | "id"
+    | "client_id"
+    | "title"
+    | "description"
+    | "required_skills"
+    | "budget_minor"
+    | "currency"
+    | "deadline"
+  >,
+  now = new Date(),
+): OutboxEvent {
   return outboxEvent(EVENTS.taskCreated, {
     taskId: task.id,
     clientId: task.client_id,

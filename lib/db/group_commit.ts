@@ -1,0 +1,109 @@
+/**
+ * Group commit: concurrent requests share one statement (one transaction) instead of one each.
+ * A request that arrives while `maxInFlight` commits are running waits and joins the next batch
+ * (up to `maxBatch` members); when nothing is in flight, it goes at once, alone. The commit
+ * function gets the batch and returns one result per member, in order.
+ *
+ * Each member still gets its own answer. When a batch fails, `isolate(error)` decides: true
+ * (an error one member may have caused, such as a constraint violation) retries every member
+ * on its own, so a bad member fails alone and the others commit; false (the database is
+ * unavailable, a timeout) fails every member with that error, without retrying: the statement
+ * rolled back or its outcome is unknown, as for a lone request told "unavailable", and the
+ * callers decide whether to retry.
+ *
+ * @module
+ */
+
+/** Settings of a {@link GroupCommit}. */
+export interface GroupCommitOptions {
+  /** Most members of one batch. Default 64. */
+  maxBatch?: number;
+  /** Most batches committing at once. Default 2. */
+  maxInFlight?: number;
+  /** True when a batch's error should be retried member by member. Default: never. */
+  isolate?: (error: unknown) => boolean;
+}
+
+interface Pending<In, Out> {
+  item: In;
+  resolve: (value: Out) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Batches concurrent submissions into shared commits.
+ *
+ * @example
+ * ```ts
+ * const inserts = new GroupCommit<string, number>(
+ *   async (names) => (await insertAll(names)).map((row) => row.id),
+ *   { isolate: (error) => !(error instanceof DependencyUnavailableError) },
+ * );
+ * const id = await inserts.submit("ada");
+ * ```
+ */
+export class GroupCommit<In, Out> {
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly isolate: (error: unknown) => boolean;
+  private queue: Pending<In, Out>[] = [];
+  private inFlight = 0;
+
+  /** @param commit Commits a batch; resolves with one result per member, in order. */
+  constructor(
+    private readonly commit: (items: In[]) => Promise<Out[]>,
+    options: GroupCommitOptions = {},
+  ) {
+    this.maxBatch = Math.max(1, options.maxBatch ?? 64);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.isolate = options.isolate ?? (() => false);
+  }
+
+  /** Commits `item` in the next batch; resolves with its own result or rejects with its error. */
+  submit(item: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Requests waiting for a batch (not counting those committing). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(batch: Pending<In, Out>[]): Promise<void> {
+    try {
+      const results = await this.commit(batch.map((p) => p.item));
+      if (results.length !== batch.length) {
+        throw new Error(`group commit: ${results.length} results for ${batch.length} members`);
+      }
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } catch (error) {
+      if (batch.length === 1 || !this.isolate(error)) {
+        for (const p of batch) p.reject(error);
+        return;
+      }
+      // One member may have caused it: each on its own, so only that one fails.
+      await Promise.all(batch.map(async (p) => {
+        try {
+          const [result] = await this.commit([p.item]);
+          p.resolve(result);
+        } catch (alone) {
+          p.reject(alone);
+        }
+      }));
+    }
+  }
+}
