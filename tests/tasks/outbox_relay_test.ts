@@ -146,3 +146,43 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "the leader holds the lock for its session; when the session dies, a relay takes it again",
+  testOptions,
+  async () => {
+    await withStack("relay_session_lead", async ({ db, js, natsUrl, table, stream, insert }) => {
+      const relays = [
+        new OutboxRelay({ db, table, js, logger, batchSize: 10, pollIntervalMs: 50 }),
+        new OutboxRelay({ db, table, js, logger, batchSize: 10, pollIntervalMs: 50 }),
+      ];
+      await Promise.all(relays.map((r) => r.start()));
+      try {
+        const ids = await insert(30);
+        await waitForCount(natsUrl, stream, ids.length);
+        assert.equal(relays.filter((r) => r.leading).length, 1, "one leader");
+        const sessions = await db.sql<{ pid: number }[]>`
+          SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted`;
+        assert.equal(sessions.length, 1, "one relay session holds the lock");
+        // Kill the leader's session (as a PostgreSQL restart or a network cut would).
+        await db.sql`SELECT pg_terminate_backend(${sessions[0].pid})`;
+        ids.push(...await insert(30));
+        const messages = await waitForCount(natsUrl, stream, ids.length);
+        assert.deepEqual(messages.map((m) => m.msgId), ids, "in seq order, once each");
+        const deadline = Date.now() + 5000;
+        while (relays.filter((r) => r.leading).length !== 1 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(relays.filter((r) => r.leading).length, 1, "a leader again");
+        const [{ n }] = await db.sql`
+          SELECT count(*)::int AS n FROM relay_outbox WHERE published_at IS NULL`;
+        assert.equal(n, 0);
+      } finally {
+        await Promise.all(relays.map((r) => r.stop()));
+      }
+      const [{ n }] = await db.sql`
+        SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`;
+      assert.equal(n, 0, "stopping gives the lock up");
+    });
+  },
+);

@@ -116,6 +116,7 @@ export class OutboxRelay {
   private pendingWake = false;
   private unlisten?: StopListening;
   private leader?: Leadership;
+  private session?: Sql;
 
   constructor(private readonly options: OutboxRelayOptions) {
     assertOutboxTable(options.table);
@@ -171,6 +172,7 @@ export class OutboxRelay {
     this.unlisten?.();
     this.unlisten = undefined;
     await this.resign(true);
+    await this.closeSession(1);
   }
 
   /** Asks the loop to look for rows now. */
@@ -273,41 +275,47 @@ export class OutboxRelay {
       ));
   }
 
-  /** Takes the leadership when free: a session-level advisory lock on a connection of its own. */
+  /**
+   * Takes the leadership when free: a session-level advisory lock on the relay's connection of
+   * its own (kept open by a standby too, which tries again on it at each poll).
+   */
   private async lead(): Promise<Leadership | undefined> {
-    const session = this.options.db.dedicatedSession("outbox-relay");
-    const attempt: Leadership = { session, pid: 0 };
+    this.session ??= this.options.db.dedicatedSession("outbox-relay");
+    const attempt: Leadership = { session: this.session, pid: 0 };
     try {
       const [row] = await this.query(attempt, (sql) =>
         sql<{ locked: boolean; pid: number }[]>`
           SELECT pg_try_advisory_lock(hashtext(${this.lockKey})) AS locked,
                  pg_backend_pid() AS pid`);
-      if (!row.locked) {
-        await session.end({ timeout: 1 }).catch(() => {});
-        return undefined;
-      }
-      this.leader = { session, pid: row.pid };
+      if (!row.locked) return undefined;
+      this.leader = { session: attempt.session, pid: row.pid };
       this.options.logger.info("outbox relay leads", { outbox: this.options.table });
       return this.leader;
     } catch (error) {
-      await session.end({ timeout: 0 }).catch(() => {});
+      await this.closeSession(0);
       throw error;
     }
   }
 
   /**
-   * Gives the leadership up: unlocks when asked (a clean stop), and always closes the session,
-   * which ends it on the server (and with it the lock) even when the unlock could not be sent.
+   * Gives the leadership up: unlocks when asked (a clean stop); otherwise (an error, a lost
+   * session) closes the session, which ends it on the server and with it the lock, even when an
+   * unlock could not be sent.
    */
   private async resign(unlock: boolean): Promise<void> {
     const leader = this.leader;
-    if (!leader) return;
     this.leader = undefined;
-    if (unlock) {
+    if (leader && unlock) {
       await this.query(leader, (sql) => sql`SELECT pg_advisory_unlock(hashtext(${this.lockKey}))`)
         .catch(() => {});
     }
-    await leader.session.end({ timeout: unlock ? 1 : 0 }).catch(() => {});
+    if (leader || !unlock) await this.closeSession(unlock ? 1 : 0);
+  }
+
+  private async closeSession(timeoutSeconds: number): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.end({ timeout: timeoutSeconds }).catch(() => {});
   }
 
   /** A query on the relay's session, bounded on the client side too (a frozen server). */
