@@ -13,7 +13,8 @@
  *
  * Env: BENCH_CONCURRENCY (16), BENCH_SECONDS per measurement (10), BENCH_ROUNDS (3),
  * BENCH_RATE creates/s of the latency phase (1000), BENCH_RATE_SECONDS (10), BENCH_CPU_PROF=dir
- * (runs the service with --cpu-prof into dir). Skips with a message when pgbench is missing
+ * (runs the service with --cpu-prof into dir), BENCH_SERVICE_ENV='{"K":"V"}' (added to the
+ * service's environment, such as TASK_CREATE_MAX_IN_FLIGHT). Skips with a message when pgbench is missing
  * (Debian: postgresql-client).
  *
  * Run: `flock /tmp/fp-bench.lock ./deno task bench:write`
@@ -119,6 +120,7 @@ try {
       JWT_SECRETS: secret,
       CONSUME_PROPOSALS: "false",
       DB_MAX_CONNS: String(Math.max(concurrency + 4, 20)),
+      ...JSON.parse(Deno.env.get("BENCH_SERVICE_ENV") ?? "{}"),
     },
     "services/tasks/main.ts",
     profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
