@@ -198,23 +198,21 @@ export class OutboxRelay {
     const { table } = this.options;
     let rows: OutboxRow[];
     try {
+      // One round trip: the batch and the session's backend pid (a row even when no event waits).
       const read = await this.query(leader, (sql) =>
-        sql<(OutboxRow & { pid: number })[]>`
-          SELECT id::text AS id, subject, payload, traceparent,
-                 (extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
-                 pg_backend_pid() AS pid
-          FROM ${sql(table)}
-          WHERE published_at IS NULL
-          ORDER BY seq
-          LIMIT ${this.batchSize}`);
-      // An empty answer cannot show the session: ask it.
-      const pid = read.length > 0
-        ? read[0].pid
-        : (await this.query(leader, (sql) =>
-          sql<{ pid: number }[]>`
-          SELECT pg_backend_pid() AS pid`))[0].pid;
-      if (pid !== leader.pid) throw new LeadershipLost("the relay's session was reopened");
-      rows = [...read];
+        sql<(Partial<OutboxRow> & { pid: number })[]>`
+          SELECT pg_backend_pid() AS pid, r.* FROM (SELECT 1) AS one
+          LEFT JOIN LATERAL (
+            SELECT id::text AS id, subject, payload, traceparent,
+                   (extract(epoch FROM created_at) * 1000)::float8 AS created_ms
+            FROM ${sql(table)}
+            WHERE published_at IS NULL
+            ORDER BY seq
+            LIMIT ${this.batchSize}) AS r ON true`);
+      if (read[0].pid !== leader.pid) {
+        throw new LeadershipLost("the relay's session was reopened");
+      }
+      rows = read.filter((r) => r.id != null) as OutboxRow[];
     } catch (error) {
       await this.resign(false);
       throw error;
@@ -362,9 +360,9 @@ export class OutboxRelay {
       if (failing) logger.info("outbox relay publishing again", { outbox: table });
       failing = false;
       backoff = 0;
-      // Published something: look again at once (a full batch may have left rows behind);
-      // nothing (or another replica leads): wait for a wake-up or the next poll.
-      if (count > 0) continue;
+      // A full batch may have left rows behind: look again at once. Otherwise wait for a wake-up
+      // (one that came while publishing ends the wait at once) or the next poll.
+      if (count >= this.batchSize) continue;
       await this.sleep(this.pollIntervalMs, this.leader !== undefined);
     }
   }
