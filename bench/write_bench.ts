@@ -76,6 +76,7 @@ try {
     await readMigrations(new URL("../services/tasks/migrations/", import.meta.url)),
   );
   await anchor.unsafe(ANCHOR_TABLE_SQL);
+  await servicePg`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`;
 
   const clientId = crypto.randomUUID();
   const task = {
@@ -229,6 +230,18 @@ try {
         latency.p99.toFixed(1)
       } ms, max ${latency.max.toFixed(1)} ms (goal p95 <= 20 ms)`,
   );
+  // Round trips per CreateTask, from the server's own count (pg_stat_statements).
+  const [{ tasks }] = await servicePg<
+    { tasks: number }[]
+  >`SELECT count(*)::int AS tasks FROM tasks`;
+  const statements = await servicePg<{ calls: number; query: string }[]>`
+    SELECT s.calls::int AS calls, left(regexp_replace(s.query, '[[:space:]]+', ' ', 'g'), 70) AS query
+    FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+    WHERE d.datname = 'freelance_platform' ORDER BY s.calls DESC LIMIT 6`;
+  console.log(`\nstatements of the service's database per task created (${tasks} tasks):`);
+  for (const { calls, query } of statements) {
+    console.log(`  ${(calls / tasks).toFixed(3).padStart(7)}  ${query}`);
+  }
   console.log(
     `\n${machineLoad()} at end; the machine is shared with other work, so figures move ` +
       `between runs: compare the ratios (median of ${rounds} rounds: ${
