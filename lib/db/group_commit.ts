@@ -49,7 +49,11 @@ export class GroupCommit<In, Out> {
   private queue: Pending<In, Out>[] = [];
   private inFlight = 0;
 
-  /** @param commit Commits a batch; resolves with one result per member, in order. */
+  /**
+   * A batcher around `commit`.
+   *
+   * @param commit Commits a batch; resolves with one result per member, in order.
+   */
   constructor(
     private readonly commit: (items: In[]) => Promise<Out[]>,
     options: GroupCommitOptions = {},
@@ -72,6 +76,7 @@ export class GroupCommit<In, Out> {
     return this.queue.length;
   }
 
+  /** Starts batches while fewer than `maxInFlight` commit and requests wait. */
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
@@ -83,6 +88,7 @@ export class GroupCommit<In, Out> {
     }
   }
 
+  /** Commits one batch and answers each member (retrying them alone when isolated). */
   private async run(batch: Pending<In, Out>[]): Promise<void> {
     try {
       const results = await this.commit(batch.map((p) => p.item));

@@ -14,5 +14,5 @@ export * from "./outbox/mod.ts";
 export * from "./streams.ts";
 // The library types the API above is declared with, so that they are nameable from here.
 export type { DescMessage, JsonValue, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-export type { JetStreamManager } from "@nats-io/jetstream";
+export type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 export type { NatsConnection } from "@nats-io/transport-node";

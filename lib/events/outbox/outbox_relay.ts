@@ -46,11 +46,15 @@ import { onOutboxWake, type StopListening } from "./outbox_wakeup.ts";
 
 /** Settings of a relay. */
 export interface OutboxRelayOptions {
+  /** The pool the outbox table lives in (the relay also opens one session of its own). */
   db: Database;
   /** The outbox table, such as `task_outbox`. A plain SQL identifier. */
   table: string;
+  /** Where events are published. */
   js: JetStreamClient;
+  /** Where the relay says it leads, fails and recovers. */
   logger: Logger;
+  /** Counters of published and failed events, the commit-to-ack histogram, the backlog gauges. */
   metrics?: Metrics;
   /** Rows read per batch. Default 500. */
   batchSize?: number;
@@ -71,9 +75,13 @@ export interface OutboxRelayOptions {
 
 /** A row as the relay reads it. */
 export interface OutboxRow {
+  /** The event id (`Nats-Msg-Id`). */
   id: string;
+  /** The subject it is published on. */
   subject: string;
+  /** The event as proto JSON. */
   payload: unknown;
+  /** W3C trace context, sent as the `traceparent` header when set. */
   traceparent: string | null;
   /** `created_at`, epoch milliseconds. */
   created_ms: number;
@@ -118,6 +126,7 @@ export class OutboxRelay {
   private leader?: Leadership;
   private session?: Sql;
 
+  /** A relay of `options.table`; nothing runs before {@link start}. */
   constructor(private readonly options: OutboxRelayOptions) {
     assertOutboxTable(options.table);
     this.lockKey = options.table;
@@ -310,6 +319,7 @@ export class OutboxRelay {
     if (leader || !unlock) await this.closeSession(unlock ? 1 : 0);
   }
 
+  /** Closes the relay's own connection (the server ends the session and its locks). */
   private async closeSession(timeoutSeconds: number): Promise<void> {
     const session = this.session;
     this.session = undefined;
@@ -333,6 +343,7 @@ export class OutboxRelay {
     }
   }
 
+  /** The loop: relay, back off while failing, wait for a wake-up or the next poll. */
   private async run(): Promise<void> {
     const { logger, table } = this.options;
     let backoff = 0;
@@ -367,6 +378,7 @@ export class OutboxRelay {
     }
   }
 
+  /** Waits `ms`; a wake-up ends the wait when `wakeable` (a stop always does). */
   private sleep(ms: number, wakeable: boolean): Promise<void> {
     if (wakeable && this.pendingWake) {
       this.pendingWake = false;

@@ -19,6 +19,7 @@ import { wakeOutboxRelays } from "./outbox_wakeup.ts";
 export interface OutboxEvent<Subject extends EventSubject = EventSubject> {
   /** The event id: `event_id` in the payload, the row's id and the `Nats-Msg-Id`. */
   readonly id: string;
+  /** The subject of the catalog it is published on. */
   readonly subject: Subject;
   /** The event as proto JSON with proto field names. */
   readonly payload: JsonValue;
@@ -79,7 +80,11 @@ export function outboxEvent<E extends AnyEventType>(
  * ```
  */
 export class OutboxWriter {
-  /** @param table The outbox table, such as `task_outbox`. */
+  /**
+   * A writer of one outbox table.
+   *
+   * @param table The outbox table, such as `task_outbox`.
+   */
   constructor(readonly table: string) {
     assertOutboxTable(table);
   }
