@@ -34,6 +34,7 @@ import { PostgresServer } from "../tests/harness/postgres_server.ts";
 import { ServiceProcess } from "../tests/harness/service_process.ts";
 import { machineLoad, median, percentile, spread } from "./bench_tools.ts";
 import { ackLatency, ArrivalRecorder } from "./write/ack_latency.ts";
+import { machineBusyMs, processCpuMs } from "./write/cpu_time.ts";
 import { httpLoad } from "./write/http_load.ts";
 import { findPgbench, pgbench } from "./write/pgbench.ts";
 import { ANCHOR_TABLE_SQL, INSERT_SCRIPT } from "./write/pgbench_scripts.ts";
@@ -159,8 +160,16 @@ try {
   const insertTps: number[] = [];
   const ownTps: number[] = [];
   const p99s: number[] = [];
+  const cpu = { service: [] as number[], client: [] as number[], machine: [] as number[] };
+  const servicePid = service.process.child.pid;
   for (let round = 1; round <= rounds; round++) {
+    const before = [processCpuMs(servicePid), processCpuMs("self"), machineBusyMs()];
     const created = await httpLoad(request, { connections: concurrency, seconds });
+    const after = [processCpuMs(servicePid), processCpuMs("self"), machineBusyMs()];
+    const perCreateUs = (i: number) => (after[i] - before[i]) * 1000 / created.ok;
+    cpu.service.push(perCreateUs(0));
+    cpu.client.push(perCreateUs(1));
+    cpu.machine.push(perCreateUs(2));
     const insert = await pgbench(pgbenchBinary, anchorUrl, insertScript, run);
     const own = await pgbench(pgbenchBinary, anchorUrl, ownScript, run);
     createRps.push(created.rps);
@@ -189,6 +198,11 @@ try {
     `  CreateTask / pgbench INSERT          ${spread(ratioInsert, 3)}  (goal >= 0.25)`,
   );
   console.log(`  CreateTask / pgbench CreateTask's SQL ${spread(ratioOwn, 3)}  (goal >= 1.0)`);
+  console.log(
+    `  CPU per CreateTask (us): Task Service ${spread(cpu.service)}, load generator ${
+      spread(cpu.client)
+    }, whole machine ${spread(cpu.machine)} (PostgreSQL, NATS and other work in the rest)`,
+  );
 
   // Let the relay publish what the rounds left, then measure commit -> ack at a steady rate.
   const drainStart = performance.now();
