@@ -94,18 +94,6 @@ export class TaskStore {
     return this.db.transaction(work);
   }
 
-  /** Inserts a task (created_at at millisecond precision, so page cursors are exact). */
-  async insert(tx: Tx, task: NewTask): Promise<TaskRow> {
-    const [row] = await tx<TaskRow[]>`
-      INSERT INTO tasks (client_id, title, description, required_skills, budget_minor, currency,
-                         deadline, created_at, updated_at)
-      VALUES (${task.clientId}, ${task.title}, ${task.description},
-              ${tx.json(task.requiredSkills)}, ${task.budgetMinor.toString()}, ${task.currency},
-              ${task.deadline}, date_trunc('milliseconds', now()), now())
-      RETURNING ${tx.unsafe(COLUMNS)}`;
-    return row;
-  }
-
   /** The task, locked for the rest of the transaction; undefined when unknown. */
   async lock(tx: TransactionSql, id: string): Promise<TaskRow | undefined> {
     const [row] = await tx<TaskRow[]>`
