@@ -82,9 +82,17 @@ Deno.test("HTTPS with h2 when TLS_CERT_FILE and TLS_KEY_FILE are set", {
   try {
     const caCerts = [await Deno.readTextFile(`${dir}/ca.pem`)];
     const h2 = Deno.createHttpClient({ caCerts, http2: true, http1: false });
-    const res = await fetch(`https://localhost:${users.port}/health`, { client: h2 });
-    assert.equal(res.status, 200);
-    assert.equal((await res.json()).status, "healthy");
+    // Redis and NATS are not critical, so the first report may say "degraded" while their
+    // connections are still being made on a loaded machine; it must turn healthy over h2.
+    let report: { status?: string; checks?: unknown } = {};
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+      const res = await fetch(`https://localhost:${users.port}/health`, { client: h2 });
+      assert.equal(res.status, 200);
+      report = await res.json();
+      if (report.status === "healthy") break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(report.status, "healthy", JSON.stringify(report.checks));
     const h1 = Deno.createHttpClient({ caCerts, http2: false, http1: true });
     const rpc = await fetch(`https://localhost:${users.port}/grpc.health.v1.Health/Check`, {
       client: h1,
