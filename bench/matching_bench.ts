@@ -97,13 +97,20 @@ const common = {
   LOG_LEVEL: "info",
 };
 const services: ServiceProcess[] = [];
+const profileDir = Deno.env.get("BENCH_CPU_PROF");
+const flags = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
 try {
-  const users = await ServiceProcess.start("users", {
-    ...common,
-    PORT: String(usersPort),
-    LOG_LEVEL: "info",
-    PRESENCE_TTL_SECONDS: "3600",
-  });
+  const users = await ServiceProcess.start(
+    "users",
+    {
+      ...common,
+      PORT: String(usersPort),
+      LOG_LEVEL: "info",
+      PRESENCE_TTL_SECONDS: "3600",
+    },
+    undefined,
+    flags,
+  );
   services.push(users);
   const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
 
@@ -130,13 +137,18 @@ try {
   const online = rows.filter((r) => r.online).length;
   console.log(`seeded ${DEVELOPERS} developers, ${online} online`);
 
-  const orchestrator = await ServiceProcess.start("orchestrator", {
-    ...common,
-    LOG_LEVEL: "info", // the harness waits for the "listening" line
-    USERS_URL: `http://127.0.0.1:${usersPort}`,
-    PROPOSALS_PER_TASK: "3",
-    RETRY_INTERVAL_SECONDS: "3600", // the benchmark measures first attempts only
-  });
+  const orchestrator = await ServiceProcess.start(
+    "orchestrator",
+    {
+      ...common,
+      LOG_LEVEL: "info", // the harness waits for the "listening" line
+      USERS_URL: `http://127.0.0.1:${usersPort}`,
+      PROPOSALS_PER_TASK: "3",
+      RETRY_INTERVAL_SECONDS: "3600", // the benchmark measures first attempts only
+    },
+    undefined,
+    flags,
+  );
   services.push(orchestrator);
 
   const nc = await connect({ servers: nats.url.replace("nats://", "") });

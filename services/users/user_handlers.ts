@@ -27,6 +27,7 @@ import {
 import type { Gauge } from "prom-client";
 import { Role, SkillMatch, type UserService } from "@platform/proto/users/v1";
 import { decodePageToken, encodePageToken } from "./domain/page_token.ts";
+import { validateRankRequest } from "./domain/rank_request.ts";
 import {
   normalizeEmail,
   validateBio,
@@ -199,6 +200,31 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
         nextPageToken: rows.length > pageSize
           ? encodePageToken(page[page.length - 1].position)
           : "",
+      };
+    },
+
+    async rankCandidates(req, ctx) {
+      // The ranking shows who is online with what rate to whom: services (the orchestrator) and
+      // admins only. No token: unauthenticated (the gate); another role: permission_denied.
+      requireRole(ctx, "service", "admin");
+      const query = validateRankRequest({
+        skillTags: req.skillTags,
+        budget: req.budget,
+        minSkillCoverage: req.minSkillCoverage,
+        rateReferenceHours: req.rateReferenceHours,
+        weights: req.weights,
+        excludeIds: req.excludeIds,
+        limit: req.limit,
+      });
+      const ranked = await store.rankCandidates(query);
+      return {
+        candidates: ranked.map((d) => ({
+          developerId: d.id,
+          skillTags: d.skillTags,
+          hourlyRate: d.hourlyRate,
+          baseScore: d.baseScore,
+          skillCoverage: d.skillCoverage,
+        })),
       };
     },
   };

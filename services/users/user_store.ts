@@ -6,6 +6,7 @@
 import type { Database, Sql, TransactionSql } from "@platform/lib/db";
 import { AlreadyExistsError } from "@platform/lib/errors";
 import type { PagePosition } from "./domain/page_token.ts";
+import type { RankQuery } from "./domain/rank_request.ts";
 import type { UserRecord, UserRole } from "./user_record.ts";
 
 interface UserRow {
@@ -57,6 +58,16 @@ export type TagMatch = "all" | "any";
 
 /** A transaction to run a statement in (the presence commands' and their outbox's). */
 type Tx = Sql | TransactionSql;
+
+/** A developer as RankCandidates returns them. */
+export interface RankedDeveloper {
+  id: string;
+  skillTags: string[];
+  hourlyRate?: { currency: string; amountMinor: bigint };
+  /** The matcher's score with no history, rounded to 6 places. */
+  baseScore: number;
+  skillCoverage: number;
+}
 
 /** A developer whose presence ran out. */
 export interface ExpiredPresence {
@@ -254,6 +265,77 @@ export class UserStore {
         LIMIT ${limit}`
     );
     return rows.map(toRecord);
+  }
+
+  /**
+   * The best `limit` online developers for a task, ranked in the database by the matcher's score
+   * (services/orchestrator/matching/scoring.ts) for a developer with no history: track 0.5,
+   * load 1, fairness 1, so only skill coverage and rate fit vary. The arithmetic is the matcher's,
+   * in the same order, in float8 (IEEE double like JavaScript), rounded as `Math.round(x * 1e6) /
+   * 1e6` is; ties by id. The skill filter uses the GIN index (`?|`); eligibility is the matcher's
+   * (coverage >= the minimum, and above 0 when skills are required).
+   */
+  async rankCandidates(q: RankQuery): Promise<RankedDeveloper[]> {
+    const w = q.weights;
+    const n = q.skills.length;
+    const budgetMinor = q.budget ? q.budget.amountMinor.toString() : null;
+    const rows = await this.db.run((sql) =>
+      sql<{
+        id: string;
+        skill_tags: string[];
+        hourly_rate_minor: bigint | null;
+        rate_currency: string | null;
+        skill: number;
+        score: number;
+      }[]>`
+        WITH c AS (
+          SELECT u.id, u.skill_tags, u.hourly_rate_minor, u.rate_currency,
+                 CASE WHEN ${n}::int = 0 THEN 1::float8
+                      ELSE (SELECT count(*) FROM jsonb_array_elements_text(u.skill_tags) t
+                            WHERE t = ANY(${q.skills}::text[]))::float8 / ${n}::float8
+                 END AS skill
+          FROM users u
+          WHERE u.role = 'developer' AND u.is_online = true AND u.online_until > now()
+            ${n > 0 ? sql`AND u.skill_tags ?| ${q.skills}::text[]` : sql``}
+            ${q.exclude.length > 0 ? sql`AND u.id <> ALL(${q.exclude}::uuid[])` : sql``}
+        ), r AS (
+          SELECT c.*,
+                 CASE WHEN ${budgetMinor}::int8 IS NULL
+                        OR c.hourly_rate_minor IS NULL OR c.rate_currency IS NULL
+                        OR upper(c.rate_currency) <> ${q.budget?.currency ?? ""}::text
+                      THEN 0.5::float8
+                      WHEN c.hourly_rate_minor <= 0 THEN 1::float8
+                      ELSE LEAST(1::float8, GREATEST(0::float8,
+                             ${budgetMinor}::int8::float8 /
+                             (c.hourly_rate_minor::float8 * ${q.rateReferenceHours}::float8)))
+                 END AS rate
+          FROM c
+          WHERE c.skill >= ${q.minSkillCoverage}::float8 AND (${n}::int = 0 OR c.skill > 0)
+        ), s AS (
+          SELECT r.*,
+                 LEAST(1::float8, GREATEST(0::float8,
+                   ((((${w.skill}::float8 * r.skill + ${w.trackRecord}::float8 * 0.5::float8)
+                      + ${w.rate}::float8 * r.rate) + ${w.load}::float8 * 1::float8)
+                      + ${w.fairness}::float8 * 1::float8)
+                   / ((((${w.skill}::float8 + ${w.trackRecord}::float8) + ${w.rate}::float8)
+                      + ${w.load}::float8) + ${w.fairness}::float8))) AS raw
+          FROM r
+        )
+        SELECT id, skill_tags, hourly_rate_minor, rate_currency, skill,
+               floor(raw * 1000000::float8 + 0.5::float8) / 1000000::float8 AS score
+        FROM s
+        ORDER BY score DESC, id
+        LIMIT ${q.limit}`
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      skillTags: row.skill_tags,
+      hourlyRate: row.hourly_rate_minor !== null && row.rate_currency !== null
+        ? { currency: row.rate_currency, amountMinor: BigInt(row.hourly_rate_minor) }
+        : undefined,
+      baseScore: Number(row.score),
+      skillCoverage: Number(row.skill),
+    }));
   }
 
   /**

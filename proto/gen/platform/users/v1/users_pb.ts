@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/users/v1/users.proto.
  */
 export const file_platform_users_v1_users: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbGF0Zm9ybS91c2Vycy92MS91c2Vycy5wcm90bxIRcGxhdGZvcm0udXNlcnMudjEi1AIKBFVzZXISCgoCaWQYASABKAkSDQoFZW1haWwYAiABKAkSJQoEcm9sZRgDIAEoDjIXLnBsYXRmb3JtLnVzZXJzLnYxLlJvbGUSFAoMZGlzcGxheV9uYW1lGAQgASgJEgsKA2JpbxgFIAEoCRISCgpza2lsbF90YWdzGAYgAygJEi4KC2hvdXJseV9yYXRlGAcgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EhEKCWlzX29ubGluZRgIIAEoCBIwCgxsYXN0X3NlZW5fYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIlCgRyb2xlGAMgASgOMhcucGxhdGZvcm0udXNlcnMudjEuUm9sZRIUCgxkaXNwbGF5X25hbWUYBCABKAkiOQoQUmVnaXN0ZXJSZXNwb25zZRIlCgR1c2VyGAEgASgLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlciIvCgxMb2dpblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkifAoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJQoEdXNlchgDIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiIQoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI4Cg9HZXRVc2VyUmVzcG9uc2USJQoEdXNlchgBIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiGQoJU2tpbGxUYWdzEgwKBHRhZ3MYASADKAkizwEKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSGQoMZGlzcGxheV9uYW1lGAIgASgJSACIAQESEAoDYmlvGAMgASgJSAGIAQESMAoKc2tpbGxfdGFncxgEIAEoCzIcLnBsYXRmb3JtLnVzZXJzLnYxLlNraWxsVGFncxIuCgtob3VybHlfcmF0ZRgFIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leUIPCg1fZGlzcGxheV9uYW1lQgYKBF9iaW8iPgoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEiUKBHVzZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIhEKD0dvT25saW5lUmVxdWVzdCJCChBHb09ubGluZVJlc3BvbnNlEi4KCmV4cGlyZXNfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhIKEEhlYXJ0YmVhdFJlcXVlc3QiQwoRSGVhcnRiZWF0UmVzcG9uc2USLgoKZXhwaXJlc19hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEgoQR29PZmZsaW5lUmVxdWVzdCITChFHb09mZmxpbmVSZXNwb25zZSJuChtMaXN0T25saW5lRGV2ZWxvcGVyc1JlcXVlc3QSEgoKc2tpbGxfdGFncxgBIAMoCRIsCgVtYXRjaBgCIAEoDjIdLnBsYXRmb3JtLnVzZXJzLnYxLlNraWxsTWF0Y2gSDQoFbGltaXQYAyABKAUiSgocTGlzdE9ubGluZURldmVsb3BlcnNSZXNwb25zZRIqCglkZXZlbG9wZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIpcBChdTZWFyY2hEZXZlbG9wZXJzUmVxdWVzdBISCgpza2lsbF90YWdzGAEgAygJEiwKBW1hdGNoGAIgASgOMh0ucGxhdGZvcm0udXNlcnMudjEuU2tpbGxNYXRjaBITCgtvbmxpbmVfb25seRgDIAEoCBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJgChhTZWFyY2hEZXZlbG9wZXJzUmVzcG9uc2USKwoKZGV2ZWxvcGVycxgBIAMoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKlEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfQ0xJRU5UEAESEgoOUk9MRV9ERVZFTE9QRVIQAhIOCgpST0xFX0FETUlOEAMqUwoKU2tpbGxNYXRjaBIbChdTS0lMTF9NQVRDSF9VTlNQRUNJRklFRBAAEhMKD1NLSUxMX01BVENIX0FMTBABEhMKD1NLSUxMX01BVENIX0FOWRACMtEGCgtVc2VyU2VydmljZRJTCghSZWdpc3RlchIiLnBsYXRmb3JtLnVzZXJzLnYxLlJlZ2lzdGVyUmVxdWVzdBojLnBsYXRmb3JtLnVzZXJzLnYxLlJlZ2lzdGVyUmVzcG9uc2USSgoFTG9naW4SHy5wbGF0Zm9ybS51c2Vycy52MS5Mb2dpblJlcXVlc3QaIC5wbGF0Zm9ybS51c2Vycy52MS5Mb2dpblJlc3BvbnNlElAKB0dldFVzZXISIS5wbGF0Zm9ybS51c2Vycy52MS5HZXRVc2VyUmVxdWVzdBoiLnBsYXRmb3JtLnVzZXJzLnYxLkdldFVzZXJSZXNwb25zZRJiCg1VcGRhdGVQcm9maWxlEicucGxhdGZvcm0udXNlcnMudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaKC5wbGF0Zm9ybS51c2Vycy52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USUwoIR29PbmxpbmUSIi5wbGF0Zm9ybS51c2Vycy52MS5Hb09ubGluZVJlcXVlc3QaIy5wbGF0Zm9ybS51c2Vycy52MS5Hb09ubGluZVJlc3BvbnNlElYKCUhlYXJ0YmVhdBIjLnBsYXRmb3JtLnVzZXJzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaJC5wbGF0Zm9ybS51c2Vycy52MS5IZWFydGJlYXRSZXNwb25zZRJWCglHb09mZmxpbmUSIy5wbGF0Zm9ybS51c2Vycy52MS5Hb09mZmxpbmVSZXF1ZXN0GiQucGxhdGZvcm0udXNlcnMudjEuR29PZmZsaW5lUmVzcG9uc2USeQoUTGlzdE9ubGluZURldmVsb3BlcnMSLi5wbGF0Zm9ybS51c2Vycy52MS5MaXN0T25saW5lRGV2ZWxvcGVyc1JlcXVlc3QaLy5wbGF0Zm9ybS51c2Vycy52MS5MaXN0T25saW5lRGV2ZWxvcGVyc1Jlc3BvbnNlMAESawoQU2VhcmNoRGV2ZWxvcGVycxIqLnBsYXRmb3JtLnVzZXJzLnYxLlNlYXJjaERldmVsb3BlcnNSZXF1ZXN0GisucGxhdGZvcm0udXNlcnMudjEuU2VhcmNoRGV2ZWxvcGVyc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
+  fileDesc("Ch1wbGF0Zm9ybS91c2Vycy92MS91c2Vycy5wcm90bxIRcGxhdGZvcm0udXNlcnMudjEi1AIKBFVzZXISCgoCaWQYASABKAkSDQoFZW1haWwYAiABKAkSJQoEcm9sZRgDIAEoDjIXLnBsYXRmb3JtLnVzZXJzLnYxLlJvbGUSFAoMZGlzcGxheV9uYW1lGAQgASgJEgsKA2JpbxgFIAEoCRISCgpza2lsbF90YWdzGAYgAygJEi4KC2hvdXJseV9yYXRlGAcgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EhEKCWlzX29ubGluZRgIIAEoCBIwCgxsYXN0X3NlZW5fYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIlCgRyb2xlGAMgASgOMhcucGxhdGZvcm0udXNlcnMudjEuUm9sZRIUCgxkaXNwbGF5X25hbWUYBCABKAkiOQoQUmVnaXN0ZXJSZXNwb25zZRIlCgR1c2VyGAEgASgLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlciIvCgxMb2dpblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkifAoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJQoEdXNlchgDIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiIQoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI4Cg9HZXRVc2VyUmVzcG9uc2USJQoEdXNlchgBIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiGQoJU2tpbGxUYWdzEgwKBHRhZ3MYASADKAkizwEKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSGQoMZGlzcGxheV9uYW1lGAIgASgJSACIAQESEAoDYmlvGAMgASgJSAGIAQESMAoKc2tpbGxfdGFncxgEIAEoCzIcLnBsYXRmb3JtLnVzZXJzLnYxLlNraWxsVGFncxIuCgtob3VybHlfcmF0ZRgFIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leUIPCg1fZGlzcGxheV9uYW1lQgYKBF9iaW8iPgoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEiUKBHVzZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIhEKD0dvT25saW5lUmVxdWVzdCJCChBHb09ubGluZVJlc3BvbnNlEi4KCmV4cGlyZXNfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhIKEEhlYXJ0YmVhdFJlcXVlc3QiQwoRSGVhcnRiZWF0UmVzcG9uc2USLgoKZXhwaXJlc19hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEgoQR29PZmZsaW5lUmVxdWVzdCITChFHb09mZmxpbmVSZXNwb25zZSJuChtMaXN0T25saW5lRGV2ZWxvcGVyc1JlcXVlc3QSEgoKc2tpbGxfdGFncxgBIAMoCRIsCgVtYXRjaBgCIAEoDjIdLnBsYXRmb3JtLnVzZXJzLnYxLlNraWxsTWF0Y2gSDQoFbGltaXQYAyABKAUiSgocTGlzdE9ubGluZURldmVsb3BlcnNSZXNwb25zZRIqCglkZXZlbG9wZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIpcBChdTZWFyY2hEZXZlbG9wZXJzUmVxdWVzdBISCgpza2lsbF90YWdzGAEgAygJEiwKBW1hdGNoGAIgASgOMh0ucGxhdGZvcm0udXNlcnMudjEuU2tpbGxNYXRjaBITCgtvbmxpbmVfb25seRgDIAEoCBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJgChhTZWFyY2hEZXZlbG9wZXJzUmVzcG9uc2USKwoKZGV2ZWxvcGVycxgBIAMoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImAKC1JhbmtXZWlnaHRzEg0KBXNraWxsGAEgASgBEhQKDHRyYWNrX3JlY29yZBgCIAEoARIMCgRyYXRlGAMgASgBEgwKBGxvYWQYBCABKAESEAoIZmFpcm5lc3MYBSABKAEi5QEKFVJhbmtDYW5kaWRhdGVzUmVxdWVzdBISCgpza2lsbF90YWdzGAEgAygJEikKBmJ1ZGdldBgCIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIaChJtaW5fc2tpbGxfY292ZXJhZ2UYAyABKAESHAoUcmF0ZV9yZWZlcmVuY2VfaG91cnMYBCABKAESLwoHd2VpZ2h0cxgFIAEoCzIeLnBsYXRmb3JtLnVzZXJzLnYxLlJhbmtXZWlnaHRzEhMKC2V4Y2x1ZGVfaWRzGAYgAygJEg0KBWxpbWl0GAcgASgFIpcBCg9SYW5rZWRDYW5kaWRhdGUSFAoMZGV2ZWxvcGVyX2lkGAEgASgJEhIKCnNraWxsX3RhZ3MYAiADKAkSLgoLaG91cmx5X3JhdGUYAyABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSEgoKYmFzZV9zY29yZRgEIAEoARIWCg5za2lsbF9jb3ZlcmFnZRgFIAEoASJQChZSYW5rQ2FuZGlkYXRlc1Jlc3BvbnNlEjYKCmNhbmRpZGF0ZXMYASADKAsyIi5wbGF0Zm9ybS51c2Vycy52MS5SYW5rZWRDYW5kaWRhdGUqUQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDwoLUk9MRV9DTElFTlQQARISCg5ST0xFX0RFVkVMT1BFUhACEg4KClJPTEVfQURNSU4QAypTCgpTa2lsbE1hdGNoEhsKF1NLSUxMX01BVENIX1VOU1BFQ0lGSUVEEAASEwoPU0tJTExfTUFUQ0hfQUxMEAESEwoPU0tJTExfTUFUQ0hfQU5ZEAIyuAcKC1VzZXJTZXJ2aWNlElMKCFJlZ2lzdGVyEiIucGxhdGZvcm0udXNlcnMudjEuUmVnaXN0ZXJSZXF1ZXN0GiMucGxhdGZvcm0udXNlcnMudjEuUmVnaXN0ZXJSZXNwb25zZRJKCgVMb2dpbhIfLnBsYXRmb3JtLnVzZXJzLnYxLkxvZ2luUmVxdWVzdBogLnBsYXRmb3JtLnVzZXJzLnYxLkxvZ2luUmVzcG9uc2USUAoHR2V0VXNlchIhLnBsYXRmb3JtLnVzZXJzLnYxLkdldFVzZXJSZXF1ZXN0GiIucGxhdGZvcm0udXNlcnMudjEuR2V0VXNlclJlc3BvbnNlEmIKDVVwZGF0ZVByb2ZpbGUSJy5wbGF0Zm9ybS51c2Vycy52MS5VcGRhdGVQcm9maWxlUmVxdWVzdBooLnBsYXRmb3JtLnVzZXJzLnYxLlVwZGF0ZVByb2ZpbGVSZXNwb25zZRJTCghHb09ubGluZRIiLnBsYXRmb3JtLnVzZXJzLnYxLkdvT25saW5lUmVxdWVzdBojLnBsYXRmb3JtLnVzZXJzLnYxLkdvT25saW5lUmVzcG9uc2USVgoJSGVhcnRiZWF0EiMucGxhdGZvcm0udXNlcnMudjEuSGVhcnRiZWF0UmVxdWVzdBokLnBsYXRmb3JtLnVzZXJzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElYKCUdvT2ZmbGluZRIjLnBsYXRmb3JtLnVzZXJzLnYxLkdvT2ZmbGluZVJlcXVlc3QaJC5wbGF0Zm9ybS51c2Vycy52MS5Hb09mZmxpbmVSZXNwb25zZRJ5ChRMaXN0T25saW5lRGV2ZWxvcGVycxIuLnBsYXRmb3JtLnVzZXJzLnYxLkxpc3RPbmxpbmVEZXZlbG9wZXJzUmVxdWVzdBovLnBsYXRmb3JtLnVzZXJzLnYxLkxpc3RPbmxpbmVEZXZlbG9wZXJzUmVzcG9uc2UwARJrChBTZWFyY2hEZXZlbG9wZXJzEioucGxhdGZvcm0udXNlcnMudjEuU2VhcmNoRGV2ZWxvcGVyc1JlcXVlc3QaKy5wbGF0Zm9ybS51c2Vycy52MS5TZWFyY2hEZXZlbG9wZXJzUmVzcG9uc2USZQoOUmFua0NhbmRpZGF0ZXMSKC5wbGF0Zm9ybS51c2Vycy52MS5SYW5rQ2FuZGlkYXRlc1JlcXVlc3QaKS5wbGF0Zm9ybS51c2Vycy52MS5SYW5rQ2FuZGlkYXRlc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
 
 /**
  * @generated from message platform.users.v1.User
@@ -500,6 +500,171 @@ export const SearchDevelopersResponseSchema: GenMessage<SearchDevelopersResponse
   messageDesc(file_platform_users_v1_users, 19);
 
 /**
+ * The weights of the matcher's score (any non-negative numbers, not all 0; they are normalised).
+ *
+ * @generated from message platform.users.v1.RankWeights
+ */
+export type RankWeights = Message<"platform.users.v1.RankWeights"> & {
+  /**
+   * @generated from field: double skill = 1;
+   */
+  skill: number;
+
+  /**
+   * @generated from field: double track_record = 2;
+   */
+  trackRecord: number;
+
+  /**
+   * @generated from field: double rate = 3;
+   */
+  rate: number;
+
+  /**
+   * @generated from field: double load = 4;
+   */
+  load: number;
+
+  /**
+   * @generated from field: double fairness = 5;
+   */
+  fairness: number;
+};
+
+/**
+ * Describes the message platform.users.v1.RankWeights.
+ * Use `create(RankWeightsSchema)` to create a new message.
+ */
+export const RankWeightsSchema: GenMessage<RankWeights> = /*@__PURE__*/
+  messageDesc(file_platform_users_v1_users, 20);
+
+/**
+ * @generated from message platform.users.v1.RankCandidatesRequest
+ */
+export type RankCandidatesRequest = Message<"platform.users.v1.RankCandidatesRequest"> & {
+  /**
+   * The task's required skills (normalised like profiles: trimmed, lower case); at most 50.
+   * None: every online developer qualifies with full coverage.
+   *
+   * @generated from field: repeated string skill_tags = 1;
+   */
+  skillTags: string[];
+
+  /**
+   * The task's budget, if any (rate fit: budget / (hourly rate x rate_reference_hours)).
+   *
+   * @generated from field: platform.common.v1.Money budget = 2;
+   */
+  budget?: Money | undefined;
+
+  /**
+   * A candidate offers at least this share of the skills (and more than none when skills are
+   * given); 0..1.
+   *
+   * @generated from field: double min_skill_coverage = 3;
+   */
+  minSkillCoverage: number;
+
+  /**
+   * Hours the budget should buy; 0 means 10.
+   *
+   * @generated from field: double rate_reference_hours = 4;
+   */
+  rateReferenceHours: number;
+
+  /**
+   * Unset means the matcher's defaults (0.4, 0.2, 0.15, 0.15, 0.1).
+   *
+   * @generated from field: platform.users.v1.RankWeights weights = 5;
+   */
+  weights?: RankWeights | undefined;
+
+  /**
+   * Developers never returned (already proposed to, the task's client); at most 1000 UUIDs.
+   *
+   * @generated from field: repeated string exclude_ids = 6;
+   */
+  excludeIds: string[];
+
+  /**
+   * 1..200; 0 means 20.
+   *
+   * @generated from field: int32 limit = 7;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message platform.users.v1.RankCandidatesRequest.
+ * Use `create(RankCandidatesRequestSchema)` to create a new message.
+ */
+export const RankCandidatesRequestSchema: GenMessage<RankCandidatesRequest> = /*@__PURE__*/
+  messageDesc(file_platform_users_v1_users, 21);
+
+/**
+ * One ranked developer.
+ *
+ * @generated from message platform.users.v1.RankedCandidate
+ */
+export type RankedCandidate = Message<"platform.users.v1.RankedCandidate"> & {
+  /**
+   * @generated from field: string developer_id = 1;
+   */
+  developerId: string;
+
+  /**
+   * @generated from field: repeated string skill_tags = 2;
+   */
+  skillTags: string[];
+
+  /**
+   * @generated from field: platform.common.v1.Money hourly_rate = 3;
+   */
+  hourlyRate?: Money | undefined;
+
+  /**
+   * The matcher's score for this developer with no history on the platform (track 0.5, load 1,
+   * fairness 1), rounded to 6 places as the matcher rounds it.
+   *
+   * @generated from field: double base_score = 4;
+   */
+  baseScore: number;
+
+  /**
+   * |required and offered| / |required|.
+   *
+   * @generated from field: double skill_coverage = 5;
+   */
+  skillCoverage: number;
+};
+
+/**
+ * Describes the message platform.users.v1.RankedCandidate.
+ * Use `create(RankedCandidateSchema)` to create a new message.
+ */
+export const RankedCandidateSchema: GenMessage<RankedCandidate> = /*@__PURE__*/
+  messageDesc(file_platform_users_v1_users, 22);
+
+/**
+ * @generated from message platform.users.v1.RankCandidatesResponse
+ */
+export type RankCandidatesResponse = Message<"platform.users.v1.RankCandidatesResponse"> & {
+  /**
+   * Best first: base_score descending, then developer_id ascending.
+   *
+   * @generated from field: repeated platform.users.v1.RankedCandidate candidates = 1;
+   */
+  candidates: RankedCandidate[];
+};
+
+/**
+ * Describes the message platform.users.v1.RankCandidatesResponse.
+ * Use `create(RankCandidatesResponseSchema)` to create a new message.
+ */
+export const RankCandidatesResponseSchema: GenMessage<RankCandidatesResponse> = /*@__PURE__*/
+  messageDesc(file_platform_users_v1_users, 23);
+
+/**
  * @generated from enum platform.users.v1.Role
  */
 export enum Role {
@@ -659,6 +824,17 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof SearchDevelopersRequestSchema;
     output: typeof SearchDevelopersResponseSchema;
+  },
+  /**
+   * The best few online developers for a task, filtered and ranked in the database (the matcher's
+   * score for a developer with no history). For services and admins only.
+   *
+   * @generated from rpc platform.users.v1.UserService.RankCandidates
+   */
+  rankCandidates: {
+    methodKind: "unary";
+    input: typeof RankCandidatesRequestSchema;
+    output: typeof RankCandidatesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_platform_users_v1_users, 0);
