@@ -132,6 +132,8 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
       proposalsPerTask: config.proposalsPerTask,
       candidateLimit: config.candidateLimit,
       searchMaxPages: config.candidateSearchPages,
+      rankLimit: config.rankLimit,
+      matchConcurrency: config.matchConcurrency,
       proposalTtlSeconds: config.proposalTtlSeconds,
       retryIntervalSeconds: config.retryIntervalSeconds,
       unmatchedRecheckSeconds: config.unmatchedRecheckSeconds,

@@ -38,6 +38,10 @@ export interface OrchestratorConfig extends BaseConfig {
   candidateLimit: number;
   /** When that window holds too few eligible candidates: most SearchDevelopers pages read more. */
   candidateSearchPages: number;
+  /** Candidates one RankCandidates call returns (the window history is applied to). */
+  rankLimit: number;
+  /** Matching attempts running at once in one replica (per-task order kept). */
+  matchConcurrency: number;
   /** A proposal nobody answers expires after this. */
   proposalTtlSeconds: number;
   /** A task whose candidate lookup failed (User Service unavailable) is retried after this. */
@@ -113,6 +117,8 @@ export function loadOrchestratorConfig(
     proposalsPerTask: env.int("PROPOSALS_PER_TASK", 3, { min: 1, max: 100 }),
     candidateLimit: env.int("CANDIDATE_LIMIT", 500, { min: 1, max: 1000 }),
     candidateSearchPages: env.int("CANDIDATE_SEARCH_PAGES", 10, { min: 0, max: 1000 }),
+    rankLimit: env.int("MATCH_RANK_LIMIT", 20, { min: 1, max: 200 }),
+    matchConcurrency: env.int("MATCH_CONCURRENCY", 8, { min: 1, max: 256 }),
     proposalTtlSeconds: env.int("PROPOSAL_TTL_SECONDS", 86_400, { min: 1, max: 30 * 86_400 }),
     retryIntervalSeconds: env.int("RETRY_INTERVAL_SECONDS", 30, { min: 1, max: 86_400 }),
     unmatchedRecheckSeconds: env.int("UNMATCHED_RECHECK_SECONDS", 21_600, {

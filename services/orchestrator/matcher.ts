@@ -1,5 +1,7 @@
 /**
- * One matching attempt of a task: ask the User Service for online candidates, then score them
+ * One matching attempt of a task: ask the User Service for the best few online candidates
+ * (RankCandidates: filtered and ranked in SQL by the task-side terms of the score, one unary
+ * binary-protobuf call with a small limit), then score them with their history
  * and store the top N proposals through {@link ProposalCommands.recordAttempt}, which, in one
  * transaction under the task's lock, inserts them with their `proposal.created` outbox events and
  * records the attempt. Safe to run twice at once for the same task (two replicas, a redelivered
@@ -13,6 +15,7 @@ import type { Counter, Histogram } from "prom-client";
 import { DependencyUnavailableError } from "@platform/lib/errors";
 import type { Logger } from "@platform/lib/log";
 import type { CandidateProfile, DeveloperStats, ScoringParams } from "./matching/scoring.ts";
+import { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import { selectCandidates } from "./matching/select_candidates.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
 import type { MatchTaskRow } from "./proposal_store.ts";
@@ -40,6 +43,15 @@ export interface MatcherSettings {
   searchMaxPages?: number;
   /** Developers per search page (1..100). */
   searchPageSize?: number;
+  /**
+   * Candidates one RankCandidates call returns (1..200): the window the history terms (track,
+   * load, fairness) are applied to. Default 20.
+   */
+  rankLimit?: number;
+  /** Attempts running at once in this process (MATCH_CONCURRENCY); default 8. */
+  matchConcurrency?: number;
+  /** How long the set of developers at the fairness cap is reused (ms); default 1000. */
+  capCacheMs?: number;
 }
 
 /**
@@ -76,13 +88,19 @@ export type AttemptOutcome =
  * ```
  */
 export class Matcher {
+  /** Bounds the attempts in flight; keeps one task's attempts in order. */
+  readonly limiter: KeyedLimiter;
+  private capped?: { at: number; ids: Promise<string[]> };
+
   constructor(
     private readonly commands: ProposalCommands,
     private readonly candidates: CandidateSource,
     private readonly settings: MatcherSettings,
     private readonly metrics: MatcherMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.limiter = new KeyedLimiter(settings.matchConcurrency ?? 8);
+  }
 
   /**
    * When a task with no candidate is looked at again without an event: the safety net, after
@@ -99,7 +117,11 @@ export class Matcher {
    * One attempt. When the User Service is unavailable the task's next attempt is postponed by
    * the retry interval and `deferred` is returned (the task stays PENDING: nothing is lost).
    */
-  async attempt(taskId: string): Promise<AttemptOutcome> {
+  attempt(taskId: string): Promise<AttemptOutcome> {
+    return this.limiter.run(taskId, () => this.attemptNow(taskId));
+  }
+
+  private async attemptNow(taskId: string): Promise<AttemptOutcome> {
     const store = this.commands.store;
     const seen = await store.getTask(taskId);
     if (!seen) return { kind: "unknown_task" };
@@ -170,6 +192,56 @@ export class Matcher {
   }
 
   /**
+   * The candidates of an attempt through RankCandidates: one call for the `rankLimit` best online
+   * developers by the task-side terms of the score, leaving out the client, those proposed on the
+   * current terms (read only for a task tried before) and those at the fairness cap (a set shared
+   * by all attempts for `capCacheMs`). The history terms are applied to this window in the
+   * attempt's transaction ({@link selectCandidates}); a developer outside the window whose
+   * history would have lifted them above it is not seen (the window is several times N).
+   */
+  private async rankedCandidates(task: MatchTaskRow): Promise<CandidateProfile[]> {
+    const exclude = new Set<string>();
+    if (task.client_id) exclude.add(task.client_id);
+    if (task.attempts > 0) {
+      const store = this.commands.store;
+      const summary = await store.db.run((sql) =>
+        store.proposalSummary(sql, task.task_id, task.terms_version)
+      );
+      for (const id of summary.exclude) exclude.add(id);
+      if (this.settings.proposalsPerTask - summary.pending <= 0) return [];
+    }
+    for (const id of await this.developersAtCap()) {
+      if (exclude.size >= MAX_EXCLUDE) break;
+      exclude.add(id);
+    }
+    return await this.candidates.rankCandidates!({
+      skills: task.required_skills,
+      budget: budgetOf(task),
+      params: this.settings.params,
+      exclude: [...exclude].slice(0, MAX_EXCLUDE),
+      limit: this.settings.rankLimit ?? 20,
+    });
+  }
+
+  /** The developers at the fairness cap, read at most once per `capCacheMs`. */
+  private developersAtCap(): Promise<string[]> {
+    const now = Date.now();
+    const ttl = this.settings.capCacheMs ?? 1000;
+    if (!this.capped || now - this.capped.at >= ttl) {
+      const ids = this.commands.store.developersAtCap(
+        this.settings.fairnessWindowSeconds,
+        this.settings.params.fairnessMaxProposals,
+        MAX_EXCLUDE - 100,
+      ).catch((error) => {
+        this.capped = undefined;
+        throw error;
+      });
+      this.capped = { at: now, ids };
+    }
+    return this.capped.ids;
+  }
+
+  /**
    * The candidates of an attempt: the `candidateLimit` most recently seen online developers with
    * any of the skills. That window can be full of developers who cannot be chosen (already
    * proposed to for this task, too few of the skills, over the fairness cap); then the online
@@ -178,6 +250,7 @@ export class Matcher {
    * attempt re-checks everything under the task's lock.
    */
   private async findCandidates(task: MatchTaskRow): Promise<CandidateProfile[]> {
+    if (this.candidates.rankCandidates) return await this.rankedCandidates(task);
     const { candidateLimit, searchMaxPages = 10, searchPageSize = 100 } = this.settings;
     const first = await this.candidates.onlineDevelopers(task.required_skills, candidateLimit);
     if (first.length < candidateLimit || searchMaxPages <= 0) return first; // all of them
@@ -234,6 +307,15 @@ export class Matcher {
     }
     return [...byId.values()];
   }
+}
+
+const MAX_EXCLUDE = 1000;
+
+/** The task's budget as the scoring sees it. */
+function budgetOf(task: MatchTaskRow) {
+  return task.budget_minor !== null && task.currency
+    ? { currency: task.currency, amountMinor: Number(task.budget_minor) }
+    : undefined;
 }
 
 function profileOf(task: MatchTaskRow) {

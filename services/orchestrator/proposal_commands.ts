@@ -421,11 +421,13 @@ export class ProposalCommands {
         await this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)]));
         return { kind: "no_candidates", retryInSeconds: null, task };
       }
-      const exclude = await this.store.proposedDevelopers(tx, taskId, task.terms_version);
-      const hadProposals = exclude.size > 0 ||
-        (await this.store.proposedDevelopers(tx, taskId)).size > 0;
+      // One round trip for what the task's proposals say (the lock is held meanwhile).
+      const { exclude, hadProposals, pending } = await this.store.proposalSummary(
+        tx,
+        taskId,
+        task.terms_version,
+      );
       if (task.client_id) exclude.add(task.client_id);
-      const pending = await this.store.pendingCount(tx, taskId);
       const picked = await plan.choose({
         task,
         exclude,
@@ -440,11 +442,14 @@ export class ProposalCommands {
       const now = new Date();
       const created = inserted.map((p) => proposalCreatedEvent(p, now));
       if (inserted.length > 0 || pending > 0) {
-        await this.store.finishAttempt(lock, "PROPOSED", null);
-        await this.write(lock, [
-          ...created,
-          ...developerNotifications(inserted),
-          ...matchStateNotifications([change(task, "PROPOSED", pending + inserted.length)]),
+        // The task's new state and the events' outbox rows go out together (pipelined).
+        await Promise.all([
+          this.store.finishAttempt(lock, "PROPOSED", null),
+          this.write(lock, [
+            ...created,
+            ...developerNotifications(inserted),
+            ...matchStateNotifications([change(task, "PROPOSED", pending + inserted.length)]),
+          ]),
         ]);
         return {
           kind: "proposed",
@@ -457,8 +462,10 @@ export class ProposalCommands {
       // were looked up: look again now rather than wait.
       const woken = String(task.wake_seq) !== String(seen.wake_seq);
       const retryInSeconds = woken ? 0 : plan.retryDelaySeconds(task.attempts + 1);
-      await this.store.finishAttempt(lock, "NO_CANDIDATES", retryInSeconds);
-      await this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)]));
+      await Promise.all([
+        this.store.finishAttempt(lock, "NO_CANDIDATES", retryInSeconds),
+        this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)])),
+      ]);
       return { kind: "no_candidates", retryInSeconds, task };
     });
     return record ?? { kind: "skipped", reason: "matched concurrently" };

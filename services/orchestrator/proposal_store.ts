@@ -297,6 +297,45 @@ export class ProposalStore {
     return row.n;
   }
 
+  /**
+   * Developers at the fairness cap now (`cap` or more proposals within the window), at most
+   * `limit` of them, the busiest first: left out of ranked lookups, since the matcher would not
+   * choose them. One range scan of the window's proposals (idx_proposals_created).
+   */
+  async developersAtCap(windowSeconds: number, cap: number, limit: number): Promise<string[]> {
+    const rows = await this.db.run((sql) =>
+      sql<{ developer_id: string }[]>`
+        SELECT developer_id FROM proposals
+        WHERE created_at > now() - make_interval(secs => ${windowSeconds})
+        GROUP BY developer_id
+        HAVING count(*) >= ${cap}
+        ORDER BY count(*) DESC, developer_id
+        LIMIT ${limit}`
+    );
+    return rows.map((r) => r.developer_id);
+  }
+
+  /**
+   * What an attempt needs to know of a task's proposals, in one query: the developers proposed
+   * on the current terms (not to be proposed again), whether any proposal was ever made, and the
+   * PENDING count.
+   */
+  async proposalSummary(
+    tx: Q,
+    taskId: string,
+    termsVersion: number,
+  ): Promise<{ exclude: Set<string>; hadProposals: boolean; pending: number }> {
+    const rows = await tx<{ developer_id: string; terms_version: number; status: string }[]>`
+      SELECT developer_id, terms_version, status FROM proposals WHERE task_id = ${taskId}`;
+    const exclude = new Set<string>();
+    let pending = 0;
+    for (const r of rows) {
+      if (Number(r.terms_version) === Number(termsVersion)) exclude.add(r.developer_id);
+      if (r.status === "PENDING") pending++;
+    }
+    return { exclude, hadProposals: rows.length > 0, pending };
+  }
+
   /** History of the developers for scoring. */
   async developerStats(
     tx: Q,
@@ -305,16 +344,18 @@ export class ProposalStore {
   ): Promise<Map<string, DeveloperStats>> {
     const stats = new Map<string, DeveloperStats>();
     if (developerIds.length === 0) return stats;
-    const rows = await tx<
-      {
-        developer_id: string;
-        accepted: number;
-        declined: number;
-        expired: number;
-        pending: number;
-        recent: number;
-      }[]
-    >`
+    // Both statements go out together (pipelined on the transaction's connection).
+    const [rows, assigned] = await Promise.all([
+      tx<
+        {
+          developer_id: string;
+          accepted: number;
+          declined: number;
+          expired: number;
+          pending: number;
+          recent: number;
+        }[]
+      >`
       SELECT developer_id,
              count(*) FILTER (WHERE status = 'ACCEPTED')::int AS accepted,
              count(*) FILTER (WHERE status = 'DECLINED')::int AS declined,
@@ -324,12 +365,13 @@ export class ProposalStore {
                AS recent
       FROM proposals
       WHERE developer_id = ANY(${developerIds}::uuid[])
-      GROUP BY developer_id`;
-    const assigned = await tx<{ developer_id: string; n: number }[]>`
+      GROUP BY developer_id`,
+      tx<{ developer_id: string; n: number }[]>`
       SELECT assigned_developer_id AS developer_id, count(*)::int AS n
       FROM match_tasks
       WHERE state = 'ASSIGNED' AND assigned_developer_id = ANY(${developerIds}::uuid[])
-      GROUP BY assigned_developer_id`;
+      GROUP BY assigned_developer_id`,
+    ]);
     const assignedBy = new Map(assigned.map((r) => [r.developer_id, r.n]));
     for (const r of rows) {
       stats.set(r.developer_id, {

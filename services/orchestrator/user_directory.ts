@@ -1,6 +1,6 @@
 /**
- * The User Service as the orchestrator's directory of online developers: a Connect client with
- * a service identity, a deadline per call, a few retries with backoff, and a circuit breaker so
+ * The User Service as the orchestrator's directory of online developers: a Connect client
+ * speaking binary protobuf (smaller and cheaper to decode than JSON) with a service identity, a deadline per call, a few retries with backoff, and a circuit breaker so
  * that a User Service outage causes no call storm (callers get {@link DependencyUnavailableError}
  * at once and retry the task later).
  *
@@ -13,7 +13,7 @@ import type { TokenService } from "@platform/lib/auth";
 import { DependencyUnavailableError } from "@platform/lib/errors";
 import type { Logger } from "@platform/lib/log";
 import { rpcClientTracing } from "@platform/lib/tracing";
-import type { CandidateProfile } from "./matching/scoring.ts";
+import type { Amount, CandidateProfile, ScoringParams } from "./matching/scoring.ts";
 
 /** A page of candidates. */
 export interface CandidatePage {
@@ -22,8 +22,25 @@ export interface CandidatePage {
   nextPageToken: string;
 }
 
+/** What a ranked lookup asks for: one task's terms and the developers to leave out. */
+export interface RankQuery {
+  /** Normalised required skills. */
+  skills: readonly string[];
+  budget?: Amount;
+  params: ScoringParams;
+  /** Never returned (already proposed to, the client, over the fairness cap). */
+  exclude: readonly string[];
+  limit: number;
+}
+
 /** Where candidates come from (the User Service, or a fake in benchmarks). */
 export interface CandidateSource {
+  /**
+   * The best `limit` online developers for the task, ranked by the User Service in SQL with the
+   * matcher's score for a developer with no history (one unary call). When absent, the matcher
+   * falls back to {@link onlineDevelopers}.
+   */
+  rankCandidates?(query: RankQuery): Promise<CandidateProfile[]>;
   /** Online developers with any of the skills (all online developers when none). */
   onlineDevelopers(skills: readonly string[], limit: number): Promise<CandidateProfile[]>;
   /**
@@ -136,8 +153,43 @@ export class UserDirectory implements CandidateSource {
       createConnectTransport({
         baseUrl: options.baseUrl,
         interceptors: [rpcClientTracing(), auth],
+        useBinaryFormat: true,
       }),
     );
+  }
+
+  /** RankCandidates: the best few online developers for a task, ranked in SQL. */
+  async rankCandidates(query: RankQuery): Promise<CandidateProfile[]> {
+    return await this.call(async () => {
+      const w = query.params.weights;
+      const res = await this.client.rankCandidates(
+        {
+          skillTags: [...query.skills],
+          budget: query.budget
+            ? { currency: query.budget.currency, amountMinor: BigInt(query.budget.amountMinor) }
+            : undefined,
+          minSkillCoverage: query.params.minSkillCoverage,
+          rateReferenceHours: query.params.rateReferenceHours,
+          weights: {
+            skill: w.skill,
+            trackRecord: w.trackRecord,
+            rate: w.rate,
+            load: w.load,
+            fairness: w.fairness,
+          },
+          excludeIds: [...query.exclude],
+          limit: query.limit,
+        },
+        { timeoutMs: this.options.timeoutMs },
+      );
+      return res.candidates.map((c) => ({
+        developerId: c.developerId,
+        skillTags: c.skillTags,
+        hourlyRate: c.hourlyRate && c.hourlyRate.currency
+          ? { currency: c.hourlyRate.currency, amountMinor: Number(c.hourlyRate.amountMinor) }
+          : undefined,
+      }));
+    });
   }
 
   /** Online developers with any of the skills. */

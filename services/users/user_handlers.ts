@@ -212,7 +212,15 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
         budget: req.budget,
         minSkillCoverage: req.minSkillCoverage,
         rateReferenceHours: req.rateReferenceHours,
-        weights: req.weights,
+        weights: req.weights
+          ? {
+            skill: req.weights.skill,
+            trackRecord: req.weights.trackRecord,
+            rate: req.weights.rate,
+            load: req.weights.load,
+            fairness: req.weights.fairness,
+          }
+          : undefined,
         excludeIds: req.excludeIds,
         limit: req.limit,
       });
