@@ -117,13 +117,18 @@ export class Matcher {
    * One attempt. When the User Service is unavailable the task's next attempt is postponed by
    * the retry interval and `deferred` is returned (the task stays PENDING: nothing is lost).
    */
-  attempt(taskId: string): Promise<AttemptOutcome> {
-    return this.limiter.run(taskId, () => this.attemptNow(taskId));
+  attempt(taskId: string, known?: MatchTaskRow): Promise<AttemptOutcome> {
+    return this.limiter.run(taskId, () => this.attemptNow(taskId, known));
   }
 
-  private async attemptNow(taskId: string): Promise<AttemptOutcome> {
+  /**
+   * `known`: the task's row as the caller just wrote it (task.created records it), which saves
+   * reading it again. Were it stale (another attempt ran meanwhile), the attempt's transaction
+   * sees the change and skips it as matched concurrently, which is then the truth.
+   */
+  private async attemptNow(taskId: string, known?: MatchTaskRow): Promise<AttemptOutcome> {
     const store = this.commands.store;
-    const seen = await store.getTask(taskId);
+    const seen = known ?? await store.getTask(taskId);
     if (!seen) return { kind: "unknown_task" };
     if (seen.state !== "PENDING" && seen.state !== "NO_CANDIDATES") {
       return { kind: "skipped", reason: `task is ${seen.state}` };
@@ -147,15 +152,17 @@ export class Matcher {
       seen,
       proposalTtlSeconds: this.settings.proposalTtlSeconds,
       retryDelaySeconds: (attempts) => this.retryDelaySeconds(attempts),
-      choose: async ({ task, exclude, pending, developerStats }) => {
+      choose: async ({ task, exclude, pending, developerStats, isOffline }) => {
         const wanted = Math.max(0, this.settings.proposalsPerTask - pending);
         const ids = candidates.filter((c) => !exclude.has(c.developerId)).map((c) => c.developerId);
         const stats = await developerStats(ids, this.settings.fairnessWindowSeconds);
+        // Offline developers are left out before ranking, so the next best take their place.
+        const gone = ids.filter((id) => isOffline(id));
         return selectCandidates({
           task: profileOf(task),
           candidates,
           stats,
-          exclude,
+          exclude: gone.length > 0 ? new Set([...exclude, ...gone]) : exclude,
           limit: wanted,
           params: this.settings.params,
         }).map((c) => ({ developerId: c.candidate.developerId, score: c.breakdown.score }));

@@ -106,6 +106,11 @@ export interface AttemptContext {
     developerIds: string[],
     windowSeconds: number,
   ): Promise<Map<string, DeveloperStats>>;
+  /**
+   * True for a developer the orchestrator knows to be offline (presence events), among those
+   * `developerStats` was asked about (read with them, in the same round trip).
+   */
+  isOffline(developerId: string): boolean;
 }
 
 /** A matching attempt to store, with the policy that picks its proposals. */
@@ -428,15 +433,30 @@ export class ProposalCommands {
         task.terms_version,
       );
       if (task.client_id) exclude.add(task.client_id);
+      const offline = new Set<string>();
+      const checked = new Set<string>();
       const picked = await plan.choose({
         task,
         exclude,
         hadProposals,
         pending,
-        developerStats: (ids, windowSeconds) => this.store.developerStats(tx, ids, windowSeconds),
+        developerStats: async (ids, windowSeconds) => {
+          const [stats, gone] = await Promise.all([
+            this.store.developerStats(tx, ids, windowSeconds),
+            this.store.offlineAmong(tx, ids),
+          ]);
+          for (const id of ids) checked.add(id);
+          for (const id of gone) offline.add(id);
+          return stats;
+        },
+        isOffline: (id) => offline.has(id),
       });
-      // A developer who went offline since the candidates were looked up is not proposed to.
-      const offline = await this.store.offlineAmong(tx, picked.map((c) => c.developerId));
+      // A developer who went offline since the candidates were looked up is not proposed to
+      // (most were read with their stats; the rest now).
+      const unchecked = picked.map((c) => c.developerId).filter((id) => !checked.has(id));
+      if (unchecked.length > 0) {
+        for (const id of await this.store.offlineAmong(tx, unchecked)) offline.add(id);
+      }
       const chosen = picked.filter((c) => !offline.has(c.developerId));
       const inserted = await this.store.insertProposals(lock, chosen, plan.proposalTtlSeconds);
       const now = new Date();

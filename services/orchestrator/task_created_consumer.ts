@@ -74,6 +74,6 @@ export function taskCreatedHandler(
     if (!created && (row.attempts > 0 || row.state !== "PENDING")) return; // a duplicate
     // The first attempt (or a redelivery after the first one did not finish). A User Service
     // outage defers the task (next_attempt_at) and the sweeper retries it: the event is done.
-    await matcher.attempt(task.taskId);
+    await matcher.attempt(task.taskId, row);
   };
 }
