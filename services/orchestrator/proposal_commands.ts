@@ -426,12 +426,12 @@ export class ProposalCommands {
         await this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)]));
         return { kind: "no_candidates", retryInSeconds: null, task };
       }
-      // One round trip for what the task's proposals say (the lock is held meanwhile).
-      const { exclude, hadProposals, pending } = await this.store.proposalSummary(
-        tx,
-        taskId,
-        task.terms_version,
-      );
+      // What the task's proposals say, in one round trip; none to read for a first attempt
+      // (proposals are only ever inserted here, together with attempts + 1, and attempts never
+      // goes back to 0).
+      const { exclude, hadProposals, pending } = task.attempts === 0
+        ? { exclude: new Set<string>(), hadProposals: false, pending: 0 }
+        : await this.store.proposalSummary(tx, taskId, task.terms_version);
       if (task.client_id) exclude.add(task.client_id);
       const offline = new Set<string>();
       const checked = new Set<string>();
