@@ -34,6 +34,7 @@ import { prepareService, type RunningServer, startServiceServer } from "@platfor
 import type { OrchestratorConfig } from "./config.ts";
 import { ExpirySweeper } from "./expiry_sweeper.ts";
 import { Matcher } from "./matcher.ts";
+import { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import { ProposalCommands } from "./proposal_commands.ts";
 import { presenceHandler } from "./presence_consumer.ts";
 import { PROPOSAL_OUTBOX } from "./proposal_events.ts";
@@ -142,6 +143,9 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     m,
     logger,
   );
+  // One task's events (created, updated, cancelled, assigned) are handled in delivery order in
+  // this replica; unbounded here: the matcher bounds the attempts (MATCH_CONCURRENCY).
+  const taskOrder = new KeyedLimiter(Number.MAX_SAFE_INTEGER);
   const sweeper = new ExpirySweeper(commands, matcher, logger, {
     intervalMs: config.sweepIntervalMs,
     leaseSeconds: config.retryIntervalSeconds,
@@ -169,14 +173,14 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
         ...common,
         ...subscriptionOf(EVENTS.taskCreated),
         durable: `${config.consumerPrefix}-task-created`,
-        handler: taskCreatedHandler(commands, matcher, config.retryIntervalSeconds),
+        handler: taskCreatedHandler(commands, matcher, config.retryIntervalSeconds, taskOrder),
       }),
       new DurableConsumer({
         ...common,
         // One subject filter (filter_subjects needs nats-server 2.10); other subjects are skipped.
         ...streamSubscription(TASKS_STREAM),
         durable: `${config.consumerPrefix}-task-events`,
-        handler: taskEventsHandler(commands, logger, matcher),
+        handler: taskEventsHandler(commands, logger, matcher, taskOrder),
       }),
       new DurableConsumer({
         ...common,

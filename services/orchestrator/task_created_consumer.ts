@@ -15,6 +15,7 @@ import {
   EVENTS,
   UnprocessableEventError,
 } from "@platform/lib/events";
+import type { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
 import type { NewMatchTask } from "./proposal_store.ts";
@@ -67,13 +68,19 @@ export function taskCreatedHandler(
   commands: ProposalCommands,
   matcher: Matcher,
   leaseSeconds: number,
+  order?: KeyedLimiter,
 ): (event: ConsumedEvent) => Promise<void> {
   return async (event) => {
     const task = parseTaskCreated(event.data);
-    const { created, task: row } = await commands.recordTask(task, leaseSeconds);
-    if (!created && (row.attempts > 0 || row.state !== "PENDING")) return; // a duplicate
-    // The first attempt (or a redelivery after the first one did not finish). A User Service
-    // outage defers the task (next_attempt_at) and the sweeper retries it: the event is done.
-    await matcher.attempt(task.taskId, row);
+    const work = async () => {
+      const { created, task: row } = await commands.recordTask(task, leaseSeconds);
+      if (!created && (row.attempts > 0 || row.state !== "PENDING")) return; // a duplicate
+      // The first attempt (or a redelivery after the first one did not finish). A User Service
+      // outage defers the task (next_attempt_at) and the sweeper retries it: the event is done.
+      await matcher.attempt(task.taskId, row);
+    };
+    // In line with the task's other events (task.updated, a cancellation) in this replica.
+    // (Entered before any await, so in the order the consumer delivered the events.)
+    await (order ? order.run(task.taskId, work) : work());
   };
 }

@@ -23,6 +23,7 @@ import {
   UnprocessableEventError,
 } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
+import type { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
 
@@ -37,6 +38,41 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * ```
  */
 export function taskEventsHandler(
+  commands: ProposalCommands,
+  logger: Logger,
+  matcher?: Pick<Matcher, "attempt">,
+  order?: KeyedLimiter,
+): (event: ConsumedEvent) => Promise<void> {
+  const handle = handler(commands, logger, matcher);
+  // One task's events are handled one after another in the order they were delivered (the
+  // consumer runs several handlers at once); other tasks' pass them.
+  return async (event) => {
+    const taskId = order ? taskIdOf(event) : undefined;
+    await (taskId && order ? order.run(taskId, () => handle(event)) : handle(event));
+  };
+}
+
+/** The task id of one of the handled events; undefined for others or a malformed one. */
+function taskIdOf(event: ConsumedEvent): string | undefined {
+  try {
+    const schema = event.subject === EVENTS.taskUpdated.subject
+      ? EVENTS.taskUpdated.schema
+      : event.subject === EVENTS.taskExpired.subject
+      ? EVENTS.taskExpired.schema
+      : event.subject === EVENTS.taskAssigned.subject
+      ? EVENTS.taskAssigned.schema
+      : event.subject === EVENTS.taskStatusChanged.subject
+      ? EVENTS.taskStatusChanged.schema
+      : undefined;
+    if (!schema) return undefined;
+    const id = (decodeEvent(schema, event.data) as { taskId: string }).taskId.toLowerCase();
+    return UUID.test(id) ? id : undefined;
+  } catch {
+    return undefined; // the handler itself reports it
+  }
+}
+
+function handler(
   commands: ProposalCommands,
   logger: Logger,
   matcher?: Pick<Matcher, "attempt">,
