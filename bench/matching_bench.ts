@@ -27,7 +27,8 @@
  * start of the attempt's transaction (a few ms before its commit).
  *
  * Run: `deno task bench:matching` (take `flock /tmp/fp-bench.lock` on a shared machine);
- * BENCH_CPU_PROF=<dir> leaves a .cpuprofile of each service there.
+ * BENCH_CPU_PROF=<dir> leaves a .cpuprofile of each service there; BENCH_ORCHESTRATOR_ENV='{"K":"V"}'
+ * adds to the orchestrator's environment (such as MATCH_CONCURRENCY).
  *
  * @module
  */
@@ -191,6 +192,7 @@ try {
       LOG_LEVEL: "info",
       USERS_URL: `http://127.0.0.1:${usersPort}`,
       PROPOSALS_PER_TASK: "3",
+      ...JSON.parse(Deno.env.get("BENCH_ORCHESTRATOR_ENV") ?? "{}"),
     },
     undefined,
     flags,

@@ -173,6 +173,8 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
         ...common,
         ...subscriptionOf(EVENTS.taskCreated),
         durable: `${config.consumerPrefix}-task-created`,
+        // Enough handlers in flight to keep MATCH_CONCURRENCY attempts busy.
+        concurrency: Math.max(config.consumerConcurrency, config.matchConcurrency),
         handler: taskCreatedHandler(commands, matcher, config.retryIntervalSeconds, taskOrder),
       }),
       new DurableConsumer({

@@ -118,7 +118,7 @@ export function loadOrchestratorConfig(
     candidateLimit: env.int("CANDIDATE_LIMIT", 500, { min: 1, max: 1000 }),
     candidateSearchPages: env.int("CANDIDATE_SEARCH_PAGES", 10, { min: 0, max: 1000 }),
     rankLimit: env.int("MATCH_RANK_LIMIT", 20, { min: 1, max: 200 }),
-    matchConcurrency: env.int("MATCH_CONCURRENCY", 8, { min: 1, max: 256 }),
+    matchConcurrency: env.int("MATCH_CONCURRENCY", 16, { min: 1, max: 256 }),
     proposalTtlSeconds: env.int("PROPOSAL_TTL_SECONDS", 86_400, { min: 1, max: 30 * 86_400 }),
     retryIntervalSeconds: env.int("RETRY_INTERVAL_SECONDS", 30, { min: 1, max: 86_400 }),
     unmatchedRecheckSeconds: env.int("UNMATCHED_RECHECK_SECONDS", 21_600, {

@@ -48,7 +48,7 @@ export interface MatcherSettings {
    * load, fairness) are applied to. Default 20.
    */
   rankLimit?: number;
-  /** Attempts running at once in this process (MATCH_CONCURRENCY); default 8. */
+  /** Attempts running at once in this process (MATCH_CONCURRENCY); default 16. */
   matchConcurrency?: number;
   /** How long the set of developers at the fairness cap is reused (ms); default 1000. */
   capCacheMs?: number;
@@ -99,7 +99,7 @@ export class Matcher {
     private readonly metrics: MatcherMetrics,
     private readonly logger: Logger,
   ) {
-    this.limiter = new KeyedLimiter(settings.matchConcurrency ?? 8);
+    this.limiter = new KeyedLimiter(settings.matchConcurrency ?? 16);
   }
 
   /**

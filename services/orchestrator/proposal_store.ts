@@ -188,7 +188,16 @@ export class ProposalStore {
   }> {
     return await this.db.run(async (sql) => {
       const termsVersion = task.termsVersion ?? 1;
+      // The task and its first terms in one statement (the terms row has no foreign key).
       const inserted = await sql<MatchTaskRow[]>`
+        WITH terms AS (
+          INSERT INTO match_task_terms (task_id, terms_version, title, required_skills,
+                                        budget_minor, currency, deadline)
+          VALUES (${task.taskId}, ${termsVersion}, ${task.title},
+                  ${JSON.stringify(task.requiredSkills)}::text::jsonb,
+                  ${task.budgetMinor?.toString() ?? null}::int8, ${task.currency ?? null},
+                  ${task.deadline ?? null})
+          ON CONFLICT (task_id, terms_version) DO NOTHING)
         INSERT INTO match_tasks (task_id, client_id, title, required_skills, budget_minor, currency,
                                  state, next_attempt_at, task_created_at, deadline, terms_version)
         VALUES (${task.taskId}, ${task.clientId}, ${task.title},
@@ -200,7 +209,6 @@ export class ProposalStore {
                 ${task.taskCreatedAt ?? new Date()}, ${task.deadline ?? null}, ${termsVersion})
         ON CONFLICT (task_id) DO NOTHING
         RETURNING *`;
-      await this.recordTerms(sql, task, termsVersion);
       if (inserted.length > 0) return { created: true, task: inserted[0] };
       // A tombstone (the task was closed or assigned before this event arrived) gets its owner
       // and details; its state stays as it is, so the task is not matched.
