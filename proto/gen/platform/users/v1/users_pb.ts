@@ -17,6 +17,8 @@ export const file_platform_users_v1_users: GenFile = /*@__PURE__*/
   fileDesc("Ch1wbGF0Zm9ybS91c2Vycy92MS91c2Vycy5wcm90bxIRcGxhdGZvcm0udXNlcnMudjEi1AIKBFVzZXISCgoCaWQYASABKAkSDQoFZW1haWwYAiABKAkSJQoEcm9sZRgDIAEoDjIXLnBsYXRmb3JtLnVzZXJzLnYxLlJvbGUSFAoMZGlzcGxheV9uYW1lGAQgASgJEgsKA2JpbxgFIAEoCRISCgpza2lsbF90YWdzGAYgAygJEi4KC2hvdXJseV9yYXRlGAcgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EhEKCWlzX29ubGluZRgIIAEoCBIwCgxsYXN0X3NlZW5fYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIlCgRyb2xlGAMgASgOMhcucGxhdGZvcm0udXNlcnMudjEuUm9sZRIUCgxkaXNwbGF5X25hbWUYBCABKAkiOQoQUmVnaXN0ZXJSZXNwb25zZRIlCgR1c2VyGAEgASgLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlciIvCgxMb2dpblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkifAoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJQoEdXNlchgDIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiIQoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI4Cg9HZXRVc2VyUmVzcG9uc2USJQoEdXNlchgBIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiGQoJU2tpbGxUYWdzEgwKBHRhZ3MYASADKAkizwEKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSGQoMZGlzcGxheV9uYW1lGAIgASgJSACIAQESEAoDYmlvGAMgASgJSAGIAQESMAoKc2tpbGxfdGFncxgEIAEoCzIcLnBsYXRmb3JtLnVzZXJzLnYxLlNraWxsVGFncxIuCgtob3VybHlfcmF0ZRgFIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leUIPCg1fZGlzcGxheV9uYW1lQgYKBF9iaW8iPgoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEiUKBHVzZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIhEKD0dvT25saW5lUmVxdWVzdCJCChBHb09ubGluZVJlc3BvbnNlEi4KCmV4cGlyZXNfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhIKEEhlYXJ0YmVhdFJlcXVlc3QiQwoRSGVhcnRiZWF0UmVzcG9uc2USLgoKZXhwaXJlc19hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEgoQR29PZmZsaW5lUmVxdWVzdCITChFHb09mZmxpbmVSZXNwb25zZSJuChtMaXN0T25saW5lRGV2ZWxvcGVyc1JlcXVlc3QSEgoKc2tpbGxfdGFncxgBIAMoCRIsCgVtYXRjaBgCIAEoDjIdLnBsYXRmb3JtLnVzZXJzLnYxLlNraWxsTWF0Y2gSDQoFbGltaXQYAyABKAUiSgocTGlzdE9ubGluZURldmVsb3BlcnNSZXNwb25zZRIqCglkZXZlbG9wZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIpcBChdTZWFyY2hEZXZlbG9wZXJzUmVxdWVzdBISCgpza2lsbF90YWdzGAEgAygJEiwKBW1hdGNoGAIgASgOMh0ucGxhdGZvcm0udXNlcnMudjEuU2tpbGxNYXRjaBITCgtvbmxpbmVfb25seRgDIAEoCBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJgChhTZWFyY2hEZXZlbG9wZXJzUmVzcG9uc2USKwoKZGV2ZWxvcGVycxgBIAMoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImAKC1JhbmtXZWlnaHRzEg0KBXNraWxsGAEgASgBEhQKDHRyYWNrX3JlY29yZBgCIAEoARIMCgRyYXRlGAMgASgBEgwKBGxvYWQYBCABKAESEAoIZmFpcm5lc3MYBSABKAEi5QEKFVJhbmtDYW5kaWRhdGVzUmVxdWVzdBISCgpza2lsbF90YWdzGAEgAygJEikKBmJ1ZGdldBgCIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIaChJtaW5fc2tpbGxfY292ZXJhZ2UYAyABKAESHAoUcmF0ZV9yZWZlcmVuY2VfaG91cnMYBCABKAESLwoHd2VpZ2h0cxgFIAEoCzIeLnBsYXRmb3JtLnVzZXJzLnYxLlJhbmtXZWlnaHRzEhMKC2V4Y2x1ZGVfaWRzGAYgAygJEg0KBWxpbWl0GAcgASgFIpcBCg9SYW5rZWRDYW5kaWRhdGUSFAoMZGV2ZWxvcGVyX2lkGAEgASgJEhIKCnNraWxsX3RhZ3MYAiADKAkSLgoLaG91cmx5X3JhdGUYAyABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSEgoKYmFzZV9zY29yZRgEIAEoARIWCg5za2lsbF9jb3ZlcmFnZRgFIAEoASJQChZSYW5rQ2FuZGlkYXRlc1Jlc3BvbnNlEjYKCmNhbmRpZGF0ZXMYASADKAsyIi5wbGF0Zm9ybS51c2Vycy52MS5SYW5rZWRDYW5kaWRhdGUqUQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDwoLUk9MRV9DTElFTlQQARISCg5ST0xFX0RFVkVMT1BFUhACEg4KClJPTEVfQURNSU4QAypTCgpTa2lsbE1hdGNoEhsKF1NLSUxMX01BVENIX1VOU1BFQ0lGSUVEEAASEwoPU0tJTExfTUFUQ0hfQUxMEAESEwoPU0tJTExfTUFUQ0hfQU5ZEAIyuAcKC1VzZXJTZXJ2aWNlElMKCFJlZ2lzdGVyEiIucGxhdGZvcm0udXNlcnMudjEuUmVnaXN0ZXJSZXF1ZXN0GiMucGxhdGZvcm0udXNlcnMudjEuUmVnaXN0ZXJSZXNwb25zZRJKCgVMb2dpbhIfLnBsYXRmb3JtLnVzZXJzLnYxLkxvZ2luUmVxdWVzdBogLnBsYXRmb3JtLnVzZXJzLnYxLkxvZ2luUmVzcG9uc2USUAoHR2V0VXNlchIhLnBsYXRmb3JtLnVzZXJzLnYxLkdldFVzZXJSZXF1ZXN0GiIucGxhdGZvcm0udXNlcnMudjEuR2V0VXNlclJlc3BvbnNlEmIKDVVwZGF0ZVByb2ZpbGUSJy5wbGF0Zm9ybS51c2Vycy52MS5VcGRhdGVQcm9maWxlUmVxdWVzdBooLnBsYXRmb3JtLnVzZXJzLnYxLlVwZGF0ZVByb2ZpbGVSZXNwb25zZRJTCghHb09ubGluZRIiLnBsYXRmb3JtLnVzZXJzLnYxLkdvT25saW5lUmVxdWVzdBojLnBsYXRmb3JtLnVzZXJzLnYxLkdvT25saW5lUmVzcG9uc2USVgoJSGVhcnRiZWF0EiMucGxhdGZvcm0udXNlcnMudjEuSGVhcnRiZWF0UmVxdWVzdBokLnBsYXRmb3JtLnVzZXJzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElYKCUdvT2ZmbGluZRIjLnBsYXRmb3JtLnVzZXJzLnYxLkdvT2ZmbGluZVJlcXVlc3QaJC5wbGF0Zm9ybS51c2Vycy52MS5Hb09mZmxpbmVSZXNwb25zZRJ5ChRMaXN0T25saW5lRGV2ZWxvcGVycxIuLnBsYXRmb3JtLnVzZXJzLnYxLkxpc3RPbmxpbmVEZXZlbG9wZXJzUmVxdWVzdBovLnBsYXRmb3JtLnVzZXJzLnYxLkxpc3RPbmxpbmVEZXZlbG9wZXJzUmVzcG9uc2UwARJrChBTZWFyY2hEZXZlbG9wZXJzEioucGxhdGZvcm0udXNlcnMudjEuU2VhcmNoRGV2ZWxvcGVyc1JlcXVlc3QaKy5wbGF0Zm9ybS51c2Vycy52MS5TZWFyY2hEZXZlbG9wZXJzUmVzcG9uc2USZQoOUmFua0NhbmRpZGF0ZXMSKC5wbGF0Zm9ybS51c2Vycy52MS5SYW5rQ2FuZGlkYXRlc1JlcXVlc3QaKS5wbGF0Zm9ybS51c2Vycy52MS5SYW5rQ2FuZGlkYXRlc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
 
 /**
+ * An account as the API shows it (developer fields are empty for clients).
+ *
  * @generated from message platform.users.v1.User
  */
 export type User = Message<"platform.users.v1.User"> & {
@@ -88,6 +90,8 @@ export const UserSchema: GenMessage<User> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 0);
 
 /**
+ * Register: a new account.
+ *
  * @generated from message platform.users.v1.RegisterRequest
  */
 export type RegisterRequest = Message<"platform.users.v1.RegisterRequest"> & {
@@ -124,6 +128,8 @@ export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 1);
 
 /**
+ * Register: the account created.
+ *
  * @generated from message platform.users.v1.RegisterResponse
  */
 export type RegisterResponse = Message<"platform.users.v1.RegisterResponse"> & {
@@ -141,6 +147,8 @@ export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*
   messageDesc(file_platform_users_v1_users, 2);
 
 /**
+ * Login: the credentials.
+ *
  * @generated from message platform.users.v1.LoginRequest
  */
 export type LoginRequest = Message<"platform.users.v1.LoginRequest"> & {
@@ -163,6 +171,8 @@ export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 3);
 
 /**
+ * Login: the access token and the account.
+ *
  * @generated from message platform.users.v1.LoginResponse
  */
 export type LoginResponse = Message<"platform.users.v1.LoginResponse"> & {
@@ -192,6 +202,8 @@ export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 4);
 
 /**
+ * GetUser: whom to read.
+ *
  * @generated from message platform.users.v1.GetUserRequest
  */
 export type GetUserRequest = Message<"platform.users.v1.GetUserRequest"> & {
@@ -209,6 +221,8 @@ export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 5);
 
 /**
+ * GetUser: the account.
+ *
  * @generated from message platform.users.v1.GetUserResponse
  */
 export type GetUserResponse = Message<"platform.users.v1.GetUserResponse"> & {
@@ -245,6 +259,8 @@ export const SkillTagsSchema: GenMessage<SkillTags> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 7);
 
 /**
+ * UpdateProfile: whose profile and the fields to change.
+ *
  * @generated from message platform.users.v1.UpdateProfileRequest
  */
 export type UpdateProfileRequest = Message<"platform.users.v1.UpdateProfileRequest"> & {
@@ -284,6 +300,8 @@ export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@_
   messageDesc(file_platform_users_v1_users, 8);
 
 /**
+ * UpdateProfile: the profile after the change.
+ *
  * @generated from message platform.users.v1.UpdateProfileResponse
  */
 export type UpdateProfileResponse = Message<"platform.users.v1.UpdateProfileResponse"> & {
@@ -301,6 +319,8 @@ export const UpdateProfileResponseSchema: GenMessage<UpdateProfileResponse> = /*
   messageDesc(file_platform_users_v1_users, 9);
 
 /**
+ * GoOnline: no fields (the caller goes online).
+ *
  * @generated from message platform.users.v1.GoOnlineRequest
  */
 export type GoOnlineRequest = Message<"platform.users.v1.GoOnlineRequest"> & {
@@ -314,6 +334,8 @@ export const GoOnlineRequestSchema: GenMessage<GoOnlineRequest> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 10);
 
 /**
+ * GoOnline: until when the developer stays online without a heartbeat.
+ *
  * @generated from message platform.users.v1.GoOnlineResponse
  */
 export type GoOnlineResponse = Message<"platform.users.v1.GoOnlineResponse"> & {
@@ -333,6 +355,8 @@ export const GoOnlineResponseSchema: GenMessage<GoOnlineResponse> = /*@__PURE__*
   messageDesc(file_platform_users_v1_users, 11);
 
 /**
+ * Heartbeat: no fields (the caller stays online).
+ *
  * @generated from message platform.users.v1.HeartbeatRequest
  */
 export type HeartbeatRequest = Message<"platform.users.v1.HeartbeatRequest"> & {
@@ -346,6 +370,8 @@ export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*
   messageDesc(file_platform_users_v1_users, 12);
 
 /**
+ * Heartbeat: the new end of the presence.
+ *
  * @generated from message platform.users.v1.HeartbeatResponse
  */
 export type HeartbeatResponse = Message<"platform.users.v1.HeartbeatResponse"> & {
@@ -363,6 +389,8 @@ export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE_
   messageDesc(file_platform_users_v1_users, 13);
 
 /**
+ * GoOffline: no fields (the caller goes offline).
+ *
  * @generated from message platform.users.v1.GoOfflineRequest
  */
 export type GoOfflineRequest = Message<"platform.users.v1.GoOfflineRequest"> & {
@@ -376,6 +404,8 @@ export const GoOfflineRequestSchema: GenMessage<GoOfflineRequest> = /*@__PURE__*
   messageDesc(file_platform_users_v1_users, 14);
 
 /**
+ * GoOffline: nothing to answer.
+ *
  * @generated from message platform.users.v1.GoOfflineResponse
  */
 export type GoOfflineResponse = Message<"platform.users.v1.GoOfflineResponse"> & {
@@ -389,6 +419,8 @@ export const GoOfflineResponseSchema: GenMessage<GoOfflineResponse> = /*@__PURE_
   messageDesc(file_platform_users_v1_users, 15);
 
 /**
+ * ListOnlineDevelopers: the skill filter and how many.
+ *
  * @generated from message platform.users.v1.ListOnlineDevelopersRequest
  */
 export type ListOnlineDevelopersRequest = Message<"platform.users.v1.ListOnlineDevelopersRequest"> & {
@@ -418,6 +450,8 @@ export const ListOnlineDevelopersRequestSchema: GenMessage<ListOnlineDevelopersR
   messageDesc(file_platform_users_v1_users, 16);
 
 /**
+ * ListOnlineDevelopers: one developer of the stream.
+ *
  * @generated from message platform.users.v1.ListOnlineDevelopersResponse
  */
 export type ListOnlineDevelopersResponse = Message<"platform.users.v1.ListOnlineDevelopersResponse"> & {
@@ -435,6 +469,8 @@ export const ListOnlineDevelopersResponseSchema: GenMessage<ListOnlineDevelopers
   messageDesc(file_platform_users_v1_users, 17);
 
 /**
+ * SearchDevelopers: the filter and the page.
+ *
  * @generated from message platform.users.v1.SearchDevelopersRequest
  */
 export type SearchDevelopersRequest = Message<"platform.users.v1.SearchDevelopersRequest"> & {
@@ -476,6 +512,8 @@ export const SearchDevelopersRequestSchema: GenMessage<SearchDevelopersRequest> 
   messageDesc(file_platform_users_v1_users, 18);
 
 /**
+ * SearchDevelopers: one page of developers.
+ *
  * @generated from message platform.users.v1.SearchDevelopersResponse
  */
 export type SearchDevelopersResponse = Message<"platform.users.v1.SearchDevelopersResponse"> & {
@@ -539,6 +577,8 @@ export const RankWeightsSchema: GenMessage<RankWeights> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 20);
 
 /**
+ * RankCandidates: one task's terms, the score's weights, who to leave out and how many.
+ *
  * @generated from message platform.users.v1.RankCandidatesRequest
  */
 export type RankCandidatesRequest = Message<"platform.users.v1.RankCandidatesRequest"> & {
@@ -646,6 +686,8 @@ export const RankedCandidateSchema: GenMessage<RankedCandidate> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 22);
 
 /**
+ * RankCandidates: the ranked developers.
+ *
  * @generated from message platform.users.v1.RankCandidatesResponse
  */
 export type RankCandidatesResponse = Message<"platform.users.v1.RankCandidatesResponse"> & {
@@ -665,6 +707,8 @@ export const RankCandidatesResponseSchema: GenMessage<RankCandidatesResponse> = 
   messageDesc(file_platform_users_v1_users, 23);
 
 /**
+ * What an account may do.
+ *
  * @generated from enum platform.users.v1.Role
  */
 export enum Role {
