@@ -441,13 +441,10 @@ export class ProposalCommands {
         hadProposals,
         pending,
         developerStats: async (ids, windowSeconds) => {
-          const [stats, gone] = await Promise.all([
-            this.store.developerStats(tx, ids, windowSeconds),
-            this.store.offlineAmong(tx, ids),
-          ]);
+          const facts = await this.store.developerFacts(tx, ids, windowSeconds);
           for (const id of ids) checked.add(id);
-          for (const id of gone) offline.add(id);
-          return stats;
+          for (const id of facts.offline) offline.add(id);
+          return facts.stats;
         },
         isOffline: (id) => offline.has(id),
       });

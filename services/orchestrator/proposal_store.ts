@@ -344,6 +344,75 @@ export class ProposalStore {
     return { exclude, hadProposals: rows.length > 0, pending };
   }
 
+  /**
+   * {@link developerStats} and {@link offlineAmong} for the same developers in one statement (an
+   * attempt's transaction asks for both at once).
+   */
+  async developerFacts(
+    tx: Q,
+    developerIds: string[],
+    windowSeconds: number,
+  ): Promise<{ stats: Map<string, DeveloperStats>; offline: Set<string> }> {
+    const stats = new Map<string, DeveloperStats>();
+    const offline = new Set<string>();
+    if (developerIds.length === 0) return { stats, offline };
+    const rows = await tx<
+      {
+        developer_id: string;
+        has_proposals: boolean;
+        accepted: number;
+        declined: number;
+        expired: number;
+        pending: number;
+        recent: number;
+        assigned: number;
+        offline: boolean;
+      }[]
+    >`
+      WITH p AS (
+        SELECT developer_id,
+               count(*) FILTER (WHERE status = 'ACCEPTED')::int AS accepted,
+               count(*) FILTER (WHERE status = 'DECLINED')::int AS declined,
+               count(*) FILTER (WHERE status = 'EXPIRED')::int AS expired,
+               count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+               count(*) FILTER (WHERE created_at > now() - make_interval(secs => ${windowSeconds}))::int
+                 AS recent
+        FROM proposals
+        WHERE developer_id = ANY(${developerIds}::uuid[])
+        GROUP BY developer_id
+      ), a AS (
+        SELECT assigned_developer_id AS developer_id, count(*)::int AS n
+        FROM match_tasks
+        WHERE state = 'ASSIGNED' AND assigned_developer_id = ANY(${developerIds}::uuid[])
+        GROUP BY assigned_developer_id
+      ), o AS (
+        SELECT developer_id FROM developer_presence
+        WHERE developer_id = ANY(${developerIds}::uuid[]) AND NOT online
+      )
+      SELECT ids.developer_id, p.developer_id IS NOT NULL AS has_proposals,
+             coalesce(p.accepted, 0) AS accepted, coalesce(p.declined, 0) AS declined,
+             coalesce(p.expired, 0) AS expired, coalesce(p.pending, 0) AS pending,
+             coalesce(p.recent, 0) AS recent, coalesce(a.n, 0) AS assigned,
+             o.developer_id IS NOT NULL AS offline
+      FROM unnest(${developerIds}::uuid[]) AS ids(developer_id)
+      LEFT JOIN p USING (developer_id)
+      LEFT JOIN a USING (developer_id)
+      LEFT JOIN o USING (developer_id)`;
+    for (const r of rows) {
+      if (r.offline) offline.add(r.developer_id);
+      // As developerStats: a developer with no proposal has no history.
+      if (!r.has_proposals) continue;
+      stats.set(r.developer_id, {
+        accepted: r.accepted,
+        declined: r.declined,
+        expired: r.expired,
+        open: r.pending + r.assigned,
+        recent: r.recent,
+      });
+    }
+    return { stats, offline };
+  }
+
   /** History of the developers for scoring. */
   async developerStats(
     tx: Q,
