@@ -141,8 +141,12 @@ export async function ensureStream(
         ...wanted,
       });
     } catch (addError) {
-      // Another replica created it meanwhile.
-      if (!/already in use|exists/i.test((addError as Error).message)) throw addError;
+      // Another replica created it meanwhile: depending on timing the server says "already in
+      // use" or even "subjects overlap" (with the stream being created under the same name), so
+      // the stream's own existence decides. A real overlap (another stream owns the subjects)
+      // still fails: no stream of this name exists then.
+      const created = await jsm.streams.info(spec.name).then(() => true, () => false);
+      if (!created) throw addError;
     }
   }
 }
