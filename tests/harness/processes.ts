@@ -224,11 +224,20 @@ export function descendants(pid: number): number[] {
  * ```
  */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  // The kernel may hand the same free port out twice in a row once the probe is closed; a port
+  // given to one server of this test process is never given to another.
+  for (;;) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    if (!portsGiven.has(port)) {
+      portsGiven.add(port);
+      return port;
+    }
+  }
 }
+
+const portsGiven = new Set<number>();
 
 /**
  * Resolves once `probe` succeeds, retrying until the timeout.
