@@ -345,8 +345,10 @@ export class ProposalStore {
   }
 
   /**
-   * {@link developerStats} and {@link offlineAmong} for the same developers in one statement (an
-   * attempt's transaction asks for both at once).
+   * History (for scoring) and {@link offlineAmong} for the same developers in one statement (an
+   * attempt's transaction asks for both at once). Only developers with a proposal have stats; open
+   * work counts pending proposals and assigned tasks; `recent` counts proposals of the last
+   * `windowSeconds`.
    */
   async developerFacts(
     tx: Q,
@@ -400,7 +402,7 @@ export class ProposalStore {
       LEFT JOIN o USING (developer_id)`;
     for (const r of rows) {
       if (r.offline) offline.add(r.developer_id);
-      // As developerStats: a developer with no proposal has no history.
+      // A developer with no proposal has no history.
       if (!r.has_proposals) continue;
       stats.set(r.developer_id, {
         accepted: r.accepted,
@@ -413,53 +415,13 @@ export class ProposalStore {
     return { stats, offline };
   }
 
-  /** History of the developers for scoring. */
+  /** History of the developers for scoring (the stats half of {@link developerFacts}). */
   async developerStats(
     tx: Q,
     developerIds: string[],
     windowSeconds: number,
   ): Promise<Map<string, DeveloperStats>> {
-    const stats = new Map<string, DeveloperStats>();
-    if (developerIds.length === 0) return stats;
-    // Both statements go out together (pipelined on the transaction's connection).
-    const [rows, assigned] = await Promise.all([
-      tx<
-        {
-          developer_id: string;
-          accepted: number;
-          declined: number;
-          expired: number;
-          pending: number;
-          recent: number;
-        }[]
-      >`
-      SELECT developer_id,
-             count(*) FILTER (WHERE status = 'ACCEPTED')::int AS accepted,
-             count(*) FILTER (WHERE status = 'DECLINED')::int AS declined,
-             count(*) FILTER (WHERE status = 'EXPIRED')::int AS expired,
-             count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
-             count(*) FILTER (WHERE created_at > now() - make_interval(secs => ${windowSeconds}))::int
-               AS recent
-      FROM proposals
-      WHERE developer_id = ANY(${developerIds}::uuid[])
-      GROUP BY developer_id`,
-      tx<{ developer_id: string; n: number }[]>`
-      SELECT assigned_developer_id AS developer_id, count(*)::int AS n
-      FROM match_tasks
-      WHERE state = 'ASSIGNED' AND assigned_developer_id = ANY(${developerIds}::uuid[])
-      GROUP BY assigned_developer_id`,
-    ]);
-    const assignedBy = new Map(assigned.map((r) => [r.developer_id, r.n]));
-    for (const r of rows) {
-      stats.set(r.developer_id, {
-        accepted: r.accepted,
-        declined: r.declined,
-        expired: r.expired,
-        open: r.pending + (assignedBy.get(r.developer_id) ?? 0),
-        recent: r.recent,
-      });
-    }
-    return stats;
+    return (await this.developerFacts(tx, developerIds, windowSeconds)).stats;
   }
 
   /**
