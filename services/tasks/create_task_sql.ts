@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { NewTask } from "./task_store.ts";
+
 /** The columns a created task is returned with (those of TaskRow). */
 export const TASK_COLUMNS = `id, client_id, title, description, required_skills, budget_minor,
   currency, deadline, status, assigned_developer_id, created_at, updated_at, terms_version`;
@@ -44,15 +46,8 @@ WITH input AS (
 SELECT task.* FROM task JOIN input USING (id) ORDER BY input.n`;
 
 /** The values of one task as {@link CREATE_TASKS_SQL} takes them. */
-export interface CreateTaskValues {
+export interface CreateTaskValues extends NewTask {
   id: string;
-  clientId: string;
-  title: string;
-  description: string;
-  requiredSkills: string[];
-  budgetMinor: bigint;
-  currency: string;
-  deadline: Date | null;
   actorId: string;
   eventId: string;
   eventPayload: unknown;
