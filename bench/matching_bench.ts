@@ -41,7 +41,9 @@ import { UserService } from "@platform/proto/users/v1";
 import postgres from "postgres";
 import { TokenService } from "@platform/lib/auth";
 import { encodeEvent, ensurePlatformStreams, EVENTS } from "@platform/lib/events";
+import { machineLoad, median, percentile } from "./bench_tools.ts";
 import { NatsServer } from "../tests/harness/nats_server.ts";
+import { seededRandom, zipfSkills } from "../tests/harness/seeded_corpus.ts";
 import { PostgresServer } from "../tests/harness/postgres_server.ts";
 import { freePort } from "../tests/harness/processes.ts";
 import { RedisServer } from "../tests/harness/redis_server.ts";
@@ -69,53 +71,23 @@ const ROUNDS = setting("BENCH_ROUNDS", 3);
 const SEED = setting("BENCH_SEED", 42);
 const SECRET = "bench-secret-that-is-long-enough-0123456789";
 
-// Deterministic PRNG (mulberry32).
-let state = SEED >>> 0;
-function random(): number {
-  state = (state + 0x6D2B79F5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-
+const random = seededRandom(SEED);
 const VOCABULARY = Array.from({ length: 80 }, (_, i) => `skill${String(i).padStart(2, "0")}`);
-const zipfWeights = VOCABULARY.map((_, i) => 1 / (i + 1) ** 1.1);
-const zipfTotal = zipfWeights.reduce((a, b) => a + b, 0);
-function zipfSkill(): string {
-  let r = random() * zipfTotal;
-  for (let i = 0; i < VOCABULARY.length; i++) {
-    r -= zipfWeights[i];
-    if (r <= 0) return VOCABULARY[i];
-  }
-  return VOCABULARY[VOCABULARY.length - 1];
-}
-function skills(min: number, max: number): string[] {
-  const n = min + Math.floor(random() * (max - min + 1));
-  const set = new Set<string>();
-  while (set.size < n) set.add(zipfSkill());
-  return [...set].sort();
-}
+const skills = zipfSkills(random, VOCABULARY, 1.1);
 function logNormal(median: number, sigma: number): number {
   const u = Math.max(random(), 1e-9);
   const v = random();
   const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   return Math.round(median * Math.exp(sigma * z));
 }
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, digits = 1) => Number.isFinite(n) ? n.toFixed(digits) : "n/a";
 
-const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 console.log(
   `matching bench: ${DEVELOPERS} developers (${ONLINE} online), rate ${RATE}/s for ${SECONDS}s, ` +
-    `ramp ${RAMP.join(",")}, backlog ${BACKLOG}, burst ${BURST} x ${ROUNDS} rounds; load ${load()}`,
+    `ramp ${
+      RAMP.join(",")
+    }, backlog ${BACKLOG}, burst ${BURST} x ${ROUNDS} rounds; ${machineLoad()}`,
 );
 const [pg, nats, redis] = await Promise.all([
   PostgresServer.start(),
@@ -379,7 +351,7 @@ try {
       `${fmt(median(withBacklog))} (${spread(withBacklog)}) matches/s; ` +
       `backlog ratio ${fmt(median(withBacklog) / median(without), 2)}`,
   );
-  console.log(`\nload average at the end: ${load()} (shared machine)`);
+  console.log(`\nat the end: ${machineLoad()} (shared machine)`);
   await nc.close();
   await sql.end();
 } finally {

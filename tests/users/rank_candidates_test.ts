@@ -21,6 +21,7 @@ import {
 } from "../../services/orchestrator/matching/scoring.ts";
 import { selectCandidates } from "../../services/orchestrator/matching/select_candidates.ts";
 import { rpcClient } from "../harness/rpc_clients.ts";
+import { seededRandom, zipfSkills } from "../harness/seeded_corpus.ts";
 import { signUp, startUsersEnv, TEST_SECRET } from "./users_env.ts";
 
 const env = await startUsersEnv();
@@ -37,28 +38,8 @@ const service = rpcClient(
   serviceToken,
 );
 
-let state = 7;
-function random(): number {
-  state = (state + 0x6D2B79F5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const TAGS = Array.from({ length: 30 }, (_, i) => `t${i}`);
-const weights = TAGS.map((_, i) => 1 / (i + 1));
-const total = weights.reduce((a, b) => a + b, 0);
-function tag(): string {
-  let r = random() * total;
-  for (let i = 0; i < TAGS.length; i++) if ((r -= weights[i]) <= 0) return TAGS[i];
-  return TAGS[TAGS.length - 1];
-}
-function tags(min: number, max: number): string[] {
-  const n = min + Math.floor(random() * (max - min + 1));
-  const set = new Set<string>();
-  while (set.size < n) set.add(tag());
-  return [...set].sort();
-}
+const random = seededRandom(7);
+const tags = zipfSkills(random, Array.from({ length: 30 }, (_, i) => `t${i}`), 1);
 
 // The corpus: 400 developers, ~60% online; rates on a few round values so that scores tie often.
 const corpus = Array.from({ length: 400 }, () => {
