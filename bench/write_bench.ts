@@ -17,7 +17,7 @@
  * service's environment, such as TASK_CREATE_MAX_IN_FLIGHT). Skips with a message when pgbench is missing
  * (Debian: postgresql-client).
  *
- * Run: `flock /tmp/fp-bench.lock ./deno task bench:write`
+ * Run: `./deno task bench:write`
  *
  * @module
  */
