@@ -207,8 +207,24 @@ export class Auditor {
     return found;
   }
 
-  /** Reads the stream messages stored since the last call. */
+  /**
+   * Reads the stream messages stored since the last call. A slow or briefly unreachable NATS (a
+   * loaded machine, a node catching up after a fault) is retried for up to a minute; reading
+   * resumes after the last message counted, so nothing is counted twice.
+   */
   async readNewEvents(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        return await this.readNewEventsOnce();
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private async readNewEventsOnce(): Promise<void> {
     const nc = await this.nats();
     const jsm = await jetstreamManager(nc, { timeout: 2000 });
     const js = jetstream(nc, { timeout: 2000 });
@@ -227,6 +243,7 @@ export class Auditor {
           got++;
           next = msg.seq + 1;
           this.count(msg.subject, msg.headers?.get("Nats-Msg-Id") ?? "", msg.json());
+          this.lastSeq.set(stream, msg.seq);
           if (msg.seq >= last) break;
         }
         if (got === 0) throw new Error(`${stream}: no messages after seq ${next - 1} of ${last}`);
