@@ -16,7 +16,7 @@
  *
  * Options: `--rate 500 --seconds 60 --users 1000 --warmup 5` (or BENCH_RATE, BENCH_SECONDS,
  * BENCH_USERS); BENCH_PROFILE=users (tasks, orchestrator) saves a CPU profile of that service
- * taken during the load. Run under `flock /tmp/fp-bench.lock` when others share the machine.
+ * taken during the load.
  *
  * @module
  */

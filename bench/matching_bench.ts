@@ -26,7 +26,7 @@
  * and the later steps would measure that). "Proposals stored" is the proposals' created_at, the
  * start of the attempt's transaction (a few ms before its commit).
  *
- * Run: `deno task bench:matching` (take `flock /tmp/fp-bench.lock` on a shared machine);
+ * Run: `deno task bench:matching`;
  * BENCH_CPU_PROF=<dir> leaves a .cpuprofile of each service there; BENCH_ORCHESTRATOR_ENV='{"K":"V"}'
  * adds to the orchestrator's environment (such as MATCH_CONCURRENCY).
  *
