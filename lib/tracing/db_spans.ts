@@ -6,9 +6,7 @@
  *
  * @module
  */
-import { context, SpanKind, trace } from "@opentelemetry/api";
-import { failSpan, platformTracer } from "./tracer.ts";
-import { tracingEnabled } from "./tracing_enabled.ts";
+import { inChildClientSpan } from "./tracer.ts";
 
 /**
  * Runs `work` in a CLIENT span `postgresql <operation>` when a trace is active here; else just
@@ -20,21 +18,8 @@ import { tracingEnabled } from "./tracing_enabled.ts";
  * ```
  */
 export function traceDb<T>(operation: "transaction" | "query", work: () => Promise<T>): Promise<T> {
-  if (!tracingEnabled) return work();
-  const active = context.active();
-  if (!trace.getSpan(active)?.isRecording()) return work();
-  const span = platformTracer().startSpan(`postgresql ${operation}`, {
-    kind: SpanKind.CLIENT,
-    attributes: { "db.system.name": "postgresql", "db.operation.name": operation },
-  }, active);
-  return (async () => {
-    try {
-      return await context.with(trace.setSpan(active, span), work);
-    } catch (error) {
-      failSpan(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  })();
+  return inChildClientSpan(`postgresql ${operation}`, {
+    "db.system.name": "postgresql",
+    "db.operation.name": operation,
+  }, work);
 }

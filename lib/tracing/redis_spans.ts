@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { context, SpanKind, trace } from "@opentelemetry/api";
-import { failSpan, platformTracer } from "./tracer.ts";
-import { tracingEnabled } from "./tracing_enabled.ts";
+import { inChildClientSpan } from "./tracer.ts";
 
 /**
  * Runs one Redis command in a CLIENT span `redis <command>` when a trace is active here; else
@@ -18,21 +16,8 @@ import { tracingEnabled } from "./tracing_enabled.ts";
  * ```
  */
 export function traceRedis<T>(command: string, work: () => Promise<T>): Promise<T> {
-  if (!tracingEnabled) return work();
-  const active = context.active();
-  if (!trace.getSpan(active)?.isRecording()) return work();
-  const span = platformTracer().startSpan(`redis ${command}`, {
-    kind: SpanKind.CLIENT,
-    attributes: { "db.system.name": "redis", "db.operation.name": command },
-  }, active);
-  return (async () => {
-    try {
-      return await work();
-    } catch (error) {
-      failSpan(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  })();
+  return inChildClientSpan(`redis ${command}`, {
+    "db.system.name": "redis",
+    "db.operation.name": command,
+  }, work);
 }

@@ -4,10 +4,19 @@
  *
  * @module
  */
-import { type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import {
+  type Attributes,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
+import { tracingEnabled } from "./tracing_enabled.ts";
 
-/** `@opentelemetry/api`'s span and tracer types. */
-export type { Span, Tracer };
+/** `@opentelemetry/api`'s span, tracer and attribute types. */
+export type { Attributes, Span, Tracer };
 
 /**
  * The tracer of platform code (scope `freelance-platform`).
@@ -34,4 +43,35 @@ export function failSpan(span: Span, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   span.setStatus({ code: SpanStatusCode.ERROR, message });
   if (error instanceof Error) span.recordException(error);
+}
+
+/**
+ * Runs `work` in a CLIENT span (a call to a database, a cache...) active while it runs, when a
+ * trace is active here; else just runs it: work outside any request (a periodic sweep) starts no
+ * trace of its own. A failure marks the span and is rethrown.
+ *
+ * @example
+ * ```ts
+ * const rows = await inChildClientSpan("postgresql query", { "db.system.name": "postgresql" }, run);
+ * ```
+ */
+export function inChildClientSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!tracingEnabled) return work();
+  const active = context.active();
+  if (!trace.getSpan(active)?.isRecording()) return work();
+  const span = platformTracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, active);
+  return (async () => {
+    try {
+      return await context.with(trace.setSpan(active, span), work);
+    } catch (error) {
+      failSpan(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  })();
 }
