@@ -25,7 +25,7 @@ import type { Logger } from "@platform/lib/log";
 import type { DeveloperStats } from "./matching/scoring.ts";
 import { PROPOSAL_OUTBOX, proposalAcceptedEvent, proposalCreatedEvent } from "./proposal_events.ts";
 import {
-  acceptedNotification,
+  answerNotification,
   closedProposalEvents,
   developerNotifications,
   matchStateNotifications,
@@ -236,6 +236,7 @@ export class ProposalCommands {
         const reopened = await this.store.reopenIfIdle(lock);
         await this.write(lock, [
           ...closedProposalEvents([declined]),
+          ...answerNotification(task.client_id, declined),
           ...matchStateNotifications(reopened ? [reopened] : []),
         ]);
         return { proposal: declined, changed: true, reopened: reopened !== undefined };
@@ -253,7 +254,7 @@ export class ProposalCommands {
       await this.write(lock, [
         proposalAcceptedEvent(accepted),
         ...closedProposalEvents(withdrawn),
-        ...acceptedNotification(task.client_id, accepted),
+        ...answerNotification(task.client_id, accepted),
         ...matchStateNotifications([change(task, "ASSIGNED", 0)]),
       ]);
       return { proposal: accepted, changed: true, reopened: false };

@@ -59,21 +59,27 @@ export function closedProposalEvents(proposals: readonly ProposalRow[]): OutboxE
   ];
 }
 
+const CLIENT_KIND_BY_ANSWER: Partial<Record<ProposalRow["status"], NotificationKind>> = {
+  ACCEPTED: NotificationKind.PROPOSAL_ACCEPTED,
+  DECLINED: NotificationKind.PROPOSAL_DECLINED,
+};
+
 /**
- * Tells the task's client that a developer accepted a proposal for it.
+ * Tells the task's client that a developer answered a proposal for it (accepted or declined).
  *
  * @example
  * ```ts
- * acceptedNotification(task.client_id, accepted);
+ * answerNotification(task.client_id, accepted);
  * ```
  */
-export function acceptedNotification(
+export function answerNotification(
   clientId: string | null,
   proposal: ProposalRow,
 ): OutboxEvent[] {
-  if (!clientId || !isNotifiableUser(clientId)) return [];
+  const kind = CLIENT_KIND_BY_ANSWER[proposal.status];
+  if (kind === undefined || !clientId || !isNotifiableUser(clientId)) return [];
   return [
-    notificationEvent(clientId, NotificationKind.PROPOSAL_ACCEPTED, {
+    notificationEvent(clientId, kind, {
       taskId: proposal.task_id,
       detail: { case: "proposal", value: toProposalMessage(proposal) },
     }),

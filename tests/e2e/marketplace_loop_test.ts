@@ -212,6 +212,37 @@ Deno.test({ name: "e2e: the marketplace loop, live, with Watch", ...opts }, asyn
 
     let resumeCursor = "";
     let received: string[] = [];
+    await t.step("a decline is told to the client while other proposals stay pending", async () => {
+      const rust = unique("rust");
+      const [r1, r2] = [
+        await env.signUp("developer", [rust]),
+        await env.signUp("developer", [rust]),
+      ];
+      const r1Watch = await WatchRecorder.open(url, r1.token);
+      watches.push(r1Watch);
+      const { task } = await tasks.createTask({
+        title: "Rewrite the parser",
+        requiredSkills: [rust],
+        budget: { currency: "USD", amountMinor: 200_000n },
+      });
+      const id = task!.id;
+      const offered = await r1Watch.waitFor(K.PROPOSAL_OFFERED, (n) => n.taskId === id);
+      await waitUntilPending(env.orchestrator(client.token), id, 2, r2.id);
+      const proposalId = offered.detail.case === "proposal" ? offered.detail.value.id : "";
+      await env.orchestrator(r1.token).respondToProposal({
+        proposalId,
+        decision: Decision.DECLINE,
+      });
+      const declined = await clientWatch.waitFor(K.PROPOSAL_DECLINED, (n) => n.taskId === id);
+      assert.equal(declined.detail.case === "proposal" && declined.detail.value.id, proposalId);
+      assert.equal(
+        declined.detail.case === "proposal" && declined.detail.value.status,
+        ProposalStatus.DECLINED,
+      );
+      const status = await env.orchestrator(client.token).getMatchStatus({ taskId: id });
+      assert.equal(status.state, MatchState.PROPOSED, "the other proposal is still pending");
+    });
+
     await t.step("acceptance, then cancelling the ASSIGNED task tells the developer", async () => {
       // The client's stream is cut here; what follows happens while it is away.
       resumeCursor = clientWatch.cursor;
@@ -379,3 +410,21 @@ Deno.test({ name: "e2e: the marketplace loop, live, with Watch", ...opts }, asyn
     await env.stop();
   }
 });
+
+/** Waits until the task has `count` pending proposals, one of them to `developerId`. */
+async function waitUntilPending(
+  orchestrator: ReturnType<PlatformEnv["orchestrator"]>,
+  taskId: string,
+  count: number,
+  developerId: string,
+): Promise<void> {
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
+    const { proposals } = await orchestrator.listProposals({
+      taskId,
+      status: ProposalStatus.PENDING,
+    });
+    if (proposals.length >= count && proposals.some((p) => p.developerId === developerId)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`task ${taskId}: not ${count} pending proposals within 15 s`);
+}
