@@ -145,7 +145,20 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
-const pgUnavailable = new Set(["57P01", "57P02", "57P03", "53300", "08000", "08003", "08006"]);
+// Shutdown, too many connections, connection failures, a read-only server (a standby after a
+// failover), disk full and out of memory: the database cannot take the request now; retry later.
+const pgUnavailable = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "08000",
+  "08003",
+  "08006",
+  "25006",
+  "53100",
+  "53200",
+]);
 const netUnavailable =
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|Connection refused/i;
 

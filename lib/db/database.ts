@@ -122,6 +122,11 @@ export class Database {
       connection: {
         application_name: `${this.applicationName}-${name}`,
         statement_timeout: this.pool.queryTimeoutMs,
+        // The server notices a peer that vanished without closing (a node lost, a cut network)
+        // within about 11 s and ends the session, so its locks do not outlive it by hours.
+        tcp_keepalives_idle: 5,
+        tcp_keepalives_interval: 2,
+        tcp_keepalives_count: 3,
       },
       onnotice: () => {},
     }) as unknown as Sql;
@@ -450,6 +455,6 @@ function unavailable(timeoutMs: number): DependencyUnavailableError {
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" &&
-    /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|CONNECT_TIMEOUT|57P01|57P02|57P03|53300)$/
+    /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|CONNECT_TIMEOUT|57P01|57P02|57P03|53300|08000|08003|08006)$/
       .test(code);
 }

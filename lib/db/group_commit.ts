@@ -9,10 +9,17 @@
  * on its own, so a bad member fails alone and the others commit; false (the database is
  * unavailable, a timeout) fails every member with that error, without retrying: the statement
  * rolled back or its outcome is unknown, as for a lone request told "unavailable", and the
- * callers decide whether to retry.
+ * callers decide whether to retry. The isolated retries run one after another, so a struggling
+ * database gets no burst of them.
+ *
+ * The queue is bounded: beyond `maxWaiting` waiting requests, or once a request has waited
+ * `maxWaitMs` without its batch starting, it is refused with {@link DependencyUnavailableError}
+ * (never sent, so nothing of it is stored): a database that stalls turns into quick "unavailable"
+ * answers, not a queue that grows and commits requests whose callers gave up long ago.
  *
  * @module
  */
+import { DependencyUnavailableError } from "../errors.ts";
 
 /** Settings of a {@link GroupCommit}. */
 export interface GroupCommitOptions {
@@ -22,10 +29,15 @@ export interface GroupCommitOptions {
   maxInFlight?: number;
   /** True when a batch's error should be retried member by member. Default: never. */
   isolate?: (error: unknown) => boolean;
+  /** Most requests waiting for a batch; more are refused. Default maxBatch x maxInFlight x 4. */
+  maxWaiting?: number;
+  /** Longest a request waits for its batch to start before it is refused. Default 5000 ms. */
+  maxWaitMs?: number;
 }
 
 interface Pending<In, Out> {
   item: In;
+  since: number;
   resolve: (value: Out) => void;
   reject: (error: unknown) => void;
 }
@@ -46,6 +58,8 @@ export class GroupCommit<In, Out> {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly isolate: (error: unknown) => boolean;
+  private readonly maxWaiting: number;
+  private readonly maxWaitMs: number;
   private queue: Pending<In, Out>[] = [];
   private inFlight = 0;
 
@@ -61,12 +75,22 @@ export class GroupCommit<In, Out> {
     this.maxBatch = Math.max(1, options.maxBatch ?? 64);
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
     this.isolate = options.isolate ?? (() => false);
+    this.maxWaiting = Math.max(1, options.maxWaiting ?? this.maxBatch * this.maxInFlight * 4);
+    this.maxWaitMs = Math.max(1, options.maxWaitMs ?? 5000);
   }
 
   /** Commits `item` in the next batch; resolves with its own result or rejects with its error. */
   submit(item: In): Promise<Out> {
+    if (this.queue.length >= this.maxWaiting) {
+      return Promise.reject(
+        new DependencyUnavailableError(
+          "database",
+          new Error(`${this.queue.length} requests already wait for a commit`),
+        ),
+      );
+    }
     return new Promise<Out>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, since: Date.now(), resolve, reject });
       this.pump();
     });
   }
@@ -79,7 +103,18 @@ export class GroupCommit<In, Out> {
   /** Starts batches while fewer than `maxInFlight` commit and requests wait. */
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const startedAfter = Date.now() - this.maxWaitMs;
+      const batch = this.queue.splice(0, this.maxBatch).filter((p) => {
+        if (p.since >= startedAfter) return true;
+        p.reject(
+          new DependencyUnavailableError(
+            "database",
+            new Error(`no commit started within ${this.maxWaitMs}ms`),
+          ),
+        );
+        return false;
+      });
+      if (batch.length === 0) continue;
       this.inFlight++;
       this.run(batch).finally(() => {
         this.inFlight--;
@@ -97,19 +132,26 @@ export class GroupCommit<In, Out> {
       }
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
-      if (batch.length === 1 || !this.isolate(error)) {
+      let isolate = false;
+      try {
+        isolate = batch.length > 1 && this.isolate(error);
+      } catch {
+        // A failing predicate answers as "do not isolate".
+      }
+      if (!isolate) {
         for (const p of batch) p.reject(error);
         return;
       }
-      // One member may have caused it: each on its own, so only that one fails.
-      await Promise.all(batch.map(async (p) => {
+      // One member may have caused it: each on its own, one after another, so only that one
+      // fails and the database gets no burst.
+      for (const p of batch) {
         try {
           const [result] = await this.commit([p.item]);
           p.resolve(result);
         } catch (alone) {
           p.reject(alone);
         }
-      }));
+      }
     }
   }
 }

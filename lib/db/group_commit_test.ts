@@ -1,5 +1,6 @@
 /** GroupCommit: batches while a commit is in flight, one answer per member, isolation on error. */
 import assert from "node:assert/strict";
+import { DependencyUnavailableError } from "../errors.ts";
 import { GroupCommit } from "./group_commit.ts";
 
 function deferred() {
@@ -59,4 +60,74 @@ Deno.test("an error not isolated fails every member of the batch, without retry"
   await first;
   assert.deepEqual((await results).map((r) => r.status), ["rejected", "rejected"]);
   assert.equal(calls, 2);
+});
+
+Deno.test("a full queue refuses at once with unavailable; nothing of it is committed", async () => {
+  const gate = deferred();
+  const committed: number[] = [];
+  const commits = new GroupCommit<number, number>(async (items) => {
+    await gate.promise;
+    committed.push(...items);
+    return items;
+  }, { maxInFlight: 1, maxBatch: 2, maxWaiting: 3 });
+  const accepted = [1, 2, 3, 4].map((n) => commits.submit(n)); // 1 commits, 2-4 wait
+  await assert.rejects(() => commits.submit(5), DependencyUnavailableError);
+  gate.resolve();
+  assert.deepEqual(await Promise.all(accepted), [1, 2, 3, 4]);
+  assert.deepEqual(committed.sort(), [1, 2, 3, 4]);
+});
+
+Deno.test("a request that waited too long for its batch is refused and never sent", async () => {
+  const gate = deferred();
+  const committed: number[] = [];
+  const commits = new GroupCommit<number, number>(async (items) => {
+    if (items.includes(1)) await gate.promise;
+    committed.push(...items);
+    return items;
+  }, { maxInFlight: 1, maxWaitMs: 20 });
+  const first = commits.submit(1);
+  const late = commits.submit(2);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  gate.resolve();
+  assert.equal(await first, 1);
+  await assert.rejects(() => late, DependencyUnavailableError);
+  assert.deepEqual(committed, [1]);
+});
+
+Deno.test("isolated retries go one at a time; a throwing predicate fails the batch", async () => {
+  let running = 0;
+  let most = 0;
+  const gate = deferred();
+  let calls = 0;
+  const commits = new GroupCommit<number, number>(async (items) => {
+    calls++;
+    if (calls === 1) await gate.promise;
+    running++;
+    most = Math.max(most, running);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    running--;
+    if (items.length > 1) throw Object.assign(new Error("check violation"), { code: "23514" });
+    return items;
+  }, { maxInFlight: 1, isolate: (e) => (e as { code?: string }).code === "23514" });
+  const first = commits.submit(0);
+  const batch = [1, 2, 3, 4].map((n) => commits.submit(n));
+  gate.resolve();
+  await first;
+  assert.deepEqual(await Promise.all(batch), [1, 2, 3, 4]);
+  assert.equal(most, 1);
+
+  const throwing = new GroupCommit<number, number>(async (items) => {
+    if (items.length > 1) throw new Error("batch failed");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return items;
+  }, {
+    maxInFlight: 1,
+    isolate: () => {
+      throw new Error("predicate bug");
+    },
+  });
+  const lone = throwing.submit(0);
+  const both = Promise.allSettled([5, 6].map((n) => throwing.submit(n)));
+  await lone;
+  assert.deepEqual((await both).map((r) => r.status), ["rejected", "rejected"]);
 });

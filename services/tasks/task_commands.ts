@@ -7,7 +7,7 @@
  */
 import type { Counter } from "prom-client";
 import { GroupCommit } from "@platform/lib/db";
-import { DependencyUnavailableError, NotFoundError } from "@platform/lib/errors";
+import { NotFoundError } from "@platform/lib/errors";
 import { type OutboxEvent, OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
 import { CREATE_TASKS_SQL, createTasksParams, type CreateTaskValues } from "./create_task_sql.ts";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
@@ -59,9 +59,10 @@ export class TaskCommands {
   ) {
     this.creates = new GroupCommit((batch) => this.createBatch(batch), {
       ...groupCommit,
-      // A constraint one task broke fails that task alone; an unavailable database (or a timeout,
-      // whose outcome is unknown) fails the batch's members with Unavailable, as it would each.
-      isolate: (error) => !(error instanceof DependencyUnavailableError),
+      // A value or constraint one task broke (SQLSTATE classes 22 and 23) fails that task alone;
+      // anything else (an unavailable database, a timeout whose outcome is unknown, a read-only
+      // server) fails the batch's members with that error, as it would each.
+      isolate: (error) => /^2[23]/.test(String((error as { code?: unknown })?.code ?? "")),
     });
   }
 

@@ -124,6 +124,12 @@ export class OutboxRelay {
   private pendingWake = false;
   private unlisten?: StopListening;
   private leader?: Leadership;
+  /**
+   * Events JetStream acknowledged whose rows could not be marked (the database went away at that
+   * moment): marked before anything is read again, never published again by this relay, so an
+   * outage longer than the stream's duplicate window does not publish them twice.
+   */
+  private readonly ackedUnmarked = new Set<string>();
   private session?: Sql;
 
   /** A relay of `options.table`; nothing runs before {@link start}. */
@@ -205,6 +211,19 @@ export class OutboxRelay {
     const leader = this.leader ?? await this.lead();
     if (!leader) return 0;
     const { table } = this.options;
+    if (this.ackedUnmarked.size > 0) {
+      const ids = [...this.ackedUnmarked];
+      try {
+        await this.query(leader, (sql) =>
+          sql`
+            UPDATE ${sql(table)} SET published_at = now(), attempts = attempts + 1
+            WHERE id = ANY(${ids}::uuid[]) AND published_at IS NULL`);
+      } catch (error) {
+        await this.resign(false);
+        throw error;
+      }
+      for (const id of ids) this.ackedUnmarked.delete(id);
+    }
     let rows: OutboxRow[];
     try {
       // One round trip: the batch and the session's backend pid (a row even when no event waits).
@@ -237,11 +256,11 @@ export class OutboxRelay {
         const row = window[i];
         if (result.status === "fulfilled") {
           done.push(row.id);
-          this.published?.inc({ subject: row.subject, outbox: table });
+          this.published?.inc({ subject: subjectLabel(row.subject), outbox: table });
           this.commitToAck?.observe({ outbox: table }, Math.max(0, acked - row.created_ms) / 1000);
         } else {
           failures.push({ row, error: result.reason });
-          this.failed?.inc({ subject: row.subject, outbox: table });
+          this.failed?.inc({ subject: subjectLabel(row.subject), outbox: table });
         }
       });
       if (failures.length > 0 || this.stopped) break;
@@ -262,7 +281,10 @@ export class OutboxRelay {
                           ::text[]) AS f(id, error)
             WHERE o.id = f.id`);
     } catch (error) {
-      // Published but not marked: they go again with the same ids (JetStream drops them).
+      // Published but not marked: marked first when this relay leads again. Another replica
+      // taking over meanwhile publishes them again with the same ids (JetStream drops them within
+      // its duplicate window).
+      for (const id of done) this.ackedUnmarked.add(id);
       await this.resign(false);
       throw error;
     }
@@ -464,4 +486,12 @@ function publishOptions(
   h.set("traceparent", trace.traceparent);
   if (trace.tracestate) h.set("tracestate", trace.tracestate);
   return { msgID: row.id, timeout, headers: h };
+}
+
+/**
+ * A subject as a metric label: per-user notification subjects (`notify.<user_id>.<kind>`) become
+ * `notify.*.<kind>`, so the series do not grow with the number of users.
+ */
+export function subjectLabel(subject: string): string {
+  return subject.startsWith("notify.") ? subject.replace(/^notify\.[^.]+\./, "notify.*.") : subject;
 }

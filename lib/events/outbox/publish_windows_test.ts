@@ -1,6 +1,9 @@
-/** publishWindows: never two events of one entity in a window; keyless events alone. */
+/**
+ * publishWindows: never two events of one entity in a window; keyless events alone. subjectLabel:
+ * bounded metric labels.
+ */
 import assert from "node:assert/strict";
-import { type OutboxRow, publishWindows } from "./outbox_relay.ts";
+import { type OutboxRow, publishWindows, subjectLabel } from "./outbox_relay.ts";
 
 function row(id: string, payload: Record<string, unknown>): OutboxRow {
   return { id, subject: "task.created", payload, traceparent: null, created_ms: 0 };
@@ -23,4 +26,13 @@ Deno.test("publish windows keep each entity's events in separate, ordered window
     publishWindows(rows.slice(0, 2), 1).map((w) => w.map((r) => r.id)),
     [["a1"], ["b1"]],
   );
+});
+
+Deno.test("metric labels: per-user notification subjects are folded, others kept", () => {
+  assert.equal(
+    subjectLabel("notify.8f2c0d3e-1111-4222-8333-944445555666.task_assigned"),
+    "notify.*.task_assigned",
+  );
+  assert.equal(subjectLabel("task.created"), "task.created");
+  assert.equal(subjectLabel("presence.online"), "presence.online");
 });
