@@ -7,6 +7,7 @@
  * @module
  */
 import { inChildClientSpan } from "./tracer.ts";
+import { tracingEnabled } from "./tracing_enabled.ts";
 
 /**
  * Runs `work` in a CLIENT span `postgresql <operation>` when a trace is active here; else just
@@ -18,8 +19,11 @@ import { inChildClientSpan } from "./tracer.ts";
  * ```
  */
 export function traceDb<T>(operation: "transaction" | "query", work: () => Promise<T>): Promise<T> {
-  return inChildClientSpan(`postgresql ${operation}`, {
-    "db.system.name": "postgresql",
-    "db.operation.name": operation,
-  }, work);
+  if (!tracingEnabled) return work();
+  return inChildClientSpan(`postgresql ${operation}`, DB_ATTRIBUTES[operation], work);
 }
+
+const DB_ATTRIBUTES = {
+  transaction: { "db.system.name": "postgresql", "db.operation.name": "transaction" },
+  query: { "db.system.name": "postgresql", "db.operation.name": "query" },
+} as const;

@@ -5,6 +5,7 @@
  * @module
  */
 import { inChildClientSpan } from "./tracer.ts";
+import { tracingEnabled } from "./tracing_enabled.ts";
 
 /**
  * Runs one Redis command in a CLIENT span `redis <command>` when a trace is active here; else
@@ -16,6 +17,7 @@ import { inChildClientSpan } from "./tracer.ts";
  * ```
  */
 export function traceRedis<T>(command: string, work: () => Promise<T>): Promise<T> {
+  if (!tracingEnabled) return work();
   return inChildClientSpan(`redis ${command}`, {
     "db.system.name": "redis",
     "db.operation.name": command,
