@@ -25,6 +25,7 @@ import {
   type JsMsg,
 } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import { safeHeaders } from "./message_headers.ts";
 import type { Counter } from "prom-client";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
@@ -289,9 +290,10 @@ export class DurableConsumer {
     const { logger, durable } = this.options;
     const deliveryCount = msg.info.deliveryCount;
     const subject = msg.subject;
+    const headers = safeHeaders(msg);
     try {
       await traceConsume(
-        { subject, headers: msg.headers, deliveryCount },
+        { subject, headers, deliveryCount },
         durable,
         () =>
           this.options.handler({
@@ -299,8 +301,8 @@ export class DurableConsumer {
             data: msg.data,
             deliveryCount,
             streamSequence: msg.info.streamSequence,
-            headers: msg.headers,
-            traceparent: msg.headers?.get("traceparent") || undefined,
+            headers,
+            traceparent: headers?.get("traceparent") || undefined,
             msg,
           }),
       );

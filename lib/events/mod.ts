@@ -8,6 +8,7 @@
 export * from "./catalog.ts";
 export * from "./durable_consumer.ts";
 export * from "./event_codec.ts";
+export * from "./message_headers.ts";
 export * from "./nats_connection.ts";
 export * from "./notification_events.ts";
 export * from "./outbox/mod.ts";

@@ -34,6 +34,7 @@ import { requirePrincipal } from "../auth/principal.ts";
 import { DependencyUnavailableError, PermissionDeniedError } from "../errors.ts";
 import { EVENTS } from "../events/catalog.ts";
 import { decodeEvent } from "../events/event_codec.ts";
+import { safeHeaders } from "../events/message_headers.ts";
 import {
   isNotifiableUser,
   notificationFilter,
@@ -212,7 +213,11 @@ export function notificationHandlers(
             continue;
           }
           metrics?.delivered.inc();
-          traceDelivered("deliver notification", msg, "watch");
+          traceDelivered(
+            "deliver notification",
+            { subject: msg.subject, headers: safeHeaders(msg) },
+            "watch",
+          );
           yield await frame({ case: "notification", value: notification });
         }
       } finally {
