@@ -15,6 +15,7 @@ import {
   EVENTS,
   UnprocessableEventError,
 } from "@platform/lib/events";
+import { eventSkills } from "./event_skills.ts";
 import type { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
@@ -40,8 +41,7 @@ export function parseTaskCreated(data: Uint8Array): NewMatchTask {
   if (!UUID.test(event.clientId)) {
     throw new UnprocessableEventError("client_id must be a UUID (unknown task owner)");
   }
-  const skills = [...new Set(event.requiredSkills.map((s) => s.trim().toLowerCase()))]
-    .filter((s) => s !== "");
+  const skills = eventSkills(event.requiredSkills);
   const budget = event.budget && event.budget.currency && event.budget.amountMinor > 0n
     ? { budgetMinor: event.budget.amountMinor, currency: event.budget.currency.toUpperCase() }
     : {};

@@ -23,6 +23,7 @@ import {
   UnprocessableEventError,
 } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
+import { eventSkills } from "./event_skills.ts";
 import type { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
@@ -86,8 +87,7 @@ function handler(
         throw new UnprocessableEventError("terms_version must be 1 or more");
       }
       const taskId = updated.taskId.toLowerCase();
-      const skills = [...new Set(updated.requiredSkills.map((s) => s.trim().toLowerCase()))]
-        .filter((s) => s !== "");
+      const skills = eventSkills(updated.requiredSkills);
       const budget = updated.budget && updated.budget.currency && updated.budget.amountMinor > 0n
         ? {
           budgetMinor: updated.budget.amountMinor,

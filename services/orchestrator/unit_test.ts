@@ -3,6 +3,7 @@ import { ConfigError } from "@platform/lib/config";
 import { ValidationError } from "@platform/lib/errors";
 import { MalformedEventError, nakDelay, UnprocessableEventError } from "@platform/lib/events";
 import { loadOrchestratorConfig } from "./config.ts";
+import { eventSkills } from "./event_skills.ts";
 import { decodePageToken, encodePageToken } from "./proposal_handlers.ts";
 import { parseTaskCreated } from "./task_created_consumer.ts";
 import { CircuitBreaker } from "./user_directory.ts";
@@ -107,4 +108,10 @@ Deno.test("config: defaults, and a bad value names the variable", () => {
       MATCH_WEIGHT_LOAD: "0",
       MATCH_WEIGHT_FAIRNESS: "0",
     }), ConfigError);
+});
+
+Deno.test("event skills: normalised as the services do; a broken rule sets the event aside", () => {
+  assert.deepEqual(eventSkills([" Go ", "go", "Node JS", ""]), ["go", "node-js"]);
+  assert.throws(() => eventSkills(["node/js"]), UnprocessableEventError);
+  assert.throws(() => eventSkills(["x".repeat(200)]), UnprocessableEventError);
 });
