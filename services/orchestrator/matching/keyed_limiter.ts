@@ -1,9 +1,13 @@
 /**
  * Bounded concurrency with per-key order: at most `concurrency` jobs run at once in this process,
  * and jobs with the same key (a task id) run one after another in the order they were submitted,
- * so an attempt for task.created, one for task.updated and one after a cancellation never overlap
- * or overtake each other here (across replicas the task's row lock and terms version keep them
- * consistent). Waiting costs a promise, no timer.
+ * so two attempts for one task never overlap here. Submission order is delivery order only within
+ * one consumer: task.created and the other task events come through two consumers, so an update
+ * or a cancellation may run before its task.created when that consumer lags; the task's row lock,
+ * its tombstone and its terms version keep the outcome right either way (and across replicas).
+ * Waiting costs a promise, no timer; a job waiting here keeps its event's ack timer running, so
+ * `EVENT_ACK_WAIT_SECONDS` must exceed the longest wait (a redelivery while waiting only repeats
+ * work that the terms version and attempt count make harmless).
  *
  * @module
  */
