@@ -128,56 +128,31 @@ export class UserStore {
   }
 
   /**
-   * Applies a profile patch; undefined when the user does not exist. With `tx`, runs in it and
-   * also returns the skill tags before the change.
+   * Applies a profile patch in `tx` (the user's row locked) and returns the user with the skill
+   * tags before the change; undefined when the user does not exist.
    */
-  async updateProfile(id: string, patch: ProfilePatch): Promise<UserRecord | undefined>;
   async updateProfile(
     id: string,
     patch: ProfilePatch,
     tx: Tx,
-  ): Promise<(UserRecord & { previousSkillTags: string[] }) | undefined>;
-  async updateProfile(
-    id: string,
-    patch: ProfilePatch,
-    tx?: Tx,
-  ): Promise<(UserRecord & { previousSkillTags?: string[] }) | undefined> {
-    if (tx) {
-      const [row] = await tx<(UserRow & { previous_skill_tags: string[] })[]>`
+  ): Promise<(UserRecord & { previousSkillTags: string[] }) | undefined> {
+    const [row] = await tx<(UserRow & { previous_skill_tags: string[] })[]>`
         WITH old AS (SELECT id, skill_tags AS previous_skill_tags FROM users WHERE id = ${id}
                      FOR UPDATE)
         UPDATE users u SET
           display_name = coalesce(${patch.displayName ?? null}, display_name),
           bio = coalesce(${patch.bio ?? null}, bio),
           skill_tags = coalesce(${
-        patch.skillTags ? tx.json(patch.skillTags) : null
-      }::jsonb, skill_tags),
+      patch.skillTags ? tx.json(patch.skillTags) : null
+    }::jsonb, skill_tags),
           hourly_rate_minor = coalesce(${
-        patch.hourlyRate?.amountMinor.toString() ?? null
-      }::bigint, hourly_rate_minor),
+      patch.hourlyRate?.amountMinor.toString() ?? null
+    }::bigint, hourly_rate_minor),
           rate_currency = coalesce(${patch.hourlyRate?.currency ?? null}, rate_currency),
           updated_at = now()
         FROM old WHERE u.id = old.id
         RETURNING ${tx.unsafe(COLUMNS.replace(/(\w+)/g, "u.$1"))}, old.previous_skill_tags`;
-      return row ? { ...toRecord(row), previousSkillTags: row.previous_skill_tags } : undefined;
-    }
-    const rows = await this.db.run((sql) =>
-      sql<UserRow[]>`
-        UPDATE users SET
-          display_name = coalesce(${patch.displayName ?? null}, display_name),
-          bio = coalesce(${patch.bio ?? null}, bio),
-          skill_tags = coalesce(${
-        patch.skillTags ? sql.json(patch.skillTags) : null
-      }::jsonb, skill_tags),
-          hourly_rate_minor = coalesce(${
-        patch.hourlyRate?.amountMinor.toString() ?? null
-      }::bigint, hourly_rate_minor),
-          rate_currency = coalesce(${patch.hourlyRate?.currency ?? null}, rate_currency),
-          updated_at = now()
-        WHERE id = ${id}
-        RETURNING ${sql.unsafe(COLUMNS)}`
-    );
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    return row ? { ...toRecord(row), previousSkillTags: row.previous_skill_tags } : undefined;
   }
 
   /**
