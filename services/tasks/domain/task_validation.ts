@@ -263,3 +263,78 @@ export function decodeHistoryToken(token: string, field = "page_token"): bigint 
     "is not a token returned by this service; start again without one",
   );
 }
+
+/** Most characters of a submission's note, a change request or a dispute's reason. */
+export const MAX_NOTE_CHARS = 2000;
+/** Most characters of a submission's link. */
+export const MAX_LINK_CHARS = 2000;
+
+/**
+ * A required note (a submission's, a change request's, a dispute's reason): trimmed, 1..2000
+ * characters, no control characters but tab and newline.
+ *
+ * @example
+ * ```ts
+ * validateNote(" first draft ", "note"); // "first draft"
+ * ```
+ */
+export function validateNote(note: string, field = "note"): string {
+  const trimmed = note.trim();
+  if (trimmed === "") throw new ValidationError(field, "must not be empty");
+  rejectControlCharacters(trimmed, field);
+  if ([...trimmed].length > MAX_NOTE_CHARS) {
+    throw new ValidationError(field, `must be at most ${MAX_NOTE_CHARS} characters`);
+  }
+  return trimmed;
+}
+
+/**
+ * An optional link to delivered work: empty, or an absolute http(s) URL of at most 2000
+ * characters with a host and no credentials.
+ *
+ * @example
+ * ```ts
+ * validateLink("https://github.com/acme/site/pull/7"); // the same
+ * validateLink(""); // ""
+ * ```
+ */
+export function validateLink(link: string, field = "link"): string {
+  const trimmed = link.trim();
+  if (trimmed === "") return "";
+  if ([...trimmed].length > MAX_LINK_CHARS) {
+    throw new ValidationError(field, `must be at most ${MAX_LINK_CHARS} characters`);
+  }
+  rejectControlCharacters(trimmed, field);
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new ValidationError(field, "must be an absolute http:// or https:// URL");
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    throw new ValidationError(field, "must be an absolute http:// or https:// URL");
+  }
+  if (url.username || url.password) {
+    throw new ValidationError(field, "must not carry a user name or password");
+  }
+  return trimmed;
+}
+
+/**
+ * A split's developer share in basis points: an integer 1..9999 (0 and 10000 are not splits:
+ * use refund or approve).
+ *
+ * @example
+ * ```ts
+ * validateShareBps(5000); // 5000
+ * ```
+ */
+export function validateShareBps(bps: number, field = "developer_share_bps"): number {
+  if (!Number.isInteger(bps) || bps < 1 || bps > 9999) {
+    throw new ValidationError(
+      field,
+      "must be from 1 to 9999 basis points for a split (refund or approve for all or nothing)",
+    );
+  }
+  return bps;
+}

@@ -8,8 +8,11 @@ import {
   validateDeadline,
   validateDescription,
   validateId,
+  validateLink,
+  validateNote,
   validatePageSize,
   validateReason,
+  validateShareBps,
   validateTitle,
 } from "./task_validation.ts";
 
@@ -149,5 +152,22 @@ Deno.test("forged page tokens: time outside 1970..9999 or a non-UUID id name pag
     ]
   ) {
     assert.equal(field(() => decodePageToken(token(bad))), "page_token", JSON.stringify(bad));
+  }
+});
+
+Deno.test("delivery input: note, link and a split's share", () => {
+  assert.equal(validateNote("  done  "), "done");
+  assert.throws(() => validateNote("   "), ValidationError);
+  assert.throws(() => validateNote("x".repeat(2001)), ValidationError);
+  assert.throws(() => validateNote("bad\u0000"), ValidationError);
+  assert.equal(validateLink(""), "");
+  assert.equal(validateLink(" https://example.com/pr/1 "), "https://example.com/pr/1");
+  for (const bad of ["ftp://x.org/f", "javascript:alert(1)", "not a url", "https://u:p@x.org/"]) {
+    assert.throws(() => validateLink(bad), ValidationError, bad);
+  }
+  assert.throws(() => validateLink("https://x.org/" + "a".repeat(2000)), ValidationError);
+  assert.equal(validateShareBps(5000), 5000);
+  for (const bad of [0, 10_000, -1, 1.5, NaN]) {
+    assert.throws(() => validateShareBps(bad), ValidationError, String(bad));
   }
 });

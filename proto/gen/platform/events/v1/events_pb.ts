@@ -10,7 +10,7 @@ import type { Money } from "../../common/v1/money_pb.ts";
 import { file_platform_common_v1_money } from "../../common/v1/money_pb.ts";
 import type { ProposalReason, ProposalStatus, TaskTerms } from "../../orchestrator/v1/orchestrator_pb.ts";
 import { file_platform_orchestrator_v1_orchestrator } from "../../orchestrator/v1/orchestrator_pb.ts";
-import type { TaskStatus } from "../../tasks/v1/tasks_pb.ts";
+import type { ApprovalMode, DisputeResolution, TaskStatus } from "../../tasks/v1/tasks_pb.ts";
 import { file_platform_tasks_v1_tasks } from "../../tasks/v1/tasks_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/events/v1/events.proto.
  */
 export const file_platform_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wbGF0Zm9ybS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJwbGF0Zm9ybS5ldmVudHMudjEiigIKC1Rhc2tDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhcKD3JlcXVpcmVkX3NraWxscxgGIAMoCRIpCgZidWRnZXQYByABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKNAQoMVGFza0Fzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSFAoMZGV2ZWxvcGVyX2lkGAMgASgJEhMKC3Byb3Bvc2FsX2lkGAQgASgJEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLhAQoRVGFza1N0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIrCgRmcm9tGAMgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgEIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYBSABKAkSDgoGcmVhc29uGAYgASgJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL7AgoLVGFza1VwZGF0ZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSFwoPcmVxdWlyZWRfc2tpbGxzGAYgAygJEikKBmJ1ZGdldBgHIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlZF9maWVsZHMYCSADKAkSEAoIYWN0b3JfaWQYCiABKAkSLgoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDSABKAUiogEKC1Rhc2tFeHBpcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSLAoIZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljbGllbnRfaWQYBSABKAkiggIKD1Byb3Bvc2FsQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRITCgtwcm9wb3NhbF9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEhQKDGRldmVsb3Blcl9pZBgEIAEoCRINCgVzY29yZRgFIAEoARIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoEdGFzaxgIIAEoCzIjLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5UYXNrVGVybXMiqAEKEFByb3Bvc2FsQWNjZXB0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLcHJvcG9zYWxfaWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRIUCgxkZXZlbG9wZXJfaWQYBCABKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YBiABKAUigwIKDlByb3Bvc2FsQ2xvc2VkEhAKCGV2ZW50X2lkGAEgASgJEhMKC3Byb3Bvc2FsX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSFAoMZGV2ZWxvcGVyX2lkGAQgASgJEjgKBnN0YXR1cxgFIAEoDjIoLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5Qcm9wb3NhbFN0YXR1cxI4CgZyZWFzb24YBiABKA4yKC5wbGF0Zm9ybS5vcmNoZXN0cmF0b3IudjEuUHJvcG9zYWxSZWFzb24SLwoLb2NjdXJyZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKDlByZXNlbmNlT25saW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2tpbGxfdGFncxgDIAMoCRIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoPUHJlc2VuY2VPZmZsaW5lEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpcBCg9QcmVzZW5jZUV4cGlyZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIwCgxsYXN0X3NlZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKVAQoVUHJlc2VuY2VTa2lsbHNDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2tpbGxfdGFncxgDIAMoCRIUCgxhZGRlZF9za2lsbHMYBCADKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money, file_platform_orchestrator_v1_orchestrator, file_platform_tasks_v1_tasks]);
+  fileDesc("Ch9wbGF0Zm9ybS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJwbGF0Zm9ybS5ldmVudHMudjEiigIKC1Rhc2tDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhcKD3JlcXVpcmVkX3NraWxscxgGIAMoCRIpCgZidWRnZXQYByABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKNAQoMVGFza0Fzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSFAoMZGV2ZWxvcGVyX2lkGAMgASgJEhMKC3Byb3Bvc2FsX2lkGAQgASgJEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLhAQoRVGFza1N0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIrCgRmcm9tGAMgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgEIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYBSABKAkSDgoGcmVhc29uGAYgASgJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL7AgoLVGFza1VwZGF0ZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSFwoPcmVxdWlyZWRfc2tpbGxzGAYgAygJEikKBmJ1ZGdldBgHIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlZF9maWVsZHMYCSADKAkSEAoIYWN0b3JfaWQYCiABKAkSLgoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDSABKAUiogEKC1Rhc2tFeHBpcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSLAoIZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljbGllbnRfaWQYBSABKAkizAIKEFRhc2tEZWxpdmVyeVN0ZXASEAoIZXZlbnRfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSFAoMZGV2ZWxvcGVyX2lkGAQgASgJEhAKCGFjdG9yX2lkGAUgASgJEgwKBG5vdGUYBiABKAkSDAoEbGluaxgHIAEoCRI2Cg1hcHByb3ZhbF9tb2RlGAggASgOMh8ucGxhdGZvcm0udGFza3MudjEuQXBwcm92YWxNb2RlEjgKCnJlc29sdXRpb24YCSABKA4yJC5wbGF0Zm9ybS50YXNrcy52MS5EaXNwdXRlUmVzb2x1dGlvbhIbChNkZXZlbG9wZXJfc2hhcmVfYnBzGAogASgFEi8KC29jY3VycmVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKCAgoPUHJvcG9zYWxDcmVhdGVkEhAKCGV2ZW50X2lkGAEgASgJEhMKC3Byb3Bvc2FsX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSFAoMZGV2ZWxvcGVyX2lkGAQgASgJEg0KBXNjb3JlGAUgASgBEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCgR0YXNrGAggASgLMiMucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLlRhc2tUZXJtcyKoAQoQUHJvcG9zYWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRITCgtwcm9wb3NhbF9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEhQKDGRldmVsb3Blcl9pZBgEIAEoCRIvCgtvY2N1cnJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNdGVybXNfdmVyc2lvbhgGIAEoBSKDAgoOUHJvcG9zYWxDbG9zZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLcHJvcG9zYWxfaWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRIUCgxkZXZlbG9wZXJfaWQYBCABKAkSOAoGc3RhdHVzGAUgASgOMigucGxhdGZvcm0ub3JjaGVzdHJhdG9yLnYxLlByb3Bvc2FsU3RhdHVzEjgKBnJlYXNvbhgGIAEoDjIoLnBsYXRmb3JtLm9yY2hlc3RyYXRvci52MS5Qcm9wb3NhbFJlYXNvbhIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieAoOUHJlc2VuY2VPbmxpbmUSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpza2lsbF90YWdzGAMgAygJEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJlCg9QcmVzZW5jZU9mZmxpbmUSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilwEKD1ByZXNlbmNlRXhwaXJlZBIQCghldmVudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEjAKDGxhc3Rfc2Vlbl9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpUBChVQcmVzZW5jZVNraWxsc0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpza2lsbF90YWdzGAMgAygJEhQKDGFkZGVkX3NraWxscxgEIAMoCRIvCgtvY2N1cnJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_platform_common_v1_money, file_platform_orchestrator_v1_orchestrator, file_platform_tasks_v1_tasks]);
 
 /**
  * Subject task.created.
@@ -300,6 +300,86 @@ export const TaskExpiredSchema: GenMessage<TaskExpired> = /*@__PURE__*/
   messageDesc(file_platform_events_v1_events, 4);
 
 /**
+ * Subjects task.work_submitted, task.changes_requested, task.work_approved,
+ * task.developer_withdrew, task.dispute_opened and task.dispute_resolved: one step of delivery and
+ * approval (a task.status_changed goes out with each). note is the submission's note, the client's
+ * change request, the withdrawal's reason, the dispute's reason or the admin's note.
+ *
+ * @generated from message platform.events.v1.TaskDeliveryStep
+ */
+export type TaskDeliveryStep = Message<"platform.events.v1.TaskDeliveryStep"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * The assigned developer (for task.developer_withdrew: the one who stepped back).
+   *
+   * @generated from field: string developer_id = 4;
+   */
+  developerId: string;
+
+  /**
+   * @generated from field: string actor_id = 5;
+   */
+  actorId: string;
+
+  /**
+   * @generated from field: string note = 6;
+   */
+  note: string;
+
+  /**
+   * task.work_submitted: the link to the work, if any.
+   *
+   * @generated from field: string link = 7;
+   */
+  link: string;
+
+  /**
+   * task.work_approved: how (manual, auto, dispute).
+   *
+   * @generated from field: platform.tasks.v1.ApprovalMode approval_mode = 8;
+   */
+  approvalMode: ApprovalMode;
+
+  /**
+   * task.dispute_resolved: the decision, and a split's developer share in basis points.
+   *
+   * @generated from field: platform.tasks.v1.DisputeResolution resolution = 9;
+   */
+  resolution: DisputeResolution;
+
+  /**
+   * @generated from field: int32 developer_share_bps = 10;
+   */
+  developerShareBps: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 11;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.events.v1.TaskDeliveryStep.
+ * Use `create(TaskDeliveryStepSchema)` to create a new message.
+ */
+export const TaskDeliveryStepSchema: GenMessage<TaskDeliveryStep> = /*@__PURE__*/
+  messageDesc(file_platform_events_v1_events, 5);
+
+/**
  * Subject proposal.created: with the task's terms the proposal is for.
  *
  * @generated from message platform.events.v1.ProposalCreated
@@ -353,7 +433,7 @@ export type ProposalCreated = Message<"platform.events.v1.ProposalCreated"> & {
  * Use `create(ProposalCreatedSchema)` to create a new message.
  */
 export const ProposalCreatedSchema: GenMessage<ProposalCreated> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 5);
+  messageDesc(file_platform_events_v1_events, 6);
 
 /**
  * Subject proposal.accepted: the Task Service assigns the task to the developer, unless the task
@@ -400,7 +480,7 @@ export type ProposalAccepted = Message<"platform.events.v1.ProposalAccepted"> & 
  * Use `create(ProposalAcceptedSchema)` to create a new message.
  */
 export const ProposalAcceptedSchema: GenMessage<ProposalAccepted> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 6);
+  messageDesc(file_platform_events_v1_events, 7);
 
 /**
  * Subject proposal.closed: a proposal stopped being open for its developer (declined, withdrawn,
@@ -450,7 +530,7 @@ export type ProposalClosed = Message<"platform.events.v1.ProposalClosed"> & {
  * Use `create(ProposalClosedSchema)` to create a new message.
  */
 export const ProposalClosedSchema: GenMessage<ProposalClosed> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 7);
+  messageDesc(file_platform_events_v1_events, 8);
 
 /**
  * Subject presence.online: a developer came online (GoOnline), from the User Service's outbox.
@@ -486,7 +566,7 @@ export type PresenceOnline = Message<"platform.events.v1.PresenceOnline"> & {
  * Use `create(PresenceOnlineSchema)` to create a new message.
  */
 export const PresenceOnlineSchema: GenMessage<PresenceOnline> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 8);
+  messageDesc(file_platform_events_v1_events, 9);
 
 /**
  * Subject presence.offline: a developer went offline on purpose (GoOffline).
@@ -515,7 +595,7 @@ export type PresenceOffline = Message<"platform.events.v1.PresenceOffline"> & {
  * Use `create(PresenceOfflineSchema)` to create a new message.
  */
 export const PresenceOfflineSchema: GenMessage<PresenceOffline> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 9);
+  messageDesc(file_platform_events_v1_events, 10);
 
 /**
  * Subject presence.expired: a developer's presence lapsed (no heartbeat within the presence TTL).
@@ -551,7 +631,7 @@ export type PresenceExpired = Message<"platform.events.v1.PresenceExpired"> & {
  * Use `create(PresenceExpiredSchema)` to create a new message.
  */
 export const PresenceExpiredSchema: GenMessage<PresenceExpired> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 10);
+  messageDesc(file_platform_events_v1_events, 11);
 
 /**
  * Subject presence.skills_changed: an online developer's skill tags gained some (UpdateProfile).
@@ -594,5 +674,5 @@ export type PresenceSkillsChanged = Message<"platform.events.v1.PresenceSkillsCh
  * Use `create(PresenceSkillsChangedSchema)` to create a new message.
  */
 export const PresenceSkillsChangedSchema: GenMessage<PresenceSkillsChanged> = /*@__PURE__*/
-  messageDesc(file_platform_events_v1_events, 11);
+  messageDesc(file_platform_events_v1_events, 12);
 

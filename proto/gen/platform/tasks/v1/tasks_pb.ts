@@ -14,7 +14,82 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/tasks/v1/tasks.proto.
  */
 export const file_platform_tasks_v1_tasks: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbGF0Zm9ybS90YXNrcy92MS90YXNrcy5wcm90bxIRcGxhdGZvcm0udGFza3MudjEigAMKBFRhc2sSCgoCaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhcKD3JlcXVpcmVkX3NraWxscxgFIAMoCRIpCgZidWRnZXQYBiABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnN0YXR1cxgIIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSHQoVYXNzaWduZWRfZGV2ZWxvcGVyX2lkGAkgASgJEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDCABKAUirgEKClRyYW5zaXRpb24SKwoEZnJvbRgBIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSKQoCdG8YAiABKA4yHS5wbGF0Zm9ybS50YXNrcy52MS5UYXNrU3RhdHVzEhAKCGFjdG9yX2lkGAMgASgJEg4KBnJlYXNvbhgEIAEoCRImCgJhdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiqQEKEUNyZWF0ZVRhc2tSZXF1ZXN0Eg0KBXRpdGxlGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhcKD3JlcXVpcmVkX3NraWxscxgDIAMoCRIpCgZidWRnZXQYBCABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkNyZWF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayIhCg5HZXRUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjgKD0dldFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayKdAQoQTGlzdFRhc2tzUmVxdWVzdBItCgZzdGF0dXMYASABKA4yHS5wbGF0Zm9ybS50YXNrcy52MS5UYXNrU3RhdHVzEgwKBG1pbmUYAiABKAgSDQoFc2tpbGwYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkSFgoOYXNzaWduZWRfdG9fbWUYBiABKAgiVAoRTGlzdFRhc2tzUmVzcG9uc2USJgoFdGFza3MYASADKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIbCglTa2lsbExpc3QSDgoGc2tpbGxzGAEgAygJIvwBChFVcGRhdGVUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI1Cg9yZXF1aXJlZF9za2lsbHMYBCABKAsyHC5wbGF0Zm9ybS50YXNrcy52MS5Ta2lsbExpc3QSKQoGYnVkZ2V0GAUgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIICgZfdGl0bGVCDgoMX2Rlc2NyaXB0aW9uIjsKElVwZGF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI0ChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChJDYW5jZWxUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siOgoRQXNzaWduVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIUCgxkZXZlbG9wZXJfaWQYAiABKAkiOwoSQXNzaWduVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiMKEFN0YXJ0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI6ChFTdGFydFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayImChNDb21wbGV0ZVRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiPQoUQ29tcGxldGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siTwoVR2V0VGFza0hpc3RvcnlSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZQoWR2V0VGFza0hpc3RvcnlSZXNwb25zZRIyCgt0cmFuc2l0aW9ucxgBIAMoCzIdLnBsYXRmb3JtLnRhc2tzLnYxLlRyYW5zaXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKsUBCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhgKFFRBU0tfU1RBVFVTX0FTU0lHTkVEEAISGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBRIXChNUQVNLX1NUQVRVU19FWFBJUkVEEAYywwYKC1Rhc2tTZXJ2aWNlElkKCkNyZWF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5DcmVhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXNwb25zZRJQCgdHZXRUYXNrEiEucGxhdGZvcm0udGFza3MudjEuR2V0VGFza1JlcXVlc3QaIi5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrUmVzcG9uc2USVgoJTGlzdFRhc2tzEiMucGxhdGZvcm0udGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBokLnBsYXRmb3JtLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlElkKClVwZGF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJZCgpDYW5jZWxUYXNrEiQucGxhdGZvcm0udGFza3MudjEuQ2FuY2VsVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5DYW5jZWxUYXNrUmVzcG9uc2USWQoKQXNzaWduVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLkFzc2lnblRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuQXNzaWduVGFza1Jlc3BvbnNlElYKCVN0YXJ0VGFzaxIjLnBsYXRmb3JtLnRhc2tzLnYxLlN0YXJ0VGFza1JlcXVlc3QaJC5wbGF0Zm9ybS50YXNrcy52MS5TdGFydFRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi5wbGF0Zm9ybS50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicucGxhdGZvcm0udGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USZQoOR2V0VGFza0hpc3RvcnkSKC5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
+  fileDesc("Ch1wbGF0Zm9ybS90YXNrcy92MS90YXNrcy5wcm90bxIRcGxhdGZvcm0udGFza3MudjEiqQIKCERlbGl2ZXJ5EgwKBG5vdGUYASABKAkSDAoEbGluaxgCIAEoCRIwCgxzdWJtaXR0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3N1Ym1pc3Npb25zGAQgASgFEhMKC2Rpc3B1dGVkX2J5GAUgASgJEhYKDmRpc3B1dGVfcmVhc29uGAYgASgJEjgKCnJlc29sdXRpb24YByABKA4yJC5wbGF0Zm9ybS50YXNrcy52MS5EaXNwdXRlUmVzb2x1dGlvbhIbChNkZXZlbG9wZXJfc2hhcmVfYnBzGAggASgFEjYKDWFwcHJvdmFsX21vZGUYCSABKA4yHy5wbGF0Zm9ybS50YXNrcy52MS5BcHByb3ZhbE1vZGUiygMKBFRhc2sSCgoCaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhcKD3JlcXVpcmVkX3NraWxscxgFIAMoCRIpCgZidWRnZXQYBiABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnN0YXR1cxgIIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSHQoVYXNzaWduZWRfZGV2ZWxvcGVyX2lkGAkgASgJEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDCABKAUSGQoRcmVxdWlyZXNfYXBwcm92YWwYDSABKAgSLQoIZGVsaXZlcnkYDiABKAsyGy5wbGF0Zm9ybS50YXNrcy52MS5EZWxpdmVyeSKuAQoKVHJhbnNpdGlvbhIrCgRmcm9tGAEgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgCIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYAyABKAkSDgoGcmVhc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoRQ3JlYXRlVGFza1JlcXVlc3QSDQoFdGl0bGUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSFwoPcmVxdWlyZWRfc2tpbGxzGAMgAygJEikKBmJ1ZGdldBgEIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRcmVxdWlyZXNfYXBwcm92YWwYBiABKAgiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiEKDkdldFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiOAoPR2V0VGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIp0BChBMaXN0VGFza3NSZXF1ZXN0Ei0KBnN0YXR1cxgBIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSDAoEbWluZRgCIAEoCBINCgVza2lsbBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRIWCg5hc3NpZ25lZF90b19tZRgGIAEoCCJUChFMaXN0VGFza3NSZXNwb25zZRImCgV0YXNrcxgBIAMoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhsKCVNraWxsTGlzdBIOCgZza2lsbHMYASADKAki/AEKEVVwZGF0ZVRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSEgoFdGl0bGUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEjUKD3JlcXVpcmVkX3NraWxscxgEIAEoCzIcLnBsYXRmb3JtLnRhc2tzLnYxLlNraWxsTGlzdBIpCgZidWRnZXQYBSABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb24iOwoSVXBkYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIjQKEUNhbmNlbFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEkNhbmNlbFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI6ChFBc3NpZ25UYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhQKDGRldmVsb3Blcl9pZBgCIAEoCSI7ChJBc3NpZ25UYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siIwoQU3RhcnRUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjoKEVN0YXJ0VGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiYKE0NvbXBsZXRlVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI9ChRDb21wbGV0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayJPChVHZXRUYXNrSGlzdG9yeVJlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJlChZHZXRUYXNrSGlzdG9yeVJlc3BvbnNlEjIKC3RyYW5zaXRpb25zGAEgAygLMh0ucGxhdGZvcm0udGFza3MudjEuVHJhbnNpdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiQAoRU3VibWl0V29ya1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIMCgRub3RlGAIgASgJEgwKBGxpbmsYAyABKAkiOwoSU3VibWl0V29ya1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiUKEkFwcHJvdmVXb3JrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjwKE0FwcHJvdmVXb3JrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siNgoVUmVxdWVzdENoYW5nZXNSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSDAoEbm90ZRgCIAEoCSI/ChZSZXF1ZXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIjoKF1dpdGhkcmF3RnJvbVRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkEKGFdpdGhkcmF3RnJvbVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI1ChJPcGVuRGlzcHV0ZVJlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiPAoTT3BlbkRpc3B1dGVSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayKNAQoVUmVzb2x2ZURpc3B1dGVSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSOAoKcmVzb2x1dGlvbhgCIAEoDjIkLnBsYXRmb3JtLnRhc2tzLnYxLkRpc3B1dGVSZXNvbHV0aW9uEhsKE2RldmVsb3Blcl9zaGFyZV9icHMYAyABKAUSDAoEbm90ZRgEIAEoCSI/ChZSZXNvbHZlRGlzcHV0ZVJlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrKvoBCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhgKFFRBU0tfU1RBVFVTX0FTU0lHTkVEEAISGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBRIXChNUQVNLX1NUQVRVU19FWFBJUkVEEAYSGQoVVEFTS19TVEFUVVNfU1VCTUlUVEVEEAcSGAoUVEFTS19TVEFUVVNfRElTUFVURUQQCCp6CgxBcHByb3ZhbE1vZGUSHQoZQVBQUk9WQUxfTU9ERV9VTlNQRUNJRklFRBAAEhgKFEFQUFJPVkFMX01PREVfTUFOVUFMEAESFgoSQVBQUk9WQUxfTU9ERV9BVVRPEAISGQoVQVBQUk9WQUxfTU9ERV9ESVNQVVRFEAMqlAEKEURpc3B1dGVSZXNvbHV0aW9uEiIKHkRJU1BVVEVfUkVTT0xVVElPTl9VTlNQRUNJRklFRBAAEh4KGkRJU1BVVEVfUkVTT0xVVElPTl9BUFBST1ZFEAESHQoZRElTUFVURV9SRVNPTFVUSU9OX1JFRlVORBACEhwKGERJU1BVVEVfUkVTT0xVVElPTl9TUExJVBADMpULCgtUYXNrU2VydmljZRJZCgpDcmVhdGVUYXNrEiQucGxhdGZvcm0udGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5DcmVhdGVUYXNrUmVzcG9uc2USUAoHR2V0VGFzaxIhLnBsYXRmb3JtLnRhc2tzLnYxLkdldFRhc2tSZXF1ZXN0GiIucGxhdGZvcm0udGFza3MudjEuR2V0VGFza1Jlc3BvbnNlElYKCUxpc3RUYXNrcxIjLnBsYXRmb3JtLnRhc2tzLnYxLkxpc3RUYXNrc1JlcXVlc3QaJC5wbGF0Zm9ybS50YXNrcy52MS5MaXN0VGFza3NSZXNwb25zZRJZCgpVcGRhdGVUYXNrEiQucGxhdGZvcm0udGFza3MudjEuVXBkYXRlVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5VcGRhdGVUYXNrUmVzcG9uc2USWQoKQ2FuY2VsVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLkNhbmNlbFRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuQ2FuY2VsVGFza1Jlc3BvbnNlElkKCkFzc2lnblRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5Bc3NpZ25UYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLkFzc2lnblRhc2tSZXNwb25zZRJWCglTdGFydFRhc2sSIy5wbGF0Zm9ybS50YXNrcy52MS5TdGFydFRhc2tSZXF1ZXN0GiQucGxhdGZvcm0udGFza3MudjEuU3RhcnRUYXNrUmVzcG9uc2USXwoMQ29tcGxldGVUYXNrEiYucGxhdGZvcm0udGFza3MudjEuQ29tcGxldGVUYXNrUmVxdWVzdBonLnBsYXRmb3JtLnRhc2tzLnYxLkNvbXBsZXRlVGFza1Jlc3BvbnNlElkKClN1Ym1pdFdvcmsSJC5wbGF0Zm9ybS50YXNrcy52MS5TdWJtaXRXb3JrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLlN1Ym1pdFdvcmtSZXNwb25zZRJcCgtBcHByb3ZlV29yaxIlLnBsYXRmb3JtLnRhc2tzLnYxLkFwcHJvdmVXb3JrUmVxdWVzdBomLnBsYXRmb3JtLnRhc2tzLnYxLkFwcHJvdmVXb3JrUmVzcG9uc2USZQoOUmVxdWVzdENoYW5nZXMSKC5wbGF0Zm9ybS50YXNrcy52MS5SZXF1ZXN0Q2hhbmdlc1JlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5SZXF1ZXN0Q2hhbmdlc1Jlc3BvbnNlEmsKEFdpdGhkcmF3RnJvbVRhc2sSKi5wbGF0Zm9ybS50YXNrcy52MS5XaXRoZHJhd0Zyb21UYXNrUmVxdWVzdBorLnBsYXRmb3JtLnRhc2tzLnYxLldpdGhkcmF3RnJvbVRhc2tSZXNwb25zZRJcCgtPcGVuRGlzcHV0ZRIlLnBsYXRmb3JtLnRhc2tzLnYxLk9wZW5EaXNwdXRlUmVxdWVzdBomLnBsYXRmb3JtLnRhc2tzLnYxLk9wZW5EaXNwdXRlUmVzcG9uc2USZQoOUmVzb2x2ZURpc3B1dGUSKC5wbGF0Zm9ybS50YXNrcy52MS5SZXNvbHZlRGlzcHV0ZVJlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5SZXNvbHZlRGlzcHV0ZVJlc3BvbnNlEmUKDkdldFRhc2tIaXN0b3J5EigucGxhdGZvcm0udGFza3MudjEuR2V0VGFza0hpc3RvcnlSZXF1ZXN0GikucGxhdGZvcm0udGFza3MudjEuR2V0VGFza0hpc3RvcnlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
+
+/**
+ * The work delivered for a task and where its approval stands.
+ *
+ * @generated from message platform.tasks.v1.Delivery
+ */
+export type Delivery = Message<"platform.tasks.v1.Delivery"> & {
+  /**
+   * The developer's note of the last submission.
+   *
+   * @generated from field: string note = 1;
+   */
+  note: string;
+
+  /**
+   * An optional http(s) link to the work.
+   *
+   * @generated from field: string link = 2;
+   */
+  link: string;
+
+  /**
+   * When the last submission was made; unset before the first.
+   *
+   * @generated from field: google.protobuf.Timestamp submitted_at = 3;
+   */
+  submittedAt?: Timestamp | undefined;
+
+  /**
+   * How many times work was submitted.
+   *
+   * @generated from field: int32 submissions = 4;
+   */
+  submissions: number;
+
+  /**
+   * Who opened the dispute and why (empty when there is none).
+   *
+   * @generated from field: string disputed_by = 5;
+   */
+  disputedBy: string;
+
+  /**
+   * @generated from field: string dispute_reason = 6;
+   */
+  disputeReason: string;
+
+  /**
+   * The admin's decision once resolved.
+   *
+   * @generated from field: platform.tasks.v1.DisputeResolution resolution = 7;
+   */
+  resolution: DisputeResolution;
+
+  /**
+   * For a split: the developer's share in basis points (1..9999).
+   *
+   * @generated from field: int32 developer_share_bps = 8;
+   */
+  developerShareBps: number;
+
+  /**
+   * How the work was approved, once COMPLETED through approval.
+   *
+   * @generated from field: platform.tasks.v1.ApprovalMode approval_mode = 9;
+   */
+  approvalMode: ApprovalMode;
+};
+
+/**
+ * Describes the message platform.tasks.v1.Delivery.
+ * Use `create(DeliverySchema)` to create a new message.
+ */
+export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 0);
 
 /**
  * A posted task: its terms (title, required skills, budget, deadline), status and assignee.
@@ -86,6 +161,21 @@ export type Task = Message<"platform.tasks.v1.Task"> & {
    * @generated from field: int32 terms_version = 12;
    */
   termsVersion: number;
+
+  /**
+   * Fixed at creation: the work is delivered (SubmitWork) and approved by the client instead of
+   * being completed by the developer alone (CompleteTask).
+   *
+   * @generated from field: bool requires_approval = 13;
+   */
+  requiresApproval: boolean;
+
+  /**
+   * Set once work was submitted (tasks with requires_approval).
+   *
+   * @generated from field: platform.tasks.v1.Delivery delivery = 14;
+   */
+  delivery?: Delivery | undefined;
 };
 
 /**
@@ -93,7 +183,7 @@ export type Task = Message<"platform.tasks.v1.Task"> & {
  * Use `create(TaskSchema)` to create a new message.
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 0);
+  messageDesc(file_platform_tasks_v1_tasks, 1);
 
 /**
  * One entry of a task's history: a change of status, who made it and why. The first is the creation
@@ -134,7 +224,7 @@ export type Transition = Message<"platform.tasks.v1.Transition"> & {
  * Use `create(TransitionSchema)` to create a new message.
  */
 export const TransitionSchema: GenMessage<Transition> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 1);
+  messageDesc(file_platform_tasks_v1_tasks, 2);
 
 /**
  * The new task; the caller becomes its client. Title 1..200 characters, description at most 10000,
@@ -169,6 +259,14 @@ export type CreateTaskRequest = Message<"platform.tasks.v1.CreateTaskRequest"> &
    * @generated from field: google.protobuf.Timestamp deadline = 5;
    */
   deadline?: Timestamp | undefined;
+
+  /**
+   * The client approves the delivered work (SubmitWork, ApproveWork) instead of the developer
+   * completing it alone (CompleteTask). Fixed for the task's life; default false.
+   *
+   * @generated from field: bool requires_approval = 6;
+   */
+  requiresApproval: boolean;
 };
 
 /**
@@ -176,7 +274,7 @@ export type CreateTaskRequest = Message<"platform.tasks.v1.CreateTaskRequest"> &
  * Use `create(CreateTaskRequestSchema)` to create a new message.
  */
 export const CreateTaskRequestSchema: GenMessage<CreateTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 2);
+  messageDesc(file_platform_tasks_v1_tasks, 3);
 
 /**
  * The task as created: OPEN, terms_version 1.
@@ -195,7 +293,7 @@ export type CreateTaskResponse = Message<"platform.tasks.v1.CreateTaskResponse">
  * Use `create(CreateTaskResponseSchema)` to create a new message.
  */
 export const CreateTaskResponseSchema: GenMessage<CreateTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 3);
+  messageDesc(file_platform_tasks_v1_tasks, 4);
 
 /**
  * The task to read, by id (a UUID).
@@ -214,7 +312,7 @@ export type GetTaskRequest = Message<"platform.tasks.v1.GetTaskRequest"> & {
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 4);
+  messageDesc(file_platform_tasks_v1_tasks, 5);
 
 /**
  * The task asked for.
@@ -233,7 +331,7 @@ export type GetTaskResponse = Message<"platform.tasks.v1.GetTaskResponse"> & {
  * Use `create(GetTaskResponseSchema)` to create a new message.
  */
 export const GetTaskResponseSchema: GenMessage<GetTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 5);
+  messageDesc(file_platform_tasks_v1_tasks, 6);
 
 /**
  * Which tasks to list (the filters combine) and which page.
@@ -287,7 +385,7 @@ export type ListTasksRequest = Message<"platform.tasks.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 6);
+  messageDesc(file_platform_tasks_v1_tasks, 7);
 
 /**
  * One page of tasks, newest first. next_page_token is empty on the last page.
@@ -311,7 +409,7 @@ export type ListTasksResponse = Message<"platform.tasks.v1.ListTasksResponse"> &
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 7);
+  messageDesc(file_platform_tasks_v1_tasks, 8);
 
 /**
  * A list of skills that, unlike a repeated field, can be told apart from unset: an
@@ -331,7 +429,7 @@ export type SkillList = Message<"platform.tasks.v1.SkillList"> & {
  * Use `create(SkillListSchema)` to create a new message.
  */
 export const SkillListSchema: GenMessage<SkillList> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 8);
+  messageDesc(file_platform_tasks_v1_tasks, 9);
 
 /**
  * The OPEN task to change and its new values; a field left unset keeps its value (a deadline can be
@@ -376,7 +474,7 @@ export type UpdateTaskRequest = Message<"platform.tasks.v1.UpdateTaskRequest"> &
  * Use `create(UpdateTaskRequestSchema)` to create a new message.
  */
 export const UpdateTaskRequestSchema: GenMessage<UpdateTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 9);
+  messageDesc(file_platform_tasks_v1_tasks, 10);
 
 /**
  * The task after the change; unchanged, with nothing published, when no value differed.
@@ -395,7 +493,7 @@ export type UpdateTaskResponse = Message<"platform.tasks.v1.UpdateTaskResponse">
  * Use `create(UpdateTaskResponseSchema)` to create a new message.
  */
 export const UpdateTaskResponseSchema: GenMessage<UpdateTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 10);
+  messageDesc(file_platform_tasks_v1_tasks, 11);
 
 /**
  * The task to cancel and an optional reason (at most 1000 characters) kept in its history.
@@ -419,7 +517,7 @@ export type CancelTaskRequest = Message<"platform.tasks.v1.CancelTaskRequest"> &
  * Use `create(CancelTaskRequestSchema)` to create a new message.
  */
 export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 11);
+  messageDesc(file_platform_tasks_v1_tasks, 12);
 
 /**
  * The task, now CANCELLED.
@@ -438,7 +536,7 @@ export type CancelTaskResponse = Message<"platform.tasks.v1.CancelTaskResponse">
  * Use `create(CancelTaskResponseSchema)` to create a new message.
  */
 export const CancelTaskResponseSchema: GenMessage<CancelTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 12);
+  messageDesc(file_platform_tasks_v1_tasks, 13);
 
 /**
  * The OPEN task and the developer to assign it to.
@@ -462,7 +560,7 @@ export type AssignTaskRequest = Message<"platform.tasks.v1.AssignTaskRequest"> &
  * Use `create(AssignTaskRequestSchema)` to create a new message.
  */
 export const AssignTaskRequestSchema: GenMessage<AssignTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 13);
+  messageDesc(file_platform_tasks_v1_tasks, 14);
 
 /**
  * The task, now ASSIGNED to the developer.
@@ -481,7 +579,7 @@ export type AssignTaskResponse = Message<"platform.tasks.v1.AssignTaskResponse">
  * Use `create(AssignTaskResponseSchema)` to create a new message.
  */
 export const AssignTaskResponseSchema: GenMessage<AssignTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 14);
+  messageDesc(file_platform_tasks_v1_tasks, 15);
 
 /**
  * The ASSIGNED task the caller starts.
@@ -500,7 +598,7 @@ export type StartTaskRequest = Message<"platform.tasks.v1.StartTaskRequest"> & {
  * Use `create(StartTaskRequestSchema)` to create a new message.
  */
 export const StartTaskRequestSchema: GenMessage<StartTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 15);
+  messageDesc(file_platform_tasks_v1_tasks, 16);
 
 /**
  * The task, now IN_PROGRESS.
@@ -519,7 +617,7 @@ export type StartTaskResponse = Message<"platform.tasks.v1.StartTaskResponse"> &
  * Use `create(StartTaskResponseSchema)` to create a new message.
  */
 export const StartTaskResponseSchema: GenMessage<StartTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 16);
+  messageDesc(file_platform_tasks_v1_tasks, 17);
 
 /**
  * The IN_PROGRESS task the caller completes.
@@ -538,7 +636,7 @@ export type CompleteTaskRequest = Message<"platform.tasks.v1.CompleteTaskRequest
  * Use `create(CompleteTaskRequestSchema)` to create a new message.
  */
 export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 17);
+  messageDesc(file_platform_tasks_v1_tasks, 18);
 
 /**
  * The task, now COMPLETED.
@@ -557,7 +655,7 @@ export type CompleteTaskResponse = Message<"platform.tasks.v1.CompleteTaskRespon
  * Use `create(CompleteTaskResponseSchema)` to create a new message.
  */
 export const CompleteTaskResponseSchema: GenMessage<CompleteTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 18);
+  messageDesc(file_platform_tasks_v1_tasks, 19);
 
 /**
  * The task whose transitions to list, and which page.
@@ -590,7 +688,7 @@ export type GetTaskHistoryRequest = Message<"platform.tasks.v1.GetTaskHistoryReq
  * Use `create(GetTaskHistoryRequestSchema)` to create a new message.
  */
 export const GetTaskHistoryRequestSchema: GenMessage<GetTaskHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 19);
+  messageDesc(file_platform_tasks_v1_tasks, 20);
 
 /**
  * One page of the task's transitions, oldest first.
@@ -616,7 +714,277 @@ export type GetTaskHistoryResponse = Message<"platform.tasks.v1.GetTaskHistoryRe
  * Use `create(GetTaskHistoryResponseSchema)` to create a new message.
  */
 export const GetTaskHistoryResponseSchema: GenMessage<GetTaskHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 20);
+  messageDesc(file_platform_tasks_v1_tasks, 21);
+
+/**
+ * The IN_PROGRESS task whose work the caller delivers: a note (1..2000 characters) and an optional
+ * http(s) link (at most 2000 characters).
+ *
+ * @generated from message platform.tasks.v1.SubmitWorkRequest
+ */
+export type SubmitWorkRequest = Message<"platform.tasks.v1.SubmitWorkRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string note = 2;
+   */
+  note: string;
+
+  /**
+   * @generated from field: string link = 3;
+   */
+  link: string;
+};
+
+/**
+ * Describes the message platform.tasks.v1.SubmitWorkRequest.
+ * Use `create(SubmitWorkRequestSchema)` to create a new message.
+ */
+export const SubmitWorkRequestSchema: GenMessage<SubmitWorkRequest> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 22);
+
+/**
+ * The task, now SUBMITTED.
+ *
+ * @generated from message platform.tasks.v1.SubmitWorkResponse
+ */
+export type SubmitWorkResponse = Message<"platform.tasks.v1.SubmitWorkResponse"> & {
+  /**
+   * @generated from field: platform.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message platform.tasks.v1.SubmitWorkResponse.
+ * Use `create(SubmitWorkResponseSchema)` to create a new message.
+ */
+export const SubmitWorkResponseSchema: GenMessage<SubmitWorkResponse> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 23);
+
+/**
+ * The SUBMITTED task whose work the caller approves.
+ *
+ * @generated from message platform.tasks.v1.ApproveWorkRequest
+ */
+export type ApproveWorkRequest = Message<"platform.tasks.v1.ApproveWorkRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message platform.tasks.v1.ApproveWorkRequest.
+ * Use `create(ApproveWorkRequestSchema)` to create a new message.
+ */
+export const ApproveWorkRequestSchema: GenMessage<ApproveWorkRequest> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 24);
+
+/**
+ * The task, now COMPLETED.
+ *
+ * @generated from message platform.tasks.v1.ApproveWorkResponse
+ */
+export type ApproveWorkResponse = Message<"platform.tasks.v1.ApproveWorkResponse"> & {
+  /**
+   * @generated from field: platform.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message platform.tasks.v1.ApproveWorkResponse.
+ * Use `create(ApproveWorkResponseSchema)` to create a new message.
+ */
+export const ApproveWorkResponseSchema: GenMessage<ApproveWorkResponse> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 25);
+
+/**
+ * The SUBMITTED task and what to change (a note, 1..2000 characters).
+ *
+ * @generated from message platform.tasks.v1.RequestChangesRequest
+ */
+export type RequestChangesRequest = Message<"platform.tasks.v1.RequestChangesRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string note = 2;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message platform.tasks.v1.RequestChangesRequest.
+ * Use `create(RequestChangesRequestSchema)` to create a new message.
+ */
+export const RequestChangesRequestSchema: GenMessage<RequestChangesRequest> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 26);
+
+/**
+ * The task, back IN_PROGRESS.
+ *
+ * @generated from message platform.tasks.v1.RequestChangesResponse
+ */
+export type RequestChangesResponse = Message<"platform.tasks.v1.RequestChangesResponse"> & {
+  /**
+   * @generated from field: platform.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message platform.tasks.v1.RequestChangesResponse.
+ * Use `create(RequestChangesResponseSchema)` to create a new message.
+ */
+export const RequestChangesResponseSchema: GenMessage<RequestChangesResponse> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 27);
+
+/**
+ * The ASSIGNED task the caller steps back from, and an optional reason (at most 1000 characters).
+ *
+ * @generated from message platform.tasks.v1.WithdrawFromTaskRequest
+ */
+export type WithdrawFromTaskRequest = Message<"platform.tasks.v1.WithdrawFromTaskRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message platform.tasks.v1.WithdrawFromTaskRequest.
+ * Use `create(WithdrawFromTaskRequestSchema)` to create a new message.
+ */
+export const WithdrawFromTaskRequestSchema: GenMessage<WithdrawFromTaskRequest> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 28);
+
+/**
+ * The task, OPEN again and without an assignee.
+ *
+ * @generated from message platform.tasks.v1.WithdrawFromTaskResponse
+ */
+export type WithdrawFromTaskResponse = Message<"platform.tasks.v1.WithdrawFromTaskResponse"> & {
+  /**
+   * @generated from field: platform.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message platform.tasks.v1.WithdrawFromTaskResponse.
+ * Use `create(WithdrawFromTaskResponseSchema)` to create a new message.
+ */
+export const WithdrawFromTaskResponseSchema: GenMessage<WithdrawFromTaskResponse> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 29);
+
+/**
+ * The SUBMITTED task and why it is disputed (1..2000 characters).
+ *
+ * @generated from message platform.tasks.v1.OpenDisputeRequest
+ */
+export type OpenDisputeRequest = Message<"platform.tasks.v1.OpenDisputeRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message platform.tasks.v1.OpenDisputeRequest.
+ * Use `create(OpenDisputeRequestSchema)` to create a new message.
+ */
+export const OpenDisputeRequestSchema: GenMessage<OpenDisputeRequest> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 30);
+
+/**
+ * The task, now DISPUTED.
+ *
+ * @generated from message platform.tasks.v1.OpenDisputeResponse
+ */
+export type OpenDisputeResponse = Message<"platform.tasks.v1.OpenDisputeResponse"> & {
+  /**
+   * @generated from field: platform.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message platform.tasks.v1.OpenDisputeResponse.
+ * Use `create(OpenDisputeResponseSchema)` to create a new message.
+ */
+export const OpenDisputeResponseSchema: GenMessage<OpenDisputeResponse> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 31);
+
+/**
+ * The DISPUTED task, the decision, for a split the developer's share (1..9999 basis points), and
+ * an optional note (at most 1000 characters) kept in the history.
+ *
+ * @generated from message platform.tasks.v1.ResolveDisputeRequest
+ */
+export type ResolveDisputeRequest = Message<"platform.tasks.v1.ResolveDisputeRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: platform.tasks.v1.DisputeResolution resolution = 2;
+   */
+  resolution: DisputeResolution;
+
+  /**
+   * @generated from field: int32 developer_share_bps = 3;
+   */
+  developerShareBps: number;
+
+  /**
+   * @generated from field: string note = 4;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message platform.tasks.v1.ResolveDisputeRequest.
+ * Use `create(ResolveDisputeRequestSchema)` to create a new message.
+ */
+export const ResolveDisputeRequestSchema: GenMessage<ResolveDisputeRequest> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 32);
+
+/**
+ * The task, COMPLETED or CANCELLED.
+ *
+ * @generated from message platform.tasks.v1.ResolveDisputeResponse
+ */
+export type ResolveDisputeResponse = Message<"platform.tasks.v1.ResolveDisputeResponse"> & {
+  /**
+   * @generated from field: platform.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message platform.tasks.v1.ResolveDisputeResponse.
+ * Use `create(ResolveDisputeResponseSchema)` to create a new message.
+ */
+export const ResolveDisputeResponseSchema: GenMessage<ResolveDisputeResponse> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 33);
 
 /**
  * Where a task is in its lifecycle (see TaskService). UNSPECIFIED is no status: a ListTasks filter
@@ -661,6 +1029,20 @@ export enum TaskStatus {
    * @generated from enum value: TASK_STATUS_EXPIRED = 6;
    */
   EXPIRED = 6,
+
+  /**
+   * The developer delivered the work (SubmitWork); it waits for the client's answer.
+   *
+   * @generated from enum value: TASK_STATUS_SUBMITTED = 7;
+   */
+  SUBMITTED = 7,
+
+  /**
+   * The client or the developer disputes the delivered work; an admin resolves it.
+   *
+   * @generated from enum value: TASK_STATUS_DISPUTED = 8;
+   */
+  DISPUTED = 8,
 }
 
 /**
@@ -670,8 +1052,91 @@ export const TaskStatusSchema: GenEnum<TaskStatus> = /*@__PURE__*/
   enumDesc(file_platform_tasks_v1_tasks, 0);
 
 /**
+ * How delivered work was approved.
+ *
+ * @generated from enum platform.tasks.v1.ApprovalMode
+ */
+export enum ApprovalMode {
+  /**
+   * @generated from enum value: APPROVAL_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The client (or an admin) approved it (ApproveWork).
+   *
+   * @generated from enum value: APPROVAL_MODE_MANUAL = 1;
+   */
+  MANUAL = 1,
+
+  /**
+   * Nobody answered within AUTO_APPROVE_AFTER; the Task Service approved it.
+   *
+   * @generated from enum value: APPROVAL_MODE_AUTO = 2;
+   */
+  AUTO = 2,
+
+  /**
+   * An admin resolved a dispute in the developer's favour (approve or split).
+   *
+   * @generated from enum value: APPROVAL_MODE_DISPUTE = 3;
+   */
+  DISPUTE = 3,
+}
+
+/**
+ * Describes the enum platform.tasks.v1.ApprovalMode.
+ */
+export const ApprovalModeSchema: GenEnum<ApprovalMode> = /*@__PURE__*/
+  enumDesc(file_platform_tasks_v1_tasks, 1);
+
+/**
+ * An admin's decision on a dispute.
+ *
+ * @generated from enum platform.tasks.v1.DisputeResolution
+ */
+export enum DisputeResolution {
+  /**
+   * @generated from enum value: DISPUTE_RESOLUTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The work stands: COMPLETED.
+   *
+   * @generated from enum value: DISPUTE_RESOLUTION_APPROVE = 1;
+   */
+  APPROVE = 1,
+
+  /**
+   * The client is refunded: CANCELLED.
+   *
+   * @generated from enum value: DISPUTE_RESOLUTION_REFUND = 2;
+   */
+  REFUND = 2,
+
+  /**
+   * The budget is shared (developer_share_bps to the developer): COMPLETED.
+   *
+   * @generated from enum value: DISPUTE_RESOLUTION_SPLIT = 3;
+   */
+  SPLIT = 3,
+}
+
+/**
+ * Describes the enum platform.tasks.v1.DisputeResolution.
+ */
+export const DisputeResolutionSchema: GenEnum<DisputeResolution> = /*@__PURE__*/
+  enumDesc(file_platform_tasks_v1_tasks, 2);
+
+/**
  * The task lifecycle: OPEN -> ASSIGNED -> IN_PROGRESS -> COMPLETED, CANCELLED from OPEN or ASSIGNED,
- * EXPIRED when an OPEN task's deadline passes.
+ * EXPIRED when an OPEN task's deadline passes. A task created with requires_approval is delivered
+ * instead of completed: IN_PROGRESS -> SUBMITTED (SubmitWork), then COMPLETED (ApproveWork, or
+ * automatically after AUTO_APPROVE_AFTER), back to IN_PROGRESS (RequestChanges) or DISPUTED
+ * (OpenDispute), which an admin resolves (ResolveDispute: COMPLETED or CANCELLED). Before starting,
+ * the assigned developer may step back (WithdrawFromTask: ASSIGNED -> OPEN, matched again without
+ * them).
  *
  * Who sees a task (the same rule in every service, lib/auth/task_visibility.ts): its client, its
  * assigned developer, developers holding a proposal for it, admins and services see it whole;
@@ -755,7 +1220,8 @@ export const TaskService: GenService<{
     output: typeof StartTaskResponseSchema;
   },
   /**
-   * IN_PROGRESS -> COMPLETED. The assigned developer.
+   * IN_PROGRESS -> COMPLETED. The assigned developer. Only for tasks created without
+   * requires_approval; for the others it is failed_precondition (use SubmitWork).
    *
    * @generated from rpc platform.tasks.v1.TaskService.CompleteTask
    */
@@ -763,6 +1229,69 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof CompleteTaskRequestSchema;
     output: typeof CompleteTaskResponseSchema;
+  },
+  /**
+   * IN_PROGRESS -> SUBMITTED: the work is delivered and waits for the client. The assigned
+   * developer, on a task created with requires_approval.
+   *
+   * @generated from rpc platform.tasks.v1.TaskService.SubmitWork
+   */
+  submitWork: {
+    methodKind: "unary";
+    input: typeof SubmitWorkRequestSchema;
+    output: typeof SubmitWorkResponseSchema;
+  },
+  /**
+   * SUBMITTED -> COMPLETED. The task's client (or an admin).
+   *
+   * @generated from rpc platform.tasks.v1.TaskService.ApproveWork
+   */
+  approveWork: {
+    methodKind: "unary";
+    input: typeof ApproveWorkRequestSchema;
+    output: typeof ApproveWorkResponseSchema;
+  },
+  /**
+   * SUBMITTED -> IN_PROGRESS, with a note saying what to change. The task's client (or an admin).
+   *
+   * @generated from rpc platform.tasks.v1.TaskService.RequestChanges
+   */
+  requestChanges: {
+    methodKind: "unary";
+    input: typeof RequestChangesRequestSchema;
+    output: typeof RequestChangesResponseSchema;
+  },
+  /**
+   * ASSIGNED -> OPEN: the assigned developer steps back before starting; the orchestrator matches
+   * the task again and never proposes it to them again.
+   *
+   * @generated from rpc platform.tasks.v1.TaskService.WithdrawFromTask
+   */
+  withdrawFromTask: {
+    methodKind: "unary";
+    input: typeof WithdrawFromTaskRequestSchema;
+    output: typeof WithdrawFromTaskResponseSchema;
+  },
+  /**
+   * SUBMITTED -> DISPUTED, with a reason. The task's client or its assigned developer.
+   *
+   * @generated from rpc platform.tasks.v1.TaskService.OpenDispute
+   */
+  openDispute: {
+    methodKind: "unary";
+    input: typeof OpenDisputeRequestSchema;
+    output: typeof OpenDisputeResponseSchema;
+  },
+  /**
+   * DISPUTED -> COMPLETED (approve, split) or CANCELLED (refund). Admins only. The money part of a
+   * resolution comes with the escrow ledger (issue 20); for now a split is recorded on the task.
+   *
+   * @generated from rpc platform.tasks.v1.TaskService.ResolveDispute
+   */
+  resolveDispute: {
+    methodKind: "unary";
+    input: typeof ResolveDisputeRequestSchema;
+    output: typeof ResolveDisputeResponseSchema;
   },
   /**
    * The transitions of a task, oldest first, with cursor pagination. Only those who see the task
