@@ -12,6 +12,12 @@
  * | taskAssigned | `task.assigned` | TASKS | tasks | TaskAssigned |
  * | taskStatusChanged | `task.status_changed` | TASKS | tasks | TaskStatusChanged |
  * | taskExpired | `task.expired` | TASKS | tasks | TaskExpired |
+ * | taskWorkSubmitted | `task.work_submitted` | TASKS | tasks | TaskDeliveryStep |
+ * | taskChangesRequested | `task.changes_requested` | TASKS | tasks | TaskDeliveryStep |
+ * | taskWorkApproved | `task.work_approved` | TASKS | tasks | TaskDeliveryStep |
+ * | taskDeveloperWithdrew | `task.developer_withdrew` | TASKS | tasks | TaskDeliveryStep |
+ * | taskDisputeOpened | `task.dispute_opened` | TASKS | tasks | TaskDeliveryStep |
+ * | taskDisputeResolved | `task.dispute_resolved` | TASKS | tasks | TaskDeliveryStep |
  * | proposalCreated | `proposal.created` | PROPOSALS | orchestrator | ProposalCreated |
  * | proposalAccepted | `proposal.accepted` | PROPOSALS | orchestrator | ProposalAccepted |
  * | proposalClosed | `proposal.closed` | PROPOSALS | orchestrator | ProposalClosed |
@@ -41,6 +47,7 @@ import {
   ProposalCreatedSchema,
   TaskAssignedSchema,
   TaskCreatedSchema,
+  TaskDeliveryStepSchema,
   TaskExpiredSchema,
   TaskStatusChangedSchema,
   TaskUpdatedSchema,
@@ -89,6 +96,24 @@ export interface EventCatalog {
   readonly taskStatusChanged: EventType<"task.status_changed", typeof TaskStatusChangedSchema>;
   /** An OPEN task's deadline passed; it is EXPIRED (terminal). */
   readonly taskExpired: EventType<"task.expired", typeof TaskExpiredSchema>;
+  /** Delivery and approval (issue 20): the developer submitted work (SUBMITTED). */
+  readonly taskWorkSubmitted: EventType<"task.work_submitted", typeof TaskDeliveryStepSchema>;
+  /** The client asked for changes to submitted work (back IN_PROGRESS). */
+  readonly taskChangesRequested: EventType<
+    "task.changes_requested",
+    typeof TaskDeliveryStepSchema
+  >;
+  /** Submitted work was approved (COMPLETED): manually, automatically or through a dispute. */
+  readonly taskWorkApproved: EventType<"task.work_approved", typeof TaskDeliveryStepSchema>;
+  /** The assigned developer stepped back before starting (OPEN, matched again without them). */
+  readonly taskDeveloperWithdrew: EventType<
+    "task.developer_withdrew",
+    typeof TaskDeliveryStepSchema
+  >;
+  /** The client or the developer disputed submitted work (DISPUTED). */
+  readonly taskDisputeOpened: EventType<"task.dispute_opened", typeof TaskDeliveryStepSchema>;
+  /** An admin resolved a dispute (approve, refund or split). */
+  readonly taskDisputeResolved: EventType<"task.dispute_resolved", typeof TaskDeliveryStepSchema>;
   /** The orchestrator proposed a task to a developer. */
   readonly proposalCreated: EventType<"proposal.created", typeof ProposalCreatedSchema>;
   /** A developer accepted a proposal (the first acceptance wins). */
@@ -161,6 +186,7 @@ export const EVENTS: EventCatalog = {
     published: true,
     summary: "An OPEN task's deadline passed; it is EXPIRED (terminal).",
   },
+  ...deliveryEvents(),
   proposalCreated: {
     subject: "proposal.created",
     stream: PROPOSALS_STREAM,
@@ -228,6 +254,54 @@ export const EVENTS: EventCatalog = {
     summary: "Something happened to a user's proposals or tasks; read by Watch.",
   },
 };
+
+/** The delivery and approval events (issue 20): one message, one subject per step. */
+function deliveryEvents(): Pick<
+  EventCatalog,
+  | "taskWorkSubmitted"
+  | "taskChangesRequested"
+  | "taskWorkApproved"
+  | "taskDeveloperWithdrew"
+  | "taskDisputeOpened"
+  | "taskDisputeResolved"
+> {
+  const step = <S extends string>(subject: S, summary: string) => ({
+    subject,
+    stream: TASKS_STREAM,
+    schema: TaskDeliveryStepSchema,
+    producer: "tasks" as const,
+    published: true,
+    summary,
+  });
+  return {
+    taskWorkSubmitted: step(
+      "task.work_submitted",
+      "The assigned developer submitted work (SUBMITTED), with a note and maybe a link.",
+    ),
+    taskChangesRequested: step(
+      "task.changes_requested",
+      "The client asked for changes to submitted work (back IN_PROGRESS), with a note.",
+    ),
+    taskWorkApproved: step(
+      "task.work_approved",
+      "Submitted work was approved (COMPLETED): by the client, automatically after " +
+        "AUTO_APPROVE_AFTER, or by an admin resolving a dispute.",
+    ),
+    taskDeveloperWithdrew: step(
+      "task.developer_withdrew",
+      "The assigned developer stepped back before starting (OPEN); the orchestrator matches the " +
+        "task again without them.",
+    ),
+    taskDisputeOpened: step(
+      "task.dispute_opened",
+      "The client or the developer disputed submitted work (DISPUTED), with a reason.",
+    ),
+    taskDisputeResolved: step(
+      "task.dispute_resolved",
+      "An admin resolved a dispute: approve or split (COMPLETED), refund (CANCELLED).",
+    ),
+  };
+}
 
 /** The name of an event in the catalog, such as `taskCreated`. */
 export type EventName = keyof EventCatalog;

@@ -358,6 +358,30 @@ export class ProposalCommands {
   }
 
   /**
+   * The assigned developer stepped back before starting (`task.developer_withdrew`): they are
+   * never proposed the task again, their acceptance is WITHDRAWN (reason DEVELOPER_WITHDREW), and
+   * an ASSIGNED task goes back to matching now ("rematch"; the caller starts an attempt). A task
+   * not seen yet or no longer assigned here only records the developer ("recorded").
+   */
+  async releaseDeveloper(taskId: string, developerId: string): Promise<"rematch" | "recorded"> {
+    const developer = developerId.toLowerCase();
+    return await this.store.db.transaction(async (tx) => {
+      const lock = await LockedTask.acquire(tx, taskId);
+      const closed = await this.store.recordWithdrawal(tx, taskId, developer);
+      if (!lock || lock.task.state !== "ASSIGNED") {
+        if (closed.length > 0) await this.outbox.write(tx, closedProposalEvents(closed));
+        return "recorded";
+      }
+      await this.store.reopenTask(lock);
+      await this.write(lock, [
+        ...closedProposalEvents(closed),
+        ...matchStateNotifications([change(lock.task, "PENDING", 0)]),
+      ]);
+      return "rematch";
+    });
+  }
+
+  /**
    * Applies a `task.updated` with newer terms: they replace the old ones (and are kept as a new
    * version); proposals on older terms are taken back (PENDING ones withdrawn; an acceptance not
    * yet assigned, which the Task Service refuses on changed terms, withdrawn too) and the task goes

@@ -51,6 +51,7 @@ export const REASON_TO_PROTO: Readonly<Record<ProposalReasonName, ProposalReason
   TERMS_CHANGED: ProposalReason.TERMS_CHANGED,
   DEVELOPER_OFFLINE: ProposalReason.DEVELOPER_OFFLINE,
   TIMED_OUT: ProposalReason.TIMED_OUT,
+  DEVELOPER_WITHDREW: ProposalReason.DEVELOPER_WITHDREW,
 };
 
 /**

@@ -41,7 +41,8 @@ export type ProposalReasonName =
   | "TASK_CLOSED"
   | "TERMS_CHANGED"
   | "DEVELOPER_OFFLINE"
-  | "TIMED_OUT";
+  | "TIMED_OUT"
+  | "DEVELOPER_WITHDREW";
 
 /** The terms of one version of a task (a row of match_task_terms, as JSON). */
 export interface TaskTermsRow {
@@ -273,7 +274,9 @@ export class ProposalStore {
     const rows = await tx<{ developer_id: string }[]>`
       SELECT developer_id FROM proposals
       WHERE task_id = ${taskId}
-        AND (${termsVersion ?? null}::int IS NULL OR terms_version = ${termsVersion ?? null}::int)`;
+        AND (${termsVersion ?? null}::int IS NULL OR terms_version = ${termsVersion ?? null}::int)
+      UNION
+      SELECT developer_id FROM match_task_withdrawn_developers WHERE task_id = ${taskId}`;
     return new Set(rows.map((r) => r.developer_id));
   }
 
@@ -325,23 +328,34 @@ export class ProposalStore {
 
   /**
    * What an attempt needs to know of a task's proposals, in one query: the developers proposed
-   * on the current terms (not to be proposed again), whether any proposal was ever made, and the
-   * PENDING count.
+   * on the current terms or who withdrew from the task (not to be proposed again), whether any
+   * proposal was ever made, and the PENDING count.
    */
   async proposalSummary(
     tx: Q,
     taskId: string,
     termsVersion: number,
   ): Promise<{ exclude: Set<string>; hadProposals: boolean; pending: number }> {
-    const rows = await tx<{ developer_id: string; terms_version: number; status: string }[]>`
-      SELECT developer_id, terms_version, status FROM proposals WHERE task_id = ${taskId}`;
+    const rows = await tx<
+      { developer_id: string; terms_version: number | null; status: string }[]
+    >`
+      SELECT developer_id, terms_version, status FROM proposals WHERE task_id = ${taskId}
+      UNION ALL
+      SELECT developer_id, NULL, 'WITHDREW' FROM match_task_withdrawn_developers
+      WHERE task_id = ${taskId}`;
     const exclude = new Set<string>();
     let pending = 0;
+    let proposals = 0;
     for (const r of rows) {
+      if (r.status === "WITHDREW") {
+        exclude.add(r.developer_id);
+        continue;
+      }
+      proposals++;
       if (Number(r.terms_version) === Number(termsVersion)) exclude.add(r.developer_id);
       if (r.status === "PENDING") pending++;
     }
-    return { exclude, hadProposals: rows.length > 0, pending };
+    return { exclude, hadProposals: proposals > 0, pending };
   }
 
   /**
@@ -711,6 +725,24 @@ export class ProposalStore {
       WHERE task_id = ${lock.taskId} AND status = 'ACCEPTED'
         AND developer_id <> ${keepDeveloperId}::uuid
       RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
+  }
+
+  /**
+   * Records that `developerId` stepped back from the task (never proposed it again), and takes
+   * back their acceptance: WITHDRAWN, reason DEVELOPER_WITHDREW. Returns the proposals closed.
+   */
+  async recordWithdrawal(
+    tx: TransactionSql,
+    taskId: string,
+    developerId: string,
+  ): Promise<ProposalRow[]> {
+    await tx`
+      INSERT INTO match_task_withdrawn_developers (task_id, developer_id)
+      VALUES (${taskId}, ${developerId}) ON CONFLICT DO NOTHING`;
+    return await tx<ProposalRow[]>`
+      UPDATE proposals SET status = 'WITHDRAWN', reason = 'DEVELOPER_WITHDREW'
+      WHERE task_id = ${taskId} AND developer_id = ${developerId} AND status = 'ACCEPTED'
+      RETURNING ${tx.unsafe(proposalColumns("proposals"))}`;
   }
 
   /** Sets the locked task's state (and its assignee). */

@@ -64,6 +64,8 @@ function taskIdOf(event: ConsumedEvent): string | undefined {
       ? EVENTS.taskAssigned.schema
       : event.subject === EVENTS.taskStatusChanged.subject
       ? EVENTS.taskStatusChanged.schema
+      : event.subject === EVENTS.taskDeveloperWithdrew.subject
+      ? EVENTS.taskDeveloperWithdrew.schema
       : undefined;
     if (!schema) return undefined;
     const id = (decodeEvent(schema, event.data) as { taskId: string }).taskId.toLowerCase();
@@ -112,6 +114,23 @@ function handler(
         // The first attempt on the new terms now; the sweeper retries it if this one fails.
         await matcher?.attempt(taskId).catch((error) =>
           logger.warn("re-match after new terms failed; the sweeper retries", {
+            task_id: taskId,
+            error,
+          })
+        );
+      }
+      return;
+    }
+    if (event.subject === EVENTS.taskDeveloperWithdrew.subject) {
+      const withdrew = decodeEvent(EVENTS.taskDeveloperWithdrew.schema, event.data);
+      requireUuid("task_id", withdrew.taskId);
+      requireUuid("developer_id", withdrew.developerId);
+      const taskId = withdrew.taskId.toLowerCase();
+      const outcome = await commands.releaseDeveloper(taskId, withdrew.developerId);
+      if (outcome === "rematch") {
+        logger.info("developer withdrew; matching again without them", { task_id: taskId });
+        await matcher?.attempt(taskId).catch((error) =>
+          logger.warn("re-match after a withdrawal failed; the sweeper retries", {
             task_id: taskId,
             error,
           })

@@ -20,6 +20,7 @@ import {
 import { HealthMonitor } from "@platform/lib/health";
 import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import type { TasksConfig } from "./config.ts";
+import { DeliveryCommands } from "./delivery_commands.ts";
 import { proposalAcceptedConsumer } from "./proposal_accepted_consumer.ts";
 import { proposalHoldersConsumer } from "./proposal_holders_consumer.ts";
 import { TaskCommands } from "./task_commands.ts";
@@ -27,6 +28,7 @@ import { TASK_OUTBOX } from "./task_events.ts";
 import { TaskExpirySweeper } from "./task_expiry_sweeper.ts";
 import { taskHandlers } from "./task_handlers.ts";
 import { TaskStore } from "./task_store.ts";
+import { TaskSweeper } from "./task_sweeper.ts";
 
 /**
  * Starts the Task Service.
@@ -50,7 +52,37 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
     maxInFlight: config.createMaxInFlight,
   });
 
+  const delivery = new DeliveryCommands(commands, {
+    submissions: metrics.counter("task_submissions_total", "Work submitted (SubmitWork)."),
+    approvals: metrics.counter(
+      "task_approvals_total",
+      "Submitted work approved, by mode: manual (ApproveWork), auto (AUTO_APPROVE_AFTER), " +
+        "dispute (an admin's approve or split).",
+      ["mode"],
+    ),
+    changeRequests: metrics.counter(
+      "task_change_requests_total",
+      "Submitted work sent back for changes (RequestChanges).",
+    ),
+    withdrawals: metrics.counter(
+      "task_withdrawals_total",
+      "Assigned developers who stepped back before starting (WithdrawFromTask).",
+    ),
+    disputesOpened: metrics.counter("task_disputes_opened_total", "Disputes opened."),
+    disputesResolved: metrics.counter(
+      "task_disputes_resolved_total",
+      "Disputes resolved by an admin, by resolution (approve, refund, split).",
+      ["resolution"],
+    ),
+  });
+
   const expiry = new TaskExpirySweeper(commands, logger, config.expirySweepMs);
+  const autoApproval = new TaskSweeper(
+    "submitted work approved automatically",
+    (limit) => delivery.autoApproveDue(config.autoApproveAfterSeconds, limit),
+    logger,
+    config.autoApproveSweepMs,
+  );
 
   let nc: NatsConnection | undefined;
   let relay: OutboxRelay | undefined;
@@ -88,6 +120,7 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
   ], config.healthTimeoutMs);
 
   expiry.start();
+  autoApproval.start();
   return startServiceServer({
     config,
     logger,
@@ -95,7 +128,7 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
     health,
     tokens,
     routes: (router) => {
-      router.service(TaskService, taskHandlers(commands));
+      router.service(TaskService, taskHandlers(commands, delivery));
       return [TaskService];
     },
     onShutdown: [
@@ -104,6 +137,7 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
         await Promise.race([events, new Promise((r) => setTimeout(r, 1000))]);
       },
       () => expiry.stop(),
+      () => autoApproval.stop(),
       () => Promise.all(consumers.map((c) => c.stop())).then(() => {}),
       () => relay?.stop(),
       async () => {

@@ -185,7 +185,7 @@ export class TaskCommands {
     ) {
       return task;
     }
-    const to = nextState(task.status, request.action);
+    const to = nextState(task.status, request.action, task.requires_approval);
     const reason = request.reason ?? "";
     const updated = await this.store.setStatus(tx, task.id, to, request.developerId);
     await this.store.addTransition(tx, task.id, task.status, to, request.actorId, reason);

@@ -5,10 +5,10 @@
  * @module
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { TaskStatus } from "@platform/proto/tasks/v1";
+import { ApprovalMode, DisputeResolution, TaskStatus } from "@platform/proto/tasks/v1";
 import { EVENTS, type OutboxEvent, outboxEvent } from "@platform/lib/events";
 import type { TaskState } from "./domain/task_state_machine.ts";
-import type { TaskRow } from "./task_store.ts";
+import type { ApprovalModeName, DisputeResolutionName, TaskRow } from "./task_store.ts";
 
 /** The Task Service's outbox table (migrations 001, 003). */
 export const TASK_OUTBOX = "task_outbox";
@@ -20,6 +20,8 @@ const toProto: Record<TaskState, TaskStatus> = {
   COMPLETED: TaskStatus.COMPLETED,
   CANCELLED: TaskStatus.CANCELLED,
   EXPIRED: TaskStatus.EXPIRED,
+  SUBMITTED: TaskStatus.SUBMITTED,
+  DISPUTED: TaskStatus.DISPUTED,
 };
 
 /**
@@ -169,5 +171,66 @@ export function taskExpiredEvent(task: TaskRow, now = new Date()): OutboxEvent {
     taskId: task.id,
     clientId: task.client_id,
     deadline: task.deadline ? timestampFromDate(task.deadline) : undefined,
+  }, { now });
+}
+
+/** The delivery steps that publish an event of their own (with their task.status_changed). */
+export type DeliveryStep =
+  | "workSubmitted"
+  | "changesRequested"
+  | "workApproved"
+  | "developerWithdrew"
+  | "disputeOpened"
+  | "disputeResolved";
+
+/** What a delivery step's event carries besides the task's parties. */
+export interface DeliveryStepDetail {
+  /** The developer concerned (for a withdrawal: the one who stepped back). */
+  developerId: string;
+  actorId: string;
+  note?: string;
+  link?: string;
+  approvalMode?: ApprovalModeName;
+  resolution?: DisputeResolutionName;
+  developerShareBps?: number | null;
+}
+
+const stepEvents = {
+  workSubmitted: EVENTS.taskWorkSubmitted,
+  changesRequested: EVENTS.taskChangesRequested,
+  workApproved: EVENTS.taskWorkApproved,
+  developerWithdrew: EVENTS.taskDeveloperWithdrew,
+  disputeOpened: EVENTS.taskDisputeOpened,
+  disputeResolved: EVENTS.taskDisputeResolved,
+} as const;
+
+/**
+ * The event of one delivery step (`task.work_submitted`, `task.work_approved`, ...).
+ *
+ * @example
+ * ```ts
+ * deliveryStepEvent("workApproved", task, { developerId, actorId, approvalMode: "AUTO" });
+ * ```
+ */
+export function deliveryStepEvent(
+  step: DeliveryStep,
+  task: Pick<TaskRow, "id" | "client_id">,
+  detail: DeliveryStepDetail,
+  now = new Date(),
+): OutboxEvent {
+  return outboxEvent(stepEvents[step], {
+    taskId: task.id,
+    clientId: task.client_id,
+    developerId: detail.developerId,
+    actorId: detail.actorId,
+    note: detail.note ?? "",
+    link: detail.link ?? "",
+    approvalMode: detail.approvalMode
+      ? ApprovalMode[detail.approvalMode]
+      : ApprovalMode.UNSPECIFIED,
+    resolution: detail.resolution
+      ? DisputeResolution[detail.resolution]
+      : DisputeResolution.UNSPECIFIED,
+    developerShareBps: detail.developerShareBps ?? 0,
   }, { now });
 }

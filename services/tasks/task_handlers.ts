@@ -17,7 +17,12 @@ import {
   taskVisibility,
 } from "@platform/lib/auth";
 import { NotFoundError, PermissionDeniedError, ValidationError } from "@platform/lib/errors";
-import { type TaskService, TaskStatus, TransitionSchema } from "@platform/proto/tasks/v1";
+import {
+  DisputeResolution,
+  type TaskService,
+  TaskStatus,
+  TransitionSchema,
+} from "@platform/proto/tasks/v1";
 import {
   decodeHistoryToken,
   decodePageToken,
@@ -28,10 +33,14 @@ import {
   validateDeadline,
   validateDescription,
   validateId,
+  validateLink,
+  validateNote,
   validatePageSize,
   validateReason,
+  validateShareBps,
   validateTitle,
 } from "./domain/task_validation.ts";
+import type { DeliveryCommands } from "./delivery_commands.ts";
 import type { TaskCommands } from "./task_commands.ts";
 import { statusFromProto, statusToProto } from "./task_events.ts";
 import { toTaskMessage } from "./task_message.ts";
@@ -85,6 +94,30 @@ function assignedDeveloper(me: Principal, verb: string) {
   };
 }
 
+function clientOrAdmin(me: Principal, verb: string) {
+  return (task: TaskRow) => {
+    if (me.role === "admin") return;
+    if (me.role === "client" && me.subject === task.client_id) return;
+    throw new PermissionDeniedError(`only the client of this task or an admin may ${verb}`);
+  };
+}
+
+function eitherParty(me: Principal, verb: string) {
+  return (task: TaskRow) => {
+    if (me.role === "client" && me.subject === task.client_id) return;
+    if (me.role === "developer" && task.assigned_developer_id === me.subject) return;
+    throw new PermissionDeniedError(
+      `only the client of this task or its assigned developer may ${verb}`,
+    );
+  };
+}
+
+const resolutionNames = {
+  [DisputeResolution.APPROVE]: "APPROVE",
+  [DisputeResolution.REFUND]: "REFUND",
+  [DisputeResolution.SPLIT]: "SPLIT",
+} as const;
+
 /**
  * Builds the TaskService implementation.
  *
@@ -93,7 +126,10 @@ function assignedDeveloper(me: Principal, verb: string) {
  * router.service(TaskService, taskHandlers(commands));
  * ```
  */
-export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskService> {
+export function taskHandlers(
+  commands: TaskCommands,
+  delivery: DeliveryCommands,
+): ServiceImpl<typeof TaskService> {
   const store = commands.store;
 
   /** The task and how much of it the caller sees; unknown and unseen answer alike. */
@@ -125,6 +161,7 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
         budgetMinor: budget.amountMinor,
         currency: budget.currency,
         deadline: deadline ?? null,
+        requiresApproval: req.requiresApproval,
       }, me.subject);
       return { task: toTaskMessage(row) };
     },
@@ -254,6 +291,85 @@ export function taskHandlers(commands: TaskCommands): ServiceImpl<typeof TaskSer
         actorId: me.subject,
         authorize: assignedDeveloper(me, "complete"),
       });
+      return { task: toTaskMessage(row) };
+    },
+
+    async submitWork(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const taskId = validateId(req.taskId, "task_id");
+      const work = { note: validateNote(req.note), link: validateLink(req.link) };
+      const row = await delivery.submit({
+        taskId,
+        actorId: me.subject,
+        authorize: assignedDeveloper(me, "submit work for"),
+      }, work);
+      return { task: toTaskMessage(row) };
+    },
+
+    async approveWork(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const row = await delivery.approve({
+        taskId: validateId(req.taskId, "task_id"),
+        actorId: me.subject,
+        authorize: clientOrAdmin(me, "approve its work"),
+      });
+      return { task: toTaskMessage(row) };
+    },
+
+    async requestChanges(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const taskId = validateId(req.taskId, "task_id");
+      const note = validateNote(req.note);
+      const row = await delivery.requestChanges({
+        taskId,
+        actorId: me.subject,
+        authorize: clientOrAdmin(me, "request changes"),
+      }, note);
+      return { task: toTaskMessage(row) };
+    },
+
+    async withdrawFromTask(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const taskId = validateId(req.taskId, "task_id");
+      const reason = validateReason(req.reason) || "developer withdrew before starting";
+      const row = await delivery.withdraw({
+        taskId,
+        actorId: me.subject,
+        authorize: assignedDeveloper(me, "withdraw from"),
+      }, reason);
+      return { task: toTaskMessage(row) };
+    },
+
+    async openDispute(req, ctx) {
+      const me = requirePrincipal(ctx);
+      const taskId = validateId(req.taskId, "task_id");
+      const reason = validateNote(req.reason, "reason");
+      const row = await delivery.openDispute({
+        taskId,
+        actorId: me.subject,
+        authorize: eitherParty(me, "dispute its work"),
+      }, reason);
+      return { task: toTaskMessage(row) };
+    },
+
+    async resolveDispute(req, ctx) {
+      const me = requireRole(ctx, "admin");
+      const taskId = validateId(req.taskId, "task_id");
+      const resolution = resolutionNames[req.resolution as keyof typeof resolutionNames];
+      if (!resolution) {
+        throw new ValidationError("resolution", "must be APPROVE, REFUND or SPLIT");
+      }
+      let developerShareBps: number | null = null;
+      if (resolution === "SPLIT") {
+        developerShareBps = validateShareBps(req.developerShareBps);
+      } else if (req.developerShareBps !== 0) {
+        throw new ValidationError("developer_share_bps", "is only for a SPLIT; leave it 0");
+      }
+      const row = await delivery.resolveDispute({
+        taskId,
+        actorId: me.subject,
+        authorize: () => {},
+      }, { resolution, developerShareBps, note: validateReason(req.note, "note") });
       return { task: toTaskMessage(row) };
     },
 

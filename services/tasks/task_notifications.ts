@@ -4,7 +4,12 @@
  *
  * - the task's client: every status change of their task (`task_status_changed`);
  * - the developer it is assigned to: `task_assigned`;
- * - the developer of an ASSIGNED task that is cancelled: `task_cancelled`.
+ * - the developer of an ASSIGNED task that is cancelled: `task_cancelled`;
+ * - the developer of delivered work: `task_changes_requested` (SUBMITTED -> IN_PROGRESS),
+ *   `task_work_approved` (SUBMITTED -> COMPLETED, by the client or automatically),
+ *   `task_dispute_opened` (a dispute the client opened) and `task_dispute_resolved` (DISPUTED ->
+ *   COMPLETED or CANCELLED). A developer's own steps (submit, withdraw, their dispute) reach the
+ *   client through `task_status_changed`.
  *
  * @module
  */
@@ -53,5 +58,24 @@ export function transitionNotifications(
   ) {
     events.push(notificationEvent(cancelledDeveloper, NotificationKind.TASK_CANCELLED, body));
   }
+  const deliveryKind = developerDeliveryKind(from, task.status, actorId, developer);
+  if (deliveryKind && developer && isNotifiableUser(developer)) {
+    events.push(notificationEvent(developer, deliveryKind, body));
+  }
   return events;
+}
+
+/** What the developer of delivered work is told of a transition they did not make; else none. */
+function developerDeliveryKind(
+  from: TaskState,
+  to: TaskState,
+  actorId: string,
+  developer: string | null,
+): NotificationKind | undefined {
+  if (!developer || actorId === developer) return undefined;
+  if (from === "SUBMITTED" && to === "IN_PROGRESS") return NotificationKind.TASK_CHANGES_REQUESTED;
+  if (from === "SUBMITTED" && to === "COMPLETED") return NotificationKind.TASK_WORK_APPROVED;
+  if (from === "SUBMITTED" && to === "DISPUTED") return NotificationKind.TASK_DISPUTE_OPENED;
+  if (from === "DISPUTED") return NotificationKind.TASK_DISPUTE_RESOLVED;
+  return undefined;
 }

@@ -9,6 +9,7 @@
 import type { Database, Sql, TransactionSql } from "@platform/lib/db";
 import type { PageCursor } from "./domain/task_validation.ts";
 import type { TaskState } from "./domain/task_state_machine.ts";
+import { TASK_COLUMNS } from "./create_task_sql.ts";
 
 /** A row of `tasks`. */
 export interface TaskRow {
@@ -26,6 +27,40 @@ export interface TaskRow {
   updated_at: Date;
   /** 1 at creation, one more at each change of terms (migration 004). */
   terms_version: number;
+  /** Fixed at creation: delivered work waits for the client's approval (migration 005). */
+  requires_approval: boolean;
+  /** The last submission's note and link, when it was made, and how many there were. */
+  submission_note: string;
+  submission_link: string;
+  submitted_at: Date | null;
+  submissions: number;
+  /** Who opened the dispute (a user id) and why; empty without one. */
+  disputed_by: string;
+  dispute_reason: string;
+  dispute_resolution: DisputeResolutionName | null;
+  /** A split's developer share in basis points. */
+  developer_share_bps: number | null;
+  /** How COMPLETED work was approved; null for a task completed without approval. */
+  approval_mode: ApprovalModeName | null;
+}
+
+/** How delivered work was approved (`tasks.approval_mode`). */
+export type ApprovalModeName = "MANUAL" | "AUTO" | "DISPUTE";
+/** An admin's decision on a dispute (`tasks.dispute_resolution`). */
+export type DisputeResolutionName = "APPROVE" | "REFUND" | "SPLIT";
+
+/** What a delivery step writes on the task row besides its status (unset fields stay). */
+export interface DeliveryPatch {
+  /** A submission: its note and link; also sets submitted_at and counts it. */
+  submission?: { note: string; link: string };
+  /** A dispute opened: by whom and why. */
+  dispute?: { by: string; reason: string };
+  /** A dispute resolved. */
+  resolution?: { resolution: DisputeResolutionName; developerShareBps: number | null };
+  /** Set when the work is approved. */
+  approvalMode?: ApprovalModeName;
+  /** A withdrawal: the task has no assignee any more. */
+  clearAssignee?: boolean;
 }
 
 /** A row of `task_transitions`. */
@@ -47,6 +82,8 @@ export interface NewTask {
   budgetMinor: bigint;
   currency: string;
   deadline: Date | null;
+  /** The client approves delivered work (fixed for the task's life); default false. */
+  requiresApproval?: boolean;
 }
 
 /** Fields to change; undefined ones stay. `deadline: null` clears it. */
@@ -72,8 +109,7 @@ export interface TaskFilter {
 
 type Tx = TransactionSql | Sql;
 
-const COLUMNS = `id, client_id, title, description, required_skills, budget_minor, currency,
-  deadline, status, assigned_developer_id, created_at, updated_at, terms_version`;
+const COLUMNS = TASK_COLUMNS;
 /** The same columns of the table aliased `t`. */
 const COLUMNS_OF_T = COLUMNS.replace(/(\w+)/g, "t.$1");
 
@@ -179,6 +215,62 @@ export class TaskStore {
         WHERE id = ${id}
         RETURNING ${tx.unsafe(COLUMNS)}`;
     return row;
+  }
+
+  /**
+   * Sets the status of a delivery step and what it records on the task (see {@link DeliveryPatch}).
+   */
+  async setDelivery(
+    tx: TransactionSql,
+    id: string,
+    status: TaskState,
+    patch: DeliveryPatch,
+  ): Promise<TaskRow> {
+    const s = patch.submission;
+    const d = patch.dispute;
+    const r = patch.resolution;
+    const [row] = await tx<TaskRow[]>`
+      UPDATE tasks SET status = ${status}, updated_at = now(),
+        submission_note = COALESCE(${s?.note ?? null}::text, submission_note),
+        submission_link = COALESCE(${s?.link ?? null}::text, submission_link),
+        submitted_at = CASE WHEN ${s !== undefined} THEN now() ELSE submitted_at END,
+        submissions = submissions + ${s ? 1 : 0},
+        disputed_by = COALESCE(${d?.by ?? null}::text, disputed_by),
+        dispute_reason = COALESCE(${d?.reason ?? null}::text, dispute_reason),
+        dispute_resolution = COALESCE(${r?.resolution ?? null}::text, dispute_resolution),
+        developer_share_bps = COALESCE(${r?.developerShareBps ?? null}::int, developer_share_bps),
+        approval_mode = COALESCE(${patch.approvalMode ?? null}::text, approval_mode),
+        assigned_developer_id = CASE WHEN ${patch.clearAssignee === true} THEN NULL
+                                     ELSE assigned_developer_id END
+      WHERE id = ${id}
+      RETURNING ${tx.unsafe(COLUMNS)}`;
+    return row;
+  }
+
+  /**
+   * Approves at most `limit` SUBMITTED tasks whose last submission is older than `afterSeconds`
+   * (on the database's clock): COMPLETED, approval mode AUTO. Rows another transaction holds (a
+   * manual approval, a dispute, a change request at the same moment) are skipped and, if still
+   * due, taken on a later round; a row that changed meanwhile no longer matches. Returns them as
+   * they are after.
+   */
+  async autoApproveDue(
+    tx: TransactionSql,
+    afterSeconds: number,
+    limit: number,
+  ): Promise<TaskRow[]> {
+    const rows = await tx<TaskRow[]>`
+      WITH due AS (
+        SELECT id FROM tasks
+        WHERE status = 'SUBMITTED'
+          AND submitted_at <= now() - make_interval(secs => ${afterSeconds})
+        ORDER BY submitted_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      UPDATE tasks t SET status = 'COMPLETED', approval_mode = 'AUTO', updated_at = now()
+      FROM due WHERE t.id = due.id AND t.status = 'SUBMITTED'
+      RETURNING ${tx.unsafe(COLUMNS_OF_T)}`;
+    return [...rows];
   }
 
   /** Records a transition. */
