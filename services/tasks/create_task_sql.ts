@@ -20,20 +20,20 @@ export const TASK_COLUMNS = `id, client_id, title, description, required_skills,
  * The statement; parameters, one array element per task: $1 ids, $2 client ids, $3 titles,
  * $4 descriptions, $5 required skills (JSON text), $6 budgets (minor units), $7 currencies,
  * $8 deadlines (ISO text or NULL), $9 actor ids, $10 event ids, $11 event payloads (JSON text),
- * $12 traceparents (or NULL), $13 requires_approval. Returns the tasks in the order given.
+ * $12 traceparents (or NULL), $13 requires_approval ("true" or "false"). Returns the tasks in the order given.
  */
 export const CREATE_TASKS_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int8[],
                        $7::text[], $8::timestamptz[], $9::text[], $10::uuid[], $11::text[],
-                       $12::text[], $13::bool[])
+                       $12::text[], $13::text[])
     WITH ORDINALITY AS i(id, client_id, title, description, skills, budget_minor, currency,
                          deadline, actor_id, event_id, payload, traceparent, requires_approval, n)
 ), task AS (
   INSERT INTO tasks (id, client_id, title, description, required_skills, budget_minor, currency,
                      deadline, created_at, updated_at, requires_approval)
   SELECT id, client_id, title, description, skills::jsonb, budget_minor, currency, deadline,
-         date_trunc('milliseconds', now()), now(), requires_approval
+         date_trunc('milliseconds', now()), now(), requires_approval::bool
   FROM input ORDER BY n
   RETURNING ${TASK_COLUMNS}
 ), history AS (
@@ -78,7 +78,7 @@ export function createTasksParams(tasks: readonly CreateTaskValues[]): unknown[]
     tasks.map((t) => t.eventId),
     tasks.map((t) => JSON.stringify(t.eventPayload)),
     tasks.map((t) => t.traceparent ?? null),
-    tasks.map((t) => t.requiresApproval === true),
+    tasks.map((t) => String(t.requiresApproval === true)),
   ];
 }
 
