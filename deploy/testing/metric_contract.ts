@@ -25,6 +25,12 @@ export const SERVICE_METRICS = [
 /** Exported by some services (business, pool and outbox metrics), by name in the sources. */
 export const COMPONENT_METRICS = [
   "tasks_created_total",
+  "task_submissions_total",
+  "task_approvals_total",
+  "task_change_requests_total",
+  "task_withdrawals_total",
+  "task_disputes_opened_total",
+  "task_disputes_resolved_total",
   "matches_attempted_total",
   "matches_successful_total",
   "users_online_count",
