@@ -2,7 +2,8 @@
  * The web app in a real browser (Debian's Chromium through playwright-core): a client and a
  * developer, each in their own browser context, on the app's origin calling the services on
  * theirs over gRPC-web with CORS. The whole story (sign up, go online, post, the proposal
- * arrives, accept, ASSIGNED on the client's side, start, complete); a proposal arriving through
+ * arrives, accept, ASSIGNED on the client's side, start, complete); delivery with approval (submit,
+ * request changes, submit again, approve) and a withdrawal before starting; a proposal arriving through
  * the notification stream with no polling; the Orchestrator restarted mid-session and the stream
  * resuming from its cursor; a wrong password; a validation error; a service stopped mid-session
  * and back; a disallowed origin refused; the compose edge proxy.
@@ -197,6 +198,72 @@ Deno.test({
           assert.ok(overflow <= 0, `no sideways scrolling at phone width (${overflow}px)`);
           await screenshot(dev, "story-09-developer-phone-width");
           await dev.setViewportSize({ width: 1200, height: 860 });
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "delivery: submit -> request changes -> submit -> approve; withdraw before starting",
+        async () => {
+          await client.goto(`${platform.webUrl}/#/`);
+          const title = `Design the ${skill} schema`;
+          await client.getByLabel("I approve the work before it counts as done").check();
+          await postTask(client, { title, skills: skill, budget: "400" });
+          await client.getByRole("heading", { name: title }).waitFor();
+          await client.getByText("You approve the delivered work").waitFor();
+          await dev.getByRole("button", { name: `Accept "${title}"` }).click();
+          const mine = dev.locator("#my-tasks li", { hasText: title });
+          await mine.filter({ hasText: "Assigned" }).waitFor();
+          await dev.getByRole("button", { name: `Start work on "${title}"` }).click();
+          await dev.getByRole("button", { name: `Submit work for "${title}"` }).click();
+          await dev.getByLabel("What you deliver").fill("Schema and migrations, first cut");
+          await dev.getByLabel("Link to the work (optional)").fill("https://example.com/pr/12");
+          await screenshot(dev, "delivery-01-developer-submit-form");
+          await dev.getByRole("button", { name: "Send for approval" }).click();
+          await mine.filter({ hasText: "Waiting for the client's approval." }).waitFor();
+
+          // The client sees it live, with the link, and asks for changes.
+          await client.locator("#task-status", { hasText: "Submitted for approval" }).waitFor();
+          await client.locator("#task-delivery", { hasText: "https://example.com/pr/12" })
+            .waitFor();
+          await screenshot(client, "delivery-02-client-review");
+          await client.getByRole("button", { name: "Request changes…" }).click();
+          await client.getByLabel("What should change?").fill("Add an index on created_at");
+          await client.getByRole("button", { name: "Send change request" }).click();
+          await client.locator("#task-status", { hasText: "In progress" }).waitFor();
+
+          // The developer is told, submits again; the client approves.
+          await mine.filter({ hasText: "The client asked for changes" }).waitFor();
+          await screenshot(dev, "delivery-03-developer-changes-requested");
+          await dev.getByRole("button", { name: `Submit work for "${title}"` }).click();
+          await dev.getByLabel("What you deliver").fill("Index added");
+          await dev.getByRole("button", { name: "Send for approval" }).click();
+          await client.locator("#task-delivery", { hasText: "submission 2" }).waitFor();
+          await client.getByRole("button", { name: "Approve work" }).click();
+          await client.locator("#task-status", { hasText: "Completed" }).waitFor();
+          await client.locator("#task-history", { hasText: "Add an index on created_at" })
+            .waitFor();
+          await client.locator("#task-delivery", { hasText: "approved by the client" }).waitFor();
+          await screenshot(client, "delivery-04-client-approved");
+          await mine.filter({ hasText: "Completed" }).waitFor();
+          await mine.filter({ hasText: "approved by the client" }).waitFor();
+          await screenshot(dev, "delivery-05-developer-approved");
+
+          // Another task, taken and given back before starting: open again for the client.
+          await client.goto(`${platform.webUrl}/#/`);
+          const other = `Tune the ${skill} queries`;
+          await postTask(client, { title: other, skills: skill, budget: "200" });
+          await client.getByRole("heading", { name: other }).waitFor();
+          await dev.getByRole("button", { name: `Accept "${other}"` }).click();
+          await client.locator("#task-status", { hasText: "Assigned" }).waitFor();
+          await dev.getByRole("button", { name: `Withdraw from "${other}"` }).click();
+          await client.locator("#task-status", { hasText: "Open" }).waitFor();
+          await client.locator("#task-history", { hasText: "developer withdrew before starting" })
+            .waitFor();
+          await screenshot(client, "delivery-06-client-after-withdrawal");
+          await dev.locator("#my-tasks li", { hasText: other }).waitFor({ state: "detached" });
+          await screenshot(dev, "delivery-07-developer-after-withdrawal");
         },
       );
 

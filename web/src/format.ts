@@ -150,6 +150,8 @@ const TASK_STATUS: Record<number, string> = {
   [TaskStatus.COMPLETED]: "Completed",
   [TaskStatus.CANCELLED]: "Cancelled",
   [TaskStatus.EXPIRED]: "Expired",
+  [TaskStatus.SUBMITTED]: "Submitted for approval",
+  [TaskStatus.DISPUTED]: "Disputed",
 };
 
 /** A task status's name ("In progress"). */

@@ -96,6 +96,10 @@ const ASSIGNED_TASK_KINDS: ReadonlySet<NotificationKind> = new Set([
   NotificationKind.TASK_CANCELLED,
   NotificationKind.PROPOSAL_CANCELLED,
   NotificationKind.TASK_STATUS_CHANGED,
+  NotificationKind.TASK_CHANGES_REQUESTED,
+  NotificationKind.TASK_WORK_APPROVED,
+  NotificationKind.TASK_DISPUTE_OPENED,
+  NotificationKind.TASK_DISPUTE_RESOLVED,
 ]);
 
 /** A proposal, with its task's description when the developer may read it. */

@@ -34,6 +34,7 @@ import {
   type TaskDraft,
   TaskFields,
 } from "./task_form.tsx";
+import { DeliveryFacts, ReviewWork } from "./delivery.tsx";
 import { proposalTone, taskTone } from "./tones.ts";
 
 const TASK_SERVICE = "Task Service";
@@ -96,6 +97,7 @@ export function ClientHome(): JSX.Element {
 function PostTask(): JSX.Element {
   const { api } = useApp();
   const [draft, setDraft] = useState<TaskDraft>(EMPTY_DRAFT);
+  const [requiresApproval, setRequiresApproval] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
 
@@ -116,8 +118,10 @@ function PostTask(): JSX.Element {
         requiredSkills: parsed.skills,
         budget: parsed.budget,
         deadline: parsed.deadline,
+        requiresApproval,
       });
       setDraft(EMPTY_DRAFT);
+      setRequiresApproval(false);
       if (task) location.hash = `#/tasks/${task.id}`;
     } catch (error) {
       setProblem(describeError(error, TASK_SERVICE));
@@ -132,6 +136,20 @@ function PostTask(): JSX.Element {
       <form onSubmit={submit}>
         <ProblemBox problem={formProblem(problem, TASK_FIELDS)} />
         <TaskFields prefix="new" draft={draft} onDraft={setDraft} problem={problem} />
+        <div class="field checkbox">
+          <label for="new-requires-approval">
+            <input
+              id="new-requires-approval"
+              type="checkbox"
+              checked={requiresApproval}
+              onChange={(e) => setRequiresApproval((e.currentTarget as HTMLInputElement).checked)}
+            />{" "}
+            I approve the work before it counts as done
+          </label>
+          <p class="hint">
+            The developer submits the work; you approve it or ask for changes. Fixed once posted.
+          </p>
+        </div>
         <button type="submit" class="primary" disabled={busy}>
           {busy ? "Posting…" : "Post task"}
         </button>
@@ -197,6 +215,12 @@ export function TaskDetail(props: { taskId: string }): JSX.Element {
                 <dd>{task.requiredSkills.join(", ") || "—"}</dd>
                 <dt>Deadline</dt>
                 <dd>{formatTime(task.deadline)}</dd>
+                <dt>Approval</dt>
+                <dd>
+                  {task.requiresApproval
+                    ? "You approve the delivered work"
+                    : "The developer marks it complete"}
+                </dd>
                 {task.description && (
                   <>
                     <dt>Description</dt>
@@ -205,6 +229,11 @@ export function TaskDetail(props: { taskId: string }): JSX.Element {
                 )}
               </dl>
             </Section>
+            {task.delivery && (
+              <Section title="Delivery" id="task-delivery">
+                <DeliveryFacts task={task} />
+              </Section>
+            )}
             <Section title="Proposals" id="task-proposals">
               {view.proposals.length === 0 && (
                 <p class="muted">
@@ -244,6 +273,12 @@ export function TaskDetail(props: { taskId: string }): JSX.Element {
             </Section>
           </div>
           <div>
+            {task.status === TaskStatus.SUBMITTED && (
+              <ReviewWork
+                task={task}
+                onDone={() => feed.current?.refresh()}
+              />
+            )}
             {task.status === TaskStatus.OPEN && (
               <EditTask
                 task={task}

@@ -33,6 +33,7 @@ import {
   SelectField,
   TextField,
 } from "./components.tsx";
+import { DeliveryFacts, developerDeliveryHint, SubmitWork, WithdrawFromTask } from "./delivery.tsx";
 import { proposalTone, taskTone } from "./tones.ts";
 
 const WANT_ONLINE_KEY = "freelance-platform.online";
@@ -306,7 +307,10 @@ function MyTasks(props: { tasks?: Task[]; problem?: Problem; refresh(): void }):
       <ProblemBox problem={problem ?? props.problem} />
       {!props.tasks && !props.problem && <p class="muted">Loading your tasks…</p>}
       {props.tasks && tasks.length === 0 && (
-        <p class="muted">Tasks assigned to you appear here; start them and mark them complete.</p>
+        <p class="muted">
+          Tasks assigned to you appear here; start them, then mark them complete or submit the work
+          for approval.
+        </p>
       )}
       <ul class="list" aria-label="Tasks assigned to you">
         {tasks.map((task) => (
@@ -318,6 +322,10 @@ function MyTasks(props: { tasks?: Task[]; problem?: Problem; refresh(): void }):
                 {" "}
                 {formatMoney(task.budget)} · deadline {formatTime(task.deadline)}
               </p>
+              {developerDeliveryHint(task) && (
+                <p class="hint delivery-hint">{developerDeliveryHint(task)}</p>
+              )}
+              <DeliveryFacts task={task} />
             </div>
             <div class="actions">
               {task.status === TaskStatus.ASSIGNED && (
@@ -330,7 +338,13 @@ function MyTasks(props: { tasks?: Task[]; problem?: Problem; refresh(): void }):
                   Start work<span class="sr-only">{` on "${task.title}"`}</span>
                 </button>
               )}
-              {task.status === TaskStatus.IN_PROGRESS && (
+              {task.status === TaskStatus.ASSIGNED && (
+                <WithdrawFromTask task={task} onDone={props.refresh} />
+              )}
+              {task.status === TaskStatus.IN_PROGRESS && task.requiresApproval && (
+                <SubmitWork task={task} onDone={props.refresh} />
+              )}
+              {task.status === TaskStatus.IN_PROGRESS && !task.requiresApproval && (
                 <button
                   type="button"
                   class="primary"

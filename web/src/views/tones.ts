@@ -13,7 +13,10 @@ export function taskTone(status: TaskStatus): "good" | "bad" | "warn" | "info" |
       return "info";
     case TaskStatus.ASSIGNED:
     case TaskStatus.IN_PROGRESS:
+    case TaskStatus.SUBMITTED:
       return "warn";
+    case TaskStatus.DISPUTED:
+      return "bad";
     case TaskStatus.COMPLETED:
       return "good";
     default:
