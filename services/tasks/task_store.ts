@@ -342,10 +342,12 @@ export class TaskStore {
   history(taskId: string, limit = 1000, afterId?: bigint): Promise<TransitionRow[]> {
     return this.db.run((sql) =>
       sql<TransitionRow[]>`
-        SELECT id::text AS id, from_status, to_status, actor_id, reason, at FROM task_transitions
+        SELECT t.id::text AS id, from_status, to_status, actor_id, reason, at
+        FROM task_transitions t
         WHERE task_id = ${taskId}
-          ${afterId === undefined ? sql`` : sql`AND id > ${afterId.toString()}::int8`}
-        ORDER BY id
+          ${afterId === undefined ? sql`` : sql`AND t.id > ${afterId.toString()}::int8`}
+        -- The number, not the text alias: as text "10" sorts before "9".
+        ORDER BY t.id
         LIMIT ${limit}`
     );
   }

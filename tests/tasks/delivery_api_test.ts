@@ -71,6 +71,16 @@ Deno.test("delivery and approval over the wire", testOptions, async (t) => {
               FROM tasks) AS rows`;
     return row;
   };
+  /** The events of `subject` about task `id`, once there are `count` of them. */
+  const eventsOf = async (subject: string, id: string, count = 1) => {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+      const mine = (await readStream(stack.nats.url, "TASKS", subject))
+        .filter((m) => m.json.task_id === id);
+      if (mine.length >= count) return mine;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`no ${count} ${subject} for task ${id} within 20 s`);
+  };
   const history = async (id: string) =>
     (await stack.sql<{ from_status: string | null; to_status: string; actor_id: string }[]>`
       SELECT from_status, to_status, actor_id FROM task_transitions WHERE task_id = ${id}
@@ -112,16 +122,13 @@ Deno.test("delivery and approval over the wire", testOptions, async (t) => {
       const reasons = (hist.body.transitions as Array<{ reason?: string }>).map((r) => r.reason);
       assert.ok(reasons.includes("bigger logo"), JSON.stringify(reasons));
       // The events: one of each step, and the developer's notifications.
-      const approved = await waitForEvents(stack.nats.url, "TASKS", "task.work_approved", 1);
-      const mine = approved.filter((m) => m.json.task_id === id);
+      const mine = await eventsOf("task.work_approved", id);
       assert.equal(mine.length, 1);
       assert.equal(mine[0].json.approval_mode, "APPROVAL_MODE_MANUAL");
-      const submittedEvents = (await readStream(stack.nats.url, "TASKS", "task.work_submitted"))
-        .filter((m) => m.json.task_id === id);
+      const submittedEvents = await eventsOf("task.work_submitted", id, 2);
       assert.equal(submittedEvents.length, 2);
       assert.equal(submittedEvents[0].json.link, "https://example.com/pr/7");
-      const changes = (await readStream(stack.nats.url, "TASKS", "task.changes_requested"))
-        .filter((m) => m.json.task_id === id);
+      const changes = await eventsOf("task.changes_requested", id);
       assert.equal(changes.length, 1);
       assert.equal(changes[0].json.note, "bigger logo");
       const toDev = await waitForEvents(
@@ -352,14 +359,10 @@ Deno.test("delivery and approval over the wire", testOptions, async (t) => {
           SELECT reason FROM task_transitions WHERE task_id = ${id} ORDER BY id DESC LIMIT 1`;
         assert.match(last.reason, /dispute resolved/);
         if (bps) assert.match(last.reason, /60% to the developer/);
+        const [event] = await eventsOf("task.dispute_resolved", id);
+        assert.equal(event.json.resolution, resolution);
+        assert.equal(event.json.developer_share_bps ?? 0, bps);
       }
-      const resolvedEvents = await waitForEvents(
-        stack.nats.url,
-        "TASKS",
-        "task.dispute_resolved",
-        3,
-      );
-      assert.ok(resolvedEvents.some((m) => m.json.developer_share_bps === 6000));
     });
 
     await t.step("withdraw before starting: OPEN again, no assignee, client told", async () => {
@@ -367,8 +370,7 @@ Deno.test("delivery and approval over the wire", testOptions, async (t) => {
       const open = await ok("WithdrawFromTask", { taskId: id, reason: "fell ill" }, dev);
       assert.equal(open.status, "TASK_STATUS_OPEN");
       assert.equal(open.assignedDeveloperId ?? "", "");
-      const events = await waitForEvents(stack.nats.url, "TASKS", "task.developer_withdrew", 1);
-      const mine = events.filter((m) => m.json.task_id === id);
+      const mine = await eventsOf("task.developer_withdrew", id);
       assert.equal(mine.length, 1);
       assert.equal(mine[0].json.developer_id, dev.id);
       assert.equal(mine[0].json.note, "fell ill");
@@ -392,6 +394,26 @@ Deno.test("delivery and approval over the wire", testOptions, async (t) => {
       assert.equal(rows[0].actor_id, "service:tasks");
       const late = await call("ApproveWork", { taskId: id }, client);
       assert.equal(late.body.code, "failed_precondition");
+    });
+
+    await t.step("history stays in order when its ids gain a digit (9999 -> 10000)", async () => {
+      // Regression: GetTaskHistory ordered by the id's text ("10000" before "9999").
+      await stack.sql`SELECT setval('task_transitions_id_seq', 9997)`;
+      const id = await taskIn("SUBMITTED");
+      await ok("RequestChanges", { taskId: id, note: "again" }, client);
+      const want = ["OPEN", "ASSIGNED", "IN_PROGRESS", "SUBMITTED", "IN_PROGRESS"];
+      const whole = await call("GetTaskHistory", { taskId: id }, client);
+      const to = (b: Body) =>
+        (b.transitions as Array<{ to: string }>).map((x) => x.to.replace("TASK_STATUS_", ""));
+      assert.deepEqual(to(whole.body), want);
+      const paged: string[] = [];
+      let pageToken = "";
+      do {
+        const page = await call("GetTaskHistory", { taskId: id, pageSize: 2, pageToken }, client);
+        paged.push(...to(page.body));
+        pageToken = (page.body.nextPageToken as string) ?? "";
+      } while (pageToken);
+      assert.deepEqual(paged, want);
     });
 
     await t.step("metrics", async () => {

@@ -245,6 +245,9 @@ Deno.test({
           await client.locator("#task-history", { hasText: "Add an index on created_at" })
             .waitFor();
           await client.locator("#task-delivery", { hasText: "approved by the client" }).waitFor();
+          const history = await client.locator("#task-history li").allInnerTexts();
+          assert.match(history[0], /posted as Open/);
+          assert.match(history.at(-1)!, /Submitted for approval → Completed/);
           await screenshot(client, "delivery-04-client-approved");
           await mine.filter({ hasText: "Completed" }).waitFor();
           await mine.filter({ hasText: "approved by the client" }).waitFor();
