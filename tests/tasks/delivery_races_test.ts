@@ -1,6 +1,6 @@
 /**
  * The races of delivery and approval (issue 20), each run 50 times over a real PostgreSQL with the
- * Task Service's own commands: approve vs auto-approve, approve vs dispute, request changes vs
+ * Task Service's own commands: approve vs auto-approve (two replicas' sweeps), approve vs dispute, request changes vs
  * approve, withdraw vs start. Each time exactly one side wins (the other is
  * failed_precondition), the task is in the winner's state, and the race left one history row and
  * one event of each kind (the step's own, `task.status_changed`) — never two.
@@ -110,23 +110,27 @@ Deno.test({ name: "delivery races end in one consistent state", ...opts }, async
   };
 
   try {
-    await t.step(`approve vs auto-approve, ${RUNS} times`, async () => {
+    await t.step(`approve vs auto-approve (two replicas sweeping), ${RUNS} times`, async () => {
       const wins = { manual: 0, auto: 0 };
       for (let i = 0; i < RUNS; i++) {
         const s = await setUp("SUBMITTED");
         await db.sql`
           UPDATE tasks SET submitted_at = now() - interval '8 days' WHERE id = ${s.id}`;
         const before = await record(s.id);
-        const [manual, auto] = await Promise.all([
+        // Two replicas' sweeps and the client's approval, at once.
+        const sweep = async () => {
+          await jitter();
+          return await delivery.autoApproveDue(WEEK, 500);
+        };
+        const [manual, autoA, autoB] = await Promise.all([
           attempt(() => delivery.approve({ ...asParty(s.id), actorId: s.clientId })),
-          (async () => {
-            await jitter();
-            return await delivery.autoApproveDue(WEEK, 500);
-          })(),
+          sweep(),
+          sweep(),
         ]);
+        const auto = autoA + autoB;
         const after = await record(s.id);
         assert.equal(after.task.status, "COMPLETED");
-        assert.equal(manual === "won" ? 0 : 1, auto, `manual ${manual}, auto ${auto}`);
+        assert.equal(manual === "won" ? 0 : 1, auto, `manual ${manual}, auto ${autoA}+${autoB}`);
         assert.equal(after.task.approval_mode, manual === "won" ? "MANUAL" : "AUTO");
         wins[manual === "won" ? "manual" : "auto"]++;
         assert.deepEqual(added(before, after), {
