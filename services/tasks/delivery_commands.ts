@@ -14,9 +14,14 @@ import type { Counter } from "prom-client";
 import type { TransactionSql } from "@platform/lib/db";
 import { NotFoundError } from "@platform/lib/errors";
 import type { OutboxEvent } from "@platform/lib/events";
-import { type DeliveryAction, nextState } from "./domain/task_state_machine.ts";
+import { type DeliveryAction, nextState, resolutionAction } from "./domain/task_state_machine.ts";
 import { EXPIRY_ACTOR, type TaskCommands } from "./task_commands.ts";
-import { type DeliveryStep, deliveryStepEvent, statusChangedEvent } from "./task_events.ts";
+import {
+  type DeliveryStep,
+  type DeliveryStepDetail,
+  deliveryStepEvent,
+  statusChangedEvent,
+} from "./task_events.ts";
 import { transitionNotifications } from "./task_notifications.ts";
 import type { DeliveryPatch, DisputeResolutionName, TaskRow } from "./task_store.ts";
 
@@ -136,7 +141,9 @@ export class DeliveryCommands {
     request: StepRequest,
     decision: { resolution: DisputeResolutionName; developerShareBps: number | null; note: string },
   ): Promise<TaskRow> {
-    const action = `resolve_${decision.resolution.toLowerCase()}` as DeliveryAction;
+    const action = resolutionAction(
+      decision.resolution.toLowerCase() as "approve" | "refund" | "split",
+    );
     const share = decision.resolution === "SPLIT" ? decision.developerShareBps : null;
     const approved = decision.resolution !== "REFUND";
     const reason = [
@@ -206,12 +213,7 @@ export class DeliveryCommands {
     event: DeliveryStep,
     reason: string,
     patch: DeliveryPatch,
-    detail: {
-      link?: string;
-      approvalMode?: "MANUAL" | "DISPUTE";
-      resolution?: DisputeResolutionName;
-      developerShareBps?: number | null;
-    } = {},
+    detail: Omit<DeliveryStepDetail, "developerId" | "actorId" | "note"> = {},
   ): Promise<TaskRow> {
     const store = this.commands.store;
     const task = await store.lock(tx, request.taskId);
