@@ -13,7 +13,8 @@ import type { NewTask } from "./task_store.ts";
 /** The columns a created task is returned with (those of TaskRow). */
 export const TASK_COLUMNS = `id, client_id, title, description, required_skills, budget_minor,
   currency, deadline, status, assigned_developer_id, created_at, updated_at, terms_version,
-  requires_approval, submission_note, submission_link, submitted_at, submissions, disputed_by,
+  requires_approval, submission_note, submission_link, submitted_at, submissions, change_request,
+  disputed_by,
   dispute_reason, dispute_resolution, developer_share_bps, approval_mode`;
 
 /**

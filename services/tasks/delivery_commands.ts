@@ -97,7 +97,7 @@ export class DeliveryCommands {
   /** SUBMITTED -> IN_PROGRESS, with what to change. */
   async requestChanges(request: StepRequest, note: string): Promise<TaskRow> {
     const row = await this.tx((tx) =>
-      this.step(tx, request, "request_changes", "changesRequested", note, {})
+      this.step(tx, request, "request_changes", "changesRequested", note, { changeRequest: note })
     );
     this.metrics?.changeRequests.inc();
     return row;

@@ -64,6 +64,7 @@ function deliveryOf(row: TaskRow): Delivery | undefined {
     link: row.submission_link,
     submittedAt: row.submitted_at ? timestampFromDate(row.submitted_at) : undefined,
     submissions: row.submissions,
+    changeRequest: row.change_request,
     disputedBy: row.disputed_by,
     disputeReason: row.dispute_reason,
     resolution: row.dispute_resolution

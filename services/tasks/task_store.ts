@@ -34,6 +34,8 @@ export interface TaskRow {
   submission_link: string;
   submitted_at: Date | null;
   submissions: number;
+  /** The client's last change request. */
+  change_request: string;
   /** Who opened the dispute (a user id) and why; empty without one. */
   disputed_by: string;
   dispute_reason: string;
@@ -53,6 +55,8 @@ export type DisputeResolutionName = "APPROVE" | "REFUND" | "SPLIT";
 export interface DeliveryPatch {
   /** A submission: its note and link; also sets submitted_at and counts it. */
   submission?: { note: string; link: string };
+  /** A change request: what the client asked for. */
+  changeRequest?: string;
   /** A dispute opened: by whom and why. */
   dispute?: { by: string; reason: string };
   /** A dispute resolved. */
@@ -235,6 +239,7 @@ export class TaskStore {
         submission_link = COALESCE(${s?.link ?? null}::text, submission_link),
         submitted_at = CASE WHEN ${s !== undefined} THEN now() ELSE submitted_at END,
         submissions = submissions + ${s ? 1 : 0},
+        change_request = COALESCE(${patch.changeRequest ?? null}::text, change_request),
         disputed_by = COALESCE(${d?.by ?? null}::text, disputed_by),
         dispute_reason = COALESCE(${d?.reason ?? null}::text, dispute_reason),
         dispute_resolution = COALESCE(${r?.resolution ?? null}::text, dispute_resolution),

@@ -103,6 +103,7 @@ Deno.test("delivery and approval over the wire", testOptions, async (t) => {
       assert.ok(delivery.submittedAt);
       const back = await ok("RequestChanges", { taskId: id, note: "bigger logo" }, client);
       assert.equal(back.status, "TASK_STATUS_IN_PROGRESS");
+      assert.equal((back.delivery as Record<string, unknown>).changeRequest, "bigger logo");
       const again = await ok("SubmitWork", { taskId: id, note: "v2" }, dev);
       assert.equal((again.delivery as Record<string, unknown>).submissions, 2);
       assert.equal((again.delivery as Record<string, unknown>).link ?? "", "");

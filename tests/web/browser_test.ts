@@ -234,7 +234,8 @@ Deno.test({
           await client.locator("#task-status", { hasText: "In progress" }).waitFor();
 
           // The developer is told, submits again; the client approves.
-          await mine.filter({ hasText: "The client asked for changes" }).waitFor();
+          await mine.filter({ hasText: "The client asked for changes: Add an index on created_at" })
+            .waitFor();
           await screenshot(dev, "delivery-03-developer-changes-requested");
           await dev.getByRole("button", { name: `Submit work for "${title}"` }).click();
           await dev.getByLabel("What you deliver").fill("Index added");

@@ -14,6 +14,8 @@ ALTER TABLE tasks ADD COLUMN IF NOT EXISTS submission_note text NOT NULL DEFAULT
 ALTER TABLE tasks ADD COLUMN IF NOT EXISTS submission_link text NOT NULL DEFAULT '';
 ALTER TABLE tasks ADD COLUMN IF NOT EXISTS submitted_at timestamptz;
 ALTER TABLE tasks ADD COLUMN IF NOT EXISTS submissions integer NOT NULL DEFAULT 0;
+-- The client's last change request (RequestChanges).
+ALTER TABLE tasks ADD COLUMN IF NOT EXISTS change_request text NOT NULL DEFAULT '';
 
 -- A dispute: who opened it and why; the admin's resolution (APPROVE, REFUND, SPLIT) and a split's
 -- developer share in basis points. approval_mode: how COMPLETED work was approved.

@@ -289,8 +289,8 @@ export function WithdrawFromTask(props: { task: Task; onDone(): void }): JSX.Ele
 export function developerDeliveryHint(task: Task): string {
   if (task.status === TaskStatus.SUBMITTED) return "Waiting for the client's approval.";
   if (task.status === TaskStatus.DISPUTED) return "Disputed: an admin will settle it.";
-  if (task.status === TaskStatus.IN_PROGRESS && (task.delivery?.submissions ?? 0) > 0) {
-    return "The client asked for changes (see the task's history).";
+  if (task.status === TaskStatus.IN_PROGRESS && task.delivery?.changeRequest) {
+    return `The client asked for changes: ${task.delivery.changeRequest}`;
   }
   return "";
 }
