@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { loadContacts, renderContacts } from "./contacts/contacts.ts";
 import { renderDoctorReport } from "./doctor/report.ts";
 import { type Group, GROUPS, runDoctor } from "./doctor/run_doctor.ts";
 import { parseFlags, runMain } from "./shared/cli.ts";
@@ -23,7 +24,8 @@ const USAGE = `Usage: deno task doctor [--json] [--skip GROUP,...]
 Checks each service's /health (USERS_URL, TASKS_URL, ORCHESTRATOR_URL), PostgreSQL (DATABASE_URL:
 connections, blocked locks, idle-in-transaction sessions, slow queries, sizes), the manual's daily
 counts (online users, open tasks, proposals in the last hour), NATS JetStream (NATS_URL: streams,
-consumers' pending and redeliveries) and Redis memory (REDIS_URL).
+consumers' pending and redeliveries) and Redis memory (REDIS_URL). When it finds a problem, it
+ends with the emergency contacts (ops/contacts.yaml, or CONTACTS_FILE).
 
   --json          the report as JSON on stdout
   --skip GROUPS   comma-separated: ${GROUPS.join(", ")}
@@ -59,7 +61,14 @@ export async function doctorCli(
   output.progress("checking services, PostgreSQL, NATS and Redis ...");
   const report = await runDoctor(config, skip as Group[]);
   output.clearProgress();
-  output.line(flags.json ? JSON.stringify(report, null, 2) : renderDoctorReport(report));
+  // Trouble found: say who to call, right under what to do.
+  const contacts = report.verdict === "HEALTHY" ? undefined : await loadContacts(env.CONTACTS_FILE);
+  if (flags.json) output.line(JSON.stringify({ ...report, contacts }, null, 2));
+  else {
+    output.line(
+      renderDoctorReport(report) + (contacts ? `\n\n${renderContacts(contacts)}` : ""),
+    );
+  }
   return report.verdict === "HEALTHY"
     ? ExitCode.ok
     : report.verdict === "DEGRADED"

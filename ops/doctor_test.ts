@@ -176,6 +176,8 @@ Deno.test({
           1,
         );
         assert.match(cap.text(), /Verdict: DEGRADED/);
+        // Trouble found: the report ends with who to call (the shipped contacts file).
+        assert.match(cap.text(), /Emergency contacts:\n\s+On-call Engineer\s+\+1-555-0123/);
       });
 
       await t.step(

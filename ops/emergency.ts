@@ -4,6 +4,7 @@
  *
  * @example
  * ```sh
+ * deno task emergency                           # who to call, and the commands
  * deno task emergency terminate-idle            # sessions idle in a transaction > 1h
  * deno task emergency flush-cache --yes         # the platform's fp:* Redis keys only
  * deno task emergency purge-stream              # the TASKS stream
@@ -17,15 +18,19 @@ import {
   terminateIdleCommand,
 } from "./emergency/run_emergency.ts";
 import { TASKS_STREAM } from "@platform/lib/events";
+import { loadContacts, renderContacts } from "./contacts/contacts.ts";
 import { parseDurationFlag, parseFlags, runMain } from "./shared/cli.ts";
 import { loadOpsConfig } from "./shared/config.ts";
 import { OPS_SESSION_SPARE_MS } from "./shared/db.ts";
 import { ExitCode, UsageError } from "./shared/errors.ts";
 import type { Output } from "./shared/output.ts";
 
-const USAGE = `Usage: deno task emergency <command> [--yes] [--json]
+const USAGE = `Usage: deno task emergency [<command>] [--yes] [--json]
+
+Without a command: the emergency contacts (ops/contacts.yaml, or CONTACTS_FILE) and this list.
 
 Commands:
+  contacts                          who to call: the emergency contacts file, checked
   terminate-idle [--older-than 1h] [--all-databases] [--spare-ops-for 6h | --include-ops]
                                     terminate sessions idle in a transaction for longer than that
                                     (the manual's pg_terminate_backend query) in DATABASE_URL's
@@ -44,7 +49,8 @@ Commands:
 Each shows what it will do and asks for confirmation on a terminal; --yes confirms in advance.
 Without a terminal and without --yes it refuses.
 
-Exit codes: 0 done (or nothing to do), 1 failed or refused, 64 bad usage.`;
+Exit codes: 0 done (or nothing to do), 1 failed or refused (or the contacts file is broken),
+64 bad usage.`;
 
 /**
  * The emergency program; returns its exit code.
@@ -69,8 +75,13 @@ export async function emergencyCli(
     return ExitCode.ok;
   }
   const [command, ...rest] = positionals;
-  if (!command) throw new UsageError("name a command", USAGE);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, USAGE);
+  if (!command || command === "contacts") {
+    const list = await loadContacts(env.CONTACTS_FILE);
+    if (flags.json) output.line(JSON.stringify({ command: "contacts", ...list }, null, 2));
+    else output.line(renderContacts(list) + (command ? "" : `\n\n${USAGE}`));
+    return list.problem ? ExitCode.failure : ExitCode.ok;
+  }
   const config = loadOpsConfig(env);
   const yes = flags.yes === true;
   const human = flags.json ? output.linesToStderr() : output;
