@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { eventually, must, run, SmokeError, tail } from "./command.ts";
+import { eventually, must, run, type RunResult, SmokeError, tail } from "./command.ts";
 import type { Engine } from "./engine.ts";
 
 /** One container of the project, as `docker ps` shows it. */
@@ -81,6 +81,15 @@ export class Compose {
   /** Runs a Compose command in the repository with the project's settings. */
   run(args: string[], options: { timeoutMs?: number; echo?: boolean } = {}): Promise<string> {
     return must(this.command[0], [...this.command.slice(1), ...args], {
+      cwd: this.dir,
+      env: { ...this.engine.env, COMPOSE_PROJECT_NAME: this.project, ...this.env },
+      ...options,
+    });
+  }
+
+  /** Runs a Compose command and returns what it did, whatever its exit code. */
+  attempt(args: string[], options: { timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(this.command[0], [...this.command.slice(1), ...args], {
       cwd: this.dir,
       env: { ...this.engine.env, COMPOSE_PROJECT_NAME: this.project, ...this.env },
       ...options,

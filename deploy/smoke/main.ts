@@ -6,7 +6,7 @@
  * built locally as stand-ins when no registry answers); builds the app image from
  * deploy/Dockerfile; brings compose.yaml up and waits for health; runs the business flow through
  * the edge over gRPC-web; scales the User Service to 3 and checks that every replica serves; runs
- * backup, a test restore and doctor in the ops container; stops everything and prints the time of
+ * backup, a test restore, doctor and the security scan (`deno task scan`) in the ops container; stops everything and prints the time of
  * each step. Leaves nothing behind but the cached Debian root file system (`--no-cache`: not even
  * that) and the installed Debian packages.
  *
@@ -23,6 +23,7 @@ import { Engine, type EngineDirs, stopLeftoverEngine } from "./engine.ts";
 import { businessFlow, edgeUrls } from "./flow.ts";
 import { installMissingTools, requireEngineCapableMachine } from "./host.ts";
 import { PrivateNetwork, SMOKE_NETWORK } from "./network.ts";
+import { judgeImageScan } from "./image_scan.ts";
 import { scaleAndCheck } from "./replicas.ts";
 import { StepClock } from "./timings.ts";
 
@@ -179,6 +180,14 @@ try {
       timeoutMs: 300_000,
     });
     console.log(tail(out, 4));
+  });
+  await clock.step("security scan in the app image (deno task scan, as root)", async () => {
+    // Root only for apt-get update: the image keeps no package lists.
+    const result = await compose!.attempt(
+      ["run", "--rm", "--user", "root", "ops", "deno", "task", "scan", "--apt-update", "--json"],
+      { timeoutMs: 300_000 },
+    );
+    console.log(judgeImageScan(result.code, result.stdout).join("\n"));
   });
   await clock.step("stop everything, leave nothing behind", async () => {
     const started = performance.now();

@@ -8,6 +8,7 @@ import { baseImages } from "./base_images.ts";
 import { settled } from "./compose.ts";
 import { edgeUrls } from "./flow.ts";
 import { handledGetUser } from "./replicas.ts";
+import { judgeImageScan } from "./image_scan.ts";
 import { formatTimings } from "./timings.ts";
 
 const root = new URL("../../", import.meta.url);
@@ -90,4 +91,25 @@ Deno.test("step times print as a table with a total", () => {
     ]),
     "build        61.2 s  ok\ncompose up   30.0 s  FAILED\ntotal        91.2 s",
   );
+});
+
+Deno.test("the image scan fails the smoke only on the image's own files", () => {
+  const report = (files: { subject: string; problem: string }[]) =>
+    JSON.stringify({
+      verdict: files.length ? "FINDINGS" : "INCOMPLETE",
+      results: [
+        { check: "npm", scope: "", outcome: "error", findings: [], reason: "405" },
+        { check: "os", scope: "", outcome: "scanned", findings: [{ subject: "a", problem: "b" }] },
+        { check: "files", scope: "/app", outcome: "scanned", findings: files },
+        { check: "trivy", scope: "", outcome: "skipped", findings: [] },
+      ],
+    });
+  const lines = judgeImageScan(1, report([]));
+  assert.match(lines.join("\n"), /npm: error \(405\)/);
+  assert.match(lines.join("\n"), /os: 1 finding\(s\)/);
+  assert.throws(
+    () => judgeImageScan(1, report([{ subject: "/app/x", problem: "SUID" }])),
+    /files it must not have:\n {4}SUID: \/app\/x/,
+  );
+  assert.throws(() => judgeImageScan(1, "error: boom"), /printed no report/);
 });
