@@ -12,8 +12,41 @@
  * @module
  */
 import { startDependencies } from "./dev/dependencies.ts";
+import { busyPorts, busyPortsMessage, plannedPorts } from "./dev/ports.ts";
+
+const USAGE = `Usage: deno task start
+
+Starts the User Service (:50051), Task Service (:50052), Orchestrator (:50053) and the web app
+(http://localhost:8080), with PostgreSQL, NATS and Redis: DATABASE_URL, NATS_URL, REDIS_URL when
+set, else the servers on 5432, 4222, 6379, else its own (data under .data/ or DEV_DATA_DIR).
+Ctrl-C stops everything it started.
+
+Ports: USERS_PORT, TASKS_PORT, ORCHESTRATOR_PORT, WEB_PORT (checked free before anything starts).
+One service alone: deno task start:users (start:tasks, start:orchestrator, start:web).
+Details: docs/operations.md, "Running it on one machine".`;
+
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+if (Deno.args.length > 0) {
+  console.error(`unexpected argument "${Deno.args[0]}"\n\n${USAGE}`);
+  Deno.exit(64);
+}
 
 const root = new URL("../", import.meta.url).pathname;
+
+// Every port checked before anything starts: a taken one is named with the variable that moves it.
+try {
+  const busy = busyPorts(plannedPorts(Deno.env.toObject()), Deno.env.get("HOST") || "0.0.0.0");
+  if (busy.length > 0) {
+    console.error(busyPortsMessage(busy));
+    Deno.exit(1);
+  }
+} catch (error) {
+  console.error(`cannot start: ${error instanceof Error ? error.message : error}`);
+  Deno.exit(64);
+}
 const services = [
   { name: "users", main: "services/users/main.ts", port: "50051" },
   { name: "tasks", main: "services/tasks/main.ts", port: "50052" },
