@@ -17,6 +17,11 @@ export interface CorsConfig {
   origins: string[];
   /** `CORS_ORIGINS=*`: any origin, never with credentials. */
   anyOrigin: boolean;
+  /**
+   * `CORS_TRUST_FORWARDED_HOST=true`: the same-origin check also accepts the `X-Forwarded-Host` a
+   * proxy sets (for a proxy that passes its own upstream name as `Host`, nginx's default).
+   */
+  trustForwardedHost?: boolean;
 }
 
 /**
@@ -39,6 +44,7 @@ export function loadCorsConfig(source: EnvSource, development: boolean): CorsCon
     ? [`http://localhost:${webPort}`, `http://127.0.0.1:${webPort}`]
     : [];
   const listed = env.list("CORS_ORIGINS", fallback);
+  const trustForwardedHost = env.bool("CORS_TRUST_FORWARDED_HOST", false);
   if (listed.includes("*")) {
     if (listed.length > 1) {
       throw new ConfigError(
@@ -47,9 +53,9 @@ export function loadCorsConfig(source: EnvSource, development: boolean): CorsCon
         listed.join(","),
       );
     }
-    return { origins: [], anyOrigin: true };
+    return { origins: [], anyOrigin: true, trustForwardedHost };
   }
-  return { origins: [...new Set(listed.map(parseOrigin))], anyOrigin: false };
+  return { origins: [...new Set(listed.map(parseOrigin))], anyOrigin: false, trustForwardedHost };
 }
 
 function parseOrigin(value: string): string {

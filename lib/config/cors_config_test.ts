@@ -9,6 +9,7 @@ Deno.test("CORS_ORIGINS unset: the web app's own origin in development, nothing 
   assert.deepEqual(loadBaseConfig("users", 50051, {}).cors, {
     origins: ["http://localhost:8080", "http://127.0.0.1:8080"],
     anyOrigin: false,
+    trustForwardedHost: false,
   });
   assert.deepEqual(loadBaseConfig("users", 50051, { WEB_PORT: "9090" }).cors.origins, [
     "http://localhost:9090",
@@ -17,6 +18,7 @@ Deno.test("CORS_ORIGINS unset: the web app's own origin in development, nothing 
   assert.deepEqual(loadBaseConfig("users", 50051, { JWT_SECRETS: SECRET }).cors, {
     origins: [],
     anyOrigin: false,
+    trustForwardedHost: false,
   });
 });
 
@@ -27,6 +29,7 @@ Deno.test("CORS_ORIGINS lists origins, normalised, duplicates dropped", () => {
   assert.deepEqual(cors, {
     origins: ["https://app.example.com", "http://localhost:3000"],
     anyOrigin: false,
+    trustForwardedHost: false,
   });
   assert.deepEqual(loadCorsConfig({ CORS_ORIGINS: "https://x.example:443" }, false).origins, [
     "https://x.example",
@@ -34,7 +37,15 @@ Deno.test("CORS_ORIGINS lists origins, normalised, duplicates dropped", () => {
 });
 
 Deno.test("CORS_ORIGINS=* allows any origin (and the layer never adds credentials to it)", () => {
-  assert.deepEqual(loadCorsConfig({ CORS_ORIGINS: "*" }, true), { origins: [], anyOrigin: true });
+  assert.deepEqual(loadCorsConfig({ CORS_ORIGINS: "*" }, true), {
+    origins: [],
+    anyOrigin: true,
+    trustForwardedHost: false,
+  });
+  assert.equal(
+    loadCorsConfig({ CORS_TRUST_FORWARDED_HOST: "true" }, false).trustForwardedHost,
+    true,
+  );
 });
 
 Deno.test("a bad CORS_ORIGINS stops the start with a message naming the variable", () => {

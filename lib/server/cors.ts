@@ -69,7 +69,9 @@ export function withCors(
 
   return async (req, info) => {
     const origin = req.headers.get("origin");
-    if (origin === null || isSameOrigin(origin, req)) return await handler(req, info);
+    if (origin === null || isSameOrigin(origin, req, config.trustForwardedHost)) {
+      return await handler(req, info);
+    }
     if (!config.anyOrigin && !allowed.has(origin)) {
       options.onRefused?.(origin, req);
       return new Response(
@@ -102,14 +104,16 @@ export function withCors(
 /**
  * True when `origin` is the origin the request was sent to (the browser sends `Origin` on a
  * same-origin POST too): its host and port equal the `Host` header. Behind a proxy, the proxy
- * must pass the browser's `Host` on (nginx: `proxy_set_header Host $http_host`).
+ * must pass the browser's `Host` on (nginx: `proxy_set_header Host $http_host`), or, with
+ * `trustForwardedHost` (`CORS_TRUST_FORWARDED_HOST=true`), set `X-Forwarded-Host` to it (nginx:
+ * `proxy_set_header X-Forwarded-Host $http_host`); its first value is then accepted too.
  *
  * @example
  * ```ts
  * isSameOrigin("http://localhost:8080", new Request("http://localhost:8080/x")); // true
  * ```
  */
-export function isSameOrigin(origin: string, req: Request): boolean {
+export function isSameOrigin(origin: string, req: Request, trustForwardedHost = false): boolean {
   let originHost: string;
   try {
     originHost = new URL(origin).host;
@@ -117,7 +121,11 @@ export function isSameOrigin(origin: string, req: Request): boolean {
     return false; // "null" and other opaque origins are never the server's own
   }
   const host = req.headers.get("host") ?? new URL(req.url).host;
-  return originHost === host.toLowerCase();
+  if (originHost === host.toLowerCase()) return true;
+  if (!trustForwardedHost) return false;
+  // A browser cannot forge it on a cross-origin call without a preflight, which carries none.
+  const forwarded = req.headers.get("x-forwarded-host")?.split(",")[0].trim().toLowerCase();
+  return forwarded !== undefined && forwarded !== "" && originHost === forwarded;
 }
 
 /**

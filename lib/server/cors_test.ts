@@ -120,6 +120,30 @@ Deno.test("requests without Origin and same-origin requests pass untouched", asy
   assert.equal(isSameOrigin("http://LOCALHOST:50051", rpc(undefined)), true);
 });
 
+Deno.test("behind a proxy that rewrites Host: X-Forwarded-Host counts only when trusted", async () => {
+  // nginx's default: Host is the upstream's name, the browser's host only in X-Forwarded-Host.
+  const proxied = () => {
+    const req = rpc("http://app.example.com");
+    req.headers.set("host", "userservice:50051");
+    req.headers.set("x-forwarded-host", "app.example.com, edge.internal");
+    return req;
+  };
+  const { seen, handler } = counting();
+  const refused = await withCors({ origins: [], anyOrigin: false }, handler)(proxied(), info);
+  assert.equal(refused.status, 403);
+  assert.equal(seen.length, 0);
+  const trusted = withCors({ origins: [], anyOrigin: false, trustForwardedHost: true }, handler);
+  const passed = await trusted(proxied(), info);
+  assert.equal(seen.length, 1);
+  assert.equal(passed.headers.get("access-control-allow-origin"), null);
+  // Another origin with the same headers is still another origin.
+  const other = proxied();
+  other.headers.set("origin", "http://evil.example");
+  assert.equal((await trusted(other, info)).status, 403);
+  assert.equal(isSameOrigin("http://app.example.com", proxied(), true), true);
+  assert.equal(isSameOrigin("http://app.example.com", proxied(), false), false);
+});
+
 Deno.test("a wildcard allows any origin, never with credentials", async () => {
   const { handler } = counting();
   const wrapped = withCors({ origins: [], anyOrigin: true }, handler);
