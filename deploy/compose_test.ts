@@ -291,3 +291,15 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the default trace endpoint is a service of this file (the tracing profile), off by default", () => {
+  const env = compose["x-app-env"] as YamlMap;
+  assert.equal(env.OTEL_DENO, "${OTEL_DENO:-false}");
+  const endpoint = /:-(http:\/\/[^}]+)\}/.exec(String(env.OTEL_EXPORTER_OTLP_ENDPOINT))?.[1];
+  assert.ok(endpoint, "OTEL_EXPORTER_OTLP_ENDPOINT has a default");
+  const { hostname, port } = new URL(endpoint);
+  const collector = service(hostname);
+  assert.deepEqual(collector.profiles, ["tracing"], "opt-in: never started by a plain `up`");
+  assert.equal(port, "4318");
+  assert.equal(at(collector, "environment", "COLLECTOR_OTLP_ENABLED"), "true");
+});
