@@ -35,6 +35,9 @@ import {
   type WrkRequest,
   wrkScript,
 } from "./bench_tools.ts";
+import { exitOnHelp, moduleDoc } from "@platform/lib/config";
+
+exitOnHelp(moduleDoc(import.meta.url));
 
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);

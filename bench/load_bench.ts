@@ -27,6 +27,9 @@ import { PostgresServer } from "../tests/harness/postgres_server.ts";
 import { RedisServer } from "../tests/harness/redis_server.ts";
 import { ServiceProcess } from "../tests/harness/service_process.ts";
 import { machineLoad, percentile } from "./bench_tools.ts";
+import { exitOnHelp, moduleDoc } from "@platform/lib/config";
+
+exitOnHelp(moduleDoc(import.meta.url));
 
 /** Resident memory of each service process, from /proc (what the kernel charges). */
 class MemorySampler {

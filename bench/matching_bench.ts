@@ -49,6 +49,9 @@ import { freePort } from "../tests/harness/processes.ts";
 import { RedisServer } from "../tests/harness/redis_server.ts";
 import { rpcClient } from "../tests/harness/rpc_clients.ts";
 import { ServiceProcess } from "../tests/harness/service_process.ts";
+import { exitOnHelp, moduleDoc } from "@platform/lib/config";
+
+exitOnHelp(moduleDoc(import.meta.url));
 
 function setting(name: string, fallback: number): number {
   const flag = Deno.args.indexOf(`--${name.replace(/^BENCH_/, "").toLowerCase()}`);

@@ -38,6 +38,9 @@ import { machineBusyMs, processCpuMs } from "./write/cpu_time.ts";
 import { httpLoad } from "./write/http_load.ts";
 import { findPgbench, pgbench } from "./write/pgbench.ts";
 import { ANCHOR_TABLE_SQL, INSERT_SCRIPT } from "./write/pgbench_scripts.ts";
+import { exitOnHelp, moduleDoc } from "@platform/lib/config";
+
+exitOnHelp(moduleDoc(import.meta.url));
 
 const concurrency = Number(Deno.env.get("BENCH_CONCURRENCY") ?? 16);
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 10);

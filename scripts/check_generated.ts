@@ -5,6 +5,13 @@
  *
  * @module
  */
+import { exitOnHelp } from "@platform/lib/config";
+
+exitOnHelp(`Usage: deno task gen:check
+
+Regenerates proto/gen into a temporary folder (pinned buf and protoc-gen-es), compares it with what
+is committed, and runs buf lint; exit 1 when stale (fix: deno task gen). Takes no arguments.`);
+
 const root = new URL("../", import.meta.url).pathname;
 const buf = `${root}tools/node_modules/.bin/buf`;
 

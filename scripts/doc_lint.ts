@@ -179,6 +179,14 @@ export function memberOf(location: string, members: readonly string[]): string {
 }
 
 async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(
+      "Usage: deno task doc:lint [--all] [--verbose] [member ...]\n\n" +
+        "deno doc --lint over every workspace member's exports (or the members named);\n" +
+        "--all also fails on the known pending problems, --verbose lists every problem.",
+    );
+    return 0;
+  }
   const root = new URL("../", import.meta.url).pathname;
   const all = args.includes("--all");
   const verbose = args.includes("--verbose");

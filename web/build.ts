@@ -5,7 +5,13 @@
  *
  * @module
  */
+import { exitOnHelp } from "@platform/lib/config";
 import { bundleWebApp } from "./server/bundle.ts";
+
+exitOnHelp(`Usage: deno task web:build
+
+Writes the page's static files (index.html, styles.css, app.js, app.js.map) to web/dist/ for any
+static file server; it takes no arguments. deno task start:web does not need it.`);
 
 const dist = new URL("./dist/", import.meta.url);
 const staticDir = new URL("./static/", import.meta.url);

@@ -4,11 +4,18 @@
  *
  * @module
  */
+import { exitOnHelp } from "@platform/lib/config";
 import { Logger } from "@platform/lib/log";
 import { bundleInMemory } from "./server/bundle.ts";
 import { loadWebConfig } from "./server/web_config.ts";
 import { createWebHandler, readStaticFiles } from "./server/web_server.ts";
 
+exitOnHelp(`Usage: deno task start:web
+
+Serves the web app on WEB_PORT (8080), bundling the page at start; it takes no arguments. The page
+finds the services at WEB_USERS_URL, WEB_TASKS_URL, WEB_ORCHESTRATOR_URL (default: their ports,
+USERS_PORT etc., on the host the page was opened on); WEB_SAME_ORIGIN=true behind the edge proxy;
+WEB_REFRESH_SECONDS (30) is the safety-net reload. See README.md, "The web app".`);
 const logger = new Logger("web");
 try {
   const config = loadWebConfig();

@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { exitOnHelp, serviceUsage } from "@platform/lib/config";
 import { runServiceMain } from "@platform/lib/server";
 import { startOrchestrator } from "./app.ts";
 import { loadOrchestratorConfig } from "./config.ts";
 
+exitOnHelp(serviceUsage("start:orchestrator", "the Orchestrator", 50053));
 await runServiceMain("orchestrator", () => startOrchestrator(loadOrchestratorConfig()));

@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { exitOnHelp, serviceUsage } from "@platform/lib/config";
 import { runServiceMain } from "@platform/lib/server";
 import { startTasksService } from "./app.ts";
 import { loadTasksConfig } from "./config.ts";
 
+exitOnHelp(serviceUsage("start:tasks", "the Task Service", 50052));
 await runServiceMain("tasks", () => startTasksService(loadTasksConfig()));

@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { exitOnHelp, serviceUsage } from "@platform/lib/config";
 import { runServiceMain } from "@platform/lib/server";
 import { startUsersService } from "./app.ts";
 import { loadUsersConfig } from "./config.ts";
 
+exitOnHelp(serviceUsage("start:users", "the User Service", 50051));
 await runServiceMain("users", () => startUsersService(loadUsersConfig()));

@@ -19,6 +19,9 @@ import { SteadyLoad } from "./load.ts";
 import { ChaosPlatform } from "./platform.ts";
 import { resultsTable } from "./report.ts";
 import { runFaults } from "./runner.ts";
+import { exitOnHelp, moduleDoc } from "@platform/lib/config";
+
+exitOnHelp(moduleDoc(import.meta.url));
 
 function option(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { exitOnHelp, moduleDoc } from "@platform/lib/config";
 import { ChaosPlatform } from "./platform.ts";
 import { SteadyLoad } from "./load.ts";
 
@@ -117,6 +118,7 @@ function flag(name: string, fallback: number): number {
 }
 
 if (import.meta.main) {
+  exitOnHelp(moduleDoc(import.meta.url));
   const rounds = flag("rounds", 12);
   const replicas = flag("replicas", 1);
   const started = Date.now();
