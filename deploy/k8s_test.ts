@@ -203,7 +203,7 @@ Deno.test("probes: startup, readiness on /readyz and liveness on /livez, on the 
         assert.equal(httpGet.path, path, `${where} ${probe}`);
         assert.equal(
           portNumber(container, httpGet.port),
-          Number(envValue(container, "PORT")),
+          Number(envValue(container, "PORT") ?? envValue(container, "WEB_PORT")),
           `${where} ${probe} port is the port the service listens on`,
         );
       }
@@ -384,5 +384,49 @@ Deno.test("CronJobs run the nightly backup and the 03:00 maintenance as deno tas
   }
   for (const task of ["backup", "maintenance"]) {
     assert.ok(denoTasks.includes(task), `deno.json has no task ${task}`);
+  }
+});
+
+Deno.test("the web app runs web/main.ts same-origin behind the Ingress, as compose's edge", () => {
+  const web = find("Deployment", "web");
+  const [container] = containers(podTemplate(web.object)!);
+  assert.deepEqual(container.args, ["deno", "run", "-A", "web/main.ts"]);
+  assert.equal(envValue(container, "WEB_SAME_ORIGIN"), "true");
+  assert.equal(portNumber(container, "http"), Number(envValue(container, "WEB_PORT")));
+  assert.ok(selects(at(find("Service", "web").object, "spec", "selector"), podLabels(web)));
+});
+
+Deno.test("the Ingresses route each RPC service and the status paths to a Service port that exists", async () => {
+  const ingresses = ofKind("Ingress");
+  assert.ok(ingresses.length > 0, "no Ingress");
+  const routes = new Map<string, string>();
+  for (const ingress of ingresses) {
+    for (const rule of at(ingress.object, "spec", "rules") as YamlMap[]) {
+      for (const path of at(rule, "http", "paths") as YamlMap[]) {
+        const service = at(path, "backend", "service") as YamlMap;
+        const svc = find("Service", String(service.name));
+        const ports = at(svc.object, "spec", "ports") as YamlMap[];
+        assert.ok(
+          ports.some((p) => p.name === at(service, "port", "name")),
+          `${ingress.name} ${path.path}: Service ${service.name} has no port ${
+            at(service, "port", "name")
+          }`,
+        );
+        routes.set(String(path.path), String(service.name));
+      }
+    }
+  }
+  // Every RPC service of the protos the page calls, as in deploy/nginx/edge.conf.
+  const edge = await readRequired(repoFile("deploy/nginx/edge.conf"), "the edge proxy");
+  const rpcPrefixes = [
+    ...edge.matchAll(/location (\/platform\.[\w.]+\/) \{\n\s+set \$upstream http:\/\/(\w+):/g),
+  ];
+  assert.ok(rpcPrefixes.length >= 4);
+  for (const [, prefix, upstream] of rpcPrefixes) {
+    assert.equal(routes.get(prefix), upstream, `Ingress routes ${prefix} to ${upstream}`);
+  }
+  assert.equal(routes.get("/"), "web");
+  for (const name of ["users", "tasks", "orchestrator"]) {
+    assert.ok(routes.has(`/services/${name}/(health|metrics|livez)$`), `status path of ${name}`);
   }
 });

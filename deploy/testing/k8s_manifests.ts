@@ -12,6 +12,7 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { CronJob } from "kubernetes-models/batch/v1/CronJob";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { listFiles, readRequired } from "./paths.ts";
 import { at, isMap, parseYamlDocuments, type YamlMap } from "./yaml_docs.ts";
 
@@ -36,6 +37,7 @@ const MODELS: Record<string, ModelClass> = {
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "batch/v1/CronJob": CronJob,
+  "networking.k8s.io/v1/Ingress": Ingress,
 };
 
 /**

@@ -74,7 +74,9 @@ export async function createWebHandler(
     if (req.method !== "GET" && req.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
     }
+    // Bundled before the port opened: alive is ready (Kubernetes' readinessProbe asks /readyz).
     if (url.pathname === "/livez") return Response.json({ status: "alive" });
+    if (url.pathname === "/readyz") return Response.json({ status: "ready" });
     if (url.pathname === "/config.json") {
       return Response.json(endpointsFor(config, url), {
         headers: { "cache-control": "no-store" },

@@ -65,6 +65,7 @@ Deno.test("the server serves the page, its script, config.json, and 404s the res
   assert.equal(handler(new Request("http://localhost:8080/nope")).status, 404);
   assert.equal(handler(new Request("http://localhost:8080/", { method: "POST" })).status, 405);
   assert.equal((await handler(new Request("http://localhost:8080/livez")).json()).status, "alive");
+  assert.equal((await handler(new Request("http://localhost:8080/readyz")).json()).status, "ready");
 });
 
 Deno.test("the page's CSP lets it call its own origin only when behind the edge", () => {
