@@ -6,11 +6,13 @@
  * @module
  */
 import { exitOnHelp } from "@platform/lib/config";
+import { API_DOC, renderFromProtos } from "./api_docs.ts";
 
 exitOnHelp(`Usage: deno task gen:check
 
 Regenerates proto/gen into a temporary folder (pinned buf and protoc-gen-es), compares it with what
-is committed, and runs buf lint; exit 1 when stale (fix: deno task gen). Takes no arguments.`);
+is committed, runs buf lint, and renders docs/api.md from the protos' comments to compare it too;
+exit 1 when either is stale (fix: deno task gen). Takes no arguments.`);
 
 const root = new URL("../", import.meta.url).pathname;
 const buf = `${root}tools/node_modules/.bin/buf`;
@@ -57,6 +59,13 @@ try {
     Deno.exit(1);
   }
   console.log(`proto/gen is up to date (${fresh.size} files); buf lint clean`);
+  // The API reference is generated from the same protos and their comments.
+  const apiDoc = await renderFromProtos();
+  if ((await Deno.readTextFile(API_DOC).catch(() => "")) !== apiDoc) {
+    console.error("docs/api.md is out of date; run `deno task gen`");
+    Deno.exit(1);
+  }
+  console.log("docs/api.md is up to date");
 } finally {
   await Deno.remove(out, { recursive: true });
 }
