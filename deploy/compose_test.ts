@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { hasCommand } from "../tests/harness/processes.ts";
+import { taskPermissions } from "../scripts/dev/task_flags.ts";
 import { loadComposeValidator } from "./testing/compose_schema.ts";
 import { parseDurationMs } from "./testing/durations.ts";
 import { readRequired, repoFile } from "./testing/paths.ts";
@@ -63,12 +64,17 @@ Deno.test("every service the platform needs is defined", () => {
   assert.deepEqual(missing, []);
 });
 
-Deno.test("the services listen on the manual's ports and start their own main.ts", () => {
+Deno.test("the services listen on the manual's ports and start their own main.ts", async () => {
   for (const [name, want] of Object.entries(APP_SERVICES)) {
     const svc = service(name);
     assert.equal(at(svc, "environment", "PORT"), String(want.port), `${name} PORT`);
     assert.deepEqual(svc.expose, [String(want.port)], `${name} expose`);
-    assert.deepEqual(svc.command, ["deno", "run", "-A", want.main], `${name} command`);
+    // With the permissions of their `deno task start:*` (deno.json), never -A.
+    assert.deepEqual(
+      svc.command,
+      ["deno", "run", ...await taskPermissions(`start:${want.build}`), want.main],
+      `${name} command`,
+    );
     assert.equal(at(svc, "build", "dockerfile"), "deploy/Dockerfile", `${name} Dockerfile`);
     assert.equal(at(svc, "build", "args", "SERVICE"), want.build, `${name} SERVICE build arg`);
   }
@@ -302,4 +308,13 @@ Deno.test("the default trace endpoint is a service of this file (the tracing pro
   assert.deepEqual(collector.profiles, ["tracing"], "opt-in: never started by a plain `up`");
   assert.equal(port, "4318");
   assert.equal(at(collector, "environment", "COLLECTOR_OTLP_ENABLED"), "true");
+});
+
+Deno.test("the web app runs with the permissions of deno task start:web", async () => {
+  assert.deepEqual(service("web").command, [
+    "deno",
+    "run",
+    ...await taskPermissions("start:web"),
+    "web/main.ts",
+  ]);
 });

@@ -8,6 +8,7 @@ import { execForm, type Instruction, parseDockerfile } from "./testing/dockerfil
 import { freePort, runHealthcheck, serveHealth } from "./testing/health_server.ts";
 import { readRequired, repoFile } from "./testing/paths.ts";
 import { at, parseYamlMap } from "./testing/yaml_docs.ts";
+import { taskPermissions } from "../scripts/dev/task_flags.ts";
 
 const dockerfile = parseDockerfile(
   await readRequired(repoFile("deploy/Dockerfile"), "the image definition under test"),
@@ -67,7 +68,12 @@ Deno.test("one image serves every service, chosen by the SERVICE build arg", asy
   assert.ok(all("ARG").some((i) => i.args === "SERVICE=users"));
   const cmd = execForm(all("CMD")[0].args);
   assert.deepEqual(cmd.slice(0, 2), ["sh", "-c"]);
-  assert.match(cmd[2], /^exec deno run -A "services\/\$\{SERVICE\}\/main\.ts"$/);
+  // The permissions of `deno task start:users` (the three services' tasks grant the same).
+  const flags = (await taskPermissions("start:users")).join(" ");
+  assert.equal(cmd[2], `exec deno run ${flags} "services/\${SERVICE}/main.ts"`);
+  for (const task of ["start:tasks", "start:orchestrator"]) {
+    assert.equal((await taskPermissions(task)).join(" "), flags, task);
+  }
   for (const service of ["users", "tasks", "orchestrator"]) {
     await Deno.stat(repoFile(`services/${service}/deno.json`));
   }

@@ -14,6 +14,7 @@ import {
   validateManifest,
 } from "./testing/k8s_manifests.ts";
 import { hasCommand } from "../tests/harness/processes.ts";
+import { taskPermissions } from "../scripts/dev/task_flags.ts";
 import { DEPLOY_DIR, readRequired, repoFile } from "./testing/paths.ts";
 import { at, isMap, parseYamlMap, type YamlMap } from "./testing/yaml_docs.ts";
 
@@ -169,7 +170,7 @@ Deno.test({
   },
 });
 
-Deno.test("the Deployments have the manual's names and replica counts", () => {
+Deno.test("the Deployments have the manual's names and replica counts", async () => {
   for (const [name, want] of Object.entries(SERVICES)) {
     const d = find("Deployment", name).object;
     assert.equal(at(d, "spec", "replicas"), want.replicas, name);
@@ -180,7 +181,9 @@ Deno.test("the Deployments have the manual's names and replica counts", () => {
     // `kubectl set image deployment/userservice userservice=...` names the container.
     assert.equal(container.name, name);
     assert.match(String(container.image), new RegExp(`^freelance-platform/${name}:`));
-    assert.deepEqual(container.args, ["deno", "run", "-A", want.main]);
+    // The permissions of `deno task start:*` (deno.json), never -A.
+    const task = `start:${want.main.split("/")[1]}`;
+    assert.deepEqual(container.args, ["deno", "run", ...await taskPermissions(task), want.main]);
     assert.equal(envValue(container, "PORT"), String(want.port));
     assert.equal(portNumber(container, "http"), want.port);
     assert.equal(at(d, "spec", "strategy", "rollingUpdate", "maxUnavailable"), 0);
@@ -387,10 +390,15 @@ Deno.test("CronJobs run the nightly backup and the 03:00 maintenance as deno tas
   }
 });
 
-Deno.test("the web app runs web/main.ts same-origin behind the Ingress, as compose's edge", () => {
+Deno.test("the web app runs web/main.ts same-origin behind the Ingress, as compose's edge", async () => {
   const web = find("Deployment", "web");
   const [container] = containers(podTemplate(web.object)!);
-  assert.deepEqual(container.args, ["deno", "run", "-A", "web/main.ts"]);
+  assert.deepEqual(container.args, [
+    "deno",
+    "run",
+    ...await taskPermissions("start:web"),
+    "web/main.ts",
+  ]);
   assert.equal(envValue(container, "WEB_SAME_ORIGIN"), "true");
   assert.equal(portNumber(container, "http"), Number(envValue(container, "WEB_PORT")));
   assert.ok(selects(at(find("Service", "web").object, "spec", "selector"), podLabels(web)));

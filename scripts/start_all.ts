@@ -13,6 +13,7 @@
  */
 import { startDependencies } from "./dev/dependencies.ts";
 import { busyPorts, busyPortsMessage, plannedPorts } from "./dev/ports.ts";
+import { parseTaskRun, taskCommand } from "./dev/task_flags.ts";
 
 const USAGE = `Usage: deno task start
 
@@ -57,13 +58,26 @@ const services = [
 
 const dependencies = await startDependencies(root);
 
+// Each program with the permissions of its own task (deno.json: start:users, ..., start:web).
+const flags = Object.fromEntries(
+  await Promise.all(
+    services.map(async ({ name }) =>
+      [name, parseTaskRun(await taskCommand(`start:${name}`)).flags] as const
+    ),
+  ),
+);
+
 const children = services.map(({ name, main, port }) => {
   const env: Record<string, string> = { ...dependencies.env };
   if (port) env.PORT = Deno.env.get(`${name.toUpperCase()}_PORT`) ?? port;
+  // The Orchestrator calls the User Service wherever USERS_PORT put it.
+  if (name === "orchestrator" && !Deno.env.get("USERS_URL")) {
+    env.USERS_URL = `http://127.0.0.1:${Deno.env.get("USERS_PORT") || "50051"}`;
+  }
   // Each process's name in traces (with OTEL_DENO=true); Deno reads it once, at start-up.
   env.OTEL_SERVICE_NAME = `freelance-${name}`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main],
+    args: ["run", ...flags[name], main],
     cwd: root,
     env: {
       ...env,
