@@ -29,7 +29,7 @@ Deno.test("relative links in the Markdown files point at files that exist", asyn
     const text = await Deno.readTextFile(new URL(file, root));
     const base = new URL(file, root);
     const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1])
-      .concat([...text.matchAll(/(?<![\w/.-])([A-Z][A-Za-z_-]*\.md)\b/g)].map((m) => m[1]));
+      .concat([...text.matchAll(/(?<![\w/.\[-])([A-Z][A-Za-z_-]*\.md)\b/g)].map((m) => m[1]));
     for (const target of targets) {
       if (/^[a-z]+:/.test(target) || target.startsWith("#")) continue;
       const path = target.split("#")[0];
