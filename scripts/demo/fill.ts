@@ -2,8 +2,8 @@
  * Fills a running platform with the demo's developers, clients, tasks, proposals, answers and
  * task history, through the public RPCs only (the `@platform/client` typed clients), as people
  * would. Repeatable: accounts that exist are logged into, tasks a client already posted (same
- * title) are not posted again, and a second run moves the story on (assigned tasks are started,
- * started ones completed, new proposals answered).
+ * title) are not posted again, and a second run moves the story on (tasks left in progress are
+ * completed, proposals made since are answered).
  *
  * @module
  */
@@ -248,7 +248,7 @@ export async function fillDemo(options: DemoOptions): Promise<DemoSummary> {
   );
 
   // History: each developer starts two of every three tasks assigned to them and completes every
-  // other task in progress; a second run moves these on again.
+  // other task in progress; a second run completes what is left in progress.
   const settle = Date.now() + 10_000;
   await eachLimited(developers, 4, async (dev, n) => {
     const tasks = tasksClient(urls.tasks, { token: dev.token, timeoutMs: 15_000 });
