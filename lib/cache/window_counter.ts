@@ -125,6 +125,7 @@ export class WindowCounter {
     }
   }
 
+  /** Reports the first failure of a spell; memory takes over (undefined). */
   private fallBack(error: unknown): undefined {
     if (!this.failing) this.options.onFallback?.(error);
     this.failing = true;

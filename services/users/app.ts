@@ -24,6 +24,7 @@ import { AuthThrottle } from "./auth_throttle.ts";
 import { reportCacheAvailability } from "./cache_availability.ts";
 import type { UsersConfig } from "./config.ts";
 import { PresenceCommands } from "./presence_commands.ts";
+import { RegistrationCommands } from "./registration_commands.ts";
 import { USER_OUTBOX } from "./presence_events.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
 import { PROFILE_INVALIDATIONS, ProfileCache } from "./profile_cache.ts";
@@ -125,6 +126,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
           presence,
           profiles,
           tokens,
+          registrations: new RegistrationCommands(db, store),
           throttle,
           trustedProxies: config.trustedProxies,
           presenceTtlSeconds: config.presenceTtlSeconds,

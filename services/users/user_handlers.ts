@@ -16,7 +16,7 @@ import {
   type TokenService,
   verifyPassword,
 } from "@platform/lib/auth";
-import { normalizeSkillTags } from "@platform/lib/domain";
+import { normalizeSkillTags, validateIdempotencyKey } from "@platform/lib/domain";
 import {
   FailedPreconditionError,
   NotFoundError,
@@ -40,6 +40,7 @@ import {
 } from "./domain/user_validation.ts";
 import type { AuthThrottle } from "./auth_throttle.ts";
 import type { PresenceCommands } from "./presence_commands.ts";
+import type { RegistrationCommands } from "./registration_commands.ts";
 import type { ProfileCache } from "./profile_cache.ts";
 import type { UserRole } from "./user_record.ts";
 import { toProto } from "./user_proto.ts";
@@ -52,6 +53,8 @@ export interface UserHandlerDeps {
   presence: PresenceCommands;
   profiles: ProfileCache;
   tokens: TokenService;
+  /** Account creation, with idempotency keys. */
+  registrations: RegistrationCommands;
   /** Failed-login and registration limits. */
   throttle: AuthThrottle;
   /** Whose `X-Forwarded-For` names the client. */
@@ -89,12 +92,15 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
       validatePassword(req.password);
       const role = registrableRole(req.role);
       const displayName = validateDisplayName(req.displayName);
-      const user = await store.insert({
-        email,
-        passwordHash: await hashPassword(req.password),
-        role,
-        displayName,
-      });
+      const key = validateIdempotencyKey(
+        req.idempotencyKey,
+        ctx.requestHeader.get("idempotency-key"),
+      );
+      const user = await deps.registrations.register(
+        { email, password: req.password, role, displayName },
+        hashPassword,
+        key,
+      );
       return { user: toProto(user, true) };
     },
 
