@@ -66,7 +66,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     new WindowCounter(cache.client, {
       keyPrefix: "fp:users:throttle:",
       onFallback: (error) =>
-        logger.warn("redis unavailable: login limits are counted in memory, per replica", {
+        logger.warn("login limits counted in memory, per replica, while redis does not answer", {
           error,
         }),
     }),
