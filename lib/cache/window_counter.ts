@@ -115,9 +115,14 @@ export class WindowCounter {
       ) as [number, number];
       this.failing = false;
       const local = this.local.get(key);
-      // Memory counted while Redis was down: the larger count wins until that window ends.
-      if (local && local.endsAt > Date.now() && local.count > count) {
-        return { count: local.count, resetInMs: local.endsAt - Date.now() };
+      // Hits counted in memory while Redis was down are not in Redis: they add up, until the
+      // window they were counted in ends.
+      const now = Date.now();
+      if (local && local.endsAt > now) {
+        return {
+          count: count + local.count,
+          resetInMs: Math.max(0, ttl, local.endsAt - now),
+        };
       }
       return { count, resetInMs: Math.max(0, ttl) };
     } catch (error) {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
+import { RedisServer } from "../../tests/harness/redis_server.ts";
 import { WindowCounter } from "./window_counter.ts";
 
 // A connection that never connects: every count falls back to memory.
@@ -29,4 +30,20 @@ Deno.test("a window ends after windowMs", async () => {
   await new Promise((r) => setTimeout(r, 40));
   assert.equal((await counter.peek("k")).count, 0);
   assert.equal((await counter.hit("k", 30)).count, 1);
+});
+
+Deno.test("hits counted in memory while Redis was down add to Redis's once it is back", async () => {
+  const redis = await RedisServer.start();
+  const client = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false });
+  try {
+    const counter = new WindowCounter(client, { keyPrefix: `t${crypto.randomUUID()}:` });
+    await counter.hit("k", 60_000); // not connected yet: memory
+    await counter.hit("k", 60_000);
+    await client.connect();
+    assert.equal((await counter.hit("k", 60_000)).count, 3, "1 in Redis + 2 in memory");
+    assert.equal((await counter.peek("k")).count, 3);
+  } finally {
+    client.disconnect();
+    await redis.stop();
+  }
 });

@@ -4,6 +4,9 @@
  * (the test itself, 127.0.0.1).
  */
 import assert from "node:assert/strict";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { UserService } from "@platform/proto/users/v1";
+import { rpcClient } from "../harness/rpc_clients.ts";
 import { signUp, startUsersEnv } from "./users_env.ts";
 
 const env = await startUsersEnv({
@@ -160,6 +163,22 @@ Deno.test(
     }
   },
 );
+
+Deno.test("over gRPC-web the refusal carries retry-after in its trailer", opts, async () => {
+  // From 127.0.0.1 itself (no X-Forwarded-For): 4 failures stay under the address limit (6).
+  const client = rpcClient(UserService, url, { protocol: "grpcweb", http: "1.1", binary: true });
+  const email = `grpcweb-${crypto.randomUUID()}@example.com`;
+  const attempt = () => client.login({ email, password: "wrong password 123" });
+  for (let i = 0; i < 4; i++) {
+    await assert.rejects(attempt(), (e: ConnectError) => e.code === Code.Unauthenticated);
+  }
+  await assert.rejects(attempt(), (e: ConnectError) => {
+    assert.equal(e.code, Code.ResourceExhausted);
+    const seconds = Number(e.metadata.get("retry-after"));
+    assert.ok(seconds > 3500 && seconds <= 3600, `retry-after ${e.metadata.get("retry-after")}`);
+    return true;
+  });
+});
 
 Deno.test("stop", opts, async () => {
   await env.stop();
