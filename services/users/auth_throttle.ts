@@ -7,9 +7,10 @@
  *
  * Only failures count towards the login limits, and a success does not reset them: an attacker
  * cannot get a fresh allowance each time the owner logs in, so an account takes at most
- * `maxFailures` wrong passwords a window (OWASP ASVS V2.2.1: 100 an hour), from however many
- * addresses. The price: an attacker who spends those guesses blocks the account's logins until
- * the window ends (docs/operations.md says how to lift it).
+ * `maxFailures` wrong passwords a window (OWASP ASVS V2.2.1: 100 an hour) from addresses it has
+ * never signed in from. So that an attacker who spends those guesses cannot lock the owner out,
+ * an address the account signed in from within `knownAddressDays` is not held to the account's
+ * limit (only to its own per-address limit): the owner at home or at work still gets in.
  *
  * @module
  */
@@ -32,6 +33,8 @@ export interface AuthThrottleLimits {
   loginPerAddress: WindowLimit;
   /** Registrations attempted from one client address. */
   registerPerAddress: WindowLimit;
+  /** How long a successful login makes its address known to the account, in days. */
+  knownAddressDays: number;
 }
 
 /** Why a call was refused: the `reason` label of `auth_throttled_total`. */
@@ -64,12 +67,20 @@ export class AuthThrottle {
       this.counter.peek(accountKey(email)),
       this.counter.peek(addressKey("login", address)),
     ]);
-    if (account.count >= this.limits.loginPerAccount.max) {
-      this.refuse("login_account", "too many failed logins", account.resetInMs);
-    }
     if (from.count >= this.limits.loginPerAddress.max) {
       this.refuse("login_address", "too many failed logins", from.resetInMs);
     }
+    if (
+      account.count >= this.limits.loginPerAccount.max &&
+      (await this.counter.peek(knownKey(email, address))).count === 0
+    ) {
+      this.refuse("login_account", "too many failed logins", account.resetInMs);
+    }
+  }
+
+  /** Remembers that the account signed in from `address` (it then passes the account's limit). */
+  async loginSucceeded(email: string, address: string): Promise<void> {
+    await this.counter.hit(knownKey(email, address), this.limits.knownAddressDays * 86_400_000);
   }
 
   /** Counts a failed login against the account and the address. */
@@ -102,7 +113,15 @@ export class AuthThrottle {
 
 /** Emails are not written to Redis as they are: a hash names the account's counter. */
 function accountKey(email: string): string {
-  return `login:account:${createHash("sha256").update(email).digest("hex").slice(0, 32)}`;
+  return `login:account:${accountHash(email)}`;
+}
+
+function knownKey(email: string, address: string): string {
+  return `login:known:${accountHash(email)}:${address}`;
+}
+
+function accountHash(email: string): string {
+  return createHash("sha256").update(email).digest("hex").slice(0, 32);
 }
 
 function addressKey(kind: "login" | "register", address: string): string {

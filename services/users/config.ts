@@ -52,6 +52,7 @@ export function loadUsersConfig(source: EnvSource = Deno.env.toObject()): UsersC
       loginPerAccount: windowLimit(env, "LOGIN_ACCOUNT", "MAX_FAILURES", 100, 3600),
       loginPerAddress: windowLimit(env, "LOGIN_ADDRESS", "MAX_FAILURES", 50, 900),
       registerPerAddress: windowLimit(env, "REGISTER_ADDRESS", "MAX_ATTEMPTS", 20, 3600),
+      knownAddressDays: env.int("LOGIN_KNOWN_ADDRESS_DAYS", 30, { min: 1, max: 365 }),
     },
     trustedProxies: parseTrustedProxies("TRUSTED_PROXIES", env.list("TRUSTED_PROXIES", [])),
   };

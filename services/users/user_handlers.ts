@@ -116,6 +116,7 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
         await deps.throttle.loginFailed(email, address);
         throw new UnauthenticatedError("wrong email or password");
       }
+      await deps.throttle.loginSucceeded(email, address);
       const { token, expiresAt } = await tokens.issue({
         subject: found.user.id,
         role: found.user.role,

@@ -107,7 +107,20 @@ Deno.test("a success does not reset the failures of a window", opts, async () =>
   await failTimes(3, user.email, address);
   assert.equal((await login(user.email, user.password, address)).status, 200);
   await failTimes(1, user.email, address);
-  assert.equal((await login(user.email, user.password, address)).status, 429);
+  // 4 failures: an address the account never signed in from is refused.
+  assert.equal((await login(user.email, user.password, newAddress())).status, 429);
+});
+
+Deno.test("an attacker cannot lock the owner out from where they sign in", opts, async () => {
+  const owner = await signUp(url, "client");
+  const home = newAddress();
+  assert.equal((await login(owner.email, owner.password, home)).status, 200);
+  // An attacker spends the account's failures from elsewhere.
+  await failTimes(4, owner.email, newAddress());
+  assert.equal((await login(owner.email, owner.password, newAddress())).status, 429);
+  // The owner at home still gets in; wrong passwords from home still count against home.
+  assert.equal((await login(owner.email, owner.password, home)).status, 200);
+  assert.equal((await login(owner.email, "not the password", home)).status, 401);
 });
 
 Deno.test("X-Forwarded-For is not believed from an untrusted peer", opts, async () => {
