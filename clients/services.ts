@@ -25,6 +25,9 @@ export type NotificationsClient = Client<typeof NotificationService>;
  * @example
  * ```ts
  * const users = usersClient("http://localhost:50051");
+ * // A retry of a sign-up sends the same idempotency key: it answers the account first created.
+ * await users.register({ email: "ada@example.com", password: "...", role: Role.DEVELOPER,
+ *   displayName: "Ada", idempotencyKey: crypto.randomUUID() });
  * const { accessToken } = await users.login({ email: "ada@example.com", password: "..." });
  * const me = usersClient("http://localhost:50051", { token: accessToken });
  * await me.goOnline({});

@@ -46,6 +46,12 @@ const MANUAL_ALERTS = {
     for: "10m",
     severity: "warning",
   },
+  // Not in the manual: login and registration limits refusing a burst (docs/operations.md).
+  LoginThrottleBurst: {
+    expr: "sum by (job, reason) (increase(auth_throttled_total[5m])) > 50",
+    for: "2m",
+    severity: "warning",
+  },
 } as const;
 
 /** What each recording rule the alerts use must compute from (the manual's formulas). */

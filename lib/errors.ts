@@ -126,6 +126,25 @@ export class FailedPreconditionError extends Error {
   }
 }
 
+/** The caller has tried too often; it may try again after `retryAfterSeconds`. */
+export class RateLimitedError extends Error {
+  /**
+   * Creates the error; its message says when to try again.
+   *
+   * @param what What was refused, e.g. `too many failed logins`.
+   * @param retryAfterSeconds Seconds until a new attempt can be accepted (at least 1).
+   *
+   * @example
+   * ```ts
+   * throw new RateLimitedError("too many failed logins", 120);
+   * ```
+   */
+  constructor(what: string, readonly retryAfterSeconds: number) {
+    super(`${what}; try again in ${retryAfterSeconds} s`);
+    this.name = "RateLimitedError";
+  }
+}
+
 /** A dependency needed to answer is down or too slow. */
 export class DependencyUnavailableError extends Error {
   /**
@@ -188,6 +207,13 @@ export function toConnectError(error: unknown): ConnectError | undefined {
   }
   if (error instanceof FailedPreconditionError) {
     return new ConnectError(error.message, Code.FailedPrecondition);
+  }
+  if (error instanceof RateLimitedError) {
+    // `retry-after` (RFC 9110, seconds) goes out as a response header (Connect) or trailer
+    // (gRPC-web), so that a client can wait without parsing the message.
+    return new ConnectError(error.message, Code.ResourceExhausted, {
+      "retry-after": String(error.retryAfterSeconds),
+    });
   }
   if (error instanceof DependencyUnavailableError) {
     return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);

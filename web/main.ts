@@ -20,9 +20,10 @@ const logger = new Logger("web");
 try {
   const config = loadWebConfig();
   const started = performance.now();
-  const app = await bundleInMemory();
+  const app = await bundleInMemory({ sourceMap: config.sourceMaps });
   logger.info("bundled", {
     bytes: app.script.length,
+    source_map: app.sourceMap !== undefined,
     ms: Math.round(performance.now() - started),
   });
   const handler = await createWebHandler(config, { app, ...await readStaticFiles() });

@@ -34,6 +34,7 @@ export const COMPONENT_METRICS = [
   "matches_attempted_total",
   "matches_successful_total",
   "users_online_count",
+  "auth_throttled_total",
   "proposal_response_time_seconds",
   "db_pool_connections_max",
   "db_pool_connections_active",

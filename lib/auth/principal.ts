@@ -15,6 +15,11 @@ export interface Principal {
   subject: string;
   /** What the caller may do. */
   role: PrincipalRole;
+  /**
+   * When the token it came from stops being accepted (ms since the epoch), so a long call such
+   * as a Watch stream can end then; absent when unknown.
+   */
+  expiresAt?: number;
 }
 
 /** Where the auth gate leaves the verified caller for handlers. */

@@ -129,10 +129,8 @@ export class TokenService {
         if (typeof payload.sub !== "string" || !ROLES.includes(role)) {
           throw new UnauthenticatedError("the token carries no valid subject or role");
         }
-        return {
-          principal: { subject: payload.sub, role },
-          expiresAt: (payload.exp ?? 0) * 1000,
-        };
+        const expiresAt = (payload.exp ?? 0) * 1000;
+        return { principal: { subject: payload.sub, role, expiresAt }, expiresAt };
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) {
           throw new UnauthenticatedError("the token has expired; log in again");

@@ -9,7 +9,11 @@ const newSecret = "new-secret-0123456789-0123456789-0123";
 Deno.test("a token round-trips its subject and role", async () => {
   const tokens = new TokenService([newSecret], 60);
   const { token, expiresAt } = await tokens.issue({ subject: "u1", role: "client" });
-  assert.deepEqual(await tokens.verify(token), { subject: "u1", role: "client" });
+  assert.deepEqual(await tokens.verify(token), {
+    subject: "u1",
+    role: "client",
+    expiresAt: expiresAt.getTime(),
+  });
   assert.ok(expiresAt.getTime() > Date.now());
 });
 
@@ -31,10 +35,11 @@ Deno.test("expired and garbage tokens are refused with a clear message", async (
 
 Deno.test("service tokens carry the service role", async () => {
   const tokens = new TokenService([newSecret], 60);
-  const { token } = await tokens.issueServiceToken("orchestrator");
+  const { token, expiresAt } = await tokens.issueServiceToken("orchestrator");
   assert.deepEqual(await tokens.verify(token), {
     subject: "service:orchestrator",
     role: "service",
+    expiresAt: expiresAt.getTime(),
   });
 });
 

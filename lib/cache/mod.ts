@@ -20,3 +20,4 @@ export * from "./redis_cache.ts";
 export * from "./cache_metrics.ts";
 // The library types the API above is declared with, so that they are nameable from here.
 export type { Redis } from "ioredis";
+export * from "./window_counter.ts";

@@ -140,33 +140,61 @@ export class EnvReader {
 }
 
 function checkUrl(name: string, value: string, schemes: readonly string[]): void {
+  // A value that is refused is shown only as its scheme: whatever follows may be a password
+  // that holds `@`, `#`, `/` or `:` (no shape of it can be told apart from a host).
+  const shown = maskedUrl(value);
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new ConfigError(name, `must be a URL (${schemes.join(", ")})`, redactUrl(value));
+    throw new ConfigError(name, `must be a URL (${schemes.join(", ")})`, shown);
   }
   if (!schemes.includes(parsed.protocol.replace(/:$/, ""))) {
-    throw new ConfigError(
-      name,
-      `must use one of the schemes ${schemes.join(", ")}`,
-      redactUrl(value),
-    );
+    throw new ConfigError(name, `must use one of the schemes ${schemes.join(", ")}`, shown);
   }
+  const problem = urlShapeProblem(value, parsed);
+  if (problem) throw new ConfigError(name, problem, shown);
+}
+
+/**
+ * What makes a parsable URL ambiguous: a fragment, a second `@`, a host that is no host name.
+ * Each is how a password with an unencoded `#`, `@` or `/` parses, with part of it as the host.
+ */
+function urlShapeProblem(value: string, url: URL): string | undefined {
+  const encode = "; percent-encode such characters in a user name or password (# as %23, @ as " +
+    "%40, / as %2F)";
+  if (value.includes("#")) return "must not hold a # (a URL fragment)" + encode;
+  if (value.split("@").length > 2) return "must not hold more than one @" + encode;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (host !== "" && !HOST_NAME.test(host) && !host.includes(":")) {
+    return "must name a valid host" + encode;
+  }
+  return undefined;
+}
+
+/** DNS names and IPv4 addresses: labels of letters, digits, `-` and `_`, none empty. */
+const HOST_NAME = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
+
+/** `postgres://…` → `postgres://***`; a value without a scheme → `***`. */
+function maskedUrl(value: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  return scheme ? `${scheme[1]}://***` : "***";
 }
 
 /**
  * Hides the credentials of a URL (or of each URL in a comma-separated list) so that it can be
  * logged or shown in an error: the password, a username that stands alone (a NATS token), and
- * password or token query parameters. A value that is not a URL with an authority (malformed,
- * or without `scheme://`) loses everything up to its last `@`, so no part of a password that
- * holds `@`, `:` or `/` survives.
+ * password or token query parameters. A value that is not a clean URL with an authority
+ * (malformed, without `scheme://`, with a fragment, a second `@` or a host that is no host name:
+ * the shapes of a password holding `#`, `@` or `/`) is shown as its scheme only, so no part of a
+ * password survives whatever its shape.
  *
  * @example
  * ```ts
  * redactUrl("postgres://app:hunter2@db/x"); // "postgres://app:***@db/x"
  * redactUrl("nats://s3cr3t@nats:4222"); // "nats://***@nats:4222"
- * redactUrl("default:hunter2@redis:6379"); // "***@redis:6379"
+ * redactUrl("default:hunter2@redis:6379"); // "***"
+ * redactUrl("postgres://u:p@ss#frag@host/db"); // "postgres://***"
  * ```
  */
 export function redactUrl(value: string): string {
@@ -175,7 +203,9 @@ export function redactUrl(value: string): string {
   if (parts.length > 1) return parts.map(redactUrl).join(",");
   try {
     const url = new URL(value);
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && url.host !== "") {
+    const clean = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) && url.host !== "" &&
+      urlShapeProblem(value, url) === undefined;
+    if (clean) {
       if (url.password) url.password = "***";
       else if (url.username) url.username = "***";
       for (const key of [...url.searchParams.keys()]) {
@@ -183,22 +213,8 @@ export function redactUrl(value: string): string {
       }
       return url.toString();
     }
-  } catch { /* not a URL: redacted loosely below */ }
-  return redactLoosely(value);
+  } catch { /* not a URL: masked below */ }
+  return maskedUrl(value);
 }
 
 const SECRET_PARAM = /pass|token|secret|key/i;
-
-function redactLoosely(value: string): string {
-  let result = value;
-  const at = result.lastIndexOf("@");
-  if (at >= 0) {
-    const slashes = result.indexOf("//");
-    const start = slashes >= 0 && slashes < at ? slashes + 2 : 0;
-    result = `${result.slice(0, start)}***${result.slice(at)}`;
-  }
-  return result.replace(
-    /([?&][^=&#]*(?:pass|token|secret|key)[^=&#]*=)[^&#]*/gi,
-    "$1***",
-  );
-}

@@ -106,3 +106,33 @@ Deno.test("pool warm minimum and health check period follow the manual", () => {
     /DB_MIN_CONNS/,
   );
 });
+
+Deno.test("no config error or log shows any part of a password, whatever the URL's shape (issue 21)", () => {
+  const cases: Array<[string, string, string[]]> = [
+    ["DATABASE_URL", "postgres://u:p@ss#fRg@host/db", ["p@ss", "ss#", "fRg"]],
+    ["DATABASE_URL", "postgres://u:p@ss...#fRg", ["ss...", "fRg"]],
+    ["DATABASE_URL", "postgres://u:p@ss.../db", ["ss..."]],
+    ["DATABASE_URL", "postgres://u:p#ss@host/db", ["p#ss", "#ss"]],
+    ["DATABASE_URL", "postgres://u:pa/ss@host/db", ["pa/ss", "ss@"]],
+    ["DATABASE_URL", "postgres://u:p@ss@host/db", ["p@ss", "ss@"]],
+    ["REDIS_URL", "redis://:s3cr#et@redis:6379", ["s3cr", "et@"]],
+    ["REDIS_URL", "redis://default:p@ss#w@redis:6379/0", ["p@ss", "ss#w"]],
+    ["REDIS_URL", "rediss://u:p@ss...#fRg", ["ss...", "fRg"]],
+    ["NATS_URL", "nats://a:4222,nats://u:p@ss#x@b:4222", ["p@ss", "ss#x"]],
+  ];
+  for (const [variable, value, secrets] of cases) {
+    assert.throws(
+      () => loadBaseConfig("x", 1, { [variable]: value }),
+      (e: ConfigError) => {
+        assert.equal(e.variable, variable);
+        for (const part of secrets) assert.ok(!e.message.includes(part), `${value}: ${e.message}`);
+        return true;
+      },
+      value,
+    );
+    for (const part of secrets) assert.ok(!redactUrl(value).includes(part), redactUrl(value));
+  }
+  // Encoded, the same passwords are fine and redacted in logs.
+  const ok = loadBaseConfig("x", 1, { DATABASE_URL: "postgres://u:p%40ss%23frag@host/db" });
+  assert.equal(redactUrl(ok.databaseUrl), "postgres://u:***@host/db");
+});

@@ -19,3 +19,4 @@ export * from "./base_config.ts";
 export * from "./cors_config.ts";
 export * from "./env.ts";
 export * from "./help_flag.ts";
+export * from "./trusted_proxies.ts";

@@ -15,3 +15,4 @@
 export * from "./currencies.ts";
 export * from "./skill_tags.ts";
 export * from "./text.ts";
+export * from "./idempotency_key.ts";

@@ -13,7 +13,9 @@
  * resume), then `notification`s, a `keep_alive` whenever nothing was sent for `keepAliveMs` (so
  * proxies and browsers do not cut an idle stream), and a `gap` when the cursor is older than the
  * stream keeps. A stream ends by itself after `maxStreamMs` (the client reconnects with its cursor
- * and a fresh token) and when the server starts draining.
+ * and a fresh token) and when the server starts draining, and with `unauthenticated` when the
+ * token it was opened with expires (a stream must not outlive the right to read it; the client
+ * reconnects with a fresh token and its cursor, and misses nothing).
  *
  * @module
  */
@@ -31,7 +33,11 @@ import {
 } from "@platform/proto/notifications/v1";
 import type { Counter, Gauge } from "prom-client";
 import { requirePrincipal } from "../auth/principal.ts";
-import { DependencyUnavailableError, PermissionDeniedError } from "../errors.ts";
+import {
+  DependencyUnavailableError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+} from "../errors.ts";
 import { EVENTS } from "../events/catalog.ts";
 import { decodeEvent } from "../events/event_codec.ts";
 import { safeHeaders } from "../events/message_headers.ts";
@@ -170,9 +176,12 @@ export function notificationHandlers(
 
         const messages = await consumer.consume({ max_messages: 64 });
         const iterator = messages[Symbol.asyncIterator]();
-        const stopped = new Promise<"stop">((resolve) => {
+        const stopped = new Promise<"stop" | "expired">((resolve) => {
           const stop = () => resolve("stop");
-          const timer = setTimeout(stop, maxStreamMs);
+          const tokenLeftMs = me.expiresAt === undefined ? Infinity : me.expiresAt - Date.now();
+          const timer = tokenLeftMs < maxStreamMs
+            ? setTimeout(() => resolve("expired"), Math.max(0, tokenLeftMs))
+            : setTimeout(stop, maxStreamMs);
           const signals = [ctx.signal, options.drain].filter((s) => s !== undefined);
           for (const signal of signals) signal.addEventListener("abort", stop, { once: true });
           if (signals.some((s) => s.aborted)) stop();
@@ -191,6 +200,11 @@ export function notificationHandlers(
           const got = await Promise.race([next, idle, stopped]);
           clearTimeout(tick);
           if (got === "stop") return;
+          if (got === "expired") {
+            throw new UnauthenticatedError(
+              "the token has expired; reconnect with a fresh token and the last cursor",
+            );
+          }
           if (got === "idle") {
             yield await frame(keepAlive());
             continue;

@@ -19,6 +19,8 @@ export interface CallRecord {
   code?: string;
   received: number;
   sent: number;
+  /** The connection's remote end, `host:port` (read by {@link callRecordKey} users). */
+  peer?: string;
 }
 
 /**

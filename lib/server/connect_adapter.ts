@@ -104,6 +104,7 @@ export function createRpcHandler(
       type: grpcTypeOf(handler.method.methodKind),
       received: 0,
       sent: 0,
+      peer: remote,
     };
     const tracker = calls.start(record, remote);
     const finish = (status: number, headers: Headers, lastChunk: Uint8Array | undefined) =>

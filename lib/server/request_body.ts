@@ -30,13 +30,39 @@ interface PendingRead {
  */
 export class BodyReader {
   private readonly pending = new Set<PendingRead>();
+  private readonly complete = new WeakSet<Request>();
   private sweeper?: ReturnType<typeof setInterval>;
 
-  constructor(readonly timeoutMs: number) {}
+  /**
+   * @param timeoutMs How long a body may take, from the first read.
+   * @param onMalformed Told of every body whose framing broke (to log it).
+   */
+  constructor(
+    readonly timeoutMs: number,
+    private readonly onMalformed?: (req: Request, error: unknown) => void,
+  ) {}
 
-  /** The whole body; rejects with `deadline_exceeded` when it has not arrived in time. */
-  readAll(req: Request): Promise<Uint8Array> {
-    return this.bound(req.arrayBuffer().then((buffer) => new Uint8Array(buffer)));
+  /**
+   * The whole body; rejects with `deadline_exceeded` when it has not arrived in time and with
+   * `invalid_argument` when its framing breaks.
+   */
+  async readAll(req: Request): Promise<Uint8Array> {
+    try {
+      const bytes = await this.bound(req.arrayBuffer().then((buffer) => new Uint8Array(buffer)));
+      this.complete.add(req);
+      return bytes;
+    } catch (error) {
+      throw this.classify(req, error);
+    }
+  }
+
+  /**
+   * True once the body has been read to its end. A response to a request whose body was not
+   * (refused before reading it, too large, too late, broken) closes its connection: what is left
+   * of the body would otherwise be read as the next request, or hold the connection open.
+   */
+  readToEnd(req: Request): boolean {
+    return req.body === null || this.complete.has(req);
   }
 
   /**
@@ -45,6 +71,8 @@ export class BodyReader {
   chunks(req: Request): AsyncIterable<Uint8Array> {
     const reader = req.body?.getReader();
     const bound = this.bound.bind(this);
+    const classify = this.classify.bind(this);
+    const complete = this.complete;
     const timeoutMs = this.timeoutMs;
     return {
       async *[Symbol.asyncIterator]() {
@@ -52,17 +80,36 @@ export class BodyReader {
         const deadline = Date.now() + timeoutMs;
         try {
           for (;;) {
-            const { done, value } = await bound(reader.read(), deadline, () => {
-              reader.cancel().catch(() => {});
-            });
-            if (done) return;
-            yield value;
+            let next: ReadableStreamReadResult<Uint8Array>;
+            try {
+              next = await bound(reader.read(), deadline, () => {
+                reader.cancel().catch(() => {});
+              });
+            } catch (error) {
+              throw classify(req, error);
+            }
+            if (next.done) {
+              complete.add(req);
+              return;
+            }
+            yield next.value;
           }
         } finally {
           reader.releaseLock();
         }
       },
     };
+  }
+
+  /** A body whose framing broke becomes `invalid_argument` (and is reported); others pass. */
+  private classify(req: Request, error: unknown): unknown {
+    if (!malformedBody(error)) return error;
+    this.onMalformed?.(req, error);
+    return new ConnectError(
+      "the request body is malformed (its HTTP framing, such as chunked encoding, broke); the " +
+        "call was not run",
+      Code.InvalidArgument,
+    );
   }
 
   /** Stops the sweeper (the server is shutting down). */
@@ -136,4 +183,18 @@ export function clientWentAway(req: Request, error: unknown): boolean {
   if (error.name === "BadResource" || error.name === "Interrupted") return true;
   return /connection (closed|reset)|body (is no longer|was) |unexpected EOF|error reading a body/i
     .test(error.message);
+}
+
+/**
+ * True when reading a body failed because its framing is broken (an invalid chunk size line,
+ * data after a chunk): the client's mistake, unlike a connection that went away.
+ *
+ * @example
+ * ```ts
+ * malformedBody(new Error("invalid HTTP/1 request: Invalid")); // true
+ * ```
+ */
+export function malformedBody(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof ConnectError) &&
+    /invalid HTTP\/1 request|invalid chunk|chunk size/i.test(error.message);
 }

@@ -103,7 +103,14 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
   );
   router.service(ServerReflection, reflectionService(served));
   const calls = new CallMetrics(metrics);
-  const bodies = new BodyReader(config.requestBodyTimeoutMs);
+  const bodies = new BodyReader(
+    config.requestBodyTimeoutMs,
+    (req, error) =>
+      logger.warn("malformed request body; answered invalid_argument", {
+        path: requestPath(req.url),
+        error: (error as Error)?.message,
+      }),
+  );
   const onClientGone = (req: Request, error: unknown) =>
     logger.debug("client went away during its call", {
       path: requestPath(req.url),
@@ -194,7 +201,11 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     lastActivity = Date.now();
     try {
       const response = await withOrigins(req, info);
-      return draining ? closingConnection(response) : response;
+      // Draining, or a body the server did not read to its end (refused unread, too large, too
+      // late, broken): the answer says `Connection: close`. (Deno.serve 2.9 closes the socket only
+      // once the rest of such a body has come or the client has gone: the edge proxy's
+      // client_body_timeout bounds a client that never sends it; docs/operations.md.)
+      return draining || !bodies.readToEnd(req) ? closingConnection(response) : response;
     } finally {
       inFlight--;
       lastActivity = Date.now();

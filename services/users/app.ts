@@ -9,7 +9,7 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CoherentCache, registerCacheMetrics } from "@platform/lib/cache";
+import { CoherentCache, registerCacheMetrics, WindowCounter } from "@platform/lib/cache";
 import { redactUrl } from "@platform/lib/config";
 import {
   connectWithStreams,
@@ -20,9 +20,11 @@ import {
 import { HealthMonitor } from "@platform/lib/health";
 import { prepareService, type RunningServer, startServiceServer } from "@platform/lib/server";
 import { UserService } from "@platform/proto/users/v1";
+import { AuthThrottle } from "./auth_throttle.ts";
 import { reportCacheAvailability } from "./cache_availability.ts";
 import type { UsersConfig } from "./config.ts";
 import { PresenceCommands } from "./presence_commands.ts";
+import { RegistrationCommands } from "./registration_commands.ts";
 import { USER_OUTBOX } from "./presence_events.ts";
 import { PresenceSweeper } from "./presence_sweeper.ts";
 import { PROFILE_INVALIDATIONS, ProfileCache } from "./profile_cache.ts";
@@ -60,6 +62,21 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     entries: "profile_cache_entries",
     synchronised: "profile_cache_synchronised",
   });
+  const throttle = new AuthThrottle(
+    new WindowCounter(cache.client, {
+      keyPrefix: "fp:users:throttle:",
+      onFallback: (error) =>
+        logger.warn("login limits counted in memory, per replica, while redis does not answer", {
+          error,
+        }),
+    }),
+    config.authLimits,
+    metrics.counter(
+      "auth_throttled_total",
+      "Logins and registrations refused by a limit, by reason.",
+      ["reason"],
+    ),
+  );
   const store = new UserStore(db);
   const presence = new PresenceCommands(db, store, config.presenceTtlSeconds);
   const profiles = new ProfileCache(cache, store);
@@ -109,6 +126,9 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
           presence,
           profiles,
           tokens,
+          registrations: new RegistrationCommands(db, store),
+          throttle,
+          trustedProxies: config.trustedProxies,
           presenceTtlSeconds: config.presenceTtlSeconds,
           onlineGauge,
         }),

@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { type BaseConfig, EnvReader, type EnvSource, loadBaseConfig } from "@platform/lib/config";
+import {
+  type BaseConfig,
+  EnvReader,
+  type EnvSource,
+  loadBaseConfig,
+  parseTrustedProxies,
+  type TrustedProxies,
+} from "@platform/lib/config";
+import type { AuthThrottleLimits, WindowLimit } from "./auth_throttle.ts";
 
 /** Settings of the User Service. */
 export interface UsersConfig extends BaseConfig {
@@ -15,6 +23,10 @@ export interface UsersConfig extends BaseConfig {
   profileCacheTtlSeconds: number;
   /** How many profiles each replica keeps in memory at most. */
   profileCacheMaxEntries: number;
+  /** Login and registration limits (LOGIN_*, REGISTER_*). */
+  authLimits: AuthThrottleLimits;
+  /** Peers whose `X-Forwarded-For` names the client (TRUSTED_PROXIES; none by default). */
+  trustedProxies: TrustedProxies;
 }
 
 /**
@@ -36,5 +48,26 @@ export function loadUsersConfig(source: EnvSource = Deno.env.toObject()): UsersC
       min: 0,
       max: 1_000_000,
     }),
+    authLimits: {
+      loginPerAccount: windowLimit(env, "LOGIN_ACCOUNT", "MAX_FAILURES", 100, 3600),
+      loginPerAddress: windowLimit(env, "LOGIN_ADDRESS", "MAX_FAILURES", 50, 900),
+      registerPerAddress: windowLimit(env, "REGISTER_ADDRESS", "MAX_ATTEMPTS", 20, 3600),
+      knownAddressDays: env.int("LOGIN_KNOWN_ADDRESS_DAYS", 30, { min: 1, max: 365 }),
+    },
+    trustedProxies: parseTrustedProxies("TRUSTED_PROXIES", env.list("TRUSTED_PROXIES", [])),
+  };
+}
+
+/** `<prefix>_<counted>` (how many) and `<prefix>_WINDOW_SECONDS` (in how long). */
+function windowLimit(
+  env: EnvReader,
+  prefix: string,
+  counted: string,
+  max: number,
+  windowSeconds: number,
+): WindowLimit {
+  return {
+    max: env.int(`${prefix}_${counted}`, max, { min: 1, max: 1_000_000 }),
+    windowSeconds: env.int(`${prefix}_WINDOW_SECONDS`, windowSeconds, { min: 1, max: 86_400 }),
   };
 }

@@ -16,7 +16,7 @@ import {
   type TokenService,
   verifyPassword,
 } from "@platform/lib/auth";
-import { normalizeSkillTags } from "@platform/lib/domain";
+import { normalizeSkillTags, validateIdempotencyKey } from "@platform/lib/domain";
 import {
   FailedPreconditionError,
   NotFoundError,
@@ -24,6 +24,8 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from "@platform/lib/errors";
+import type { TrustedProxies } from "@platform/lib/config";
+import { clientAddress } from "@platform/lib/server";
 import type { Gauge } from "prom-client";
 import { Role, SkillMatch, type UserService } from "@platform/proto/users/v1";
 import { decodePageToken, encodePageToken } from "./domain/page_token.ts";
@@ -36,7 +38,9 @@ import {
   validatePageSize,
   validatePassword,
 } from "./domain/user_validation.ts";
+import type { AuthThrottle } from "./auth_throttle.ts";
 import type { PresenceCommands } from "./presence_commands.ts";
+import type { RegistrationCommands } from "./registration_commands.ts";
 import type { ProfileCache } from "./profile_cache.ts";
 import type { UserRole } from "./user_record.ts";
 import { toProto } from "./user_proto.ts";
@@ -49,6 +53,12 @@ export interface UserHandlerDeps {
   presence: PresenceCommands;
   profiles: ProfileCache;
   tokens: TokenService;
+  /** Account creation, with idempotency keys. */
+  registrations: RegistrationCommands;
+  /** Failed-login and registration limits. */
+  throttle: AuthThrottle;
+  /** Whose `X-Forwarded-For` names the client. */
+  trustedProxies: TrustedProxies;
   presenceTtlSeconds: number;
   onlineGauge: Gauge;
 }
@@ -76,26 +86,37 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
   const refreshOnlineGauge = async () => deps.onlineGauge.set(await store.countOnline());
 
   return {
-    async register(req) {
+    async register(req, ctx) {
+      await deps.throttle.register(clientAddress(ctx, deps.trustedProxies));
       const email = normalizeEmail(req.email);
       validatePassword(req.password);
       const role = registrableRole(req.role);
       const displayName = validateDisplayName(req.displayName);
-      const user = await store.insert({
-        email,
-        passwordHash: await hashPassword(req.password),
-        role,
-        displayName,
-      });
+      const key = validateIdempotencyKey(
+        req.idempotencyKey,
+        ctx.requestHeader.get("idempotency-key"),
+      );
+      const user = await deps.registrations.register(
+        { email, password: req.password, role, displayName },
+        hashPassword,
+        key,
+      );
       return { user: toProto(user, true) };
     },
 
-    async login(req) {
+    async login(req, ctx) {
       const email = req.email.trim().toLowerCase();
+      const address = clientAddress(ctx, deps.trustedProxies);
+      // Refused before any lookup or hash: the same answer and time for every email.
+      await deps.throttle.beforeLogin(email, address);
       const found = email === "" ? undefined : await store.findCredentials(email);
       // Hash even for an unknown email, so timing does not tell which emails exist.
       const ok = await verifyPassword(req.password, found?.passwordHash ?? DUMMY_PASSWORD_HASH);
-      if (!found || !ok) throw new UnauthenticatedError("wrong email or password");
+      if (!found || !ok) {
+        await deps.throttle.loginFailed(email, address);
+        throw new UnauthenticatedError("wrong email or password");
+      }
+      await deps.throttle.loginSucceeded(email, address);
       const { token, expiresAt } = await tokens.issue({
         subject: found.user.id,
         role: found.user.role,

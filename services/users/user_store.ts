@@ -94,14 +94,14 @@ export class UserStore {
     passwordHash: string;
     role: UserRole;
     displayName: string;
-  }): Promise<UserRecord> {
-    const rows = await this.db.run((sql) =>
+  }, tx?: Tx): Promise<UserRecord> {
+    const statement = (sql: Tx) =>
       sql<UserRow[]>`
         INSERT INTO users (email, password_hash, role, display_name)
         VALUES (${input.email}, ${input.passwordHash}, ${input.role}, ${input.displayName})
         ON CONFLICT ((lower(email))) DO NOTHING
-        RETURNING ${sql.unsafe(COLUMNS)}`
-    );
+        RETURNING ${sql.unsafe(COLUMNS)}`;
+    const rows = tx ? await statement(tx) : await this.db.run(statement);
     if (rows.length === 0) {
       throw new AlreadyExistsError("an account with this email already exists; log in instead");
     }
@@ -117,6 +117,49 @@ export class UserStore {
         SELECT ${sql.unsafe(COLUMNS)}, password_hash FROM users WHERE lower(email) = ${email}`
     );
     return rows[0] ? { user: toRecord(rows[0]), passwordHash: rows[0].password_hash } : undefined;
+  }
+
+  /**
+   * What a registration idempotency key created within the last `windowHours`: its request hash,
+   * the account and the account's password hash; undefined when the key is unused.
+   */
+  async findRegistration(
+    key: string,
+    windowHours: number,
+    tx?: Tx,
+  ): Promise<{ requestHash: string; user: UserRecord; passwordHash: string } | undefined> {
+    const statement = (sql: Tx) =>
+      sql<(UserRow & { password_hash: string; request_hash: string })[]>`
+        SELECT ${sql.unsafe(COLUMNS.replace(/(\w+)/g, "u.$1"))}, u.password_hash, k.request_hash
+        FROM register_idempotency_keys k JOIN users u ON u.id = k.user_id
+        WHERE k.key = ${key} AND k.created_at > now() - make_interval(hours => ${windowHours})`;
+    const rows = tx ? await statement(tx) : await this.db.run(statement);
+    const row = rows[0];
+    return row
+      ? { requestHash: row.request_hash, user: toRecord(row), passwordHash: row.password_hash }
+      : undefined;
+  }
+
+  /**
+   * Records the account a registration key created, in the account's transaction; false when the
+   * key is taken (by a registration that committed first). Keys past the window are deleted first.
+   */
+  async recordRegistration(
+    key: string,
+    requestHash: string,
+    userId: string,
+    windowHours: number,
+    tx: Tx,
+  ): Promise<boolean> {
+    await tx`
+      DELETE FROM register_idempotency_keys
+      WHERE created_at <= now() - make_interval(hours => ${windowHours})`;
+    const rows = await tx`
+      INSERT INTO register_idempotency_keys (key, request_hash, user_id)
+      VALUES (${key}, ${requestHash}, ${userId})
+      ON CONFLICT (key) DO NOTHING
+      RETURNING key`;
+    return rows.length === 1;
   }
 
   /** One user by id. */

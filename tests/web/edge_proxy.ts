@@ -26,7 +26,12 @@ export interface EdgeUpstreams {
 
 /** A running nginx with edge.conf. */
 export class EdgeProxy {
-  private constructor(readonly process: TrackedProcess, readonly port: number) {}
+  private constructor(
+    readonly process: TrackedProcess,
+    readonly port: number,
+    /** The proxy's port for each of the published ports 50051-50053 ("50051" → a free port). */
+    readonly servicePorts: Readonly<Record<string, number>>,
+  ) {}
 
   /**
    * Starts nginx; resolves when the web app's port answers.
@@ -46,7 +51,11 @@ export class EdgeProxy {
       conf = conf.replaceAll(new RegExp(`http://${name}:\\d+;`, "g"), `http://127.0.0.1:${port};`);
     }
     conf = conf.replace(/listen 8080;/, `listen 127.0.0.1:${webPort};`);
-    conf = conf.replace(/listen (5005\d);/g, () => `listen 127.0.0.1:${freePort()};`);
+    const servicePorts: Record<string, number> = {};
+    conf = conf.replace(/listen (5005\d);/g, (_, published: string) => {
+      servicePorts[published] = freePort();
+      return `listen 127.0.0.1:${servicePorts[published]};`;
+    });
     await Deno.writeTextFile(`${dir}/edge.conf`, conf);
     await Deno.writeTextFile(
       `${dir}/nginx.conf`,
@@ -66,7 +75,7 @@ export class EdgeProxy {
       ].join("\n"),
     );
     const process = spawnTracked("nginx", { args: ["-c", `${dir}/nginx.conf`, "-p", dir] });
-    const edge = new EdgeProxy(process, webPort);
+    const edge = new EdgeProxy(process, webPort, servicePorts);
     await waitUntil(
       async () => {
         const res = await fetch(`${edge.url}/livez`);

@@ -18,14 +18,18 @@ export class BundleError extends Error {
 }
 
 /**
- * Writes the bundle to `outFile` (minified, with a linked source map next to it).
+ * Writes the bundle to `outFile`, minified; with `sourceMap`, a linked source map next to it
+ * (development only: it hands anyone the page's whole source, comments included).
  *
  * @example
  * ```ts
- * await bundleWebApp("web/dist/app.js");
+ * await bundleWebApp("web/dist/app.js", { sourceMap: false });
  * ```
  */
-export async function bundleWebApp(outFile: string): Promise<void> {
+export async function bundleWebApp(
+  outFile: string,
+  options: { sourceMap: boolean } = { sourceMap: false },
+): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
@@ -34,8 +38,7 @@ export async function bundleWebApp(outFile: string): Promise<void> {
       "--platform",
       "browser",
       "--minify",
-      "--sourcemap",
-      "linked",
+      ...(options.sourceMap ? ["--sourcemap", "linked"] : []),
       "-o",
       outFile,
       entry.pathname,
@@ -59,19 +62,24 @@ export interface BundledApp {
 
 /**
  * Bundles into a temporary folder and returns the files' contents (the folder is removed), so a
- * server whose code is read-only (the container image) can still bundle at start.
+ * server whose code is read-only (the container image) can still bundle at start. A source map
+ * only with `sourceMap` (WEB_SOURCE_MAPS, off by default).
  *
  * @example
  * ```ts
- * const { script } = await bundleInMemory();
+ * const { script } = await bundleInMemory({ sourceMap: false });
  * ```
  */
-export async function bundleInMemory(): Promise<BundledApp> {
+export async function bundleInMemory(
+  options: { sourceMap: boolean } = { sourceMap: false },
+): Promise<BundledApp> {
   const dir = await Deno.makeTempDir({ prefix: "fp-web-" });
   try {
-    await bundleWebApp(`${dir}/app.js`);
+    await bundleWebApp(`${dir}/app.js`, options);
     const script = await Deno.readFile(`${dir}/app.js`);
-    const sourceMap = await Deno.readFile(`${dir}/app.js.map`).catch(() => undefined);
+    const sourceMap = options.sourceMap
+      ? await Deno.readFile(`${dir}/app.js.map`).catch(() => undefined)
+      : undefined;
     return { script, sourceMap };
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -36,10 +36,12 @@ export interface WebConfig {
    * reloads the notification stream triggers; 0 turns it off.
    */
   refreshSeconds: number;
+  /** `WEB_SOURCE_MAPS` (false): bundle and serve `/app.js.map`; for development only. */
+  sourceMaps: boolean;
 }
 
 /**
- * Reads `WEB_PORT`, `HOST`, `LOG_LEVEL`, `WEB_SAME_ORIGIN`, `WEB_REFRESH_SECONDS`,
+ * Reads `WEB_PORT`, `HOST`, `LOG_LEVEL`, `WEB_SAME_ORIGIN`, `WEB_REFRESH_SECONDS`, `WEB_SOURCE_MAPS`,
  * `WEB_USERS_URL`, `WEB_TASKS_URL`, `WEB_ORCHESTRATOR_URL` and the services' ports (`USERS_PORT`, `TASKS_PORT`,
  * `ORCHESTRATOR_PORT`, as `deno task start` does).
  *
@@ -67,21 +69,22 @@ export function loadWebConfig(source: EnvSource = Deno.env.toObject()): WebConfi
     sameOrigin: env.bool("WEB_SAME_ORIGIN", false),
     services,
     refreshSeconds: env.int("WEB_REFRESH_SECONDS", 30, { min: 0, max: 86_400 }),
+    sourceMaps: env.bool("WEB_SOURCE_MAPS", false),
   };
 }
 
 /**
- * The endpoints for a page loaded from `pageUrl`: by default each service's port on the host the
- * person typed (so `http://localhost:8080` calls `http://localhost:50051`, and CORS_ORIGINS's
- * development default allows it).
+ * The endpoints the page is told about. Nothing here comes from the request (its Host header is
+ * whatever the client wrote): by default each service is `:port`, its port on the host the person
+ * typed, which the page resolves itself (so `http://localhost:8080` calls `http://localhost:50051`,
+ * and CORS_ORIGINS's development default allows it); `WEB_*_URL` and `WEB_SAME_ORIGIN` fix them.
  *
  * @example
  * ```ts
- * endpointsFor(loadWebConfig({}), new URL("http://localhost:8080/")).services.users.rpc;
- * // "http://localhost:50051"
+ * endpointsFor(loadWebConfig({})).services.users.rpc; // ":50051"
  * ```
  */
-export function endpointsFor(config: WebConfig, pageUrl: URL): Endpoints {
+export function endpointsFor(config: WebConfig): Endpoints {
   const services = {} as Record<ServiceName, ServiceEndpoint>;
   for (const name of SERVICE_NAMES) {
     const { url, port } = config.services[name];
@@ -91,9 +94,7 @@ export function endpointsFor(config: WebConfig, pageUrl: URL): Endpoints {
     } else if (config.sameOrigin) {
       services[name] = { rpc: "", http: `/services/${name}` };
     } else {
-      // hostname keeps an IPv6 address's brackets.
-      const base = `${pageUrl.protocol}//${pageUrl.hostname}:${port}`;
-      services[name] = { rpc: base, http: base };
+      services[name] = { rpc: `:${port}`, http: `:${port}` };
     }
   }
   return { services, live: { refreshSeconds: config.refreshSeconds } };

@@ -69,8 +69,19 @@ export async function createWebHandler(
   await add("/styles.css", encoder.encode(assets.stylesCss), "text/css; charset=utf-8");
   files.set("/index.html", files.get("/")!);
 
+  const csp = contentSecurityPolicy(config);
+  const configJson = JSON.stringify(endpointsFor(config));
   return (req) => {
-    const url = new URL(req.url);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      // Deno builds req.url from the Host header: a malformed one is the client's mistake.
+      return new Response("bad request: malformed Host header\n", {
+        status: 400,
+        headers: { "content-type": "text/plain; charset=utf-8", connection: "close" },
+      });
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
     }
@@ -78,8 +89,8 @@ export async function createWebHandler(
     if (url.pathname === "/livez") return Response.json({ status: "alive" });
     if (url.pathname === "/readyz") return Response.json({ status: "ready" });
     if (url.pathname === "/config.json") {
-      return Response.json(endpointsFor(config, url), {
-        headers: { "cache-control": "no-store" },
+      return new Response(configJson, {
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
       });
     }
     const asset = files.get(url.pathname);
@@ -97,7 +108,7 @@ export async function createWebHandler(
       "referrer-policy": "no-referrer",
     });
     if (asset.type.startsWith("text/html")) {
-      headers.set("content-security-policy", contentSecurityPolicy(config, url));
+      headers.set("content-security-policy", csp);
       headers.set("x-frame-options", "DENY");
     }
     if (req.headers.get("if-none-match") === asset.etag) {
@@ -111,21 +122,24 @@ export async function createWebHandler(
 }
 
 /**
- * The page may load its own script and styles only, and call only itself and the services.
+ * The page may load its own script and styles only, and call only itself and the services. Made
+ * from the configuration alone, never from the request's Host: a service on the page's own host
+ * (`:port`, the default) is allowed on that port of any host (`*:port`), since the host the person
+ * typed is not known here; fix it with `WEB_*_URL`.
  *
  * @example
  * ```ts
- * contentSecurityPolicy(loadWebConfig({}), new URL("http://localhost:8080/"));
- * // "default-src 'self'; connect-src 'self' http://localhost:50051 ...; ..."
+ * contentSecurityPolicy(loadWebConfig({}));
+ * // "default-src 'self'; connect-src 'self' *:50051 *:50052 *:50053; ..."
  * ```
  */
-export function contentSecurityPolicy(config: WebConfig, pageUrl: URL): string {
-  const endpoints = endpointsFor(config, pageUrl);
+export function contentSecurityPolicy(config: WebConfig): string {
+  const endpoints = endpointsFor(config);
   const origins = new Set<string>();
   for (const name of Object.keys(endpoints.services) as ServiceName[]) {
     for (const url of [endpoints.services[name].rpc, endpoints.services[name].http]) {
-      const origin = new URL(url || "/", pageUrl).origin;
-      if (origin !== pageUrl.origin) origins.add(origin);
+      if (/^:\d+$/.test(url)) origins.add(`*${url}`);
+      else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) origins.add(new URL(url).origin);
     }
   }
   return [

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { contentSecurityPolicy, createWebHandler } from "./web_server.ts";
 import { endpointsFor, loadWebConfig } from "./web_config.ts";
+import { resolveBase } from "../src/endpoints.ts";
+import { bundleInMemory } from "./bundle.ts";
 
 const assets = {
   app: { script: new TextEncoder().encode("console.log('app')") },
@@ -11,22 +13,19 @@ const assets = {
 Deno.test("the page finds each service on its port of the host the person typed", () => {
   const config = loadWebConfig({});
   assert.equal(config.port, 8080);
-  const page = new URL("http://192.0.2.7:8080/");
-  assert.deepEqual(endpointsFor(config, page).services.tasks, {
-    rpc: "http://192.0.2.7:50052",
-    http: "http://192.0.2.7:50052",
-  });
+  assert.deepEqual(endpointsFor(config).services.tasks, { rpc: ":50052", http: ":50052" });
   const ported = loadWebConfig({ USERS_PORT: "6001" });
-  assert.equal(endpointsFor(ported, page).services.users.rpc, "http://192.0.2.7:6001");
-  const ipv6 = endpointsFor(config, new URL("http://[::1]:8080/")).services.users.rpc;
-  assert.equal(ipv6, "http://[::1]:50051");
+  assert.equal(endpointsFor(ported).services.users.rpc, ":6001");
+  // The page resolves `:port` against its own location.
+  assert.equal(resolveBase(":50052", "http://192.0.2.7:8080/#/status"), "http://192.0.2.7:50052");
+  assert.equal(resolveBase(":50051", "http://[::1]:8080/"), "http://[::1]:50051");
 });
 
 Deno.test("behind the edge the RPCs are same-origin; fixed URLs win", () => {
-  const edge = endpointsFor(loadWebConfig({ WEB_SAME_ORIGIN: "true" }), new URL("http://x/"));
+  const edge = endpointsFor(loadWebConfig({ WEB_SAME_ORIGIN: "true" }));
   assert.deepEqual(edge.services.orchestrator, { rpc: "", http: "/services/orchestrator" });
   const fixed = loadWebConfig({ WEB_USERS_URL: "https://users.example.com/" });
-  assert.deepEqual(endpointsFor(fixed, new URL("http://x/")).services.users, {
+  assert.deepEqual(endpointsFor(fixed).services.users, {
     rpc: "https://users.example.com",
     http: "https://users.example.com",
   });
@@ -35,10 +34,9 @@ Deno.test("behind the edge the RPCs are same-origin; fixed URLs win", () => {
 });
 
 Deno.test("config.json tells the page its safety-net reload (WEB_REFRESH_SECONDS)", () => {
-  const page = new URL("http://x/");
-  assert.deepEqual(endpointsFor(loadWebConfig({}), page).live, { refreshSeconds: 30 });
+  assert.deepEqual(endpointsFor(loadWebConfig({})).live, { refreshSeconds: 30 });
   const off = loadWebConfig({ WEB_REFRESH_SECONDS: "0" });
-  assert.deepEqual(endpointsFor(off, page).live, { refreshSeconds: 0 });
+  assert.deepEqual(endpointsFor(off).live, { refreshSeconds: 0 });
   assert.throws(() => loadWebConfig({ WEB_REFRESH_SECONDS: "-1" }), /WEB_REFRESH_SECONDS/);
 });
 
@@ -49,7 +47,7 @@ Deno.test("the server serves the page, its script, config.json, and 404s the res
   assert.match(page.headers.get("content-type")!, /text\/html/);
   assert.match(
     page.headers.get("content-security-policy")!,
-    /connect-src 'self' http:\/\/localhost:50051/,
+    /connect-src 'self' \*:50051 \*:50052 \*:50053;/,
   );
   assert.equal(page.headers.get("x-frame-options"), "DENY");
   const etag = page.headers.get("etag")!;
@@ -61,7 +59,7 @@ Deno.test("the server serves the page, its script, config.json, and 404s the res
   assert.equal(await script.text(), "console.log('app')");
   assert.match(script.headers.get("content-type")!, /javascript/);
   const config = await handler(new Request("http://localhost:8080/config.json")).json();
-  assert.equal(config.services.users.rpc, "http://localhost:50051");
+  assert.equal(config.services.users.rpc, ":50051");
   assert.equal(handler(new Request("http://localhost:8080/nope")).status, 404);
   assert.equal(handler(new Request("http://localhost:8080/", { method: "POST" })).status, 405);
   assert.equal((await handler(new Request("http://localhost:8080/livez")).json()).status, "alive");
@@ -69,10 +67,63 @@ Deno.test("the server serves the page, its script, config.json, and 404s the res
 });
 
 Deno.test("the page's CSP lets it call its own origin only when behind the edge", () => {
-  const csp = contentSecurityPolicy(
-    loadWebConfig({ WEB_SAME_ORIGIN: "true" }),
-    new URL("http://localhost:8080/"),
-  );
+  const csp = contentSecurityPolicy(loadWebConfig({ WEB_SAME_ORIGIN: "true" }));
   assert.match(csp, /connect-src 'self';/);
   assert.match(csp, /frame-ancestors 'none'/);
+});
+
+Deno.test("a malformed Host is answered 400, and no Host ever reaches the CSP or config.json", async () => {
+  const handler = await createWebHandler(loadWebConfig({}), assets);
+  const errors: unknown[] = [];
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    onError: (error) => {
+      errors.push(error);
+      return new Response("internal", { status: 500 });
+    },
+  }, handler);
+  const port = server.addr.port;
+  const raw = async (host: string, path = "/") => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    conn.close();
+    return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+  };
+  try {
+    for (const host of ["exa mple.com", "[::1", "a:b:c", "evil.example:99999"]) {
+      const answer = await raw(host);
+      assert.match(answer, /^HTTP\/1\.1 400 /, `${host}: ${answer.slice(0, 80)}`);
+      assert.match(answer, /malformed Host header/);
+    }
+    const page = await raw("attacker.example:8080");
+    assert.match(page, /^HTTP\/1\.1 200 /);
+    assert.ok(!page.includes("attacker"), page);
+    const config = await raw("attacker.example:8080", "/config.json");
+    assert.ok(!config.includes("attacker"), config);
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("no source map by default: the bundle names none and /app.js.map is 404", async () => {
+  const app = await bundleInMemory();
+  assert.equal(app.sourceMap, undefined);
+  assert.ok(!new TextDecoder().decode(app.script).includes("sourceMappingURL"));
+  const handler = await createWebHandler(loadWebConfig({}), { ...assets, app });
+  assert.equal(handler(new Request("http://localhost:8080/app.js.map")).status, 404);
+  assert.equal(loadWebConfig({ WEB_SOURCE_MAPS: "true" }).sourceMaps, true);
 });

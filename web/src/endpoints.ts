@@ -20,9 +20,12 @@ export const SERVICE_LABELS: Readonly<Record<ServiceName, string>> = {
 
 /** One service as the browser reaches it. */
 export interface ServiceEndpoint {
-  /** The RPC base URL (Connect / gRPC-web): absolute, or a path on the page's own origin. */
+  /**
+   * The RPC base URL (Connect / gRPC-web): absolute, a path on the page's own origin, or `:port`
+   * (that port on the page's own host, which the page knows and the server is not told).
+   */
   rpc: string;
-  /** The base of its `/health` and `/metrics`: absolute, or a path on the page's own origin. */
+  /** The base of its `/health` and `/metrics`, in the same forms as {@link rpc}. */
   http: string;
 }
 
@@ -44,14 +47,20 @@ export interface Endpoints {
 
 /**
  * Resolves an endpoint URL against the page's origin and drops a trailing slash, so that `""`
- * (same origin) and `/services/users` work as base URLs.
+ * (same origin), `/services/users` and `:50051` (a port on the page's host) work as base URLs.
  *
  * @example
  * ```ts
  * resolveBase("", "http://localhost:8080/#/status"); // "http://localhost:8080"
  * resolveBase("/services/users/", "http://localhost:8080/"); // "http://localhost:8080/services/users"
+ * resolveBase(":50051", "http://[::1]:8080/"); // "http://[::1]:50051"
  * ```
  */
 export function resolveBase(url: string, pageUrl: string): string {
+  const port = /^:(\d{1,5})$/.exec(url);
+  if (port) {
+    const page = new URL(pageUrl);
+    return `${page.protocol}//${page.hostname}:${port[1]}`;
+  }
   return new URL(url === "" ? "/" : url, pageUrl).href.replace(/\/+$/, "");
 }

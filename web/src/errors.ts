@@ -100,8 +100,19 @@ export function describeError(error: unknown, serviceLabel: string): Problem {
       return { kind: "state", message: text };
     case Code.NotFound:
       return { kind: "missing", message: text };
-    case Code.ResourceExhausted:
+    case Code.ResourceExhausted: {
+      // A limit with a retry-after (failed logins, sign-ups from one address): say when.
+      const wait = Number(error.metadata.get("retry-after"));
+      if (Number.isFinite(wait) && wait > 0) {
+        return {
+          kind: "input",
+          message: `Too many attempts. Try again in ${
+            wait < 90 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`
+          }.`,
+        };
+      }
       return { kind: "input", message: `Too much at once: ${text}` };
+    }
     default:
       return {
         kind: "other",

@@ -37,14 +37,28 @@ const endpoints = await loadEndpoints();
 const session = createSessionStore(sessionStorage);
 const connectivity = createConnectivity();
 // A call refused because the token expired ends the session: the page asks to sign in again.
-const api = createApi(endpoints, location.href, () => session.get()?.token, connectivity, () => {
+const endSession = () => {
   session.set(undefined);
   location.hash = "#/signin";
-});
+};
+const api = createApi(
+  endpoints,
+  location.href,
+  () => session.get()?.token,
+  connectivity,
+  endSession,
+);
 // One Watch stream for the page; a stream that cannot connect shows in the banner like any call.
+// The server ends it when its token expires: the session ends too, and after the next sign-in the
+// stream reopens with the fresh token from its last cursor.
 const notifications = createNotificationStream(
   (request, options) => api.notifications.watch(request, options),
-  { onError: (error) => connectivity.report("orchestrator", error) },
+  {
+    onError: (error) => connectivity.report("orchestrator", error),
+    onUnauthenticated: () => {
+      if (session.get()) endSession();
+    },
+  },
 );
 const refreshSeconds = endpoints.live?.refreshSeconds;
 const live = {

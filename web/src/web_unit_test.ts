@@ -200,3 +200,17 @@ Deno.test("endpoints resolve against the page: same origin or another port", () 
     "http://localhost:50051",
   );
 });
+
+Deno.test("a limit with retry-after says when to try again", () => {
+  const limited = (seconds: string) =>
+    describeError(
+      new ConnectError("too many failed logins; try again in 2710 s", Code.ResourceExhausted, {
+        "retry-after": seconds,
+      }),
+      "User Service",
+    );
+  assert.equal(limited("2710").message, "Too many attempts. Try again in 46 minutes.");
+  assert.equal(limited("30").message, "Too many attempts. Try again in 30 seconds.");
+  const plain = describeError(new ConnectError("too big", Code.ResourceExhausted), "User Service");
+  assert.equal(plain.message, "Too much at once: Too big.");
+});

@@ -159,6 +159,7 @@ export function createFastUnary(options: FastUnaryOptions): FastUnaryHandler {
       type: "unary",
       received: 0,
       sent: 0,
+      peer: remote,
     };
     const call = options.calls.start(record, remote, entry.series);
     options.calls.countFastPath();

@@ -249,3 +249,39 @@ Deno.test("a failed load retries with backoff until it succeeds; the safety net 
   await wait(60);
   assert.equal(loads, after, "nothing after stop");
 });
+
+Deno.test("a stream ended by an expired token tells the page and resumes with the next token", async () => {
+  let token = "old";
+  const calls: Array<{ cursor: string; token: string }> = [];
+  const watch: WatchCall = (request, options) => {
+    calls.push({ cursor: request.cursor, token });
+    if (calls.length === 1) {
+      return (async function* () {
+        yield keepAlive("1.a");
+        yield offered("2.b", "task-1");
+        throw new ConnectError("the token has expired", Code.Unauthenticated);
+      })();
+    }
+    return (async function* () {
+      yield keepAlive(request.cursor || "9.z");
+      yield* hangUntilAborted(options.signal);
+    })();
+  };
+  const errors: unknown[] = [];
+  const expired: unknown[] = [];
+  const stream = createNotificationStream(watch, {
+    ...FAST,
+    onError: (e) => errors.push(e),
+    onUnauthenticated: (e) => {
+      expired.push(e);
+      token = "fresh"; // the page signs in again
+    },
+  });
+  const stop = stream.subscribe({});
+  await until(() => calls.length >= 2 && stream.state.get() === "live", "the second connection");
+  assert.equal(expired.length, 1);
+  assert.deepEqual(errors, [], "an expired token is not a reachability problem");
+  assert.deepEqual(calls[1], { cursor: "2.b", token: "fresh" }, "resumed, with the new token");
+  stop();
+  await until(() => stream.state.get() === "idle", "the stream to close");
+});

@@ -8,7 +8,10 @@
  * periods, it reconnects with that cursor after a jittered backoff, so nothing is missed. Views
  * are told to reload what they show when the stream starts without a cursor (what happened
  * before it started is not on it), when the server says `gap` (notifications older than its
- * retention are gone) and when a cursor is refused (a fresh start follows).
+ * retention are gone) and when a cursor is refused (a fresh start follows). When the server ends
+ * the stream because its token expired (`unauthenticated`), the page is told (it ends the session:
+ * that token is good for nothing) and the next attempt opens with whatever token the page holds
+ * then (a fresh sign-in's), from the same cursor: nothing is missed.
  *
  * @module
  */
@@ -43,6 +46,12 @@ export interface NotificationStreamOptions {
    * Each failed attempt's error (not the page's own cancellations), for the reachability banner.
    */
   onError?(error: unknown): void;
+  /**
+   * The stream was refused or ended as `unauthenticated` (its token expired): the page ends the
+   * session so that a sign-in brings a fresh token, which the next attempt uses. Not reported to
+   * {@link onError}: the service is reachable.
+   */
+  onUnauthenticated?(error: ConnectError): void;
   /** Waits between attempts (default: 1 s doubling to 8 s, 30 % jitter). */
   backoff?: BackoffSettings;
   /**
@@ -146,7 +155,11 @@ export function createNotificationStream(
           if (resuming && error instanceof ConnectError && error.code === Code.InvalidArgument) {
             cursor = "";
           }
-          options.onError?.(error);
+          if (error instanceof ConnectError && error.code === Code.Unauthenticated) {
+            options.onUnauthenticated?.(error);
+          } else {
+            options.onError?.(error);
+          }
         }
       } finally {
         clearTimeout(silence);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { JSX } from "preact";
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { Role } from "@platform/proto/users/v1";
 import { sessionFromLogin, useApp } from "../context.ts";
 import { describeError, type Problem } from "../errors.ts";
@@ -100,17 +100,26 @@ export function SignUp(): JSX.Element {
   const [role, setRole] = useState<"client" | "developer">("client");
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  // One idempotency key per sign-up: sending the same form again (a retry after a lost answer)
+  // reuses it, so the service answers the account it created instead of already_exists; a
+  // changed form is another sign-up, with a new key.
+  const signUpKey = useRef<{ form: string; key: string } | undefined>(undefined);
 
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
     setProblem(undefined);
+    const form = JSON.stringify([email, password, displayName, role]);
+    if (signUpKey.current?.form !== form) {
+      signUpKey.current = { form, key: crypto.randomUUID() };
+    }
     try {
       await api.users.register({
         email,
         password,
         displayName,
         role: role === "developer" ? Role.DEVELOPER : Role.CLIENT,
+        idempotencyKey: signUpKey.current.key,
       });
       session.set(sessionFromLogin(await api.users.login({ email, password })));
       location.hash = "#/";

@@ -1,7 +1,8 @@
 /**
  * The operators' status page: each service's `/health` (status, checks, uptime, version) and the
  * business metrics, refreshing on its own. Needs no sign-in: it shows what `/health` and
- * `/metrics` already show anyone who can reach the ports.
+ * `/metrics` show to whoever may read them (behind the edge, `/metrics` is for the scraper only: the
+ * business figures then read "—").
  *
  * @module
  */
