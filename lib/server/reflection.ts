@@ -5,13 +5,7 @@
  *
  * @module
  */
-import {
-  create,
-  type DescFile,
-  type DescService,
-  fromBinary,
-  toBinary,
-} from "@bufbuild/protobuf";
+import { create, type DescFile, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -146,7 +140,10 @@ export function reflectionServiceV1alpha(
       for await (const response of v1.serverReflectionInfo!(asV1(requests), context)) {
         yield fromBinary(
           ServerReflectionResponseSchemaV1alpha,
-          toBinary(ServerReflectionResponseSchema, create(ServerReflectionResponseSchema, response)),
+          toBinary(
+            ServerReflectionResponseSchema,
+            create(ServerReflectionResponseSchema, response),
+          ),
         );
       }
     },
