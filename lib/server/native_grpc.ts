@@ -124,7 +124,7 @@ export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcSe
       ":status": 200,
       "content-type": "application/grpc",
       "grpc-status": String(code),
-      "grpc-message": encodeURIComponent(message),
+      "grpc-message": grpcMessageEncode(message),
     }, { endStream: true });
   };
 
@@ -190,6 +190,12 @@ export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcSe
         if (record.code === undefined) reclassifyDecodeErrorTrailer(trailer);
         const out: Record<string, string> = {};
         trailer.forEach((value, name) => out[name] = value);
+        // connect-es escapes grpc-message as a URI component; gRPC escapes only what is not
+        // printable ASCII (and "%"), and clients that decode with decodeURI (grpc-js) would
+        // show "%2F" for "/" otherwise.
+        if (out["grpc-message"] !== undefined) {
+          out["grpc-message"] = grpcMessageEncode(safeDecode(out["grpc-message"]));
+        }
         tracker.finish(codeName(trailer.get("grpc-status")));
         try {
           stream.sendTrailers(out);
@@ -282,6 +288,25 @@ function drained(stream: http2.ServerHttp2Stream): Promise<void> {
     stream.on("drain", done);
     stream.on("close", done);
   });
+}
+
+/** gRPC's percent-encoding of grpc-message: bytes outside printable ASCII, and "%". */
+function grpcMessageEncode(message: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(message)) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+      ? String.fromCharCode(byte)
+      : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function codeName(status: string | null): string {
