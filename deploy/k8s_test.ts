@@ -187,25 +187,23 @@ Deno.test("the Deployments have the manual's names and replica counts", () => {
   }
 });
 
-Deno.test("probes: startup, readiness on /readyz and liveness on /livez, on the served port", () => {
+Deno.test("probes: startup on /livez, readiness and liveness by native gRPC health, on the served port", () => {
   for (const m of ofKind("Deployment")) {
     for (const container of containers(podTemplate(m.object)!)) {
       const where = `${m.name}/${container.name}`;
+      const port = Number(envValue(container, "PORT"));
+      const httpGet = at(container, "startupProbe", "httpGet");
+      assert.ok(isMap(httpGet), `${where} has an HTTP startupProbe`);
+      assert.equal(httpGet.path, "/livez", `${where} startupProbe`);
+      assert.equal(portNumber(container, httpGet.port), port, `${where} startupProbe port`);
+      // grpc.health.v1 names served by lib/server/grpc_health.ts: as /readyz and /livez answer.
       for (
-        const [probe, path] of [
-          ["startupProbe", "/livez"],
-          ["readinessProbe", "/readyz"],
-          ["livenessProbe", "/livez"],
-        ]
+        const [probe, service] of [["readinessProbe", "readiness"], ["livenessProbe", "liveness"]]
       ) {
-        const httpGet = at(container, probe, "httpGet");
-        assert.ok(isMap(httpGet), `${where} has an HTTP ${probe}`);
-        assert.equal(httpGet.path, path, `${where} ${probe}`);
-        assert.equal(
-          portNumber(container, httpGet.port),
-          Number(envValue(container, "PORT")),
-          `${where} ${probe} port is the port the service listens on`,
-        );
+        const grpc = at(container, probe, "grpc");
+        assert.ok(isMap(grpc), `${where} has a gRPC ${probe}`);
+        assert.equal(grpc.service, service, `${where} ${probe}`);
+        assert.equal(grpc.port, port, `${where} ${probe} port is the port the service listens on`);
       }
     }
   }

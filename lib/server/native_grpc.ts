@@ -81,7 +81,7 @@ export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcSe
     if (options.isDraining()) session.close();
   });
   server.on("sessionError", () => {});
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on("error", () => {});
     const contentType = String(headers["content-type"] ?? "");
     const native = contentType.startsWith("application/grpc") &&
