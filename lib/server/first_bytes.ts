@@ -14,17 +14,15 @@ const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const HEADERS_FRAME = 0x1;
 
 /**
- * How a native gRPC client's first HEADERS block shows itself, encoded as HPACK encoders do
- * (plain or Huffman; the Huffman codes are canonical, so every encoder writes the same bytes):
- * the `te: trailers` header gRPC requires of its clients, or a content type `application/grpc…`.
+ * How a native gRPC client's first HEADERS block shows itself: the `te: trailers` header gRPC
+ * requires of its clients (gRPC-web and Connect clients, and the gRPC bridge's own calls back to
+ * the port, do not send it), as HPACK encoders write it: the name "te" literal, the value
+ * Huffman-coded (6 bytes; the Huffman code is canonical, so every encoder writes the same bytes)
+ * or plain.
  */
 const GRPC_SIGNS: readonly Uint8Array[] = [
-  // te: trailers, the name literal ("te"), the value Huffman-coded (6 bytes) or plain.
   Uint8Array.of(0x02, 0x74, 0x65, 0x86, 0x4d, 0x83, 0x35, 0x05, 0xb1, 0x1f),
   Uint8Array.of(0x02, 0x74, 0x65, 0x08, ...new TextEncoder().encode("trailers")),
-  // "application/grpc" Huffman-coded, without its last byte (shared by +proto, +json).
-  Uint8Array.of(0x1d, 0x75, 0xd0, 0x62, 0x0d, 0x26, 0x3d, 0x4c, 0x4d, 0x65),
-  new TextEncoder().encode("application/grpc"),
 ];
 
 /**

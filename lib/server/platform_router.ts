@@ -44,7 +44,7 @@ export interface PlatformRouter {
 }
 
 /**
- * Creates the router (Connect, gRPC-web and native gRPC) with the given options.
+ * Creates the router (Connect and gRPC-web, no native gRPC) with the given options.
  *
  * @example
  * ```ts
@@ -54,15 +54,14 @@ export interface PlatformRouter {
  * ```
  */
 export function createPlatformRouter(options: ConnectRouterOptions): PlatformRouter {
-  const base = createConnectRouter({ ...options, connect: true, grpcWeb: true, grpc: true });
+  const base = createConnectRouter({ ...options, connect: true, grpcWeb: true, grpc: false });
   const unary = new Map<string, UnaryRoute>();
   const register = (method: DescMethod, impl: UnaryImpl) => {
-    // Per-method options replace the router's protocol choice: all three stay on (native gRPC
-    // reaches the handlers only through node:http2, see native_grpc.ts).
+    // Per-method options replace the router's protocol choice: native gRPC stays off.
     base.rpc(method as DescMethodUnary, impl as never, {
       connect: true,
       grpcWeb: true,
-      grpc: true,
+      grpc: false,
       // connect-es reads `textDecoder` from the JSON options (not in their type).
       jsonOptions: {
         ...options.jsonOptions,

@@ -174,8 +174,12 @@ export function startPortListener(options: PortListenerOptions): PortListener {
         listener.close();
         await accepting;
         options.h2.drain();
-        await Promise.all([...connections].map((c) => c.shutdown().catch(() => {})));
-        options.h2.close();
+        // Native gRPC calls in progress go through the bridge and back through Deno's
+        // connections: both wind down together, each letting its calls finish.
+        await Promise.all([
+          ...[...connections].map((c) => c.shutdown().catch(() => {})),
+          options.h2.close(),
+        ]);
         finish();
       }
       await finished;

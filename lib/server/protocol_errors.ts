@@ -140,21 +140,6 @@ export function reclassifyDecodeError(
   return { status, body: out };
 }
 
-/**
- * The same rewrite for native gRPC, whose status travels in HTTP/2 trailers: `internal` for a
- * request body that did not decode becomes `invalid_argument`, in place.
- *
- * @example
- * ```ts
- * reclassifyDecodeErrorTrailer(uRes.trailer); // grpc-status 13 "parse binary: ..." -> 3
- * ```
- */
-export function reclassifyDecodeErrorTrailer(trailer: Headers): void {
-  if (trailer.get("grpc-status") !== String(Code.Internal)) return;
-  if (!DECODE_FAILURE.test(safeDecode(trailer.get("grpc-message") ?? ""))) return;
-  trailer.set("grpc-status", String(Code.InvalidArgument));
-}
-
 const DECODE_FAILURE = /parse binary/;
 
 function safeDecode(value: string): string {

@@ -214,25 +214,12 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
       key: Deno.readTextFileSync(config.tls.keyFile),
     }
     : {};
-  // Native gRPC calls are counted in flight like requests, so the drain waits for them.
-  const countedInFlight = async <T>(call: () => Promise<T>): Promise<T> => {
-    inFlight++;
-    lastActivity = Date.now();
-    try {
-      return await call();
-    } finally {
-      inFlight--;
-      lastActivity = Date.now();
-    }
-  };
   const h2 = createNativeGrpcServer({
-    handlers: router.handlers,
-    fetch: serve,
-    calls,
-    bodies,
-    isDraining: () => draining,
-    inFlight: countedInFlight,
-    scheme: config.tls ? "https" : "http",
+    onEvent: (event, detail) =>
+      event === "started" ? logger.info("native gRPC bridge started", detail) : logger.warn(
+        `native gRPC bridge ${event}; native gRPC calls fail until it is back`,
+        detail,
+      ),
   });
   const httpServer = startPortListener({
     hostname: config.host,
@@ -254,6 +241,11 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
       }),
   });
   const port = httpServer.port;
+  if (httpServer.nativeGrpc) {
+    h2.start(`${config.tls ? "https" : "http"}://127.0.0.1:${port}`).catch((error) =>
+      logger.warn("native gRPC bridge could not start", { error })
+    );
+  }
 
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = (reason = "requested") => {

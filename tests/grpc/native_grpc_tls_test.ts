@@ -232,7 +232,10 @@ Deno.test("SIGTERM: the native gRPC Watch hears NOT_SERVING and ends; exit 0", o
   await watch.status;
   await reading;
   const seen = output();
-  assert.ok(seen.includes(message(ServingStatus.NOT_SERVING)), seen);
+  assert.ok(
+    seen.includes(message(ServingStatus.NOT_SERVING)),
+    JSON.stringify(plain.logs().slice(-12)),
+  );
   assert.match(seen, /grpc-status: 0/);
   assert.match(seen, /END_STREAM \| END_HEADERS/);
   assert.equal(stopped.code, 0);
