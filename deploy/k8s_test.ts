@@ -190,25 +190,35 @@ Deno.test("the Deployments have the manual's names and replica counts", async ()
   }
 });
 
-Deno.test("probes: startup, readiness on /readyz and liveness on /livez, on the served port", () => {
+Deno.test("probes: startup on /livez, readiness and liveness by native gRPC health (HTTP for the web app), on the served port", () => {
   for (const m of ofKind("Deployment")) {
     for (const container of containers(podTemplate(m.object)!)) {
       const where = `${m.name}/${container.name}`;
+      const servicePort = envValue(container, "PORT");
+      const port = Number(servicePort ?? envValue(container, "WEB_PORT"));
+      const httpGet = at(container, "startupProbe", "httpGet");
+      assert.ok(isMap(httpGet), `${where} has an HTTP startupProbe`);
+      assert.equal(httpGet.path, "/livez", `${where} startupProbe`);
+      assert.equal(portNumber(container, httpGet.port), port, `${where} startupProbe port`);
+      // grpc.health.v1 names served by lib/server/grpc_health.ts: as /readyz and /livez answer.
+      // The web app speaks no gRPC: its probes are /readyz and /livez.
       for (
-        const [probe, path] of [
-          ["startupProbe", "/livez"],
-          ["readinessProbe", "/readyz"],
-          ["livenessProbe", "/livez"],
+        const [probe, service, path] of [
+          ["readinessProbe", "readiness", "/readyz"],
+          ["livenessProbe", "liveness", "/livez"],
         ]
       ) {
-        const httpGet = at(container, probe, "httpGet");
-        assert.ok(isMap(httpGet), `${where} has an HTTP ${probe}`);
-        assert.equal(httpGet.path, path, `${where} ${probe}`);
-        assert.equal(
-          portNumber(container, httpGet.port),
-          Number(envValue(container, "PORT") ?? envValue(container, "WEB_PORT")),
-          `${where} ${probe} port is the port the service listens on`,
-        );
+        if (servicePort === undefined) {
+          const get = at(container, probe, "httpGet");
+          assert.ok(isMap(get), `${where} has an HTTP ${probe}`);
+          assert.equal(get.path, path, `${where} ${probe}`);
+          assert.equal(portNumber(container, get.port), port, `${where} ${probe} port`);
+          continue;
+        }
+        const grpc = at(container, probe, "grpc");
+        assert.ok(isMap(grpc), `${where} has a gRPC ${probe}`);
+        assert.equal(grpc.service, service, `${where} ${probe}`);
+        assert.equal(grpc.port, port, `${where} ${probe} port is the port the service listens on`);
       }
     }
   }

@@ -1,6 +1,6 @@
 /**
- * The one place where RPCs meet `Deno.serve`. It answers what no handler should see (native
- * gRPC, unknown methods, unsupported content types, gRPC-web-text, draining), hands the unary
+ * The one place where RPCs meet Deno's HTTP server. It answers what no handler should see (native
+ * gRPC, which `native_grpc.ts` serves on connections of its own; unknown methods, unsupported content types, gRPC-web-text, draining), hands the unary
  * calls it can to the fast path (`fast_unary/`), and serves everything else through connect-es's
  * universal handlers: a unary body read at once and answered with one buffer, streams streamed.
  * Every call, whichever path serves it, is counted in the gRPC server metrics, including those
@@ -223,7 +223,10 @@ function advertiseEncodings(
   headers.set(accept, supported.join(","));
 }
 
-/** Native gRPC and gRPC-web-text are refused with a status the client can read. */
+/**
+ * Native gRPC reaching Deno's server (HTTP/1.1, or an h2c connection that began with Connect) and
+ * gRPC-web-text are refused with a status the client can read.
+ */
 function grpcRefusal(req: Request, contentType: string): Response | undefined {
   if (contentType.startsWith("application/grpc-web-text")) {
     return protocolError(
@@ -237,9 +240,9 @@ function grpcRefusal(req: Request, contentType: string): Response | undefined {
     return protocolError(
       req,
       Code.Unimplemented,
-      "native gRPC (HTTP/2 trailers) is not served here: use gRPC-web " +
-        "(application/grpc-web+proto) or the Connect protocol on this same port, for example " +
-        "`buf curl --protocol grpcweb` or `buf curl` (Connect)",
+      "native gRPC is served on this port over HTTP/2 only, on a connection whose first request " +
+        "is native gRPC (the first request decides who serves a connection): open a new h2c or " +
+        "TLS connection for it, or use gRPC-web (application/grpc-web+proto) or Connect here",
     );
   }
   return undefined;

@@ -1,6 +1,9 @@
 /**
  * The standard gRPC health service (grpc.health.v1) on top of the {@link HealthMonitor}.
- * "" means the whole server; a registered service name asks about that service.
+ * "" means the whole server; a registered service name asks about that service. Two more names
+ * answer as `/livez` and `/readyz` do, for Kubernetes' `grpc:` probes: "liveness" (SERVING while
+ * the process runs) and "readiness" (NOT_SERVING only while draining; a dependency being down
+ * does not take every replica out of its Service).
  *
  * @module
  */
@@ -13,6 +16,11 @@ import {
 } from "@platform/proto/grpc/health/v1";
 import type { HealthMonitor } from "../health/health_monitor.ts";
 import { frozenMessage } from "./frozen_message.ts";
+
+/** The health service name Kubernetes' liveness probe asks (`grpc: {service: liveness}`). */
+export const LIVENESS = "liveness";
+/** The health service name Kubernetes' readiness probe asks (`grpc: {service: readiness}`). */
+export const READINESS = "readiness";
 
 /**
  * Check answers SERVING unless a critical dependency is down; Watch streams each change.
@@ -28,7 +36,7 @@ export function grpcHealthService(
   isDraining: () => boolean,
   watchIntervalMs = 2000,
 ): Partial<ServiceImpl<typeof Health>> {
-  const known = new Set(["", ...serviceNames]);
+  const known = new Set(["", ...serviceNames, LIVENESS, READINESS]);
   // Check answers one of two messages: made once, encoded once by the fast path.
   const answers = new Map<
     ServingStatus,
@@ -45,7 +53,9 @@ export function grpcHealthService(
   ]);
   const status = async (service: string): Promise<ServingStatus> => {
     if (!known.has(service)) return ServingStatus.SERVICE_UNKNOWN;
+    if (service === LIVENESS) return ServingStatus.SERVING;
     if (isDraining()) return ServingStatus.NOT_SERVING;
+    if (service === READINESS) return ServingStatus.SERVING;
     return (await monitor.status()) === "unhealthy"
       ? ServingStatus.NOT_SERVING
       : ServingStatus.SERVING;

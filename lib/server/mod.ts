@@ -1,7 +1,7 @@
 /**
- * The service server: one port serving Connect and gRPC-web, health, reflection, `/health`,
- * `/livez`, `/readyz`, `/metrics` and admin `/debug` routes, with a graceful shutdown; and the
- * start-up path every service's `main.ts` follows.
+ * The service server: one port serving Connect, gRPC-web and native gRPC (see README.md), health,
+ * reflection, `/health`, `/livez`, `/readyz`, `/metrics` and admin `/debug` routes, with a
+ * graceful shutdown; and the start-up path every service's `main.ts` follows.
  *
  * @module
  */

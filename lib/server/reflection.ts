@@ -1,17 +1,25 @@
 /**
- * gRPC server reflection (grpc.reflection.v1), so that `buf curl --list-services` and
- * `buf curl` calls work against a running service with no schema on the caller's side.
+ * gRPC server reflection (grpc.reflection.v1, and v1alpha, which older grpcurl versions ask
+ * first), so that `grpcurl list`, `buf curl --list-services` and calls by name work against a
+ * running service with no schema on the caller's side.
  *
  * @module
  */
-import { create, type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
+import { create, type DescFile, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   type ServerReflection,
   type ServerReflectionRequest,
+  ServerReflectionRequestSchema,
   ServerReflectionResponseSchema,
 } from "@platform/proto/grpc/reflection/v1";
+import {
+  type ServerReflection as ServerReflectionV1alpha,
+  type ServerReflectionRequest as ServerReflectionRequestV1alpha,
+  ServerReflectionRequestSchema as ServerReflectionRequestSchemaV1alpha,
+  ServerReflectionResponseSchema as ServerReflectionResponseSchemaV1alpha,
+} from "@platform/proto/grpc/reflection/v1alpha";
 
 /**
  * The reflection service for the given services (and every file they depend on).
@@ -103,6 +111,41 @@ export function reflectionService(
   return {
     async *serverReflectionInfo(requests) {
       for await (const request of requests) yield answer(request);
+    },
+  };
+}
+
+/**
+ * The same answers under grpc.reflection.v1alpha (its messages are v1's, field for field).
+ *
+ * @example
+ * ```ts
+ * router.service(ServerReflectionV1alpha, reflectionServiceV1alpha([UserService, Health]));
+ * ```
+ */
+export function reflectionServiceV1alpha(
+  services: readonly DescService[],
+): Partial<ServiceImpl<typeof ServerReflectionV1alpha>> {
+  const v1 = reflectionService(services);
+  return {
+    async *serverReflectionInfo(requests, context) {
+      async function* asV1(source: AsyncIterable<ServerReflectionRequestV1alpha>) {
+        for await (const request of source) {
+          yield fromBinary(
+            ServerReflectionRequestSchema,
+            toBinary(ServerReflectionRequestSchemaV1alpha, request),
+          );
+        }
+      }
+      for await (const response of v1.serverReflectionInfo!(asV1(requests), context)) {
+        yield fromBinary(
+          ServerReflectionResponseSchemaV1alpha,
+          toBinary(
+            ServerReflectionResponseSchema,
+            create(ServerReflectionResponseSchema, response),
+          ),
+        );
+      }
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
- * Server bootstrap: one port serving Connect, gRPC-web (JSON and binary) over HTTP/1.1 and h2c
- * (HTTPS and h2 when TLS files are configured), gRPC health and reflection, `/health`, `/livez`,
- * `/readyz` and `/metrics`, and a graceful shutdown on SIGTERM/SIGINT.
+ * Server bootstrap: one port serving Connect and gRPC-web (JSON and binary) over HTTP/1.1 and
+ * h2c, native gRPC over h2c (HTTPS, h2 and native gRPC over TLS when TLS files are configured;
+ * see `port_listener.ts` for which server answers which connection), gRPC health and
+ * reflection, `/health`, `/livez`, `/readyz` and `/metrics`, and a graceful shutdown on
+ * SIGTERM/SIGINT.
  *
  * @module
  */
@@ -9,6 +11,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "@platform/proto/grpc/health/v1";
 import { ServerReflection } from "@platform/proto/grpc/reflection/v1";
+import { ServerReflection as ServerReflectionV1alpha } from "@platform/proto/grpc/reflection/v1alpha";
 import { authGate, isPublicProcedure } from "../auth/auth_gate.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { BaseConfig } from "../config/base_config.ts";
@@ -17,14 +20,17 @@ import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { CallMetrics } from "./call_metrics.ts";
 import { createRpcHandler } from "./connect_adapter.ts";
+import { connectionPeeker } from "./connection_peek.ts";
 import { corsRefusalLog, withCors } from "./cors.ts";
 import { debugRoute } from "./debug_routes.ts";
 import { createFastUnary } from "./fast_unary/fast_unary.ts";
 import { grpcHealthService } from "./grpc_health.ts";
 import { compressionGzip } from "./gzip_compression.ts";
 import { errorInterceptor, metricsInterceptor } from "./interceptors.ts";
+import { createNativeGrpcServer } from "./native_grpc.ts";
 import { createPlatformRouter } from "./platform_router.ts";
-import { reflectionService } from "./reflection.ts";
+import { startPortListener } from "./port_listener.ts";
+import { reflectionService, reflectionServiceV1alpha } from "./reflection.ts";
 import { requestPath } from "./request_path.ts";
 import { BodyReader } from "./request_body.ts";
 
@@ -96,12 +102,13 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     requestGate,
   });
   const services = options.routes(router);
-  const served = [...services, Health, ServerReflection];
+  const served = [...services, Health, ServerReflection, ServerReflectionV1alpha];
   router.service(
     Health,
     grpcHealthService(health, services.map((s) => s.typeName), () => draining),
   );
   router.service(ServerReflection, reflectionService(served));
+  router.service(ServerReflectionV1alpha, reflectionServiceV1alpha(served));
   const calls = new CallMetrics(metrics);
   const bodies = new BodyReader(
     config.requestBodyTimeoutMs,
@@ -218,20 +225,38 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
       key: Deno.readTextFileSync(config.tls.keyFile),
     }
     : {};
-  let port = 0;
-  const httpServer = Deno.serve({
+  const h2 = createNativeGrpcServer({
+    onEvent: (event, detail) =>
+      event === "started" ? logger.info("native gRPC bridge started", detail) : logger.warn(
+        `native gRPC bridge ${event}; native gRPC calls fail until it is back`,
+        detail,
+      ),
+  });
+  const httpServer = startPortListener({
     hostname: config.host,
     port: config.port,
-    ...tls,
-    onListen: (addr) => {
-      port = addr.port;
-    },
+    tls: config.tls ? tls as { cert: string; key: string } : undefined,
+    fetch: serve,
     onError: (error) => {
       logger.error("request failed", { error });
       return new Response("internal error", { status: 500 });
     },
-  }, serve);
-  port = (httpServer.addr as Deno.NetAddr).port;
+    h2,
+    peek: config.tls ? undefined : connectionPeeker(
+      { firstBytesMs: config.requestBodyTimeoutMs, firstRequestMs: 200 },
+      (reason) => logger.warn("cannot peek at connections", { reason }),
+    ),
+    onFallback: (reason) =>
+      logger.warn("native gRPC is off on this port (Connect and gRPC-web are served)", {
+        reason,
+      }),
+  });
+  const port = httpServer.port;
+  if (httpServer.nativeGrpc) {
+    h2.start(`${config.tls ? "https" : "http"}://127.0.0.1:${port}`).catch((error) =>
+      logger.warn("native gRPC bridge could not start", { error })
+    );
+  }
 
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = (reason = "requested") => {
@@ -291,6 +316,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
   logger.info("listening", {
     port,
     tls: config.tls !== undefined,
+    native_grpc: httpServer.nativeGrpc,
     services: served.map((s) => s.typeName),
   });
   return {
