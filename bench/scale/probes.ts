@@ -76,6 +76,11 @@ export async function buildProbes(
     SELECT (extract(epoch FROM created_at) * 1000000)::int8 AS micros, id FROM proposals
     ORDER BY created_at DESC, id DESC OFFSET ${Math.floor(proposalCount / 2)} LIMIT 1`);
   const middleToken = encodeProposalPage(middle.micros, middle.id);
+  // The safety nets' walk, somewhere in the middle of the PROPOSED tasks.
+  const middleProposed = (await sql<{ task_id: string }[]>`
+    SELECT task_id FROM match_tasks WHERE state = 'PROPOSED'
+    ORDER BY task_id OFFSET (SELECT count(*) / 2 FROM match_tasks WHERE state = 'PROPOSED')
+    LIMIT 1`)[0]?.task_id ?? null;
 
   const token = async (subject: string, role: "admin" | "service" | "client" | "developer") =>
     (await tokenService.issue({ subject, role })).token;
@@ -215,8 +220,14 @@ export async function buildProbes(
       () => taskStore.history(taskIds[0], 21),
     ),
     sweep("proposal expiry", (tx) => proposalStore.expireDueProposals(tx, 500)),
-    sweep("PROPOSED without pending", (tx) => proposalStore.reopenOrphaned(tx, 500)),
-    sweep("offline withdrawal", (tx) => proposalStore.withdrawOfflineProposals(tx, 500)),
+    sweep("PROPOSED without pending", async (tx) => {
+      const slice = await proposalStore.proposedTasksAfter(middleProposed, 2000);
+      await proposalStore.reopenOrphaned(tx, 500, slice);
+    }),
+    sweep("offline withdrawal", async (tx) => {
+      const slice = await proposalStore.proposedTasksAfter(middleProposed, 2000);
+      await proposalStore.withdrawOfflineProposals(tx, 500, { amongTasks: slice });
+    }),
     {
       name: "matching retry claim",
       kind: "sweep",

@@ -164,7 +164,8 @@ export async function seedPlatform(
   );
 
   // Three proposals a task: developers (i * 7 + k * 7919) mod D. On a PROPOSED task they are
-  // PENDING (expiring in 1-48 h); on an assigned or completed one the first is ACCEPTED (to the
+  // PENDING (expiring in 1-48 h) and for online developers (the generation's i = 10, 20, ... is
+  // seed_developers' n = 9, 19, ...); on an assigned or completed one the first is ACCEPTED (to the
   // assignee) and the others DECLINED; elsewhere EXPIRED, DECLINED, WITHDRAWN.
   await step(
     `${3 * T} proposals`,
@@ -186,6 +187,9 @@ export async function seedPlatform(
       ON d.n = CASE WHEN k = 0 AND m.state <> 'PROPOSED' AND m.state <> 'NO_CANDIDATES'
                       AND s.status IN ('ASSIGNED', 'IN_PROGRESS', 'COMPLETED')
                     THEN (s.i * 7) % ${D}
+                    -- pending proposals are for online developers (n % 10 = 9)
+                    WHEN m.state = 'PROPOSED'
+                    THEN ((s.i * 7 + k * 7919) % ${Math.max(1, Math.floor(D / 10))}) * 10 + 9
                     ELSE (s.i * 7 + 1 + k * 7919) % ${D} END
     CROSS JOIN LATERAL (SELECT CASE
         WHEN m.state = 'PROPOSED' THEN 'PENDING'
