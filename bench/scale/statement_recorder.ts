@@ -95,10 +95,7 @@ export class StatementRecorder {
     try {
       await this.plain.begin(async (tx) => {
         if (seqscanOff) await tx.unsafe(`SET LOCAL enable_seqscan = off`);
-        const rows = await tx.unsafe(
-          `EXPLAIN (ANALYZE, BUFFERS) ${statement.query}`,
-          statement.parameters as postgres.ParameterOrJSON<never>[],
-        );
+        const rows = await tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS) ${inlineParameters(statement)}`);
         for (const row of rows) lines.push(String(row["QUERY PLAN"]));
         throw new Rollback();
       });
@@ -117,4 +114,17 @@ export class StatementRecorder {
   async close(): Promise<void> {
     await Promise.all([this.db.close(1), this.plain.end({ timeout: 1 })]);
   }
+}
+
+/**
+ * The statement with its parameters written in as untyped literals (the server infers their
+ * types from the statement, as it does for the parameters). The values are those the driver sent:
+ * it serialises them in place when it binds them, after recording.
+ */
+function inlineParameters(statement: RecordedStatement): string {
+  return statement.query.replace(/\$(\d+)\b/g, (_, n: string) => {
+    const value = statement.parameters[Number(n) - 1];
+    if (value === null || value === undefined) return "NULL";
+    return `'${String(value).replaceAll("'", "''")}'`;
+  });
 }
