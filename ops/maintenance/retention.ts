@@ -33,8 +33,10 @@ export interface RetentionSettings {
 export const OUTBOX_TABLES = ["task_outbox", "proposal_outbox", "user_outbox"] as const;
 
 /** What one table's retention deleted. */
-export interface RetentionResult {
+export interface TableRetentionResult {
+  /** The table trimmed. */
   table: string;
+  /** Its rows deleted. */
   deleted: number;
   /** Rows of other tables deleted with them (the proposals and terms of closed tasks). */
   alsoDeleted?: Record<string, number>;
@@ -52,7 +54,7 @@ export async function trimOutbox(
   sql: Sql,
   table: (typeof OUTBOX_TABLES)[number],
   settings: RetentionSettings,
-): Promise<RetentionResult> {
+): Promise<TableRetentionResult> {
   let deleted = 0;
   if (settings.outboxDays <= 0) return { table, deleted };
   let after = 0n;
@@ -94,7 +96,7 @@ export async function trimOutbox(
 export async function trimClosedTasks(
   sql: Sql,
   settings: RetentionSettings,
-): Promise<RetentionResult> {
+): Promise<TableRetentionResult> {
   const result = {
     table: "match_tasks",
     deleted: 0,
@@ -128,7 +130,7 @@ export async function trimClosedTasks(
 }
 
 /** A line for the report: `1200 rows (and 3600 proposals, 1200 match_task_terms)`. */
-export function describeRetention(result: RetentionResult, settingDays: number): string {
+export function describeRetention(result: TableRetentionResult, settingDays: number): string {
   if (settingDays <= 0) return "retention off (0 days)";
   const also = Object.entries(result.alsoDeleted ?? {}).map(([t, n]) => `${n} ${t}`);
   return `${result.deleted} rows older than ${settingDays} days deleted${
