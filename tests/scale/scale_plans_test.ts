@@ -20,6 +20,7 @@ const BIG_TABLES = [
   "task_transitions",
   "task_outbox",
   "task_proposal_holders",
+  "task_skills",
   "match_tasks",
   "match_task_terms",
   "proposals",
