@@ -343,7 +343,7 @@ export class TaskStore {
 
   /**
    * {@link list} with a skill: through task_skills (kept by a trigger in the transaction that
-   * writes the task, migrations/061_task_skills.sql), whose (skill, [status,] created_at DESC,
+   * writes the task, migrations/071_task_skills.sql), whose (skill, [status,] created_at DESC,
    * task_id DESC) indexes give the page in order, so it costs the page at any number of tasks.
    */
   private listBySkill(filter: TaskFilter, skill: string): Promise<TaskRow[]> {

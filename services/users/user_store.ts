@@ -394,7 +394,7 @@ export class UserStore {
  * "Still online" for the reads: presence not run out by now, the service's clock, as a parameter.
  * (online_until is set exactly while is_online is: GoOnline sets both, GoOffline and the expiry
  * clear both; the reads test online_until alone so the planner does not multiply two conditions
- * that are one, and finds the partial indexes of migrations/060_flat_at_scale.sql.)
+ * that are one, and finds the partial indexes of migrations/070_flat_at_scale.sql.)
  * The planner estimates a comparison with `now()` at a default third of the rows; with a value it
  * reads the statistics, sees that (nearly) every online developer qualifies, and walks the
  * partial index of online developers in the read's order instead of sorting all of them. A clock

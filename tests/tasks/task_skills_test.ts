@@ -1,5 +1,5 @@
 /**
- * task_skills (services/tasks/migrations/061_task_skills.sql) follows the tasks it indexes in the
+ * task_skills (services/tasks/migrations/071_task_skills.sql) follows the tasks it indexes in the
  * transaction that writes them: a new task's skills, a change of skills, a change of status; and
  * ListTasks with a skill, which reads through it, pages in the same order as without one.
  */
