@@ -1,5 +1,6 @@
 /**
- * `deno task maintenance`: the manual's daily database maintenance (ANALYZE, VACUUM (ANALYZE),
+ * `deno task maintenance`: the manual's daily database maintenance (retention of the outboxes and
+ * of long-closed tasks, ANALYZE, VACUUM (ANALYZE),
  * bloat report, index usage, REINDEX of the skill-tags index in the configured hour). See
  * docs/ops.md.
  *
@@ -22,7 +23,9 @@ import type { Output } from "./shared/output.ts";
 
 const USAGE = `Usage: deno task maintenance [--reindex | --no-reindex] [--json]
 
-ANALYZE; VACUUM (ANALYZE); dead-tuple (bloat) report; index usage; REINDEX INDEX CONCURRENTLY
+Retention (published outbox rows older than RETENTION_OUTBOX_DAYS, 7; the orchestrator's rows of
+tasks closed RETENTION_CLOSED_TASK_DAYS, 365, ago; RETENTION_BATCH, 5000, rows a transaction; 0 days
+keeps all); ANALYZE; VACUUM (ANALYZE); dead-tuple (bloat) report; index usage; REINDEX INDEX CONCURRENTLY
 idx_users_skill_tags_gin when --reindex is given or the local hour is MAINTENANCE_REINDEX_HOUR (3).
 
 Exit codes: 0 done and nothing to act on, 1 a step failed or a problem was found, 64 bad usage.`;
@@ -61,6 +64,7 @@ export async function maintenanceCli(
       database: describeServer(config.databaseUrl),
       reindex: mode,
       reindexHour: config.reindexHour,
+      retention: config.retention,
       now,
       onStep: (step) => output.progress(`running ${step} ...`),
     });

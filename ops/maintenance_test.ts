@@ -39,6 +39,10 @@ Deno.test({
           assert.equal(code, 0, cap.text());
           const report: MaintenanceReport = JSON.parse(cap.stdout.join(""));
           assert.deepEqual(report.steps.map((s) => [s.step, s.status]), [
+            ["retention task_outbox", "ok"],
+            ["retention proposal_outbox", "ok"],
+            ["retention user_outbox", "ok"],
+            ["retention closed tasks", "ok"],
             ["ANALYZE", "ok"],
             ["VACUUM (ANALYZE)", "ok"],
             ["REINDEX INDEX CONCURRENTLY idx_users_skill_tags_gin", "ok"],
@@ -69,7 +73,7 @@ Deno.test({
 
         const forced = captureOutput();
         assert.equal(await maintenanceCli(["--reindex", "--json"], forced.output, env, at(14)), 0);
-        assert.equal(JSON.parse(forced.stdout.join("")).steps[2].status, "ok");
+        assert.equal(JSON.parse(forced.stdout.join("")).steps[6].status, "ok");
       });
 
       await t.step("a missing skill-tags index is a problem with the manual's fix", async () => {

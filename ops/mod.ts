@@ -41,6 +41,8 @@ export type {
   StepResult,
 } from "./maintenance/run_maintenance.ts";
 export type { BloatRow, IndexUsageRow } from "./maintenance/queries.ts";
+export { OUTBOX_TABLES, trimClosedTasks, trimOutbox } from "./maintenance/retention.ts";
+export type { RetentionSettings, TableRetentionResult } from "./maintenance/retention.ts";
 export { runDoctor } from "./doctor/run_doctor.ts";
 export { GROUPS } from "./doctor/run_doctor.ts";
 export type { DoctorReport, Group } from "./doctor/run_doctor.ts";

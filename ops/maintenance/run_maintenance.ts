@@ -1,5 +1,6 @@
 /**
- * The manual's daily-maintenance.sh as one run: ANALYZE, VACUUM (ANALYZE), the bloat report
+ * The manual's daily-maintenance.sh as one run: retention (retention.ts: old published outbox
+ * rows, the orchestrator's rows of long-closed tasks), ANALYZE, VACUUM (ANALYZE), the bloat report
  * (before and after the vacuum), index usage, and REINDEX INDEX CONCURRENTLY of the skill-tags GIN
  * index when asked or in the configured hour. A failed step is reported and the others still run.
  *
@@ -14,6 +15,13 @@ import {
   indexUsage,
   type IndexUsageRow,
 } from "./queries.ts";
+import {
+  describeRetention,
+  OUTBOX_TABLES,
+  type RetentionSettings,
+  trimClosedTasks,
+  trimOutbox,
+} from "./retention.ts";
 
 /** The index the manual reindexes. */
 export const SKILL_TAGS_INDEX = "idx_users_skill_tags_gin";
@@ -68,6 +76,8 @@ export interface MaintenanceOptions {
   now?: () => Date;
   /** Called as each step starts (progress for terminals). */
   onStep?: (step: string) => void;
+  /** What to delete before the vacuum (retention.ts); absent: nothing. */
+  retention?: RetentionSettings;
 }
 
 /**
@@ -110,6 +120,17 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
   };
 
   const bloatBefore = await withTimeout(bloatReport(sql), 60_000, "bloat report");
+  const retention = options.retention;
+  if (retention) {
+    for (const table of OUTBOX_TABLES) {
+      await step(`retention ${table}`, async () => {
+        return describeRetention(await trimOutbox(sql, table, retention), retention.outboxDays);
+      });
+    }
+    await step("retention closed tasks", async () => {
+      return describeRetention(await trimClosedTasks(sql, retention), retention.closedTaskDays);
+    });
+  }
   await step("ANALYZE", async () => {
     await sql.unsafe("ANALYZE");
   });

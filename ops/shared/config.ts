@@ -5,6 +5,7 @@
  * @module
  */
 import { ConfigError, EnvReader, type EnvSource } from "@platform/lib/config";
+import type { RetentionSettings } from "../maintenance/retention.ts";
 
 /** S3-compatible object storage for backups. */
 export interface S3Settings {
@@ -58,6 +59,12 @@ export interface OpsConfig {
   s3?: S3Settings;
   /** Hour (0-23, local time) in which maintenance reindexes without being asked. */
   reindexHour: number;
+  /**
+   * What maintenance deletes (ops/maintenance/retention.ts): published outbox rows after
+   * RETENTION_OUTBOX_DAYS (7), the orchestrator's rows of tasks closed RETENTION_CLOSED_TASK_DAYS
+   * (365) ago, RETENTION_BATCH (5000) rows a transaction; 0 days keeps everything.
+   */
+  retention: RetentionSettings;
   /** Directory of pg_dump/pg_restore/psql, when not the newest found on the machine. */
   pgBinDir?: string;
 }
@@ -126,6 +133,11 @@ export function loadOpsConfig(source: EnvSource = Deno.env.toObject()): OpsConfi
     backupKeep: env.int("BACKUP_KEEP", 7, { min: 1, max: 10_000 }),
     s3,
     reindexHour: env.int("MAINTENANCE_REINDEX_HOUR", 3, { min: 0, max: 23 }),
+    retention: {
+      outboxDays: env.int("RETENTION_OUTBOX_DAYS", 7, { min: 0, max: 36_500 }),
+      closedTaskDays: env.int("RETENTION_CLOSED_TASK_DAYS", 365, { min: 0, max: 36_500 }),
+      batch: env.int("RETENTION_BATCH", 5000, { min: 1, max: 100_000 }),
+    },
     pgBinDir: env.raw("PG_BIN_DIR"),
   };
 }

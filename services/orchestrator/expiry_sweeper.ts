@@ -2,7 +2,8 @@
  * The sweeper: on a schedule, expires PENDING proposals past their time or their task's deadline
  * (a task left with none goes back to matching, excluding everyone it was proposed to before, in
  * the same transaction), reopens any PROPOSED task left without a PENDING proposal and withdraws
- * what is still pending for developers known to be offline (safety nets), and runs the attempts
+ * what is still pending for developers known to be offline (safety nets, a slice of the PROPOSED
+ * tasks a round, walking on from round to round), and runs the attempts
  * that are due: tasks just recorded, reopened or woken by an event, tasks whose User Service
  * lookup failed. Tasks with no candidate have no timer here: an event wakes them (or, after
  * `UNMATCHED_RECHECK_SECONDS`, the safety net), so a backlog of them costs nothing.
@@ -29,6 +30,12 @@ export interface SweeperSettings {
   batchSize?: number;
   /** Attempts run at once. */
   concurrency?: number;
+  /**
+   * PROPOSED tasks the safety nets look at in one round (default 2000): a round costs this
+   * slice, and the sweeper walks on from where it stopped, covering every PROPOSED task once
+   * every (PROPOSED tasks / slice) rounds.
+   */
+  safetyNetSlice?: number;
 }
 
 /**
@@ -49,6 +56,8 @@ export class ExpirySweeper {
   private loop?: Promise<void>;
   private wake?: () => void;
   private poked = false;
+  /** Where the safety nets' walk over the PROPOSED tasks goes on from (null: the start). */
+  private proposedCursor: string | null = null;
 
   constructor(
     private readonly commands: ProposalCommands,
@@ -82,11 +91,14 @@ export class ExpirySweeper {
     if (expired.tasks > 0) {
       this.logger.info("proposals expired", { tasks: expired.tasks, reopened: expired.reopened });
     }
-    const orphans = await this.commands.reopenOrphaned(500);
+    const sliceSize = this.settings.safetyNetSlice ?? 2000;
+    const slice = await this.commands.proposedTasksAfter(this.proposedCursor, sliceSize);
+    this.proposedCursor = slice.length < sliceSize ? null : slice[slice.length - 1];
+    const orphans = await this.commands.reopenOrphaned(500, slice);
     if (orphans > 0) {
       this.logger.warn("proposed tasks without a pending proposal reopened", { tasks: orphans });
     }
-    const offline = await this.commands.withdrawOfflineProposals(500);
+    const offline = await this.commands.withdrawOfflineProposals(500, { amongTasks: slice });
     if (offline.withdrawn > 0) {
       this.logger.info("pending proposals of offline developers withdrawn", { ...offline });
     }

@@ -122,7 +122,7 @@ export function presenceHandler(
         // Tasks another transaction holds right now are skipped here and taken by the sweeper's
         // next round (its safety net covers every developer recorded offline).
         for (let batch = 0; batch < (settings.offlineBatches ?? 10); batch++) {
-          const outcome = await commands.withdrawOfflineProposals(100, developerId);
+          const outcome = await commands.withdrawOfflineProposals(100, { developerId });
           withdrawn += outcome.withdrawn;
           reopened += outcome.reopened;
           if (outcome.withdrawn === 0) break;

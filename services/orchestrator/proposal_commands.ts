@@ -533,10 +533,19 @@ export class ProposalCommands {
     });
   }
 
-  /** The safety net: PROPOSED tasks with no PENDING proposal go back to matching now. */
-  async reopenOrphaned(limit: number): Promise<number> {
+  /** Up to `size` PROPOSED tasks after `after` (task_id order): a slice for the safety nets. */
+  proposedTasksAfter(after: string | null, size: number): Promise<string[]> {
+    return this.store.proposedTasksAfter(after, size);
+  }
+
+  /**
+   * The safety net: those of `amongTasks` still PROPOSED with no PENDING proposal go back to
+   * matching now.
+   */
+  async reopenOrphaned(limit: number, amongTasks: string[]): Promise<number> {
+    if (amongTasks.length === 0) return 0;
     return await this.store.db.transaction(async (tx) => {
-      const reopened = await this.store.reopenOrphaned(tx, limit);
+      const reopened = await this.store.reopenOrphaned(tx, limit, amongTasks);
       await this.outbox.write(tx, matchStateNotifications(reopened));
       return reopened.length;
     });
@@ -557,20 +566,19 @@ export class ProposalCommands {
 
   /**
    * Takes back the PENDING proposals of developers known to be offline (one developer's, or
-   * everyone's: the sweeper's safety net), a batch of tasks at a time, skipping tasks another
+   * those among a slice of tasks: the sweeper's safety net), a batch of tasks at a time, skipping tasks another
    * transaction holds (an answer, an attempt: a later round takes them); their tasks go back to
    * matching. Developers and clients are told.
    */
   async withdrawOfflineProposals(
     limit: number,
-    developerId?: string,
+    scope: { developerId: string } | { amongTasks: string[] },
   ): Promise<OfflineOutcome> {
+    if ("amongTasks" in scope && scope.amongTasks.length === 0) {
+      return { withdrawn: 0, reopened: 0 };
+    }
     const outcome = await this.store.db.transaction(async (tx) => {
-      const { withdrawn, reopened } = await this.store.withdrawOfflineProposals(
-        tx,
-        limit,
-        developerId,
-      );
+      const { withdrawn, reopened } = await this.store.withdrawOfflineProposals(tx, limit, scope);
       await this.outbox.write(tx, [
         ...closedProposalEvents(withdrawn),
         ...matchStateNotifications(reopened),

@@ -522,11 +522,14 @@ export class ProposalStore {
     tx: TransactionSql,
     limit: number,
   ): Promise<{ expired: ProposalRow[]; reopened: StateChange[] }> {
+    // The due proposals in expiry order, so idx_proposals_pending_expiry drives the statement
+    // and it costs what is due, not the size of match_tasks.
     const locked = await tx<{ task_id: string }[]>`
       SELECT m.task_id FROM match_tasks m
       WHERE m.task_id IN (SELECT p.task_id FROM proposals p
-                          WHERE p.status = 'PENDING' AND p.expires_at <= now())
-      LIMIT ${limit}
+                          WHERE p.status = 'PENDING' AND p.expires_at <= now()
+                          ORDER BY p.expires_at
+                          LIMIT ${limit})
       FOR UPDATE OF m SKIP LOCKED`;
     if (locked.length === 0) return { expired: [], reopened: [] };
     // At the task's deadline the reason is the deadline; otherwise nobody answered in time.
@@ -551,15 +554,21 @@ export class ProposalStore {
   async withdrawOfflineProposals(
     tx: TransactionSql,
     limit: number,
-    developerId?: string,
+    scope: { developerId: string } | { amongTasks: string[] },
   ): Promise<{ withdrawn: ProposalRow[]; reopened: StateChange[] }> {
-    const dev = developerId ?? null;
+    const dev = "developerId" in scope ? scope.developerId : null;
+    // One developer's pending proposals (idx_proposals_developer_pending), or those among a slice
+    // of tasks (the sweeper's walk): never every pending proposal at once.
     const locked = await tx<{ task_id: string }[]>`
       SELECT m.task_id FROM match_tasks m
       WHERE m.task_id IN (
         SELECT p.task_id FROM proposals p
         JOIN developer_presence d ON d.developer_id = p.developer_id AND NOT d.online
-        WHERE p.status = 'PENDING' AND (${dev}::uuid IS NULL OR p.developer_id = ${dev}::uuid))
+        WHERE p.status = 'PENDING' AND ${
+      "developerId" in scope
+        ? tx`p.developer_id = ${scope.developerId}::uuid`
+        : tx`p.task_id = ANY(${scope.amongTasks}::uuid[])`
+    })
       ORDER BY m.task_id
       LIMIT ${limit}
       FOR UPDATE OF m SKIP LOCKED`;
@@ -577,13 +586,33 @@ export class ProposalStore {
   }
 
   /**
-   * The safety net: PROPOSED tasks with no PENDING proposal (whatever left them so) go back to
-   * matching now. Returns how many.
+   * Up to `size` PROPOSED tasks after `after` in task_id order (idx_match_tasks_proposed): the
+   * slice the sweeper's safety nets look at in one round, so a round costs the slice, not the
+   * number of PROPOSED tasks; the sweeper walks on from the last one and starts over at the end.
    */
-  async reopenOrphaned(tx: TransactionSql, limit: number): Promise<StateChange[]> {
+  async proposedTasksAfter(after: string | null, size: number): Promise<string[]> {
+    const rows = await this.db.run((sql) =>
+      sql<{ task_id: string }[]>`
+        SELECT task_id FROM match_tasks
+        WHERE state = 'PROPOSED' ${after === null ? sql`` : sql`AND task_id > ${after}::uuid`}
+        ORDER BY task_id
+        LIMIT ${size}`
+    );
+    return rows.map((r) => r.task_id);
+  }
+
+  /**
+   * The safety net: those of `amongTasks` still PROPOSED with no PENDING proposal (whatever left
+   * them so) go back to matching now. Returns their state changes.
+   */
+  async reopenOrphaned(
+    tx: TransactionSql,
+    limit: number,
+    amongTasks: string[],
+  ): Promise<StateChange[]> {
     const locked = await tx<{ task_id: string }[]>`
       SELECT t.task_id FROM match_tasks t
-      WHERE t.state = 'PROPOSED'
+      WHERE t.task_id = ANY(${amongTasks}::uuid[]) AND t.state = 'PROPOSED'
         AND NOT EXISTS (SELECT 1 FROM proposals p
                         WHERE p.task_id = t.task_id AND p.status = 'PENDING')
       LIMIT ${limit}
@@ -836,7 +865,11 @@ export class ProposalStore {
     return rows.map((r) => r.task_id);
   }
 
-  /** Proposals by filter, newest first, keyset-paged. */
+  /**
+   * Proposals by filter, newest first, keyset-paged. Only the filters given are in the statement
+   * and the page comparison is on the columns themselves (the token's microseconds turned back
+   * into the timestamp, exactly), so an index on (filter, created_at DESC, id DESC) serves it.
+   */
   async listProposals(filter: {
     developerId?: string;
     taskId?: string;
@@ -844,21 +877,21 @@ export class ProposalStore {
     limit: number;
     after?: { micros: bigint; id: string };
   }): Promise<Array<ProposalRow & { pos: bigint }>> {
+    const { developerId, taskId, status, after } = filter;
     return await this.db.run(async (sql) =>
       await sql<Array<ProposalRow & { pos: bigint }>>`
         SELECT ${sql.unsafe(proposalColumns("proposals"))},
                (extract(epoch FROM created_at) * 1000000)::int8 AS pos
         FROM proposals
-        WHERE (${filter.developerId ?? null}::uuid IS NULL OR developer_id = ${
-        filter.developerId ?? null
-      }::uuid)
-          AND (${filter.taskId ?? null}::uuid IS NULL OR task_id = ${filter.taskId ?? null}::uuid)
-          AND (${filter.status ?? null}::text IS NULL OR status = ${filter.status ?? null}::text)
-          AND (${filter.after?.micros.toString() ?? null}::int8 IS NULL
-               OR ((extract(epoch FROM created_at) * 1000000)::int8, id)
-                  < (${filter.after?.micros.toString() ?? null}::int8, ${
-        filter.after?.id ?? null
-      }::uuid))
+        WHERE true
+          ${developerId === undefined ? sql`` : sql`AND developer_id = ${developerId}::uuid`}
+          ${taskId === undefined ? sql`` : sql`AND task_id = ${taskId}::uuid`}
+          ${status === undefined ? sql`` : sql`AND status = ${status}::text`}
+          ${
+        after === undefined ? sql`` : sql`AND (created_at, id) < (
+              timestamptz 'epoch' + ${after.micros.toString()}::int8 * interval '1 microsecond',
+              ${after.id}::uuid)`
+      }
         ORDER BY created_at DESC, id DESC
         LIMIT ${filter.limit}`
     );

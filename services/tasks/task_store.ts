@@ -318,6 +318,7 @@ export class TaskStore {
 
   /** A page of tasks, newest first; returns up to pageSize + 1 rows (the extra one means more). */
   list(filter: TaskFilter): Promise<TaskRow[]> {
+    if (filter.skill !== undefined) return this.listBySkill(filter, filter.skill);
     return this.db.run((sql) =>
       sql<TaskRow[]>`
         SELECT ${sql.unsafe(COLUMNS)} FROM tasks
@@ -336,6 +337,34 @@ export class TaskStore {
           : sql``
       }
         ORDER BY created_at DESC, id DESC
+        LIMIT ${filter.pageSize + 1}`
+    );
+  }
+
+  /**
+   * {@link list} with a skill: through task_skills (kept by a trigger in the transaction that
+   * writes the task, migrations/071_task_skills.sql), whose (skill, [status,] created_at DESC,
+   * task_id DESC) indexes give the page in order, so it costs the page at any number of tasks.
+   */
+  private listBySkill(filter: TaskFilter, skill: string): Promise<TaskRow[]> {
+    return this.db.run((sql) =>
+      sql<TaskRow[]>`
+        SELECT ${sql.unsafe(COLUMNS_OF_T)}
+        FROM task_skills s JOIN tasks t ON t.id = s.task_id
+        WHERE s.skill = ${skill}
+          ${filter.status ? sql`AND s.status = ${filter.status}` : sql``}
+          ${filter.clientId ? sql`AND t.client_id = ${filter.clientId}` : sql``}
+          ${
+        filter.assignedDeveloperId
+          ? sql`AND t.assigned_developer_id = ${filter.assignedDeveloperId}`
+          : sql``
+      }
+          ${
+        filter.after
+          ? sql`AND (s.created_at, s.task_id) < (${filter.after.createdAt}, ${filter.after.id}::uuid)`
+          : sql``
+      }
+        ORDER BY s.created_at DESC, s.task_id DESC
         LIMIT ${filter.pageSize + 1}`
     );
   }
