@@ -16,8 +16,7 @@ if (subject === "--help" || subject === "-h") {
   console.log(`usage: deno task events:pub <subject> '<json>'   (NATS_URL)\n\nsubjects:`);
   for (const type of EVENT_TYPES) {
     console.log(
-      `  ${type.subject.padEnd(20)} stream ${type.stream.name.padEnd(9)} ${type.schema.typeName}` +
-        (type.published ? "" : " (reserved: not published yet)"),
+      `  ${type.subject.padEnd(20)} stream ${type.stream.name.padEnd(9)} ${type.schema.typeName}`,
     );
   }
   Deno.exit(0);

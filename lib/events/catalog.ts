@@ -5,27 +5,8 @@
  * {@link EVENTS} (`EVENTS.taskCreated.subject`), never by a string, so a typo in a subject does not
  * compile, and the outbox writer (`outbox/outbox_writer.ts`) types each payload by its event.
  *
- * | event | subject | stream | producer | message |
- * | --- | --- | --- | --- | --- |
- * | taskCreated | `task.created` | TASKS | tasks | TaskCreated |
- * | taskUpdated | `task.updated` | TASKS | tasks | TaskUpdated |
- * | taskAssigned | `task.assigned` | TASKS | tasks | TaskAssigned |
- * | taskStatusChanged | `task.status_changed` | TASKS | tasks | TaskStatusChanged |
- * | taskExpired | `task.expired` | TASKS | tasks | TaskExpired |
- * | taskWorkSubmitted | `task.work_submitted` | TASKS | tasks | TaskDeliveryStep |
- * | taskChangesRequested | `task.changes_requested` | TASKS | tasks | TaskDeliveryStep |
- * | taskWorkApproved | `task.work_approved` | TASKS | tasks | TaskDeliveryStep |
- * | taskDeveloperWithdrew | `task.developer_withdrew` | TASKS | tasks | TaskDeliveryStep |
- * | taskDisputeOpened | `task.dispute_opened` | TASKS | tasks | TaskDeliveryStep |
- * | taskDisputeResolved | `task.dispute_resolved` | TASKS | tasks | TaskDeliveryStep |
- * | proposalCreated | `proposal.created` | PROPOSALS | orchestrator | ProposalCreated |
- * | proposalAccepted | `proposal.accepted` | PROPOSALS | orchestrator | ProposalAccepted |
- * | proposalClosed | `proposal.closed` | PROPOSALS | orchestrator | ProposalClosed |
- * | presenceOnline | `presence.online` | PRESENCE | users | PresenceOnline |
- * | presenceOffline | `presence.offline` | PRESENCE | users | PresenceOffline |
- * | presenceExpired | `presence.expired` | PRESENCE | users | PresenceExpired |
- * | presenceSkillsChanged | `presence.skills_changed` | PRESENCE | users | PresenceSkillsChanged |
- * | notification | `notify.<user_id>.<kind>` | NOTIFICATIONS | tasks, orchestrator | Notification |
+ * The table of events in the docs (README.md, docs/operations.md, the services' READMEs) is
+ * {@link eventTableMarkdown}'s output, and a test fails when a doc's table differs from it.
  *
  * The notification is the one event addressed to a user: its subject is a pattern
  * (`notify.*.*`), and its rows are built with `notificationEvent` (notification_events.ts), which
@@ -69,240 +50,196 @@ export type EventProducer = "tasks" | "orchestrator" | "users";
 export interface EventType<
   Subject extends string = string,
   Desc extends DescMessage = DescMessage,
+  Stream extends string = string,
 > {
   /** The NATS subject, such as `task.created`. */
   readonly subject: Subject;
   /** The JetStream stream that stores it (its subjects cover {@link subject}). */
-  readonly stream: StreamSpec;
+  readonly stream: StreamSpec & { readonly name: Stream };
   /** The protobuf message of its payload. */
   readonly schema: Desc;
   /** The service (or services) that publish it, through their outboxes. */
   readonly producer: EventProducer | readonly EventProducer[];
-  /** False while no service publishes it yet (reserved for a later phase). */
-  readonly published: boolean;
   /** What it means, in one sentence (for docs and tools). */
   readonly summary: string;
 }
 
-/** The catalog's type: one entry per event. */
-export interface EventCatalog {
-  /** A client posted a task (OPEN); the orchestrator starts matching it. */
-  readonly taskCreated: EventType<"task.created", typeof TaskCreatedSchema>;
-  /** An OPEN task changed (UpdateTask). */
-  readonly taskUpdated: EventType<"task.updated", typeof TaskUpdatedSchema>;
-  /** A task got its developer. */
-  readonly taskAssigned: EventType<"task.assigned", typeof TaskAssignedSchema>;
-  /** Every transition of a task, with its actor and reason. */
-  readonly taskStatusChanged: EventType<"task.status_changed", typeof TaskStatusChangedSchema>;
-  /** An OPEN task's deadline passed; it is EXPIRED (terminal). */
-  readonly taskExpired: EventType<"task.expired", typeof TaskExpiredSchema>;
-  /** Delivery and approval (issue 20): the developer submitted work (SUBMITTED). */
-  readonly taskWorkSubmitted: EventType<"task.work_submitted", typeof TaskDeliveryStepSchema>;
-  /** The client asked for changes to submitted work (back IN_PROGRESS). */
-  readonly taskChangesRequested: EventType<
-    "task.changes_requested",
-    typeof TaskDeliveryStepSchema
-  >;
-  /** Submitted work was approved (COMPLETED): manually, automatically or through a dispute. */
-  readonly taskWorkApproved: EventType<"task.work_approved", typeof TaskDeliveryStepSchema>;
-  /** The assigned developer stepped back before starting (OPEN, matched again without them). */
-  readonly taskDeveloperWithdrew: EventType<
-    "task.developer_withdrew",
-    typeof TaskDeliveryStepSchema
-  >;
-  /** The client or the developer disputed submitted work (DISPUTED). */
-  readonly taskDisputeOpened: EventType<"task.dispute_opened", typeof TaskDeliveryStepSchema>;
-  /** An admin resolved a dispute (approve, refund or split). */
-  readonly taskDisputeResolved: EventType<"task.dispute_resolved", typeof TaskDeliveryStepSchema>;
-  /** The orchestrator proposed a task to a developer. */
-  readonly proposalCreated: EventType<"proposal.created", typeof ProposalCreatedSchema>;
-  /** A developer accepted a proposal (the first acceptance wins). */
-  readonly proposalAccepted: EventType<"proposal.accepted", typeof ProposalAcceptedSchema>;
-  /** A proposal stopped being open for its developer. */
-  readonly proposalClosed: EventType<"proposal.closed", typeof ProposalClosedSchema>;
-  /** A developer came online, with their skill tags. */
-  readonly presenceOnline: EventType<"presence.online", typeof PresenceOnlineSchema>;
-  /** A developer went offline on purpose. */
-  readonly presenceOffline: EventType<"presence.offline", typeof PresenceOfflineSchema>;
-  /** A developer's presence lapsed: no heartbeat within the presence TTL. */
-  readonly presenceExpired: EventType<"presence.expired", typeof PresenceExpiredSchema>;
-  /** An online developer's skill tags gained some (UpdateProfile). */
-  readonly presenceSkillsChanged: EventType<
-    "presence.skills_changed",
-    typeof PresenceSkillsChangedSchema
-  >;
-  /** Addressed to one user: published as `notify.<user_id>.<kind>` (notification_events.ts). */
-  readonly notification: EventType<"notify.*.*", typeof NotificationSchema>;
+/** A stream of the catalog, its name kept as a literal type (so events group by stream). */
+function stream<Name extends string>(spec: StreamSpec, name: Name): StreamSpec & { name: Name } {
+  if (spec.name !== name) throw new Error(`stream ${spec.name} is not ${name}`);
+  return spec as StreamSpec & { name: Name };
+}
+
+const TASKS = stream(TASKS_STREAM, "TASKS");
+const PROPOSALS = stream(PROPOSALS_STREAM, "PROPOSALS");
+const PRESENCE = stream(PRESENCE_STREAM, "PRESENCE");
+const NOTIFICATIONS = stream(NOTIFICATIONS_STREAM, "NOTIFICATIONS");
+
+/** One entry of {@link EVENTS}, keeping its subject, schema and stream as literal types. */
+function event<Subject extends string, Desc extends DescMessage, Stream extends string>(
+  entry: EventType<Subject, Desc, Stream>,
+): EventType<Subject, Desc, Stream> {
+  return entry;
 }
 
 /**
- * Every event of the platform.
+ * Every event of the platform: the one place an event is written. Its types ({@link EventName},
+ * {@link EventSubject}, {@link EventPayload}) and the docs' event tables ({@link eventTableMarkdown})
+ * derive from it.
  *
  * @example
  * ```ts
- * filterSubjects: [EVENTS.taskCreated.subject]; // "task.created"
- * decodeEvent(EVENTS.proposalAccepted.schema, msg.data);
+ * import { EVENTS } from "@platform/lib/events";
+ * console.log(EVENTS.taskCreated.subject); // "task.created"
+ * console.log(EVENTS.proposalAccepted.stream.name); // "PROPOSALS"
  * ```
  */
-export const EVENTS: EventCatalog = {
-  taskCreated: {
+export const EVENTS = {
+  taskCreated: event({
     subject: "task.created",
-    stream: TASKS_STREAM,
+    stream: TASKS,
     schema: TaskCreatedSchema,
     producer: "tasks",
-    published: true,
     summary: "A client posted a task (OPEN); the orchestrator starts matching it.",
-  },
-  taskUpdated: {
+  }),
+  taskUpdated: event({
     subject: "task.updated",
-    stream: TASKS_STREAM,
+    stream: TASKS,
     schema: TaskUpdatedSchema,
     producer: "tasks",
-    published: true,
     summary: "An OPEN task changed (UpdateTask); carries the task, the changed fields and its " +
       "terms version.",
-  },
-  taskAssigned: {
+  }),
+  taskAssigned: event({
     subject: "task.assigned",
-    stream: TASKS_STREAM,
+    stream: TASKS,
     schema: TaskAssignedSchema,
     producer: "tasks",
-    published: true,
     summary: "A task got its developer (from an accepted proposal or an admin's AssignTask).",
-  },
-  taskStatusChanged: {
+  }),
+  taskStatusChanged: event({
     subject: "task.status_changed",
-    stream: TASKS_STREAM,
+    stream: TASKS,
     schema: TaskStatusChangedSchema,
     producer: "tasks",
-    published: true,
     summary: "Every transition of a task, with its actor and reason.",
-  },
-  taskExpired: {
+  }),
+  taskExpired: event({
     subject: "task.expired",
-    stream: TASKS_STREAM,
+    stream: TASKS,
     schema: TaskExpiredSchema,
     producer: "tasks",
-    published: true,
     summary: "An OPEN task's deadline passed; it is EXPIRED (terminal).",
-  },
-  ...deliveryEvents(),
-  proposalCreated: {
+  }),
+  // Delivery and approval (issue 20): one message, TaskDeliveryStep, one subject per step.
+  taskWorkSubmitted: event({
+    subject: "task.work_submitted",
+    stream: TASKS,
+    schema: TaskDeliveryStepSchema,
+    producer: "tasks",
+    summary: "The assigned developer submitted work (SUBMITTED), with a note and maybe a link.",
+  }),
+  taskChangesRequested: event({
+    subject: "task.changes_requested",
+    stream: TASKS,
+    schema: TaskDeliveryStepSchema,
+    producer: "tasks",
+    summary: "The client asked for changes to submitted work (back IN_PROGRESS), with a note.",
+  }),
+  taskWorkApproved: event({
+    subject: "task.work_approved",
+    stream: TASKS,
+    schema: TaskDeliveryStepSchema,
+    producer: "tasks",
+    summary: "Submitted work was approved (COMPLETED): by the client, automatically after " +
+      "AUTO_APPROVE_AFTER, or by an admin resolving a dispute.",
+  }),
+  taskDeveloperWithdrew: event({
+    subject: "task.developer_withdrew",
+    stream: TASKS,
+    schema: TaskDeliveryStepSchema,
+    producer: "tasks",
+    summary:
+      "The assigned developer stepped back before starting (OPEN); the orchestrator matches the " +
+      "task again without them.",
+  }),
+  taskDisputeOpened: event({
+    subject: "task.dispute_opened",
+    stream: TASKS,
+    schema: TaskDeliveryStepSchema,
+    producer: "tasks",
+    summary: "The client or the developer disputed submitted work (DISPUTED), with a reason.",
+  }),
+  taskDisputeResolved: event({
+    subject: "task.dispute_resolved",
+    stream: TASKS,
+    schema: TaskDeliveryStepSchema,
+    producer: "tasks",
+    summary: "An admin resolved a dispute: approve or split (COMPLETED), refund (CANCELLED).",
+  }),
+  proposalCreated: event({
     subject: "proposal.created",
-    stream: PROPOSALS_STREAM,
+    stream: PROPOSALS,
     schema: ProposalCreatedSchema,
     producer: "orchestrator",
-    published: true,
     summary: "The orchestrator proposed a task to a developer.",
-  },
-  proposalAccepted: {
+  }),
+  proposalAccepted: event({
     subject: "proposal.accepted",
-    stream: PROPOSALS_STREAM,
+    stream: PROPOSALS,
     schema: ProposalAcceptedSchema,
     producer: "orchestrator",
-    published: true,
     summary: "A developer accepted a proposal (the first acceptance wins); the Task Service " +
       "assigns the task.",
-  },
-  proposalClosed: {
+  }),
+  proposalClosed: event({
     subject: "proposal.closed",
-    stream: PROPOSALS_STREAM,
+    stream: PROPOSALS,
     schema: ProposalClosedSchema,
     producer: "orchestrator",
-    published: true,
     summary: "A proposal stopped being open for its developer (declined, withdrawn, expired, or " +
       "an acceptance cancelled).",
-  },
-  presenceOnline: {
+  }),
+  presenceOnline: event({
     subject: "presence.online",
-    stream: PRESENCE_STREAM,
+    stream: PRESENCE,
     schema: PresenceOnlineSchema,
     producer: "users",
-    published: true,
     summary: "A developer came online, with their skill tags.",
-  },
-  presenceOffline: {
+  }),
+  presenceOffline: event({
     subject: "presence.offline",
-    stream: PRESENCE_STREAM,
+    stream: PRESENCE,
     schema: PresenceOfflineSchema,
     producer: "users",
-    published: true,
     summary: "A developer went offline on purpose.",
-  },
-  presenceExpired: {
+  }),
+  presenceExpired: event({
     subject: "presence.expired",
-    stream: PRESENCE_STREAM,
+    stream: PRESENCE,
     schema: PresenceExpiredSchema,
     producer: "users",
-    published: true,
     summary: "A developer's presence lapsed: no heartbeat within the presence TTL.",
-  },
-  presenceSkillsChanged: {
+  }),
+  presenceSkillsChanged: event({
     subject: "presence.skills_changed",
-    stream: PRESENCE_STREAM,
+    stream: PRESENCE,
     schema: PresenceSkillsChangedSchema,
     producer: "users",
-    published: true,
     summary: "An online developer's skill tags gained some (UpdateProfile).",
-  },
-  notification: {
+  }),
+  /** Addressed to one user: published as `notify.<user_id>.<kind>` (notification_events.ts). */
+  notification: event({
     subject: "notify.*.*",
-    stream: NOTIFICATIONS_STREAM,
+    stream: NOTIFICATIONS,
     schema: NotificationSchema,
     producer: ["tasks", "orchestrator"],
-    published: true,
     summary: "Something happened to a user's proposals or tasks; read by Watch.",
-  },
-};
+  }),
+} as const;
 
-/** The delivery and approval events (issue 20): one message, one subject per step. */
-function deliveryEvents(): Pick<
-  EventCatalog,
-  | "taskWorkSubmitted"
-  | "taskChangesRequested"
-  | "taskWorkApproved"
-  | "taskDeveloperWithdrew"
-  | "taskDisputeOpened"
-  | "taskDisputeResolved"
-> {
-  const step = <S extends string>(subject: S, summary: string) => ({
-    subject,
-    stream: TASKS_STREAM,
-    schema: TaskDeliveryStepSchema,
-    producer: "tasks" as const,
-    published: true,
-    summary,
-  });
-  return {
-    taskWorkSubmitted: step(
-      "task.work_submitted",
-      "The assigned developer submitted work (SUBMITTED), with a note and maybe a link.",
-    ),
-    taskChangesRequested: step(
-      "task.changes_requested",
-      "The client asked for changes to submitted work (back IN_PROGRESS), with a note.",
-    ),
-    taskWorkApproved: step(
-      "task.work_approved",
-      "Submitted work was approved (COMPLETED): by the client, automatically after " +
-        "AUTO_APPROVE_AFTER, or by an admin resolving a dispute.",
-    ),
-    taskDeveloperWithdrew: step(
-      "task.developer_withdrew",
-      "The assigned developer stepped back before starting (OPEN); the orchestrator matches the " +
-        "task again without them.",
-    ),
-    taskDisputeOpened: step(
-      "task.dispute_opened",
-      "The client or the developer disputed submitted work (DISPUTED), with a reason.",
-    ),
-    taskDisputeResolved: step(
-      "task.dispute_resolved",
-      "An admin resolved a dispute: approve or split (COMPLETED), refund (CANCELLED).",
-    ),
-  };
-}
-
+/** The catalog's type: one entry per event, derived from {@link EVENTS}. */
+export type EventCatalog = typeof EVENTS;
 /** The name of an event in the catalog, such as `taskCreated`. */
 export type EventName = keyof EventCatalog;
 /** Any event of the catalog. */

@@ -6,8 +6,10 @@
  * @module
  */
 export * from "./catalog.ts";
+export * from "./catalog_docs.ts";
 export * from "./durable_consumer.ts";
 export * from "./event_codec.ts";
+export * from "./event_dispatch.ts";
 export * from "./message_headers.ts";
 export * from "./nats_connection.ts";
 export * from "./notification_events.ts";
