@@ -1,5 +1,5 @@
 /**
- * Pure domain rules the services share: skill tags, currencies, text fields.
+ * Pure domain rules the services share: ids, skill tags, currencies, text fields.
  *
  * @example
  * ```ts
@@ -13,6 +13,7 @@
  * @module
  */
 export * from "./currencies.ts";
+export * from "./ids.ts";
 export * from "./skill_tags.ts";
 export * from "./text.ts";
 export * from "./idempotency_key.ts";

@@ -10,8 +10,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Notification, NotificationKind } from "@platform/proto/notifications/v1";
 import { type EventInit, EVENTS, type NotificationSubject } from "./catalog.ts";
 import { type OutboxEvent, outboxEvent, type OutboxEventOptions } from "./outbox/outbox_writer.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { isLowerCaseUuid } from "../domain/ids.ts";
 
 /**
  * The subject token of each kind (`proposal_offered`): its enum name without the prefix, in lower
@@ -33,7 +32,7 @@ export const NOTIFICATION_KIND_TOKENS: Readonly<Record<NotificationKind, string>
  * ```
  */
 export function isNotifiableUser(userId: string): boolean {
-  return UUID.test(userId);
+  return isLowerCaseUuid(userId);
 }
 
 /**

@@ -18,6 +18,7 @@ import { context, ROOT_CONTEXT, type Span, SpanKind, trace } from "@opentelemetr
 import { contextFromTraceparent, formatTraceparent } from "./trace_context.ts";
 import { failSpan, platformTracer } from "./tracer.ts";
 import { tracingEnabled } from "./tracing_enabled.ts";
+import { UUID_SOURCE } from "../domain/ids.ts";
 
 /** The trace headers of a NATS message. */
 export interface TraceHeaders {
@@ -147,7 +148,7 @@ export function traceDelivered(
   }, parent).end();
 }
 
-const ID_TOKEN = /(^|\.)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\.|$)/gi;
+const ID_TOKEN = new RegExp(`(^|\\.)${UUID_SOURCE}(?=\\.|$)`, "gi");
 
 /**
  * A subject with its id tokens replaced by `{id}` (`notify.<user id>.task_assigned` ->

@@ -27,8 +27,7 @@ import {
 import type { Logger } from "@platform/lib/log";
 import type { Counter } from "prom-client";
 import type { ProposalCommands } from "./proposal_commands.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from "@platform/lib/domain";
 
 /** The re-matching policy of presence events. */
 export interface PresenceRematchSettings {
@@ -147,7 +146,7 @@ export function presenceHandler(
 }
 
 function requireUuid(value: string): string {
-  if (!UUID.test(value)) {
+  if (!isUuid(value)) {
     throw new UnprocessableEventError(
       `user_id must be a UUID, got ${JSON.stringify(value.slice(0, 64))}`,
     );

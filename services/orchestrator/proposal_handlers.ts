@@ -29,14 +29,13 @@ import type { ProposalCommands } from "./proposal_commands.ts";
 import { STATE_TO_PROTO, STATUS_TO_PROTO, toProposalMessage } from "./proposal_message.ts";
 import { linkProposalTrace } from "./proposal_trace.ts";
 import type { MatchTaskRow, ProposalRow, ProposalState, ProposalStore } from "./proposal_store.ts";
+import { isUuid } from "@platform/lib/domain";
 
 /** What the handlers need. */
 export interface ProposalHandlerDeps {
   /** The operations (and, as `commands.store`, the reads). */
   commands: ProposalCommands;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const STATUS_FROM_PROTO = new Map<ProposalStatus, ProposalState>(
   Object.entries(STATUS_TO_PROTO).map(([k, v]) => [v, k as ProposalState]),
@@ -183,7 +182,7 @@ export function toProto(row: ProposalRow): Proposal {
 }
 
 function uuid(field: string, value: string): string {
-  if (!UUID.test(value)) throw new ValidationError(field, "must be a UUID");
+  if (!isUuid(value)) throw new ValidationError(field, "must be a UUID");
   return value.toLowerCase();
 }
 
@@ -199,7 +198,7 @@ export function decodePageToken(token: string): { micros: bigint; id: string } |
   if (token === "") return undefined;
   try {
     const [micros, id] = atob(token).split(":");
-    if (!/^\d{1,19}$/.test(micros) || !UUID.test(id)) throw new Error("bad token");
+    if (!/^\d{1,19}$/.test(micros) || !isUuid(id)) throw new Error("bad token");
     const value = BigInt(micros);
     if (value > INT8_MAX) throw new Error("out of range"); // the keyset is an int8
     return { micros: value, id: id.toLowerCase() };

@@ -20,8 +20,7 @@ import type { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
 import type { NewMatchTask } from "./proposal_store.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from "@platform/lib/domain";
 
 /**
  * Decodes and validates a task.created payload.
@@ -33,12 +32,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function parseTaskCreated(data: Uint8Array): NewMatchTask {
   const event = decodeEvent(EVENTS.taskCreated.schema, data);
-  if (!UUID.test(event.taskId)) {
+  if (!isUuid(event.taskId)) {
     throw new UnprocessableEventError(
       `task_id must be a UUID, got ${JSON.stringify(event.taskId.slice(0, 64))}`,
     );
   }
-  if (!UUID.test(event.clientId)) {
+  if (!isUuid(event.clientId)) {
     throw new UnprocessableEventError("client_id must be a UUID (unknown task owner)");
   }
   const skills = eventSkills(event.requiredSkills);

@@ -27,8 +27,7 @@ import { eventSkills } from "./event_skills.ts";
 import type { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from "@platform/lib/domain";
 
 /**
  * The handler for the durable consumer of task.status_changed and task.assigned.
@@ -69,7 +68,7 @@ function taskIdOf(event: ConsumedEvent): string | undefined {
       : undefined;
     if (!schema) return undefined;
     const id = (decodeEvent(schema, event.data) as { taskId: string }).taskId.toLowerCase();
-    return UUID.test(id) ? id : undefined;
+    return isUuid(id) ? id : undefined;
   } catch {
     return undefined; // the handler itself reports it
   }
@@ -189,7 +188,7 @@ function handler(
 }
 
 function requireUuid(field: string, value: string): void {
-  if (!UUID.test(value)) {
+  if (!isUuid(value)) {
     throw new UnprocessableEventError(
       `${field} must be a UUID, got ${JSON.stringify(value.slice(0, 64))}`,
     );

@@ -22,11 +22,11 @@ import {
 import type { Logger } from "@platform/lib/log";
 import type { Metrics } from "@platform/lib/metrics";
 import type { TaskCommands } from "./task_commands.ts";
+import { isUuid } from "@platform/lib/domain";
 
 /** The durable consumer name shared by the Task Service's replicas. */
 export const PROPOSAL_ACCEPTED_DURABLE = "taskservice-proposal-accepted";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An event id that is not a UUID: 1..128 printable ASCII characters, not only spaces. */
 const EVENT_ID = /^(?=.*[^ ])[\x20-\x7E]{1,128}$/;
 
@@ -55,16 +55,16 @@ export async function handleProposalAccepted(
   const event = decodeEvent(EVENTS.proposalAccepted.schema, data);
   // Everything that reaches SQL is checked first: a value PostgreSQL refuses (NUL, too long)
   // would otherwise fail every delivery and be retried forever.
-  if (!UUID.test(event.eventId) && !EVENT_ID.test(event.eventId)) {
+  if (!isUuid(event.eventId) && !EVENT_ID.test(event.eventId)) {
     throw new UnprocessableEventError(
       "event_id must be a UUID or 1..128 printable ASCII characters",
     );
   }
-  if (!UUID.test(event.taskId)) throw new UnprocessableEventError("task_id must be a UUID");
-  if (!UUID.test(event.developerId)) {
+  if (!isUuid(event.taskId)) throw new UnprocessableEventError("task_id must be a UUID");
+  if (!isUuid(event.developerId)) {
     throw new UnprocessableEventError("developer_id must be a UUID");
   }
-  if (!UUID.test(event.proposalId)) {
+  if (!isUuid(event.proposalId)) {
     throw new UnprocessableEventError("proposal_id must be a UUID");
   }
   const eventId = event.eventId;

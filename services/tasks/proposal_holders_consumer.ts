@@ -22,11 +22,10 @@ import {
 import type { Logger } from "@platform/lib/log";
 import type { Metrics } from "@platform/lib/metrics";
 import type { TaskStore } from "./task_store.ts";
+import { isUuid } from "@platform/lib/domain";
 
 /** The durable consumer name shared by the Task Service's replicas. */
 export const PROPOSAL_HOLDERS_DURABLE = "taskservice-proposal-holders";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Applies one PROPOSALS event to the holders table; returns false for subjects it does not use.
@@ -57,7 +56,7 @@ export async function recordProposalHolder(
     return false;
   }
   for (const name of ["proposalId", "taskId", "developerId"] as const) {
-    if (!UUID.test(fields[name])) throw new UnprocessableEventError(`${name} must be a UUID`);
+    if (!isUuid(fields[name])) throw new UnprocessableEventError(`${name} must be a UUID`);
   }
   await store.recordProposalHolder({
     proposalId: fields.proposalId.toLowerCase(),

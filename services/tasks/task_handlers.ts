@@ -45,10 +45,9 @@ import type { TaskCommands } from "./task_commands.ts";
 import { statusFromProto, statusToProto } from "./task_events.ts";
 import { toTaskMessage } from "./task_message.ts";
 import type { TaskPatch, TaskRow, TaskStore } from "./task_store.ts";
+import { isUuid } from "@platform/lib/domain";
 
 export { toTaskMessage };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * How much of a stored task the caller may see: the rule of lib/auth/task_visibility.ts with this
@@ -145,7 +144,7 @@ export function taskHandlers(
   return {
     async createTask(req, ctx) {
       const me = requireRole(ctx, "client");
-      if (!UUID.test(me.subject)) {
+      if (!isUuid(me.subject)) {
         throw new PermissionDeniedError("the caller's token does not name a client account");
       }
       const title = validateTitle(req.title);
@@ -176,7 +175,7 @@ export function taskHandlers(
       const pageSize = validatePageSize(req.pageSize);
       const after = decodePageToken(req.pageToken);
       const skill = normalizeSkills([req.skill], "skill")[0];
-      if (req.mine && (me.role !== "client" || !UUID.test(me.subject))) {
+      if (req.mine && (me.role !== "client" || !isUuid(me.subject))) {
         throw new ValidationError("mine", "only client accounts own tasks; leave it unset");
       }
       if (req.assignedToMe && me.role !== "developer") {

@@ -16,7 +16,7 @@ import {
   type TokenService,
   verifyPassword,
 } from "@platform/lib/auth";
-import { normalizeSkillTags, validateIdempotencyKey } from "@platform/lib/domain";
+import { isUuid, normalizeSkillTags, validateIdempotencyKey } from "@platform/lib/domain";
 import {
   FailedPreconditionError,
   NotFoundError,
@@ -63,7 +63,6 @@ export interface UserHandlerDeps {
   onlineGauge: Gauge;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ONLINE_LIST = 1000;
 
 /** Procedures callable without a token. */
@@ -275,7 +274,7 @@ function tagMatch(match: SkillMatch): TagMatch {
 }
 
 function userId(value: string, field: string): string {
-  if (!UUID.test(value)) {
+  if (!isUuid(value)) {
     throw new ValidationError(field, "must be a user id (a UUID such as 7f1c...-...)");
   }
   return value.toLowerCase();

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  isUuid,
   normalizeCurrency,
   normalizeSkillTags,
   rejectControlCharacters,
@@ -21,7 +22,6 @@ export const MAX_DEADLINE_MS = 2 * 366 * 86_400_000; // about two years
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Page tokens carry a created_at from 1970 to 9999 (PostgreSQL refuses years <= 0). */
 const MIN_TOKEN_MS = Date.UTC(1970, 0, 1);
 const MAX_TOKEN_MS = Date.UTC(10_000, 0, 1) - 1;
@@ -156,7 +156,7 @@ export function validatePageSize(size: number, field = "page_size"): number {
 export function validateId(id: string, field: string): string {
   const trimmed = id.trim();
   if (trimmed === "") throw new ValidationError(field, "is required");
-  if (!UUID.test(trimmed)) throw new ValidationError(field, "must be a UUID");
+  if (!isUuid(trimmed)) throw new ValidationError(field, "must be a UUID");
   return trimmed.toLowerCase();
 }
 
@@ -214,7 +214,7 @@ export function decodePageToken(token: string, field = "page_token"): PageCursor
     const decoded: unknown = JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/")));
     if (!Array.isArray(decoded) || decoded.length !== 2) throw new Error("not a cursor");
     const [createdAt, id] = decoded;
-    if (typeof createdAt !== "string" || typeof id !== "string" || !UUID.test(id)) {
+    if (typeof createdAt !== "string" || typeof id !== "string" || !isUuid(id)) {
       throw new Error("not a cursor");
     }
     const date = new Date(createdAt);

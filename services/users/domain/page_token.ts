@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from "@platform/lib/errors";
+import { isLowerCaseUuid } from "@platform/lib/domain";
 
 /** Where the next page starts. */
 export interface PagePosition {
@@ -12,7 +13,6 @@ export interface PagePosition {
 }
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Encodes a position as base64url JSON.
@@ -41,7 +41,7 @@ export function decodePageToken(token: string): PagePosition | undefined {
     const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
     const [createdAt, id] = JSON.parse(json);
     if (
-      typeof createdAt === "string" && TIMESTAMP.test(createdAt) && UUID.test(id) &&
+      typeof createdAt === "string" && TIMESTAMP.test(createdAt) && isLowerCaseUuid(id) &&
       isRealTime(createdAt)
     ) {
       return { createdAt, id };

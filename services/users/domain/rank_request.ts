@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { normalizeCurrency, normalizeSkillTags } from "@platform/lib/domain";
+import { isUuid, normalizeCurrency, normalizeSkillTags } from "@platform/lib/domain";
 import { ValidationError } from "@platform/lib/errors";
 
 /** Most ids a request may exclude. */
@@ -14,8 +14,6 @@ export const MAX_RANK_EXCLUDE = 1000;
 export const MAX_RANK_LIMIT = 200;
 /** Most required skills. */
 export const MAX_RANK_SKILLS = 50;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The matcher's default weights (services/orchestrator/matching/scoring.ts). */
 export const DEFAULT_RANK_WEIGHTS: RankWeightsInput = {
@@ -103,7 +101,7 @@ export function validateRankRequest(req: RankRequestInput): RankQuery {
     throw new ValidationError("exclude_ids", `at most ${MAX_RANK_EXCLUDE} ids are allowed`);
   }
   const exclude = req.excludeIds.map((id, i) => {
-    if (!UUID.test(id)) throw new ValidationError(`exclude_ids[${i}]`, "must be a user id (UUID)");
+    if (!isUuid(id)) throw new ValidationError(`exclude_ids[${i}]`, "must be a user id (UUID)");
     return id.toLowerCase();
   });
   if (!Number.isInteger(req.limit) || req.limit < 0 || req.limit > MAX_RANK_LIMIT) {
