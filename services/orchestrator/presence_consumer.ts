@@ -16,14 +16,8 @@
  *
  * @module
  */
-import { timestampDate } from "@bufbuild/protobuf/wkt";
-import {
-  type ConsumedEvent,
-  decodeEvent,
-  EVENTS,
-  isEventSubject,
-  UnprocessableEventError,
-} from "@platform/lib/events";
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
+import { type ConsumedEvent, dispatchStream, UnprocessableEventError } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
 import type { Counter } from "prom-client";
 import type { ProposalCommands } from "./proposal_commands.ts";
@@ -88,61 +82,48 @@ export function presenceHandler(
     }
   };
 
-  return async (event) => {
-    switch (event.subject) {
-      case EVENTS.presenceOnline.subject: {
-        const online = decodeEvent(EVENTS.presenceOnline.schema, event.data);
-        const developerId = requireUuid(online.userId);
-        const at = online.occurredAt ? timestampDate(online.occurredAt) : new Date();
-        if (!await commands.recordPresence(developerId, true, at)) return; // a late event
-        const skills = normalize(online.skillTags);
-        await wake(developerId, skills, skills, "presence_online");
-        return;
-      }
-      case EVENTS.presenceSkillsChanged.subject: {
-        const changed = decodeEvent(EVENTS.presenceSkillsChanged.schema, event.data);
-        const developerId = requireUuid(changed.userId);
-        const added = normalize(changed.addedSkills);
-        if (added.length === 0) return;
-        await wake(developerId, normalize(changed.skillTags), added, "skills_added");
-        return;
-      }
-      case EVENTS.presenceOffline.subject:
-      case EVENTS.presenceExpired.subject: {
-        const schema = event.subject === EVENTS.presenceOffline.subject
-          ? EVENTS.presenceOffline.schema
-          : EVENTS.presenceExpired.schema;
-        const gone = decodeEvent(schema, event.data);
-        const developerId = requireUuid(gone.userId);
-        const at = gone.occurredAt ? timestampDate(gone.occurredAt) : new Date();
-        if (!await commands.recordPresence(developerId, false, at)) return; // a late event
-        let withdrawn = 0;
-        let reopened = 0;
-        // Tasks another transaction holds right now are skipped here and taken by the sweeper's
-        // next round (its safety net covers every developer recorded offline).
-        for (let batch = 0; batch < (settings.offlineBatches ?? 10); batch++) {
-          const outcome = await commands.withdrawOfflineProposals(100, { developerId });
-          withdrawn += outcome.withdrawn;
-          reopened += outcome.reopened;
-          if (outcome.withdrawn === 0) break;
-        }
-        if (reopened > 0) wakeups?.inc({ cause: "developer_offline" }, reopened);
-        if (withdrawn > 0) {
-          logger.info("developer offline; pending proposals withdrawn", {
-            developer_id: developerId,
-            withdrawn,
-            tasks_rematched: reopened,
-          });
-        }
-        return;
-      }
-      default:
-        // A subject the catalog does not know is an unknown event: counted and set aside.
-        if (!isEventSubject(event.subject)) {
-          throw new UnprocessableEventError(`unknown event subject ${event.subject}`);
-        }
+  const offline = async (gone: { userId: string; occurredAt?: Timestamp }) => {
+    const developerId = requireUuid(gone.userId);
+    const at = gone.occurredAt ? timestampDate(gone.occurredAt) : new Date();
+    if (!await commands.recordPresence(developerId, false, at)) return; // a late event
+    let withdrawn = 0;
+    let reopened = 0;
+    // Tasks another transaction holds right now are skipped here and taken by the sweeper's
+    // next round (its safety net covers every developer recorded offline).
+    for (let batch = 0; batch < (settings.offlineBatches ?? 10); batch++) {
+      const outcome = await commands.withdrawOfflineProposals(100, { developerId });
+      withdrawn += outcome.withdrawn;
+      reopened += outcome.reopened;
+      if (outcome.withdrawn === 0) break;
+    }
+    if (reopened > 0) wakeups?.inc({ cause: "developer_offline" }, reopened);
+    if (withdrawn > 0) {
+      logger.info("developer offline; pending proposals withdrawn", {
+        developer_id: developerId,
+        withdrawn,
+        tasks_rematched: reopened,
+      });
     }
   };
+
+  // A subject the catalog does not know is an unknown event: counted and set aside.
+  return dispatchStream("PRESENCE", {
+    presenceOnline: async (online) => {
+      const developerId = requireUuid(online.userId);
+      const at = online.occurredAt ? timestampDate(online.occurredAt) : new Date();
+      if (!await commands.recordPresence(developerId, true, at)) return; // a late event
+      const skills = normalize(online.skillTags);
+      await wake(developerId, skills, skills, "presence_online");
+    },
+    presenceSkillsChanged: async (changed) => {
+      const developerId = requireUuid(changed.userId);
+      const added = normalize(changed.addedSkills);
+      if (added.length === 0) return;
+      await wake(developerId, normalize(changed.skillTags), added, "skills_added");
+    },
+    presenceOffline: offline,
+    presenceExpired: offline,
+  });
 }
 
 function requireUuid(value: string): string {

@@ -9,7 +9,8 @@
  * - new terms replace the old ones, proposals on the old terms are taken back and the task is
  *   matched again at once ({@link ProposalCommands.applyTerms}).
  *
- * This file only decodes and validates; malformed events are terminated by the consumer.
+ * This file only validates (the catalog's `dispatchStream` decodes); malformed events are
+ * terminated by the consumer.
  *
  * @module
  */
@@ -17,9 +18,9 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { TaskStatus } from "@platform/proto/tasks/v1";
 import {
   type ConsumedEvent,
-  decodeEvent,
-  EVENTS,
-  isEventSubject,
+  decodeStreamEvent,
+  dispatchStream,
+  type EventsOnStream,
   UnprocessableEventError,
 } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
@@ -52,22 +53,21 @@ export function taskEventsHandler(
   };
 }
 
+/** The events this consumer handles, one task's in delivery order. */
+const ORDERED = new Set<EventsOnStream<"TASKS">>([
+  "taskUpdated",
+  "taskExpired",
+  "taskAssigned",
+  "taskStatusChanged",
+  "taskDeveloperWithdrew",
+]);
+
 /** The task id of one of the handled events; undefined for others or a malformed one. */
 function taskIdOf(event: ConsumedEvent): string | undefined {
   try {
-    const schema = event.subject === EVENTS.taskUpdated.subject
-      ? EVENTS.taskUpdated.schema
-      : event.subject === EVENTS.taskExpired.subject
-      ? EVENTS.taskExpired.schema
-      : event.subject === EVENTS.taskAssigned.subject
-      ? EVENTS.taskAssigned.schema
-      : event.subject === EVENTS.taskStatusChanged.subject
-      ? EVENTS.taskStatusChanged.schema
-      : event.subject === EVENTS.taskDeveloperWithdrew.subject
-      ? EVENTS.taskDeveloperWithdrew.schema
-      : undefined;
-    if (!schema) return undefined;
-    const id = (decodeEvent(schema, event.data) as { taskId: string }).taskId.toLowerCase();
+    const decoded = decodeStreamEvent("TASKS", event);
+    if (!decoded || !ORDERED.has(decoded.name)) return undefined;
+    const id = (decoded.payload as { taskId: string }).taskId.toLowerCase();
     return isUuid(id) ? id : undefined;
   } catch {
     return undefined; // the handler itself reports it
@@ -79,9 +79,15 @@ function handler(
   logger: Logger,
   matcher?: Pick<Matcher, "attempt">,
 ): (event: ConsumedEvent) => Promise<void> {
-  return async (event) => {
-    if (event.subject === EVENTS.taskUpdated.subject) {
-      const updated = decodeEvent(EVENTS.taskUpdated.schema, event.data);
+  return dispatchStream("TASKS", {
+    // task.created is the task-created consumer's; the other delivery steps change nothing here.
+    taskCreated: "skip",
+    taskWorkSubmitted: "skip",
+    taskChangesRequested: "skip",
+    taskWorkApproved: "skip",
+    taskDisputeOpened: "skip",
+    taskDisputeResolved: "skip",
+    taskUpdated: async (updated) => {
       requireUuid("task_id", updated.taskId);
       requireUuid("client_id", updated.clientId);
       if (updated.termsVersion < 1) {
@@ -118,10 +124,8 @@ function handler(
           })
         );
       }
-      return;
-    }
-    if (event.subject === EVENTS.taskDeveloperWithdrew.subject) {
-      const withdrew = decodeEvent(EVENTS.taskDeveloperWithdrew.schema, event.data);
+    },
+    taskDeveloperWithdrew: async (withdrew) => {
       requireUuid("task_id", withdrew.taskId);
       requireUuid("developer_id", withdrew.developerId);
       const taskId = withdrew.taskId.toLowerCase();
@@ -135,20 +139,16 @@ function handler(
           })
         );
       }
-      return;
-    }
-    if (event.subject === EVENTS.taskExpired.subject) {
-      const expired = decodeEvent(EVENTS.taskExpired.schema, event.data);
+    },
+    taskExpired: async (expired) => {
       requireUuid("task_id", expired.taskId);
       await commands.closeTask({
         taskId: expired.taskId.toLowerCase(),
         state: "CLOSED",
         outcome: "expired",
       });
-      return;
-    }
-    if (event.subject === EVENTS.taskAssigned.subject) {
-      const assigned = decodeEvent(EVENTS.taskAssigned.schema, event.data);
+    },
+    taskAssigned: async (assigned) => {
       requireUuid("task_id", assigned.taskId);
       requireUuid("developer_id", assigned.developerId);
       await commands.closeTask({
@@ -156,10 +156,8 @@ function handler(
         state: "ASSIGNED",
         developerId: assigned.developerId,
       });
-      return;
-    }
-    if (event.subject === EVENTS.taskStatusChanged.subject) {
-      const changed = decodeEvent(EVENTS.taskStatusChanged.schema, event.data);
+    },
+    taskStatusChanged: async (changed) => {
       requireUuid("task_id", changed.taskId);
       const taskId = changed.taskId.toLowerCase();
       const outcome = changed.to === TaskStatus.CANCELLED
@@ -177,14 +175,8 @@ function handler(
       } else if (changed.to === TaskStatus.ASSIGNED || changed.to === TaskStatus.IN_PROGRESS) {
         await commands.closeTask({ taskId, state: "ASSIGNED" });
       }
-      return;
-    }
-    // Other events of the catalog are not the orchestrator's business; a subject the catalog does
-    // not know is an unknown event: counted and set aside.
-    if (!isEventSubject(event.subject)) {
-      throw new UnprocessableEventError(`unknown event subject ${event.subject}`);
-    }
-  };
+    },
+  });
 }
 
 function requireUuid(field: string, value: string): void {

@@ -11,10 +11,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   type ConsumedEvent,
-  decodeEvent,
+  decodeStreamEvent,
   DurableConsumer,
-  EVENTS,
-  isEventSubject,
+  type EventsOnStream,
   PROPOSALS_STREAM,
   streamSubscription,
   UnprocessableEventError,
@@ -27,8 +26,16 @@ import { isUuid } from "@platform/lib/domain";
 /** The durable consumer name shared by the Task Service's replicas. */
 export const PROPOSAL_HOLDERS_DURABLE = "taskservice-proposal-holders";
 
+/** What each PROPOSALS event says of its developer: holding or not, and its rank (latest wins). */
+const HOLDING: Record<EventsOnStream<"PROPOSALS">, { holding: boolean; rank: number }> = {
+  proposalCreated: { holding: true, rank: 1 },
+  proposalAccepted: { holding: true, rank: 2 },
+  proposalClosed: { holding: false, rank: 3 },
+};
+
 /**
- * Applies one PROPOSALS event to the holders table; returns false for subjects it does not use.
+ * Applies one PROPOSALS event to the holders table; returns false for another stream's event and
+ * throws `UnprocessableEventError` for a subject the catalog does not know.
  *
  * @example
  * ```ts
@@ -40,21 +47,10 @@ export async function recordProposalHolder(
   subject: string,
   data: Uint8Array,
 ): Promise<boolean> {
-  let fields: { proposalId: string; taskId: string; developerId: string };
-  let holding: boolean;
-  let rank: number;
-  if (subject === EVENTS.proposalCreated.subject) {
-    fields = decodeEvent(EVENTS.proposalCreated.schema, data);
-    [holding, rank] = [true, 1];
-  } else if (subject === EVENTS.proposalAccepted.subject) {
-    fields = decodeEvent(EVENTS.proposalAccepted.schema, data);
-    [holding, rank] = [true, 2];
-  } else if (subject === EVENTS.proposalClosed.subject) {
-    fields = decodeEvent(EVENTS.proposalClosed.schema, data);
-    [holding, rank] = [false, 3];
-  } else {
-    return false;
-  }
+  const decoded = decodeStreamEvent("PROPOSALS", { subject, data });
+  if (!decoded) return false;
+  const { holding, rank } = HOLDING[decoded.name];
+  const fields = decoded.payload;
   for (const name of ["proposalId", "taskId", "developerId"] as const) {
     if (!isUuid(fields[name])) throw new UnprocessableEventError(`${name} must be a UUID`);
   }
@@ -91,12 +87,9 @@ export function proposalHoldersConsumer(
     metrics,
     maxDeliver: -1,
     backoffMs: [],
+    // A subject the catalog does not know is an unknown event: counted and set aside.
     handler: async (event: ConsumedEvent) => {
-      const used = await recordProposalHolder(store, event.subject, event.data);
-      // A subject the catalog does not know is an unknown event: counted and set aside.
-      if (!used && !isEventSubject(event.subject)) {
-        throw new UnprocessableEventError(`unknown event subject ${event.subject}`);
-      }
+      await recordProposalHolder(store, event.subject, event.data);
     },
   });
 }
