@@ -1,22 +1,27 @@
 /**
- * Caches backed by Redis that never cost a request its answer: an in-process cache kept coherent
- * across replicas (a hit costs no network hop), and a Redis cache that fails fast.
+ * A cache backed by Redis that never costs a request its answer: an in-process cache kept coherent
+ * across replicas (a hit costs no network hop), invalidated over Redis pub/sub.
  *
  * @example
  * ```ts
- * import { RedisCache } from "@platform/lib/cache";
+ * import { CoherentCache } from "@platform/lib/cache";
  * import { Logger } from "@platform/lib/log";
  *
- * const cache = new RedisCache("redis://127.0.0.1:6379", { keyPrefix: "fp:users:" }, new Logger("users"));
- * await cache.set("user:1", { id: "1" }, 60);
- * console.log(await cache.get<{ id: string }>("user:1")); // undefined while Redis is unreachable
+ * const cache = new CoherentCache<{ id: string }>({
+ *   redisUrl: "redis://127.0.0.1:6379",
+ *   channel: "fp:users:profile-invalidations",
+ *   maxEntries: 10_000,
+ *   ttlMs: 60_000,
+ * }, new Logger("users"));
+ * // A miss (or Redis unreachable) calls the loader; a hit is served from memory.
+ * console.log(await cache.get("1", () => Promise.resolve({ id: "1" }))); // { id: "1" }
+ * await cache.invalidate("1"); // after the write, before acknowledging it
  * cache.close();
  * ```
  *
  * @module
  */
 export * from "./coherent_cache.ts";
-export * from "./redis_cache.ts";
 export * from "./cache_metrics.ts";
 // The library types the API above is declared with, so that they are nameable from here.
 export type { Redis } from "ioredis";

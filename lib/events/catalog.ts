@@ -70,17 +70,13 @@ function stream<Name extends string>(spec: StreamSpec, name: Name): StreamSpec &
   return spec as StreamSpec & { name: Name };
 }
 
-const TASKS = stream(TASKS_STREAM, "TASKS");
-const PROPOSALS = stream(PROPOSALS_STREAM, "PROPOSALS");
-const PRESENCE = stream(PRESENCE_STREAM, "PRESENCE");
-const NOTIFICATIONS = stream(NOTIFICATIONS_STREAM, "NOTIFICATIONS");
-
-/** One entry of {@link EVENTS}, keeping its subject, schema and stream as literal types. */
-function event<Subject extends string, Desc extends DescMessage, Stream extends string>(
-  entry: EventType<Subject, Desc, Stream>,
-): EventType<Subject, Desc, Stream> {
-  return entry;
-}
+const TASKS: StreamSpec & { name: "TASKS" } = stream(TASKS_STREAM, "TASKS");
+const PROPOSALS: StreamSpec & { name: "PROPOSALS" } = stream(PROPOSALS_STREAM, "PROPOSALS");
+const PRESENCE: StreamSpec & { name: "PRESENCE" } = stream(PRESENCE_STREAM, "PRESENCE");
+const NOTIFICATIONS: StreamSpec & { name: "NOTIFICATIONS" } = stream(
+  NOTIFICATIONS_STREAM,
+  "NOTIFICATIONS",
+);
 
 /**
  * Every event of the platform: the one place an event is written. Its types ({@link EventName},
@@ -95,66 +91,66 @@ function event<Subject extends string, Desc extends DescMessage, Stream extends 
  * ```
  */
 export const EVENTS = {
-  taskCreated: event({
+  taskCreated: {
     subject: "task.created",
     stream: TASKS,
     schema: TaskCreatedSchema,
     producer: "tasks",
     summary: "A client posted a task (OPEN); the orchestrator starts matching it.",
-  }),
-  taskUpdated: event({
+  },
+  taskUpdated: {
     subject: "task.updated",
     stream: TASKS,
     schema: TaskUpdatedSchema,
     producer: "tasks",
     summary: "An OPEN task changed (UpdateTask); carries the task, the changed fields and its " +
       "terms version.",
-  }),
-  taskAssigned: event({
+  },
+  taskAssigned: {
     subject: "task.assigned",
     stream: TASKS,
     schema: TaskAssignedSchema,
     producer: "tasks",
     summary: "A task got its developer (from an accepted proposal or an admin's AssignTask).",
-  }),
-  taskStatusChanged: event({
+  },
+  taskStatusChanged: {
     subject: "task.status_changed",
     stream: TASKS,
     schema: TaskStatusChangedSchema,
     producer: "tasks",
     summary: "Every transition of a task, with its actor and reason.",
-  }),
-  taskExpired: event({
+  },
+  taskExpired: {
     subject: "task.expired",
     stream: TASKS,
     schema: TaskExpiredSchema,
     producer: "tasks",
     summary: "An OPEN task's deadline passed; it is EXPIRED (terminal).",
-  }),
+  },
   // Delivery and approval (issue 20): one message, TaskDeliveryStep, one subject per step.
-  taskWorkSubmitted: event({
+  taskWorkSubmitted: {
     subject: "task.work_submitted",
     stream: TASKS,
     schema: TaskDeliveryStepSchema,
     producer: "tasks",
     summary: "The assigned developer submitted work (SUBMITTED), with a note and maybe a link.",
-  }),
-  taskChangesRequested: event({
+  },
+  taskChangesRequested: {
     subject: "task.changes_requested",
     stream: TASKS,
     schema: TaskDeliveryStepSchema,
     producer: "tasks",
     summary: "The client asked for changes to submitted work (back IN_PROGRESS), with a note.",
-  }),
-  taskWorkApproved: event({
+  },
+  taskWorkApproved: {
     subject: "task.work_approved",
     stream: TASKS,
     schema: TaskDeliveryStepSchema,
     producer: "tasks",
     summary: "Submitted work was approved (COMPLETED): by the client, automatically after " +
       "AUTO_APPROVE_AFTER, or by an admin resolving a dispute.",
-  }),
-  taskDeveloperWithdrew: event({
+  },
+  taskDeveloperWithdrew: {
     subject: "task.developer_withdrew",
     stream: TASKS,
     schema: TaskDeliveryStepSchema,
@@ -162,81 +158,81 @@ export const EVENTS = {
     summary:
       "The assigned developer stepped back before starting (OPEN); the orchestrator matches the " +
       "task again without them.",
-  }),
-  taskDisputeOpened: event({
+  },
+  taskDisputeOpened: {
     subject: "task.dispute_opened",
     stream: TASKS,
     schema: TaskDeliveryStepSchema,
     producer: "tasks",
     summary: "The client or the developer disputed submitted work (DISPUTED), with a reason.",
-  }),
-  taskDisputeResolved: event({
+  },
+  taskDisputeResolved: {
     subject: "task.dispute_resolved",
     stream: TASKS,
     schema: TaskDeliveryStepSchema,
     producer: "tasks",
     summary: "An admin resolved a dispute: approve or split (COMPLETED), refund (CANCELLED).",
-  }),
-  proposalCreated: event({
+  },
+  proposalCreated: {
     subject: "proposal.created",
     stream: PROPOSALS,
     schema: ProposalCreatedSchema,
     producer: "orchestrator",
     summary: "The orchestrator proposed a task to a developer.",
-  }),
-  proposalAccepted: event({
+  },
+  proposalAccepted: {
     subject: "proposal.accepted",
     stream: PROPOSALS,
     schema: ProposalAcceptedSchema,
     producer: "orchestrator",
     summary: "A developer accepted a proposal (the first acceptance wins); the Task Service " +
       "assigns the task.",
-  }),
-  proposalClosed: event({
+  },
+  proposalClosed: {
     subject: "proposal.closed",
     stream: PROPOSALS,
     schema: ProposalClosedSchema,
     producer: "orchestrator",
     summary: "A proposal stopped being open for its developer (declined, withdrawn, expired, or " +
       "an acceptance cancelled).",
-  }),
-  presenceOnline: event({
+  },
+  presenceOnline: {
     subject: "presence.online",
     stream: PRESENCE,
     schema: PresenceOnlineSchema,
     producer: "users",
     summary: "A developer came online, with their skill tags.",
-  }),
-  presenceOffline: event({
+  },
+  presenceOffline: {
     subject: "presence.offline",
     stream: PRESENCE,
     schema: PresenceOfflineSchema,
     producer: "users",
     summary: "A developer went offline on purpose.",
-  }),
-  presenceExpired: event({
+  },
+  presenceExpired: {
     subject: "presence.expired",
     stream: PRESENCE,
     schema: PresenceExpiredSchema,
     producer: "users",
     summary: "A developer's presence lapsed: no heartbeat within the presence TTL.",
-  }),
-  presenceSkillsChanged: event({
+  },
+  presenceSkillsChanged: {
     subject: "presence.skills_changed",
     stream: PRESENCE,
     schema: PresenceSkillsChangedSchema,
     producer: "users",
     summary: "An online developer's skill tags gained some (UpdateProfile).",
-  }),
+  },
   /** Addressed to one user: published as `notify.<user_id>.<kind>` (notification_events.ts). */
-  notification: event({
+  notification: {
     subject: "notify.*.*",
     stream: NOTIFICATIONS,
     schema: NotificationSchema,
     producer: ["tasks", "orchestrator"],
     summary: "Something happened to a user's proposals or tasks; read by Watch.",
-  }),
-} as const;
+  },
+} as const satisfies Readonly<Record<string, EventType>>;
 
 /** The catalog's type: one entry per event, derived from {@link EVENTS}. */
 export type EventCatalog = typeof EVENTS;

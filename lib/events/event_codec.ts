@@ -5,11 +5,9 @@
  * @module
  */
 import {
-  create,
   type DescMessage,
   fromJson,
   type JsonValue,
-  type MessageInitShape,
   type MessageShape,
   toJson,
 } from "@bufbuild/protobuf";
@@ -42,21 +40,6 @@ export function eventToJson<Desc extends DescMessage>(
   message: MessageShape<Desc>,
 ): JsonValue {
   return toJson(schema, message, { useProtoFieldName: true });
-}
-
-/**
- * Builds an event from its init shape and returns its JSON value.
- *
- * @example
- * ```ts
- * const json = buildEventJson(TaskCreatedSchema, { eventId: "e1", taskId: "t1" });
- * ```
- */
-export function buildEventJson<Desc extends DescMessage>(
-  schema: Desc,
-  init: MessageInitShape<Desc>,
-): JsonValue {
-  return eventToJson(schema, create(schema, init));
 }
 
 /**

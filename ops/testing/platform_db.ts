@@ -12,7 +12,6 @@ import { PostgresServer } from "../../tests/harness/postgres_server.ts";
 /** The platform's tables (all three services'). */
 export const PLATFORM_TABLES = [
   "match_tasks",
-  "orchestrator_processed_events",
   "proposal_outbox",
   "proposals",
   "schema_migrations",

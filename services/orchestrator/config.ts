@@ -17,8 +17,6 @@ import type { ScoringWeights } from "./matching/scoring.ts";
 export interface OrchestratorConfig extends BaseConfig {
   /** The User Service (candidates). */
   usersUrl: string;
-  /** The Task Service (documented peer; the orchestrator learns of tasks through events). */
-  tasksUrl: string;
   /** Deadline of one User Service call. */
   usersTimeoutMs: number;
   /** Retries of one User Service lookup (after the first try). */
@@ -106,7 +104,6 @@ export function loadOrchestratorConfig(
   return {
     ...loadBaseConfig("orchestrator", 50053, source),
     usersUrl: env.url("USERS_URL", "http://127.0.0.1:50051", ["http", "https"]),
-    tasksUrl: env.url("TASKS_URL", "http://127.0.0.1:50052", ["http", "https"]),
     usersTimeoutMs: env.int("USERS_TIMEOUT_MS", 3000, { min: 50, max: 60_000 }),
     usersRetries: env.int("USERS_RETRIES", 2, { min: 0, max: 10 }),
     breakerThreshold: env.int("USERS_BREAKER_THRESHOLD", 3, { min: 1, max: 1000 }),

@@ -72,57 +72,53 @@ export async function handleProposalAccepted(
   const developerId = event.developerId.toLowerCase();
   const proposalId = event.proposalId.toLowerCase();
   const fields = { event_id: eventId, task_id: taskId, developer_id: developerId };
-  try {
-    return await commands.store.transaction(async (tx) => {
-      if (!await commands.store.markProcessed(tx, eventId)) return "duplicate";
-      const before = await commands.store.lock(tx, taskId);
-      if (!before) {
-        logger.warn("proposal.accepted for an unknown task; ignored", fields);
+  // A data exception (SQLSTATE class 22) is retried a few times and then terminated by the
+  // durable consumer (lib/events/durable_consumer.ts), which owns that rule for every consumer.
+  return await commands.store.transaction(async (tx) => {
+    if (!await commands.store.markProcessed(tx, eventId)) return "duplicate";
+    const before = await commands.store.lock(tx, taskId);
+    if (!before) {
+      logger.warn("proposal.accepted for an unknown task; ignored", fields);
+      return "skipped";
+    }
+    if (before.status === "ASSIGNED" && before.assigned_developer_id === developerId) {
+      return "already_assigned";
+    }
+    if (
+      before.status === "OPEN" && event.termsVersion > 0 &&
+      event.termsVersion !== before.terms_version
+    ) {
+      // The client changed the terms after this acceptance was made (on version termsVersion):
+      // it does not assign; the orchestrator withdraws it on the task.updated it also receives.
+      logger.warn("proposal.accepted on terms that changed since; not assigned", {
+        ...fields,
+        accepted_terms_version: event.termsVersion,
+        terms_version: before.terms_version,
+      });
+      return "terms_changed";
+    }
+    try {
+      await commands.transitionIn(tx, {
+        taskId,
+        action: "assign",
+        actorId: "service:tasks",
+        developerId,
+        proposalId,
+        reason: `proposal ${proposalId} accepted`,
+      });
+      logger.info("task assigned from accepted proposal", fields);
+      return "assigned";
+    } catch (error) {
+      if (error instanceof FailedPreconditionError || error instanceof NotFoundError) {
+        logger.warn("proposal.accepted for a task that cannot be assigned; ignored", {
+          ...fields,
+          problem: error.message,
+        });
         return "skipped";
       }
-      if (before.status === "ASSIGNED" && before.assigned_developer_id === developerId) {
-        return "already_assigned";
-      }
-      if (
-        before.status === "OPEN" && event.termsVersion > 0 &&
-        event.termsVersion !== before.terms_version
-      ) {
-        // The client changed the terms after this acceptance was made (on version termsVersion):
-        // it does not assign; the orchestrator withdraws it on the task.updated it also receives.
-        logger.warn("proposal.accepted on terms that changed since; not assigned", {
-          ...fields,
-          accepted_terms_version: event.termsVersion,
-          terms_version: before.terms_version,
-        });
-        return "terms_changed";
-      }
-      try {
-        await commands.transitionIn(tx, {
-          taskId,
-          action: "assign",
-          actorId: "service:tasks",
-          developerId,
-          proposalId,
-          reason: `proposal ${proposalId} accepted`,
-        });
-        logger.info("task assigned from accepted proposal", fields);
-        return "assigned";
-      } catch (error) {
-        if (error instanceof FailedPreconditionError || error instanceof NotFoundError) {
-          logger.warn("proposal.accepted for a task that cannot be assigned; ignored", {
-            ...fields,
-            problem: error.message,
-          });
-          return "skipped";
-        }
-        throw error;
-      }
-    });
-  } catch (error) {
-    // A data exception (SQLSTATE class 22) is retried a few times and then terminated by the
-    // durable consumer (lib/events/durable_consumer.ts), which owns that rule for every consumer.
-    throw error;
-  }
+      throw error;
+    }
+  });
 }
 
 /**
