@@ -131,8 +131,6 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
         fairnessMaxProposals: config.fairnessMaxProposals,
       },
       proposalsPerTask: config.proposalsPerTask,
-      candidateLimit: config.candidateLimit,
-      searchMaxPages: config.candidateSearchPages,
       rankLimit: config.rankLimit,
       matchConcurrency: config.matchConcurrency,
       proposalTtlSeconds: config.proposalTtlSeconds,

@@ -32,10 +32,6 @@ export interface OrchestratorConfig extends BaseConfig {
   rateReferenceHours: number;
   /** N: proposals made per task. */
   proposalsPerTask: number;
-  /** Most online developers fetched per attempt (the most recently seen). */
-  candidateLimit: number;
-  /** When that window holds too few eligible candidates: most SearchDevelopers pages read more. */
-  candidateSearchPages: number;
   /** Candidates one RankCandidates call returns (the window history is applied to). */
   rankLimit: number;
   /** Matching attempts running at once in one replica (per-task order kept). */
@@ -112,8 +108,6 @@ export function loadOrchestratorConfig(
     minSkillCoverage: env.number("MIN_SKILL_COVERAGE", 0.5, { min: 0, max: 1 }),
     rateReferenceHours: env.number("RATE_REFERENCE_HOURS", 10, { min: 0.1, max: 10_000 }),
     proposalsPerTask: env.int("PROPOSALS_PER_TASK", 3, { min: 1, max: 100 }),
-    candidateLimit: env.int("CANDIDATE_LIMIT", 500, { min: 1, max: 1000 }),
-    candidateSearchPages: env.int("CANDIDATE_SEARCH_PAGES", 10, { min: 0, max: 1000 }),
     rankLimit: env.int("MATCH_RANK_LIMIT", 20, { min: 1, max: 200 }),
     matchConcurrency: env.int("MATCH_CONCURRENCY", 16, { min: 1, max: 256 }),
     proposalTtlSeconds: env.int("PROPOSAL_TTL_SECONDS", 86_400, { min: 1, max: 30 * 86_400 }),

@@ -25,7 +25,6 @@ import type { CandidateSource } from "./user_directory.ts";
 export interface MatcherSettings {
   params: ScoringParams;
   proposalsPerTask: number;
-  candidateLimit: number;
   proposalTtlSeconds: number;
   /** The retry of a task whose candidate lookup failed (the User Service was unavailable). */
   retryIntervalSeconds: number;
@@ -36,13 +35,6 @@ export interface MatcherSettings {
    */
   unmatchedRecheckSeconds?: number;
   fairnessWindowSeconds: number;
-  /**
-   * When the first `candidateLimit` window holds fewer eligible candidates than wanted, at most
-   * this many pages of SearchDevelopers (online only) are read to find more; 0 turns it off.
-   */
-  searchMaxPages?: number;
-  /** Developers per search page (1..100). */
-  searchPageSize?: number;
   /**
    * Candidates one RankCandidates call returns (1..200): the window the history terms (track,
    * load, fairness) are applied to. Default 20.
@@ -135,7 +127,7 @@ export class Matcher {
     }
     let candidates;
     try {
-      candidates = await this.findCandidates(seen);
+      candidates = await this.rankedCandidates(seen);
     } catch (error) {
       if (!(error instanceof DependencyUnavailableError)) throw error;
       const retryInSeconds = this.settings.retryIntervalSeconds;
@@ -221,7 +213,7 @@ export class Matcher {
       if (exclude.size >= MAX_EXCLUDE) break;
       exclude.add(id);
     }
-    return await this.candidates.rankCandidates!({
+    return await this.candidates.rankCandidates({
       skills: task.required_skills,
       budget: budgetOf(task),
       params: this.settings.params,
@@ -246,73 +238,6 @@ export class Matcher {
       this.capped = { at: now, ids };
     }
     return this.capped.ids;
-  }
-
-  /**
-   * The candidates of an attempt: the `candidateLimit` most recently seen online developers with
-   * any of the skills. That window can be full of developers who cannot be chosen (already
-   * proposed to for this task, too few of the skills, over the fairness cap); then the online
-   * developers are paged through (SearchDevelopers) until enough eligible ones are found or the
-   * list ends, at most `searchMaxPages` pages. Reads outside the attempt's transaction; the
-   * attempt re-checks everything under the task's lock.
-   */
-  private async findCandidates(task: MatchTaskRow): Promise<CandidateProfile[]> {
-    if (this.candidates.rankCandidates) return await this.rankedCandidates(task);
-    const { candidateLimit, searchMaxPages = 10, searchPageSize = 100 } = this.settings;
-    const first = await this.candidates.onlineDevelopers(task.required_skills, candidateLimit);
-    if (first.length < candidateLimit || searchMaxPages <= 0) return first; // all of them
-    const source = this.candidates;
-    if (!source.searchOnlineDevelopers) return first;
-    const store = this.commands.store;
-    const { exclude, pending } = await store.db.run(async (sql) => ({
-      exclude: await store.proposedDevelopers(sql, task.task_id),
-      pending: await store.pendingCount(sql, task.task_id),
-    }));
-    if (task.client_id) exclude.add(task.client_id);
-    const wanted = Math.max(0, this.settings.proposalsPerTask - pending);
-    if (wanted === 0) return first;
-    const byId = new Map<string, CandidateProfile>();
-    const stats = new Map<string, DeveloperStats>();
-    const add = async (developers: CandidateProfile[]) => {
-      const fresh = developers.filter((d) => !byId.has(d.developerId));
-      for (const d of fresh) byId.set(d.developerId, d);
-      const ids = fresh.map((d) => d.developerId).filter((id) => !exclude.has(id));
-      const more = await store.db.run((sql) =>
-        store.developerStats(sql, ids, this.settings.fairnessWindowSeconds)
-      );
-      for (const [id, s] of more) stats.set(id, s);
-    };
-    const enough = () =>
-      selectCandidates({
-        task: profileOf(task),
-        candidates: [...byId.values()],
-        stats,
-        exclude,
-        limit: wanted,
-        params: this.settings.params,
-      }).length >= wanted;
-    await add(first);
-    let pageToken = "";
-    let pages = 0;
-    while (!enough() && pages < searchMaxPages) {
-      const page = await source.searchOnlineDevelopers(
-        task.required_skills,
-        searchPageSize,
-        pageToken,
-      );
-      pages++;
-      await add(page.developers);
-      if (page.nextPageToken === "") break;
-      pageToken = page.nextPageToken;
-    }
-    if (pages > 0) {
-      this.logger.debug("candidate window widened", {
-        task_id: task.task_id,
-        pages,
-        candidates: byId.size,
-      });
-    }
-    return [...byId.values()];
   }
 }
 

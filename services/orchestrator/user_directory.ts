@@ -8,19 +8,12 @@
  */
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { SkillMatch, type User, UserService } from "@platform/proto/users/v1";
+import { UserService } from "@platform/proto/users/v1";
 import type { TokenService } from "@platform/lib/auth";
 import { DependencyUnavailableError } from "@platform/lib/errors";
 import type { Logger } from "@platform/lib/log";
 import { rpcClientTracing } from "@platform/lib/tracing";
 import type { Amount, CandidateProfile, ScoringParams } from "./matching/scoring.ts";
-
-/** A page of candidates. */
-export interface CandidatePage {
-  developers: CandidateProfile[];
-  /** Empty on the last page. */
-  nextPageToken: string;
-}
 
 /** What a ranked lookup asks for: one task's terms and the developers to leave out. */
 export interface RankQuery {
@@ -37,21 +30,9 @@ export interface RankQuery {
 export interface CandidateSource {
   /**
    * The best `limit` online developers for the task, ranked by the User Service in SQL with the
-   * matcher's score for a developer with no history (one unary call). When absent, the matcher
-   * falls back to {@link onlineDevelopers}.
+   * matcher's score for a developer with no history (one unary call).
    */
-  rankCandidates?(query: RankQuery): Promise<CandidateProfile[]>;
-  /** Online developers with any of the skills (all online developers when none). */
-  onlineDevelopers(skills: readonly string[], limit: number): Promise<CandidateProfile[]>;
-  /**
-   * Pages through all online developers with any of the skills (a stable order), for when the
-   * first `onlineDevelopers` window holds too few eligible candidates.
-   */
-  searchOnlineDevelopers?(
-    skills: readonly string[],
-    pageSize: number,
-    pageToken: string,
-  ): Promise<CandidatePage>;
+  rankCandidates(query: RankQuery): Promise<CandidateProfile[]>;
 }
 
 /** The breaker's states. */
@@ -134,7 +115,7 @@ const RETRYABLE = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Unknown
  * @example
  * ```ts
  * const directory = new UserDirectory({ baseUrl, tokens, logger, timeoutMs: 3000, retries: 2, breakerThreshold: 3, breakerCooldownMs: 5000 });
- * const devs = await directory.onlineDevelopers(["go"], 500);
+ * const devs = await directory.rankCandidates({ skills: ["go"], params, exclude: [], limit: 20 });
  * ```
  */
 export class UserDirectory implements CandidateSource {
@@ -192,36 +173,6 @@ export class UserDirectory implements CandidateSource {
     });
   }
 
-  /** Online developers with any of the skills. */
-  async onlineDevelopers(skills: readonly string[], limit: number): Promise<CandidateProfile[]> {
-    return await this.call(async () => {
-      const out: CandidateProfile[] = [];
-      const stream = this.client.listOnlineDevelopers(
-        { skillTags: [...skills], match: SkillMatch.ANY, limit },
-        { timeoutMs: this.options.timeoutMs },
-      );
-      for await (const { developer } of stream) {
-        if (developer) out.push(toCandidate(developer));
-      }
-      return out;
-    });
-  }
-
-  /** One page of the online developers with any of the skills (SearchDevelopers). */
-  async searchOnlineDevelopers(
-    skills: readonly string[],
-    pageSize: number,
-    pageToken: string,
-  ): Promise<CandidatePage> {
-    return await this.call(async () => {
-      const res = await this.client.searchDevelopers(
-        { skillTags: [...skills], match: SkillMatch.ANY, onlineOnly: true, pageSize, pageToken },
-        { timeoutMs: this.options.timeoutMs },
-      );
-      return { developers: res.developers.map(toCandidate), nextPageToken: res.nextPageToken };
-    });
-  }
-
   /** One call with the breaker, retries with jittered backoff on transient errors. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.breaker.allow()) {
@@ -270,19 +221,6 @@ export class UserDirectory implements CandidateSource {
     }
     return this.token.value;
   }
-}
-
-function toCandidate(developer: User): CandidateProfile {
-  return {
-    developerId: developer.id,
-    skillTags: developer.skillTags,
-    hourlyRate: developer.hourlyRate && developer.hourlyRate.currency
-      ? {
-        currency: developer.hourlyRate.currency,
-        amountMinor: Number(developer.hourlyRate.amountMinor),
-      }
-      : undefined,
-  };
 }
 
 function sleep(ms: number): Promise<void> {

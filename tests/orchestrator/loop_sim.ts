@@ -63,10 +63,15 @@ export class LoopSim {
     this.matcher = new Matcher(
       this.orchestrator,
       {
-        onlineDevelopers: (skills) =>
+        // The User Service's RankCandidates over the in-memory directory: online developers
+        // with any of the skills, the excluded left out (the ranking itself is not under test).
+        rankCandidates: (query) =>
           Promise.resolve(
-            [...new Set(skills.flatMap((s) => this.directory.get(s) ?? []))]
-              .filter((d) => !this.offline.has(d.developerId)),
+            [...new Set(query.skills.flatMap((s) => this.directory.get(s) ?? []))]
+              .filter((d) =>
+                !this.offline.has(d.developerId) && !query.exclude.includes(d.developerId)
+              )
+              .slice(0, query.limit),
           ),
       },
       {
@@ -77,12 +82,10 @@ export class LoopSim {
           fairnessMaxProposals: 1_000_000,
         },
         proposalsPerTask: 2,
-        candidateLimit: 500,
         proposalTtlSeconds: 3600,
         retryIntervalSeconds: 1,
         unmatchedRecheckSeconds: 0,
         fairnessWindowSeconds: 3600,
-        searchMaxPages: 0,
       },
       metrics,
       this.logger,

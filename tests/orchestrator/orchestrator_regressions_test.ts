@@ -5,7 +5,8 @@
  * candidate window full of ineligible developers, and probing for task ids.
  *
  * The orchestrator here sweeps only when poked (a decline or a late answer), so each step sees
- * the event or RPC path alone; `CANDIDATE_LIMIT` is 2 so a small population fills the window.
+ * the event or RPC path alone. (It used to set `CANDIDATE_LIMIT`, a setting of the matcher's
+ * fallback candidate path, which no service used and is gone: candidates come from RankCandidates.)
  */
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
@@ -31,7 +32,6 @@ Deno.test({ name: "orchestrator regressions", ...opts }, async (t) => {
   try {
     const orchestrator = await env.startOrchestrator({
       SWEEP_INTERVAL_MS: "3600000",
-      CANDIDATE_LIMIT: "2",
     });
     const client = await env.signUp("client");
     const taskRow = async (taskId: string) =>
