@@ -6,7 +6,6 @@ import { loadOrchestratorConfig } from "./config.ts";
 import { eventSkills } from "./event_skills.ts";
 import { decodePageToken, encodePageToken } from "./proposal_handlers.ts";
 import { parseTaskCreated } from "./task_created_consumer.ts";
-import { CircuitBreaker } from "./user_directory.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
@@ -41,29 +40,6 @@ Deno.test("a valid task.created is normalised", () => {
   assert.equal(task.budgetMinor, 150000n);
   assert.equal(task.currency, "USD");
   assert.equal(task.taskCreatedAt?.toISOString(), "2024-10-19T15:30:00.000Z");
-});
-
-Deno.test("circuit breaker opens after the threshold, probes once after the cooldown", () => {
-  let now = 0;
-  const breaker = new CircuitBreaker(2, 1000, () => now);
-  assert.ok(breaker.allow());
-  breaker.failure();
-  assert.equal(breaker.state, "closed");
-  breaker.failure();
-  assert.equal(breaker.state, "open");
-  assert.equal(breaker.allow(), false);
-  now = 1000;
-  assert.equal(breaker.state, "half_open");
-  assert.equal(breaker.allow(), true);
-  assert.equal(breaker.allow(), false); // one probe at a time
-  breaker.failure(); // probe failed: open again with a longer cooldown
-  now = 2500;
-  assert.equal(breaker.allow(), false);
-  now = 3000;
-  assert.equal(breaker.allow(), true);
-  breaker.success();
-  assert.equal(breaker.state, "closed");
-  assert.ok(breaker.allow());
 });
 
 Deno.test("nak delay grows with deliveries and is capped", () => {

@@ -13,6 +13,7 @@ import type { TokenService } from "@platform/lib/auth";
 import { DependencyUnavailableError } from "@platform/lib/errors";
 import type { Logger } from "@platform/lib/log";
 import { rpcClientTracing } from "@platform/lib/tracing";
+import { CircuitBreaker, RetriesExhaustedError, retry } from "@platform/lib/runtime";
 import type { Amount, CandidateProfile, ScoringParams } from "./matching/scoring.ts";
 
 /** What a ranked lookup asks for: one task's terms and the developers to leave out. */
@@ -33,67 +34,6 @@ export interface CandidateSource {
    * matcher's score for a developer with no history (one unary call).
    */
   rankCandidates(query: RankQuery): Promise<CandidateProfile[]>;
-}
-
-/** The breaker's states. */
-export type BreakerState = "closed" | "open" | "half_open";
-
-/**
- * A consecutive-failure circuit breaker. Pure state, clock injected.
- *
- * @example
- * ```ts
- * const breaker = new CircuitBreaker(3, 5000);
- * if (breaker.allow()) { ...; breaker.success(); }
- * ```
- */
-export class CircuitBreaker {
-  private failures = 0;
-  private openedAt = 0;
-  private probing = false;
-  private cooldown: number;
-
-  constructor(
-    private readonly threshold: number,
-    private readonly baseCooldownMs: number,
-    private readonly now: () => number = Date.now,
-    private readonly maxCooldownMs = Math.max(baseCooldownMs, 60_000),
-  ) {
-    this.cooldown = baseCooldownMs;
-  }
-
-  /** The current state. */
-  get state(): BreakerState {
-    if (this.failures < this.threshold) return "closed";
-    return this.now() - this.openedAt >= this.cooldown ? "half_open" : "open";
-  }
-
-  /** True when a call may go out now (one probe at a time while half open). */
-  allow(): boolean {
-    const state = this.state;
-    if (state === "closed") return true;
-    if (state === "open" || this.probing) return false;
-    this.probing = true;
-    return true;
-  }
-
-  /** Records a successful call. */
-  success(): void {
-    this.failures = 0;
-    this.probing = false;
-    this.cooldown = this.baseCooldownMs;
-  }
-
-  /** Records a failed call; opens (or re-opens, with a longer cooldown) the breaker. */
-  failure(): void {
-    const wasProbe = this.probing;
-    this.probing = false;
-    this.failures++;
-    if (this.failures >= this.threshold) {
-      if (wasProbe) this.cooldown = Math.min(this.cooldown * 2, this.maxCooldownMs);
-      this.openedAt = this.now();
-    }
-  }
 }
 
 /** Settings of the directory. */
@@ -181,30 +121,29 @@ export class UserDirectory implements CandidateSource {
         new Error("circuit open after repeated failures"),
       );
     }
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
-      if (attempt > 0) await sleep(100 * 3 ** (attempt - 1) * (0.5 + Math.random()));
-      try {
-        const out = await fn();
-        this.breaker.success();
-        return out;
-      } catch (error) {
-        lastError = error;
-        const code = ConnectError.from(error).code;
-        if (!RETRYABLE.has(code)) {
-          // A non-transient answer (bad request, permission): the service is up; do not retry.
-          this.breaker.success();
-          throw error;
-        }
-      }
-    }
-    this.breaker.failure();
-    if (this.breaker.state !== "closed") {
-      this.options.logger.warn("user service unavailable; circuit open", {
-        error: lastError,
+    let out: T;
+    try {
+      out = await retry(fn, {
+        retries: this.options.retries,
+        backoff: { initialMs: 100, factor: 3, jitter: true },
+        transient: (error) => RETRYABLE.has(ConnectError.from(error).code),
       });
+    } catch (error) {
+      if (!(error instanceof RetriesExhaustedError)) {
+        // A non-transient answer (bad request, permission): the service is up; do not retry.
+        this.breaker.success();
+        throw error;
+      }
+      this.breaker.failure();
+      if (this.breaker.state !== "closed") {
+        this.options.logger.warn("user service unavailable; circuit open", {
+          error: error.cause,
+        });
+      }
+      throw new DependencyUnavailableError("user_service", error.cause);
     }
-    throw new DependencyUnavailableError("user_service", lastError);
+    this.breaker.success();
+    return out;
   }
 
   /** The health check: the User Service answers /readyz. */
@@ -221,8 +160,4 @@ export class UserDirectory implements CandidateSource {
     }
     return this.token.value;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
