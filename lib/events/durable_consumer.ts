@@ -31,6 +31,8 @@ import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { traceConsume } from "../tracing/messaging_spans.ts";
 import { MalformedEventError } from "./event_codec.ts";
+import { backoffDelay } from "../runtime/backoff.ts";
+import { Loop, type NextRound } from "../runtime/loop.ts";
 
 /** The nats.js types in this module's API: a message, its headers, a consumer's settings. */
 export type { ConsumerConfig, JsMsg, MsgHdrs };
@@ -133,15 +135,15 @@ export function nakDelay(deliveryCount: number, backoffMs: number[] = DEFAULT_BA
  * ```
  */
 export class DurableConsumer {
-  private stopped = false;
-  private loop?: Promise<void>;
+  private readonly loop: Loop = new Loop({ round: () => this.consumeOnce() });
+  /** Consumer (re)creations failed in a row. */
+  private failures = 0;
   private messages?: ConsumerMessages;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly malformed?: Counter<"consumer">;
   private readonly outcomes?: Counter<"consumer" | "subject" | "outcome">;
   private readonly backoffMs: number[];
   private readonly concurrency: number;
-  private wakeSleep?: () => void;
 
   /**
    * A consumer that does nothing until {@link start}.
@@ -196,15 +198,15 @@ export class DurableConsumer {
 
   /** Starts the consume loop (in the background). */
   start(): void {
-    this.loop ??= this.run();
+    this.loop.start();
   }
 
   /** Stops fetching, waits for the handlers in flight; resolves when the loop has ended. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeSleep?.();
+    const stopped = this.loop.stop();
     await this.messages?.close().catch(() => {});
-    await this.loop;
+    await stopped;
+    this.messages = undefined;
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -223,47 +225,50 @@ export class DurableConsumer {
     }
   }
 
-  /** The consume loop: (re)creates the consumer and hands messages to {@link process}. */
-  private async run(): Promise<void> {
+  /**
+   * One round of the loop: (re)creates the consumer and hands messages to {@link process} until
+   * the consume ends; then waits before re-creating it, longer while it keeps failing.
+   */
+  private async consumeOnce(): Promise<NextRound> {
     const { nc, stream, durable, logger } = this.options;
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        await this.ensureConsumer();
-        const js = jetstream(nc);
-        const consumer = await js.consumers.get(stream, durable);
-        // Short pulls: after a NATS restart or a stream leader change, nats.js re-pulls once two
-        // idle heartbeats (expires / 2 each) are missed, and retries its consumer check every
-        // `expires`; its default of 30 s left consumers idle for half a minute after an outage.
-        const messages = await consumer.consume({
-          max_messages: this.concurrency * 2,
-          expires: PULL_EXPIRES_MS,
-        });
-        this.messages = messages;
-        if (this.stopped) {
-          await messages.close().catch(() => {});
-          break;
-        }
-        logger.info("consuming", { stream, consumer: durable, recovered_after: failures });
-        failures = 0;
-        this.watchStatus(messages);
-        for await (const msg of messages) {
-          if (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-          const task = this.process(msg).finally(() => this.inFlight.delete(task));
-          this.inFlight.add(task);
-          if (this.stopped) break;
-        }
-        if (!this.stopped) logger.warn("consume loop ended; re-creating", { consumer: durable });
-      } catch (error) {
-        if (this.stopped) break;
-        failures++;
-        if (failures === 1 || failures % 20 === 0) {
-          logger.warn("consumer unavailable; retrying", { consumer: durable, error, failures });
-        }
+    try {
+      await this.ensureConsumer();
+      const js = jetstream(nc);
+      const consumer = await js.consumers.get(stream, durable);
+      // Short pulls: after a NATS restart or a stream leader change, nats.js re-pulls once two
+      // idle heartbeats (expires / 2 each) are missed, and retries its consumer check every
+      // `expires`; its default of 30 s left consumers idle for half a minute after an outage.
+      const messages = await consumer.consume({
+        max_messages: this.concurrency * 2,
+        expires: PULL_EXPIRES_MS,
+      });
+      this.messages = messages;
+      if (this.loop.stopped) {
+        await messages.close().catch(() => {});
+        return 0;
       }
-      if (!this.stopped) await this.sleep(Math.min(250 * 2 ** Math.min(failures, 5), 5000));
+      logger.info("consuming", { stream, consumer: durable, recovered_after: this.failures });
+      this.failures = 0;
+      this.watchStatus(messages);
+      for await (const msg of messages) {
+        if (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+        const task = this.process(msg).finally(() => this.inFlight.delete(task));
+        this.inFlight.add(task);
+        if (this.loop.stopped) break;
+      }
+      if (!this.loop.stopped) logger.warn("consume loop ended; re-creating", { consumer: durable });
+    } catch (error) {
+      if (this.loop.stopped) return 0;
+      this.failures++;
+      if (this.failures === 1 || this.failures % 20 === 0) {
+        logger.warn("consumer unavailable; retrying", {
+          consumer: durable,
+          error,
+          failures: this.failures,
+        });
+      }
     }
-    this.messages = undefined;
+    return backoffDelay(this.failures, { initialMs: 250, maxMs: 5000 });
   }
 
   /** Ends the consume loop when the consumer or its stream disappears (it is re-created). */
@@ -341,18 +346,6 @@ export class DurableConsumer {
       this.outcomes?.inc({ consumer: durable, subject, outcome: "nak" });
       msg.nak(delay);
     }
-  }
-
-  /** Waits `ms`, or less when {@link stop} wakes it. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeSleep = done;
-    });
   }
 }
 

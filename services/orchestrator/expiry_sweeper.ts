@@ -18,6 +18,7 @@
  * @module
  */
 import type { Logger } from "@platform/lib/log";
+import { Loop } from "@platform/lib/runtime";
 import type { Matcher } from "./matcher.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";
 
@@ -52,10 +53,7 @@ export interface SweeperSettings {
  * ```
  */
 export class ExpirySweeper {
-  private stopped = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private poked = false;
+  private readonly loop: Loop;
   /** Where the safety nets' walk over the PROPOSED tasks goes on from (null: the start). */
   private proposedCursor: string | null = null;
 
@@ -64,22 +62,33 @@ export class ExpirySweeper {
     private readonly matcher: Matcher,
     private readonly logger: Logger,
     private readonly settings: SweeperSettings,
-  ) {}
-
-  start(): void {
-    this.loop ??= this.run();
+  ) {
+    this.loop = new Loop({
+      round: async () => {
+        try {
+          const { attempted } = await this.sweepOnce();
+          if (attempted >= (this.settings.batchSize ?? 50)) return 0; // more are due
+        } catch (error) {
+          this.logger.warn("sweep failed; retrying", { error });
+        }
+        return this.settings.intervalMs;
+      },
+    });
   }
 
+  /** Starts the rounds: one at once, then one `intervalMs` after the last (or when poked). */
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Stops after the round in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Runs a round soon (a decline reopened a task, an event woke some). */
   poke(): void {
-    this.poked = true;
-    this.wake?.();
+    this.loop.poke();
   }
 
   /**
@@ -107,7 +116,7 @@ export class ExpirySweeper {
     const due = await this.commands.claimDueTasks(batch, this.settings.leaseSeconds);
     let attempted = 0;
     let unavailable = false;
-    for (let i = 0; i < due.length && !unavailable && !this.stopped; i += concurrency) {
+    for (let i = 0; i < due.length && !unavailable && !this.loop.stopped; i += concurrency) {
       const slice = due.slice(i, i + concurrency);
       const outcomes = await Promise.allSettled(slice.map((id) => this.matcher.attempt(id)));
       for (const [j, outcome] of outcomes.entries()) {
@@ -127,34 +136,5 @@ export class ExpirySweeper {
       reopened: expired.reopened + orphans + offline.reopened,
       attempted,
     };
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const { attempted } = await this.sweepOnce();
-        if (attempted >= (this.settings.batchSize ?? 50)) continue; // more are due
-      } catch (error) {
-        this.logger.warn("sweep failed; retrying", { error });
-      }
-      await this.sleep(this.settings.intervalMs);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.poked) {
-      this.poked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.poked = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Logger } from "@platform/lib/log";
+import { Loop } from "@platform/lib/runtime";
 
 /**
  * Runs a sweep until stopped.
@@ -19,9 +20,7 @@ import type { Logger } from "@platform/lib/log";
  * ```
  */
 export class TaskSweeper {
-  private stopped = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: Loop;
 
   /**
    * @param done What a round did, for the log line ("tasks expired at their deadline").
@@ -33,18 +32,27 @@ export class TaskSweeper {
     private readonly logger: Logger,
     private readonly intervalMs: number,
     private readonly batchSize = 200,
-  ) {}
+  ) {
+    this.loop = new Loop({
+      round: async () => {
+        try {
+          await this.sweepOnce();
+        } catch (error) {
+          this.logger.warn(`sweep failed (${this.done}); retrying`, { error });
+        }
+        return this.intervalMs;
+      },
+    });
+  }
 
-  /** Starts the loop (once). */
+  /** Starts the loop (once): a round at once, then one `intervalMs` after the last ended. */
   start(): void {
-    this.loop ??= this.run();
+    this.loop.start();
   }
 
   /** Stops the loop and waits for the round in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Handles what is due now; returns how many tasks. */
@@ -53,27 +61,9 @@ export class TaskSweeper {
     for (;;) {
       const n = await this.sweep(this.batchSize);
       total += n;
-      if (n < this.batchSize || this.stopped) break;
+      if (n < this.batchSize || this.loop.stopped) break;
     }
     if (total > 0) this.logger.info(this.done, { tasks: total });
     return total;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.sweepOnce();
-      } catch (error) {
-        this.logger.warn(`sweep failed (${this.done}); retrying`, { error });
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.intervalMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wake = done;
-      });
-    }
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Logger } from "@platform/lib/log";
+import { Loop } from "@platform/lib/runtime";
 import type { ProfileCache } from "./profile_cache.ts";
 
 /** What the sweeper expires presence through (PresenceCommands). */
@@ -25,9 +26,7 @@ export interface PresenceExpiry {
  * ```
  */
 export class PresenceSweeper {
-  private timer?: ReturnType<typeof setTimeout>;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop: Loop;
 
   constructor(
     private readonly store: PresenceExpiry,
@@ -35,11 +34,24 @@ export class PresenceSweeper {
     private readonly logger: Logger,
     private readonly intervalMs: number,
     private readonly afterSweep: () => Promise<void> = async () => {},
-  ) {}
+  ) {
+    // The first sweep one interval after start, then one interval after each sweep ends.
+    this.loop = new Loop({
+      initialDelayMs: intervalMs,
+      round: async () => {
+        try {
+          await this.sweepOnce();
+        } catch (error) {
+          this.logger.warn("presence sweep failed", { error });
+        }
+        return intervalMs;
+      },
+    });
+  }
 
   /** Starts sweeping. */
   start(): void {
-    this.schedule();
+    this.loop.start();
   }
 
   /** One sweep: returns how many developers went offline. */
@@ -55,18 +67,6 @@ export class PresenceSweeper {
 
   /** Stops after the sweep in progress, if any. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweepOnce()
-        .then(() => {})
-        .catch((error) => this.logger.warn("presence sweep failed", { error }))
-        .finally(() => this.schedule());
-    }, this.intervalMs);
+    await this.loop.stop();
   }
 }

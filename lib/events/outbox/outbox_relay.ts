@@ -39,6 +39,8 @@ import type { Counter, Histogram } from "prom-client";
 import type { Database, Sql } from "../../db/database.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Metrics } from "../../metrics/registry.ts";
+import { backoffDelay } from "../../runtime/backoff.ts";
+import { Loop, type NextRound } from "../../runtime/loop.ts";
 import { type TraceHeaders, tracePublish } from "../../tracing/messaging_spans.ts";
 import { registerOutboxMetrics } from "./outbox_metrics.ts";
 import { assertOutboxTable } from "./outbox_table.ts";
@@ -118,10 +120,10 @@ export class OutboxRelay {
   private readonly published?: Counter<"subject" | "outbox">;
   private readonly failed?: Counter<"subject" | "outbox">;
   private readonly commitToAck?: Histogram<"outbox">;
-  private stopped = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private pendingWake = false;
+  private readonly loop: Loop = new Loop({ round: () => this.round() });
+  private started = false;
+  /** Rounds failed in a row (0 while publishing works). */
+  private failures = 0;
   private unlisten?: StopListening;
   private leader?: Leadership;
   /**
@@ -171,19 +173,18 @@ export class OutboxRelay {
 
   /** Starts listening for in-process wake-ups and the relay loop. */
   start(): Promise<void> {
-    if (this.loop) return Promise.resolve();
+    if (this.started) return Promise.resolve();
+    this.started = true;
     const { table, logger } = this.options;
     this.unlisten = onOutboxWake(table, () => this.poke());
-    this.loop = this.run();
+    this.loop.start();
     logger.info("outbox relay started", { outbox: table, pollIntervalMs: this.pollIntervalMs });
     return Promise.resolve();
   }
 
   /** Stops after the batch in progress and gives up the leadership; resolves when done. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.poke();
-    await this.loop;
+    await this.loop.stop();
     this.unlisten?.();
     this.unlisten = undefined;
     await this.resign(true);
@@ -192,8 +193,7 @@ export class OutboxRelay {
 
   /** Asks the loop to look for rows now. */
   poke(): void {
-    this.pendingWake = true;
-    this.wake?.();
+    this.loop.poke();
   }
 
   /** True while this relay holds the table's leadership. */
@@ -263,7 +263,7 @@ export class OutboxRelay {
           this.failed?.inc({ subject: subjectLabel(row.subject), outbox: table });
         }
       });
-      if (failures.length > 0 || this.stopped) break;
+      if (failures.length > 0 || this.loop.stopped) break;
     }
     try {
       await this.query(leader, (sql) =>
@@ -365,59 +365,38 @@ export class OutboxRelay {
     }
   }
 
-  /** The loop: relay, back off while failing, wait for a wake-up or the next poll. */
-  private async run(): Promise<void> {
+  /**
+   * One round of the loop: relay, then back off while failing (a wake-up does not shorten it),
+   * or wait for a wake-up or the next poll.
+   */
+  private async round(): Promise<NextRound> {
     const { logger, table } = this.options;
-    let backoff = 0;
-    let failing = false;
-    while (!this.stopped) {
-      let count: number;
-      try {
-        count = await this.relayOnce();
-      } catch (error) {
-        count = -1;
-        if (!failing) logger.warn("outbox relay failed; retrying", { outbox: table, error });
+    let count: number;
+    try {
+      count = await this.relayOnce();
+    } catch (error) {
+      count = -1;
+      if (this.failures === 0) {
+        logger.warn("outbox relay failed; retrying", { outbox: table, error });
       }
-      if (this.stopped) break;
-      if (count < 0) {
-        if (!failing) {
-          logger.warn("publishing outbox events failed; will retry with the same ids", {
-            outbox: table,
-          });
-        }
-        failing = true;
-        backoff = Math.min(backoff === 0 ? 200 : backoff * 2, this.maxBackoffMs);
-        await this.sleep(backoff, false);
-        continue;
+    }
+    if (this.loop.stopped) return 0;
+    if (count < 0) {
+      if (this.failures === 0) {
+        logger.warn("publishing outbox events failed; will retry with the same ids", {
+          outbox: table,
+        });
       }
-      if (failing) logger.info("outbox relay publishing again", { outbox: table });
-      failing = false;
-      backoff = 0;
-      // A full batch may have left rows behind: look again at once. Otherwise wait for a wake-up
-      // (one that came while publishing ends the wait at once) or the next poll.
-      if (count >= this.batchSize) continue;
-      await this.sleep(this.pollIntervalMs, this.leader !== undefined);
+      this.failures++;
+      const ms = backoffDelay(this.failures - 1, { initialMs: 200, maxMs: this.maxBackoffMs });
+      return { ms, wakeable: false };
     }
-  }
-
-  /** Waits `ms`; a wake-up ends the wait when `wakeable` (a stop always does). */
-  private sleep(ms: number, wakeable: boolean): Promise<void> {
-    if (wakeable && this.pendingWake) {
-      this.pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.pendingWake = false;
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      this.wake = () => {
-        if (wakeable || this.stopped) finish();
-      };
-    });
+    if (this.failures > 0) logger.info("outbox relay publishing again", { outbox: table });
+    this.failures = 0;
+    // A full batch may have left rows behind: look again at once. Otherwise wait for a wake-up
+    // (one that came while publishing ends the wait at once) or the next poll.
+    if (count >= this.batchSize) return 0;
+    return { ms: this.pollIntervalMs, wakeable: this.leader !== undefined };
   }
 }
 
