@@ -7,6 +7,7 @@
  */
 import type { HandlerContext } from "@connectrpc/connect";
 import { toConnectError, UnauthenticatedError } from "../errors.ts";
+import { bearerToken } from "./bearer.ts";
 import { principalKey } from "./principal.ts";
 import type { TokenService } from "./tokens.ts";
 
@@ -61,18 +62,18 @@ export function authGate(
         ),
       );
     }
-    const match = BEARER.exec(header.trim());
-    if (!match) {
+    const token = bearerToken(header);
+    if (token === undefined) {
       throw toConnectError(
         new UnauthenticatedError("the Authorization header must be 'Bearer <token>'"),
       );
     }
-    const known = tokens.verifiedPrincipal(match[1]);
+    const known = tokens.verifiedPrincipal(token);
     if (known) {
       ctx.values.set(principalKey, known);
       return;
     }
-    return tokens.verify(match[1]).then(
+    return tokens.verify(token).then(
       (principal) => {
         ctx.values.set(principalKey, principal);
       },
@@ -82,5 +83,3 @@ export function authGate(
     );
   };
 }
-
-const BEARER = /^Bearer\s+(\S+)$/i;

@@ -18,6 +18,7 @@
  * @module
  */
 export * from "./auth_gate.ts";
+export * from "./bearer.ts";
 export * from "./password.ts";
 export * from "./principal.ts";
 export * from "./task_visibility.ts";

@@ -11,6 +11,7 @@
  */
 import { Session } from "node:inspector";
 import v8 from "node:v8";
+import { bearerToken } from "../auth/bearer.ts";
 import type { TokenService } from "../auth/tokens.ts";
 
 /**
@@ -62,12 +63,12 @@ export async function debugRoute(
 }
 
 async function requireAdmin(req: Request, tokens: TokenService): Promise<Response | undefined> {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "");
-  if (!match) {
+  const token = bearerToken(req.headers.get("authorization"));
+  if (token === undefined) {
     return Response.json({ error: "send Authorization: Bearer <admin token>" }, { status: 401 });
   }
   try {
-    const principal = await tokens.verify(match[1]);
+    const principal = await tokens.verify(token);
     if (principal.role !== "admin") {
       return Response.json({ error: "debug routes are for admins" }, { status: 403 });
     }
