@@ -1,5 +1,5 @@
 /**
- * Pure domain rules the services share: ids, skill tags, currencies, text fields.
+ * Pure domain rules the services share: ids, paging, skill tags, currencies, text fields.
  *
  * @example
  * ```ts
@@ -14,6 +14,7 @@
  */
 export * from "./currencies.ts";
 export * from "./ids.ts";
+export * from "./paging.ts";
 export * from "./skill_tags.ts";
 export * from "./text.ts";
 export * from "./idempotency_key.ts";

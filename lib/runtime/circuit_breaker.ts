@@ -45,7 +45,7 @@ export class CircuitBreaker {
     private readonly threshold: number,
     private readonly baseCooldownMs: number,
     private readonly now: () => number = Date.now,
-    private readonly maxCooldownMs = Math.max(baseCooldownMs, 60_000),
+    private readonly maxCooldownMs: number = Math.max(baseCooldownMs, 60_000),
   ) {
     this.cooldown = baseCooldownMs;
   }

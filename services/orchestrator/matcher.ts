@@ -14,7 +14,7 @@
 import type { Counter, Histogram } from "prom-client";
 import { DependencyUnavailableError } from "@platform/lib/errors";
 import type { Logger } from "@platform/lib/log";
-import type { CandidateProfile, DeveloperStats, ScoringParams } from "./matching/scoring.ts";
+import type { CandidateProfile, ScoringParams } from "./matching/scoring.ts";
 import { KeyedLimiter } from "./matching/keyed_limiter.ts";
 import { selectCandidates } from "./matching/select_candidates.ts";
 import type { ProposalCommands } from "./proposal_commands.ts";

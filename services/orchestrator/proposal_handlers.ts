@@ -29,7 +29,7 @@ import type { ProposalCommands } from "./proposal_commands.ts";
 import { STATE_TO_PROTO, STATUS_TO_PROTO, toProposalMessage } from "./proposal_message.ts";
 import { linkProposalTrace } from "./proposal_trace.ts";
 import type { MatchTaskRow, ProposalRow, ProposalState, ProposalStore } from "./proposal_store.ts";
-import { isUuid } from "@platform/lib/domain";
+import { isUuid, validatePageSize } from "@platform/lib/domain";
 
 /** What the handlers need. */
 export interface ProposalHandlerDeps {
@@ -83,10 +83,7 @@ export function proposalHandlers(
   return {
     async listProposals(req, ctx) {
       const me = requirePrincipal(ctx);
-      const pageSize = req.pageSize === 0 ? 20 : req.pageSize;
-      if (pageSize < 1 || pageSize > 100) {
-        throw new ValidationError("page_size", "must be from 1 to 100 (0 means 20)");
-      }
+      const pageSize = validatePageSize(req.pageSize);
       let status: ProposalState | undefined;
       if (req.status !== ProposalStatus.UNSPECIFIED) {
         status = STATUS_FROM_PROTO.get(req.status);

@@ -34,7 +34,6 @@ import {
   validateId,
   validateLink,
   validateNote,
-  validatePageSize,
   validateReason,
   validateShareBps,
   validateTitle,
@@ -44,7 +43,7 @@ import type { TaskCommands } from "./task_commands.ts";
 import { statusFromProto, statusToProto } from "./task_events.ts";
 import { toTaskMessage } from "./task_message.ts";
 import type { TaskPatch, TaskRow, TaskStore } from "./task_store.ts";
-import { isUuid } from "@platform/lib/domain";
+import { isUuid, validatePageSize } from "@platform/lib/domain";
 
 export { toTaskMessage };
 

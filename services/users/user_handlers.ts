@@ -16,7 +16,12 @@ import {
   type TokenService,
   verifyPassword,
 } from "@platform/lib/auth";
-import { isUuid, normalizeSkillTags, validateIdempotencyKey } from "@platform/lib/domain";
+import {
+  isUuid,
+  normalizeSkillTags,
+  validateIdempotencyKey,
+  validatePageSize,
+} from "@platform/lib/domain";
 import {
   FailedPreconditionError,
   NotFoundError,
@@ -35,7 +40,6 @@ import {
   validateBio,
   validateDisplayName,
   validateHourlyRate,
-  validatePageSize,
   validatePassword,
 } from "./domain/user_validation.ts";
 import type { AuthThrottle } from "./auth_throttle.ts";

@@ -5,6 +5,8 @@
  * @module
  */
 import {
+  decodePageToken as decodeToken,
+  encodePageToken as encodeToken,
   isUuid,
   normalizeCurrency,
   normalizeSkillTags,
@@ -19,8 +21,6 @@ export const MAX_SKILLS = 20;
 export const MAX_AMOUNT_MINOR = 100_000_000_000n; // 1e11 minor units
 export const MAX_REASON_CHARS = 1000;
 export const MAX_DEADLINE_MS = 2 * 366 * 86_400_000; // about two years
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 
 /** Page tokens carry a created_at from 1970 to 9999 (PostgreSQL refuses years <= 0). */
 const MIN_TOKEN_MS = Date.UTC(1970, 0, 1);
@@ -130,22 +130,6 @@ export function validateDeadline(
 }
 
 /**
- * The page size: 0 means 20; otherwise 1..100.
- *
- * @example
- * ```ts
- * validatePageSize(0); // 20
- * ```
- */
-export function validatePageSize(size: number, field = "page_size"): number {
-  if (size === 0) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new ValidationError(field, `must be from 1 to ${MAX_PAGE_SIZE} (0 means 20)`);
-  }
-  return size;
-}
-
-/**
  * A UUID id (lower-cased), such as a task id.
  *
  * @example
@@ -185,7 +169,7 @@ export interface PageCursor {
 }
 
 /**
- * Encodes a cursor as an opaque base64url token.
+ * Encodes a cursor as a page token (lib/domain's paging).
  *
  * @example
  * ```ts
@@ -193,8 +177,7 @@ export interface PageCursor {
  * ```
  */
 export function encodePageToken(cursor: PageCursor): string {
-  return btoa(JSON.stringify([cursor.createdAt.toISOString(), cursor.id]))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return encodeToken([cursor.createdAt.toISOString(), cursor.id]);
 }
 
 /**
@@ -208,24 +191,15 @@ export function encodePageToken(cursor: PageCursor): string {
  * ```
  */
 export function decodePageToken(token: string, field = "page_token"): PageCursor | undefined {
-  if (token === "") return undefined;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error("not base64url");
-    const decoded: unknown = JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/")));
-    if (!Array.isArray(decoded) || decoded.length !== 2) throw new Error("not a cursor");
-    const [createdAt, id] = decoded;
-    if (typeof createdAt !== "string" || typeof id !== "string" || !isUuid(id)) {
-      throw new Error("not a cursor");
-    }
+  return decodeToken(token, (parts) => {
+    const [createdAt, id] = parts;
+    if (parts.length !== 2 || typeof createdAt !== "string" || typeof id !== "string") return;
+    if (!isUuid(id)) return;
     const date = new Date(createdAt);
     const ms = date.getTime();
     // Also rules out NaN; PostgreSQL refuses years <= 0 and JavaScript's extremes (-271821).
     if (ms >= MIN_TOKEN_MS && ms <= MAX_TOKEN_MS) return { createdAt: date, id: id.toLowerCase() };
-  } catch { /* fall through */ }
-  throw new ValidationError(
-    field,
-    "is not a token returned by this service; start again without one",
-  );
+  }, field);
 }
 
 /**

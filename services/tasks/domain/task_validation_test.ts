@@ -10,11 +10,11 @@ import {
   validateId,
   validateLink,
   validateNote,
-  validatePageSize,
   validateReason,
   validateShareBps,
   validateTitle,
 } from "./task_validation.ts";
+import { validatePageSize } from "@platform/lib/domain";
 
 function field(fn: () => unknown): string {
   try {

@@ -1,10 +1,14 @@
 /**
- * Opaque page tokens for keyset pagination over (created_at, id).
+ * The position of SearchDevelopers' keyset pagination over (created_at, id), in the platform's
+ * page tokens (lib/domain/paging.ts).
  *
  * @module
  */
-import { ValidationError } from "@platform/lib/errors";
-import { isLowerCaseUuid } from "@platform/lib/domain";
+import {
+  decodePageToken as decodeToken,
+  encodePageToken as encodeToken,
+  isLowerCaseUuid,
+} from "@platform/lib/domain";
 
 /** Where the next page starts. */
 export interface PagePosition {
@@ -15,7 +19,7 @@ export interface PagePosition {
 const TIMESTAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/;
 
 /**
- * Encodes a position as base64url JSON.
+ * Encodes a position as a page token (lib/domain's paging).
  *
  * @example
  * ```ts
@@ -23,8 +27,7 @@ const TIMESTAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\
  * ```
  */
 export function encodePageToken(position: PagePosition): string {
-  return btoa(JSON.stringify([position.createdAt, position.id]))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return encodeToken([position.createdAt, position.id]);
 }
 
 /**
@@ -36,20 +39,13 @@ export function encodePageToken(position: PagePosition): string {
  * ```
  */
 export function decodePageToken(token: string): PagePosition | undefined {
-  if (token === "") return undefined;
-  try {
-    const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
-    const [createdAt, id] = JSON.parse(json);
-    if (
-      typeof createdAt === "string" && TIMESTAMP.test(createdAt) && isLowerCaseUuid(id) &&
-      isRealTime(createdAt)
-    ) {
-      return { createdAt, id };
-    }
-  } catch { /* fall through */ }
-  throw new ValidationError(
-    "page_token",
-    "is not a token returned by this service; start without one",
+  return decodeToken(
+    token,
+    ([createdAt, id]) =>
+      typeof createdAt === "string" && TIMESTAMP.test(createdAt) && typeof id === "string" &&
+        isLowerCaseUuid(id) && isRealTime(createdAt)
+        ? { createdAt, id }
+        : undefined,
   );
 }
 

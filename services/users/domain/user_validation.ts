@@ -98,17 +98,3 @@ export function validateHourlyRate(
   }
   return { currency, amountMinor: rate.amountMinor };
 }
-
-/**
- * A page size of 1..100 (0 means the default 20).
- *
- * @example
- * ```ts
- * validatePageSize(0); // 20
- * ```
- */
-export function validatePageSize(size: number, fallback = 20, max = 100): number {
-  if (size === 0) return fallback;
-  if (size < 0 || size > max) throw new ValidationError("page_size", `must be from 1 to ${max}`);
-  return size;
-}

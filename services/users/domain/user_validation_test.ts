@@ -4,9 +4,9 @@ import {
   normalizeEmail,
   validateDisplayName,
   validateHourlyRate,
-  validatePageSize,
   validatePassword,
 } from "./user_validation.ts";
+import { validatePageSize } from "@platform/lib/domain";
 
 const field = (name: string) => (e: ValidationError) => e.field === name;
 
