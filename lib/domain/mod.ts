@@ -1,5 +1,5 @@
 /**
- * Pure domain rules the services share: ids, paging, skill tags, currencies, text fields.
+ * Pure domain rules the services share: ids, paging, score weights, skill tags, currencies, text fields.
  *
  * @example
  * ```ts
@@ -15,6 +15,7 @@
 export * from "./currencies.ts";
 export * from "./ids.ts";
 export * from "./paging.ts";
+export * from "./scoring_weights.ts";
 export * from "./skill_tags.ts";
 export * from "./text.ts";
 export * from "./idempotency_key.ts";

@@ -11,7 +11,7 @@ import {
   type EnvSource,
   loadBaseConfig,
 } from "@platform/lib/config";
-import type { ScoringWeights } from "./matching/scoring.ts";
+import { DEFAULT_SCORING_WEIGHTS as W, type ScoringWeights } from "@platform/lib/domain";
 
 /** Settings of the orchestrator. */
 export interface OrchestratorConfig extends BaseConfig {
@@ -84,11 +84,11 @@ export function loadOrchestratorConfig(
 ): OrchestratorConfig {
   const env = new EnvReader(source);
   const weights: ScoringWeights = {
-    skill: env.number("MATCH_WEIGHT_SKILL", 0.4, { min: 0, max: 100 }),
-    trackRecord: env.number("MATCH_WEIGHT_TRACK_RECORD", 0.2, { min: 0, max: 100 }),
-    rate: env.number("MATCH_WEIGHT_RATE", 0.15, { min: 0, max: 100 }),
-    load: env.number("MATCH_WEIGHT_LOAD", 0.15, { min: 0, max: 100 }),
-    fairness: env.number("MATCH_WEIGHT_FAIRNESS", 0.1, { min: 0, max: 100 }),
+    skill: env.number("MATCH_WEIGHT_SKILL", W.skill, { min: 0, max: 100 }),
+    trackRecord: env.number("MATCH_WEIGHT_TRACK_RECORD", W.trackRecord, { min: 0, max: 100 }),
+    rate: env.number("MATCH_WEIGHT_RATE", W.rate, { min: 0, max: 100 }),
+    load: env.number("MATCH_WEIGHT_LOAD", W.load, { min: 0, max: 100 }),
+    fairness: env.number("MATCH_WEIGHT_FAIRNESS", W.fairness, { min: 0, max: 100 }),
   };
   if (Object.values(weights).every((w) => w === 0)) {
     throw new ConfigError("MATCH_WEIGHT_SKILL", "at least one MATCH_WEIGHT_* must be above 0");

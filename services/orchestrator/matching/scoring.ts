@@ -28,24 +28,10 @@
  *
  * @module
  */
+import { DEFAULT_SCORING_WEIGHTS, type ScoringWeights } from "@platform/lib/domain";
 
-/** The weights of the components (any non-negative numbers; they are normalised). */
-export interface ScoringWeights {
-  skill: number;
-  trackRecord: number;
-  rate: number;
-  load: number;
-  fairness: number;
-}
-
-/** The default weights. */
-export const DEFAULT_WEIGHTS: ScoringWeights = {
-  skill: 0.4,
-  trackRecord: 0.2,
-  rate: 0.15,
-  load: 0.15,
-  fairness: 0.1,
-};
+/** The weights of the components: lib/domain's, so that RankCandidates scores alike. */
+export type { ScoringWeights };
 
 /** Money in minor units. */
 export interface Amount {
@@ -97,7 +83,7 @@ export interface ScoringParams {
 
 /** The default parameters. */
 export const DEFAULT_PARAMS: ScoringParams = {
-  weights: DEFAULT_WEIGHTS,
+  weights: DEFAULT_SCORING_WEIGHTS,
   minSkillCoverage: 0.5,
   rateReferenceHours: 10,
   fairnessMaxProposals: 20,

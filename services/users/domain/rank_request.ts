@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { isUuid, normalizeCurrency, normalizeSkillTags } from "@platform/lib/domain";
+import {
+  DEFAULT_SCORING_WEIGHTS,
+  isUuid,
+  normalizeCurrency,
+  normalizeSkillTags,
+  type ScoringWeights,
+} from "@platform/lib/domain";
 import { ValidationError } from "@platform/lib/errors";
 
 /** Most ids a request may exclude. */
@@ -15,31 +21,13 @@ export const MAX_RANK_LIMIT = 200;
 /** Most required skills. */
 export const MAX_RANK_SKILLS = 50;
 
-/** The matcher's default weights (services/orchestrator/matching/scoring.ts). */
-export const DEFAULT_RANK_WEIGHTS: RankWeightsInput = {
-  skill: 0.4,
-  trackRecord: 0.2,
-  rate: 0.15,
-  load: 0.15,
-  fairness: 0.1,
-};
-
-/** Score weights. */
-export interface RankWeightsInput {
-  skill: number;
-  trackRecord: number;
-  rate: number;
-  load: number;
-  fairness: number;
-}
-
 /** A request as it arrives (the generated message's shape). */
 export interface RankRequestInput {
   skillTags: readonly string[];
   budget?: { currency: string; amountMinor: bigint };
   minSkillCoverage: number;
   rateReferenceHours: number;
-  weights?: RankWeightsInput;
+  weights?: ScoringWeights;
   excludeIds: readonly string[];
   limit: number;
 }
@@ -52,7 +40,7 @@ export interface RankQuery {
   budget?: { currency: string; amountMinor: bigint };
   minSkillCoverage: number;
   rateReferenceHours: number;
-  weights: RankWeightsInput;
+  weights: ScoringWeights;
   /** Lower-case UUIDs. */
   exclude: string[];
   limit: number;
@@ -88,7 +76,7 @@ export function validateRankRequest(req: RankRequestInput): RankQuery {
   if (!Number.isFinite(hours) || hours < 0 || hours > 10_000) {
     throw new ValidationError("rate_reference_hours", "must be from 0 to 10000 (0 means 10)");
   }
-  const weights = req.weights ?? DEFAULT_RANK_WEIGHTS;
+  const weights = req.weights ?? DEFAULT_SCORING_WEIGHTS;
   for (const [name, value] of Object.entries(weights)) {
     if (!Number.isFinite(value) || value < 0 || value > 100) {
       throw new ValidationError(`weights.${snake(name)}`, "must be from 0 to 100");
