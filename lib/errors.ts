@@ -26,7 +26,7 @@ export class ValidationError extends Error {
    *
    * @example
    * ```ts
-   * throw new ValidationError("email", "must be an email address such as dev@example.com");
+   * const error = new ValidationError("email", "must be an email address such as dev@example.com");
    * ```
    */
   constructor(readonly field: string, readonly problem: string) {
@@ -45,7 +45,7 @@ export class NotFoundError extends Error {
    *
    * @example
    * ```ts
-   * throw new NotFoundError("user", "0b6c2f3e-4f1a-4a53-9d1e-5f0e7c2b8a11");
+   * const error = new NotFoundError("user", "0b6c2f3e-4f1a-4a53-9d1e-5f0e7c2b8a11");
    * ```
    */
   constructor(readonly kind: string, readonly id: string) {
@@ -63,7 +63,7 @@ export class AlreadyExistsError extends Error {
    *
    * @example
    * ```ts
-   * throw new AlreadyExistsError("an account with this email already exists");
+   * const error = new AlreadyExistsError("an account with this email already exists");
    * ```
    */
   constructor(message: string) {
@@ -81,7 +81,7 @@ export class UnauthenticatedError extends Error {
    *
    * @example
    * ```ts
-   * throw new UnauthenticatedError("the token has expired; log in again");
+   * const error = new UnauthenticatedError("the token has expired; log in again");
    * ```
    */
   constructor(message: string) {
@@ -99,7 +99,7 @@ export class PermissionDeniedError extends Error {
    *
    * @example
    * ```ts
-   * throw new PermissionDeniedError("only developers can go online");
+   * const error = new PermissionDeniedError("only developers can go online");
    * ```
    */
   constructor(message: string) {
@@ -117,7 +117,7 @@ export class FailedPreconditionError extends Error {
    *
    * @example
    * ```ts
-   * throw new FailedPreconditionError("task is COMPLETED; it cannot be cancelled");
+   * const error = new FailedPreconditionError("task is COMPLETED; it cannot be cancelled");
    * ```
    */
   constructor(message: string) {
@@ -155,7 +155,7 @@ export class DependencyUnavailableError extends Error {
    *
    * @example
    * ```ts
-   * throw new DependencyUnavailableError("database", new Error("connection refused"));
+   * const error = new DependencyUnavailableError("database", new Error("connection refused"));
    * ```
    */
   constructor(readonly dependency: string, cause?: unknown) {

@@ -32,7 +32,7 @@ export function isPublicProcedure(
  * Builds the gate for `createConnectRouter({ requestGate })`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const gate = authGate(tokens, new Set(["platform.users.v1.UserService/Login"]));
  * ```
  */

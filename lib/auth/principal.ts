@@ -33,7 +33,7 @@ export const principalKey: ContextKey<Principal | undefined> = createContextKey<
  * The verified caller, or an `unauthenticated` error when the RPC carried no valid token.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const me = requirePrincipal(ctx);
  * ```
  */
@@ -49,7 +49,7 @@ export function requirePrincipal(ctx: HandlerContext): Principal {
  * The caller, who must have one of the roles.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const dev = requireRole(ctx, "developer");
  * ```
  */
@@ -67,7 +67,7 @@ export function requireRole(ctx: HandlerContext, ...roles: PrincipalRole[]): Pri
  * True for admins and services, who may act on any user's data.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * if (!isPrivileged(me) && me.subject !== ownerId) throw new PermissionDeniedError("not yours");
  * ```
  */

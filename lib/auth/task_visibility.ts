@@ -35,7 +35,7 @@ export interface TaskAudience {
  * How much of the task the caller may see.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const seen = taskVisibility(me, {
  *   clientId: task.client_id,
  *   assignedDeveloperId: task.assigned_developer_id,
@@ -62,7 +62,7 @@ export function taskVisibility(me: Principal, task: TaskAudience): TaskVisibilit
  * True when the caller may see the task whole (history, assignee, match status, proposals).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * if (!seesWhole(me, audience)) throw new NotFoundError("task", taskId);
  * ```
  */

@@ -149,7 +149,7 @@ export class TokenService {
    * A short-lived token for a platform service calling another (`service:<name>`).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * const { token } = await tokens.issueServiceToken("orchestrator");
    * ```
    */

@@ -29,7 +29,7 @@ export interface CacheMetricNames {
  * Registers the cache's counters and gauges.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * registerCacheMetrics(metrics, cache, {
  *   hits: "profile_cache_hits_total",
  *   misses: "profile_cache_misses_total",

@@ -85,7 +85,7 @@ interface Load<V> {
  * An in-process cache with cross-replica invalidation over Redis pub/sub.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const cache = new CoherentCache<User>({
  *   redisUrl: "redis://127.0.0.1:6379",
  *   channel: "fp:users:profile-invalidations",

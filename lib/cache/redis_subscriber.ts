@@ -26,7 +26,7 @@ const decoder = new TextDecoder();
  * Subscribes to `channel` at `url` (redis:// or rediss://, with optional user and password).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const sub = new RedisSubscriber("redis://127.0.0.1:6379", "fp:users:profile-invalidations", {
  *   message: (key) => cache.drop(key),
  *   pong: (sentAt) => renewLease(sentAt),

@@ -16,7 +16,7 @@ export class ConfigError extends Error {
    *
    * @example
    * ```ts
-   * throw new ConfigError("PORT", "must be an integer from 0 to 65535", "abc");
+   * const error = new ConfigError("PORT", "must be an integer from 0 to 65535", "abc");
    * ```
    */
   constructor(readonly variable: string, readonly problem: string, value?: string) {

@@ -34,7 +34,7 @@ function runHooks(hooks: Array<() => void>): void {
  * open), it never runs: such callers must not rely on it for more than a hint.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await db.transaction(async (tx) => {
  *   await tx`INSERT INTO task_outbox ...`;
  *   afterCommit(tx, () => wakeOutboxRelays("task_outbox"));
@@ -51,7 +51,7 @@ export function afterCommit(tx: Sql | TransactionSql, hook: () => void): void {
  * A pool and a way to run bounded work on it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const db = new Database(url, pool, "users");
  * const rows = await db.run((sql) => sql`SELECT 1 AS one`);
  * ```
@@ -106,7 +106,7 @@ export class Database {
    * the server ends the session and drops its locks. Same settings as the pool's connections.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * const session = db.dedicatedSession("relay");
    * await session`SELECT pg_try_advisory_lock(42)`;
    * await session.end({ timeout: 1 });
@@ -253,7 +253,7 @@ export class Database {
    * failed one re-opens the pool's warm minimum at once.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * await db.ping(AbortSignal.timeout(1000)); // rejects when PostgreSQL does not answer
    * ```
    */
@@ -289,7 +289,7 @@ export class Database {
    * `DB_HEALTH_CHECK_PERIOD_SECONDS`: see {@link checkIdleConnections}. Stopped by {@link close}.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * db.startMaintenance();
    * ```
    */
@@ -310,7 +310,7 @@ export class Database {
    * (their connections are evidently alive). Resolves with the connections checked and failed.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * const { checked, failed } = await db.checkIdleConnections();
    * ```
    */

@@ -46,7 +46,7 @@ interface Pending<In, Out> {
  * Batches concurrent submissions into shared commits.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const inserts = new GroupCommit<string, number>(
  *   async (names) => (await insertAll(names)).map((row) => row.id),
  *   { isolate: (error) => !(error instanceof DependencyUnavailableError) },

@@ -26,7 +26,7 @@ const LOCK_KEY = 727_374_001; // any constant shared by all platform services
  * Reads `NNN_name.sql` files from a folder, sorted by version.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const migrations = await readMigrations(new URL("./migrations/", import.meta.url));
  * ```
  */
@@ -54,7 +54,7 @@ export async function readMigrations(dir: URL): Promise<Migration[]> {
  * Applies the migrations not yet applied for `service`; returns the versions it applied.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await migrate(db.sql, "users", await readMigrations(dir));
  * ```
  */

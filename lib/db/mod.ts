@@ -3,7 +3,7 @@
  * advisory lock, and group commit (concurrent writes sharing one statement).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadBaseConfig } from "@platform/lib/config";
  * import { Database, migrate, readMigrations } from "@platform/lib/db";
  *

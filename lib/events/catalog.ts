@@ -284,7 +284,7 @@ export function eventTypeOf(subject: string): AnyEventType | undefined {
  * included).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * if (isEventSubject(event.subject)) { ... }
  * ```
  */
@@ -304,7 +304,7 @@ export interface EventSubscription {
  * The subscription to some events of one stream, for a durable consumer.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * new DurableConsumer({ ...subscriptionOf(EVENTS.taskCreated), durable, handler, logger });
  * // { stream: "TASKS", filterSubjects: ["task.created"] }
  * ```
@@ -326,7 +326,7 @@ export function subscriptionOf(...types: AnyEventType[]): EventSubscription {
  * the subject itself and skips the others.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * streamSubscription(TASKS_STREAM); // { stream: "TASKS", filterSubjects: ["task.>"] }
  * ```
  */

@@ -125,7 +125,7 @@ export function nakDelay(deliveryCount: number, backoffMs: number[] = DEFAULT_BA
  * Consumes a stream through a durable pull consumer until stopped.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const consumer = new DurableConsumer({
  *   nc, stream: "TASKS", durable: "orchestrator-task-created", filterSubjects: ["task.created"],
  *   handler: async (event) => { ... }, logger, metrics,

@@ -30,7 +30,7 @@ export class MalformedEventError extends Error {
  * The JSON value of an event (proto field names, defaults omitted).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const json = eventToJson(TaskCreatedSchema, create(TaskCreatedSchema, { taskId: "t1" }));
  * // { task_id: "t1" }
  * ```
@@ -46,7 +46,7 @@ export function eventToJson<Desc extends DescMessage>(
  * Encodes an event as UTF-8 JSON bytes, ready to publish.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * js.publish(EVENTS.taskCreated.subject, encodeEvent(TaskCreatedSchema, event), {
  *   msgID: event.eventId,
  * });
@@ -64,7 +64,7 @@ export function encodeEvent<Desc extends DescMessage>(
  * producers), anything else that does not fit throws {@link MalformedEventError}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const accepted = decodeEvent(ProposalAcceptedSchema, msg.data);
  * ```
  */

@@ -11,7 +11,7 @@ import type { MsgHdrs } from "@nats-io/transport-node";
  * The message's headers, or undefined when it has none or they cannot be decoded.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const traceparent = safeHeaders(msg)?.get("traceparent");
  * ```
  */

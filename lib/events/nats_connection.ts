@@ -12,7 +12,7 @@ import type { Logger } from "../log/logger.ts";
  * Connects, retrying with capped backoff until `signal` aborts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const nc = await connectNats("nats://127.0.0.1:4222", "tasks", logger);
  * ```
  */
@@ -52,7 +52,7 @@ export async function connectNats(
  * The health check: a round trip to the server (flush) unless the connection is closed.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await pingNats(nc);
  * ```
  */

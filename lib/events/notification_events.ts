@@ -39,7 +39,7 @@ export function isNotifiableUser(userId: string): boolean {
  * The subject of a notification of `kind` for `userId`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * notificationSubject(userId, NotificationKind.PROPOSAL_OFFERED);
  * // "notify.<userId>.proposal_offered"
  * ```
@@ -58,7 +58,7 @@ export function notificationSubject(userId: string, kind: NotificationKind): Not
  * The subject filter of every notification for `userId` (what `Watch` reads).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * notificationFilter(userId); // "notify.<userId>.>"
  * ```
  */
@@ -80,7 +80,7 @@ export type NotificationBody =
  * `Notification` message (proto JSON) with a fresh event id.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await outbox.write(tx, [
  *   notificationEvent(developerId, NotificationKind.PROPOSAL_OFFERED, {
  *     taskId,
@@ -105,7 +105,7 @@ export function notificationEvent(
  * Watch skips anything else).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * if (!notificationMatchesSubject(n, msg.subject, me.subject)) continue;
  * ```
  */

@@ -109,7 +109,7 @@ export interface StreamOptions {
  * Creates the stream, or updates its subjects, windows and replica count when it exists.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await ensureStream(await jetstreamManager(nc), TASKS_STREAM, { replicas: 3 });
  * ```
  */
@@ -155,7 +155,7 @@ export async function ensureStream(
  * Ensures the platform's streams exist.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await ensurePlatformStreams(nc);
  * ```
  */
@@ -179,7 +179,7 @@ function isStreamNotFound(error: unknown): boolean {
  * at start, so that it serves while NATS is still down.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const nc = await connectWithStreams(config.natsUrl, "taskservice", logger, abort.signal, {
  *   replicas: config.natsStreamReplicas,
  * });

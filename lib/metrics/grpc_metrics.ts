@@ -87,7 +87,7 @@ interface ExportedMetric {
  * The gRPC server metrics of one service.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const grpc = new GrpcServerMetrics(registry);
  * const series = grpc.series("unary", "platform.users.v1.UserService", "GetUser");
  * series.started++;

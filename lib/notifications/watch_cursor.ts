@@ -19,7 +19,7 @@ const CURSOR = /^(0|[1-9][0-9]{0,15})\.([A-Za-z0-9_-]{22})$/;
  * Signs and verifies cursors.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const cursors = new WatchCursors(config.jwtSecrets);
  * const cursor = await cursors.sign(userId, 42);
  * await cursors.verify(userId, cursor); // 42

@@ -87,7 +87,7 @@ export const WATCH_CONSUMER_LABEL = "watch";
  * The NotificationService implementation.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * router.service(NotificationService, notificationHandlers({
  *   nats: () => nc,
  *   cursors: new WatchCursors(config.jwtSecrets),

@@ -71,6 +71,7 @@ export class Loop {
     return this.running ?? Promise.resolve();
   }
 
+  /** Rounds and waits until stopped. */
   private async run(): Promise<void> {
     if (this.options.initialDelayMs) await this.sleep(this.options.initialDelayMs, true);
     while (!this.stopping) {

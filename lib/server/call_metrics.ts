@@ -21,7 +21,7 @@ export interface CallTracker {
  * Creates trackers for the calls of one server.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const calls = new CallMetrics(metrics);
  * const call = calls.start(record, "127.0.0.1:5000");
  * call.finish("OK");

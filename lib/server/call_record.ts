@@ -27,7 +27,7 @@ export interface CallRecord {
  * The context key under which the adapter hands the record to interceptors.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const record = req.contextValues.get(callRecordKey);
  * ```
  */

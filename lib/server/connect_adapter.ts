@@ -45,7 +45,7 @@ export type RpcHandler = (
  * Builds the RPC handler for connect-es's universal handlers.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const rpc = createRpcHandler(router.handlers, { calls, bodies, maxMessageBytes: 4 << 20, ... });
  * Deno.serve((req, info) => rpc(req, remoteOf(info), new URL(req.url).pathname) ?? notFound());
  * ```

@@ -134,7 +134,7 @@ export function isSameOrigin(origin: string, req: Request, trustForwardedHost = 
  * calling cannot flood the log.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const handler = withCors(config.cors, serve, { onRefused: corsRefusalLog(logger) });
  * ```
  */

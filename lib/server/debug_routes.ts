@@ -18,7 +18,7 @@ import type { TokenService } from "../auth/tokens.ts";
  * Answers a `/debug/...` request, or undefined for any other path.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const debug = await debugRoute(req, tokens);
  * if (debug) return debug;
  * ```

@@ -43,7 +43,7 @@ export function envelopeFlagsError(
  * first error. Stops at a payload the bytes do not hold completely.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * checkEnvelopeFlags(body, "grpc-encoding", false);
  * ```
  */
@@ -68,7 +68,7 @@ export function checkEnvelopeFlags(
  * on, so connect-es never parses an envelope whose flags are invalid.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const body = checkedEnvelopeStream(source, "grpc-encoding", false);
  * ```
  */

@@ -18,7 +18,7 @@ const frozen = new WeakSet<object>();
  * Creates a message, freezes it (and everything in it) and marks it as safe to encode once.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const serving = frozenMessage(HealthCheckResponseSchema, { status: ServingStatus.SERVING });
  * ```
  */
@@ -36,7 +36,7 @@ export function frozenMessage<Desc extends DescMessage>(
  * True for a message made by {@link frozenMessage}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * isFrozenMessage(frozenMessage(EmptySchema, {})); // true
  * ```
  */

@@ -26,7 +26,7 @@ export const READINESS = "readiness";
  * Check answers SERVING unless a critical dependency is down; Watch streams each change.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * router.service(Health, grpcHealthService(monitor, ["platform.users.v1.UserService"], () => draining));
  * ```
  */

@@ -19,7 +19,7 @@ const gunzip = promisify(zlib.gunzip);
  * `resource_exhausted`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * createConnectRouter({ acceptCompression: [compressionGzip] });
  * ```
  */

@@ -14,7 +14,7 @@ import { callRecordKey } from "./call_record.ts";
  * details and answered as `internal` with a message that leaks nothing.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * createConnectRouter({ interceptors: [errorInterceptor(logger)] });
  * ```
  */
@@ -54,7 +54,7 @@ export function errorInterceptor(logger: Logger): Interceptor {
  * Counts messages and records the final code of each call on its {@link CallRecord}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * createConnectRouter({ interceptors: [metricsInterceptor(), errorInterceptor(logger)] });
  * ```
  */
@@ -92,7 +92,7 @@ export function metricsInterceptor(): Interceptor {
  * The go-grpc-prometheus name of an error's code, such as "InvalidArgument".
  *
  * @example
- * ```ts
+ * ```ts ignore
  * codeName(new ConnectError("x", Code.NotFound)); // "NotFound"
  * ```
  */

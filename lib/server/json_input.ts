@@ -33,7 +33,7 @@ const utf8 = new TextDecoder();
  * A decoder for requests of one message type: UTF-8 decoding, then {@link checkJsonInput}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * router.rpc(method, impl, { jsonOptions: { textDecoder: validatingTextDecoder(method.input) } });
  * ```
  */
@@ -54,7 +54,7 @@ export function validatingTextDecoder(schema: DescMessage): ValidatingTextDecode
  * through untouched, so protobuf-es reports it with its usual message.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const check = jsonInputCheck(ListTasksRequestSchema);
  * check('{"status":"TASK_STATUS_BOGUS"}'); // throws JsonInputError
  * ```

@@ -22,7 +22,7 @@ export const MMAP_THRESHOLD_BYTES = 1 << 20;
  * Fixes glibc's mmap threshold; returns undefined when done, or why it could not be.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const skipped = tuneNativeAllocator();
  * if (skipped) logger.info("native allocator left as is", { reason: skipped });
  * ```

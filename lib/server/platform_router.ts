@@ -47,7 +47,7 @@ export interface PlatformRouter {
  * Creates the router (Connect and gRPC-web, no native gRPC) with the given options.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const { router, unary } = createPlatformRouter({ readMaxBytes: 4 << 20 });
  * router.service(UserService, userHandlers(deps));
  * unary.get("/platform.users.v1.UserService/GetUser")?.method.name; // "GetUser"

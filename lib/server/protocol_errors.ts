@@ -11,7 +11,7 @@ import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
  * The snake_case name Connect uses on the wire, such as "invalid_argument".
  *
  * @example
- * ```ts
+ * ```ts ignore
  * connectCodeString(Code.InvalidArgument); // "invalid_argument"
  * ```
  */
@@ -24,7 +24,7 @@ export function connectCodeString(code: Code): string {
  * (a trailers-only response), everything else a Connect JSON error.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * return protocolError(req, Code.Unimplemented, "no such method");
  * ```
  */
@@ -96,7 +96,7 @@ export function codeFromWire(
  * (end-stream message) body, rebuilding the envelope rather than editing bytes in place.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const fixed = reclassifyDecodeError(res.status, res.headers, body);
  * ```
  */

@@ -25,7 +25,7 @@ import {
  * The reflection service for the given services (and every file they depend on).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * router.service(ServerReflection, reflectionService([UserService, Health, ServerReflection]));
  * ```
  */

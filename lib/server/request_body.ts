@@ -23,7 +23,7 @@ interface PendingRead {
  * Bounds body reads to `timeoutMs` from the moment they start.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const bodies = new BodyReader(10_000);
  * const bytes = await bodies.readAll(req); // ConnectError deadline_exceeded past 10 s
  * ```
@@ -173,7 +173,7 @@ export class BodyReader {
  * not the server's fault, and not worth an error log line.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * if (clientWentAway(req, error)) logger.debug("client went away", { path });
  * ```
  */

@@ -76,7 +76,7 @@ export interface RunningServer {
  * Starts the server and installs the signal handlers.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const server = await startServiceServer({ config, logger, metrics, health, tokens, routes });
  * logger.info("ready", { port: server.port });
  * ```

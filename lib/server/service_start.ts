@@ -31,7 +31,7 @@ export interface ServiceFoundation {
  * advisory lock), and builds logger, pool, metrics (with pool metrics) and token service.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const { logger, db, metrics, tokens } = await prepareService(config, {
  *   applicationName: "userservice",
  *   migrations: new URL("./migrations/", import.meta.url),
@@ -82,7 +82,7 @@ export async function prepareService(config: BaseConfig, options: {
  * JSON line naming the problem, and the process exits 1.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await runServiceMain("users", () => startUsersService(loadUsersConfig()));
  * ```
  */

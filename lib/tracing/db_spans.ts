@@ -14,7 +14,7 @@ import { tracingEnabled } from "./tracing_enabled.ts";
  * runs it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * return traceDb("transaction", () => sql.begin(work));
  * ```
  */

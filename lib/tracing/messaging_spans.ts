@@ -40,7 +40,7 @@ export interface HeaderReader {
  * `traceparent` as it is, or nothing.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await tracePublish(row.subject, row.id, row.traceparent, (trace) =>
  *   js.publish(row.subject, data, { msgID: row.id, headers: natsHeaders(trace) }));
  * ```
@@ -78,7 +78,7 @@ export function tracePublish<T>(
  * message's `traceparent` header (a new trace without one), active while `handle` runs.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await traceConsume({ subject: msg.subject, headers: msg.headers }, "orchestrator-task-created",
  *   () => handler(event));
  * ```
@@ -121,7 +121,7 @@ export function traceConsume<T>(
  * hand messages on from a loop (a generator) rather than handle each in a function.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * traceDelivered("deliver notification", { subject: msg.subject, headers: msg.headers }, "watch");
  * ```
  */

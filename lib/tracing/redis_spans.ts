@@ -12,7 +12,7 @@ import { tracingEnabled } from "./tracing_enabled.ts";
  * just runs it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const raw = await traceRedis("GET", () => client.get(key));
  * ```
  */

@@ -18,7 +18,7 @@ import { tracingEnabled } from "./tracing_enabled.ts";
  * untouched.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * createConnectTransport({ baseUrl, interceptors: [rpcClientTracing(), auth] });
  * ```
  */

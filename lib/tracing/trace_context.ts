@@ -47,7 +47,7 @@ export function parseTraceparent(
  * The `traceparent` header of a span context.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * formatTraceparent(span.spanContext()); // "00-<trace id>-<span id>-01"
  * ```
  */
@@ -77,7 +77,7 @@ export function activeTraceparent(): string | undefined {
  * context by default); `base` itself when the header is absent or invalid.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const parent = contextFromTraceparent(headers.get("traceparent"), headers.get("tracestate"));
  * tracer.startSpan("process task.created", {}, parent);
  * ```

@@ -35,7 +35,7 @@ export function platformTracer(): Tracer {
  * Marks a span failed with the error's message, and records the error as an event.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * try { await work(); } catch (error) { failSpan(span, error); throw error; } finally { span.end(); }
  * ```
  */
@@ -51,7 +51,7 @@ export function failSpan(span: Span, error: unknown): void {
  * trace of its own. A failure marks the span and is rethrown.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const rows = await inChildClientSpan("postgresql query", { "db.system.name": "postgresql" }, run);
  * ```
  */

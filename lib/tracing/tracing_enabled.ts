@@ -19,7 +19,7 @@ function readEnabled(): boolean {
  * True when Deno exports OpenTelemetry data (`OTEL_DENO=true` at start-up).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * if (tracingEnabled) span.setAttribute("task.id", id);
  * ```
  */

@@ -52,7 +52,7 @@ function registerBacklogGauges(metrics: Metrics): void {
  * `metrics`, so they report from start even before a relay runs (NATS down).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * registerOutboxMetrics(metrics, db, "task_outbox");
  * ```
  */

@@ -102,7 +102,7 @@ class LeadershipLost extends Error {}
  * Publishes an outbox table's rows to JetStream until stopped.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const relay = new OutboxRelay({ db, table: "task_outbox", js: jetstream(nc), logger, metrics });
  * await relay.start();
  * // ...
@@ -411,7 +411,7 @@ const ORDERING_FIELDS = ["task_id", "proposal_id", "user_id"] as const;
  * any of those alone.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * publishWindows(rows, 256); // [[a1, b1, c1], [a2], ...]
  * ```
  */

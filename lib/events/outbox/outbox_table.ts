@@ -44,7 +44,11 @@ export const OUTBOX_COLUMNS: readonly string[] = [
  * @example
  * ```ts
  * assertOutboxTable("task_outbox"); // ok
- * assertOutboxTable("tasks; DROP"); // throws
+ * try {
+ *   assertOutboxTable("tasks; DROP");
+ * } catch (error) {
+ *   console.log((error as Error).message); // not an outbox table name
+ * }
  * ```
  */
 export function assertOutboxTable(table: string): void {

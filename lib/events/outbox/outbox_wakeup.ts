@@ -16,7 +16,7 @@ const listeners = new Map<string, Set<() => void>>();
  * Wakes the relays of `table` in this process (call it after the events' transaction committed).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await db.transaction((tx) => outbox.write(tx, events));
  * wakeOutboxRelays("task_outbox"); // OutboxWriter already does this after commit
  * ```
@@ -34,7 +34,7 @@ export type StopListening = () => void;
  * Calls `onWake` whenever a writer of this process committed events into `table`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const stop = onOutboxWake("task_outbox", () => relay.poke());
  * stop();
  * ```

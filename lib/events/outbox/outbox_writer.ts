@@ -42,7 +42,7 @@ export interface OutboxEventOptions {
  * and `occurred_at` (now, unless the payload sets it), and encodes the payload as proto JSON.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const event = outboxEvent(EVENTS.proposalAccepted, { proposalId, taskId, developerId });
  * await outbox.write(tx, [event]);
  * ```
@@ -71,7 +71,7 @@ export function outboxEvent<E extends AnyEventType>(
  * Writes events to one outbox table (see outbox_table.ts for its shape).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const outbox = new OutboxWriter("task_outbox");
  * await db.transaction(async (tx) => {
  *   const task = await store.insert(tx, newTask);

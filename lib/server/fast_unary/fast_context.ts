@@ -26,7 +26,7 @@ export interface FastCallInit {
  * A HandlerContext whose signal, response headers and trailers are created on first use.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const ctx = new FastContext(init);
  * await impl(message, ctx);
  * ctx.complete(); // aborts the signal if one was created, as connect-es does after every call

@@ -90,7 +90,7 @@ const textDecoder = new TextDecoder();
  * Builds the fast path for the routes.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const fast = createFastUnary({ routes: unary, interceptors, requestGate, readMaxBytes, ... });
  * const res = fast(req, "/platform.users.v1.UserService/GetUser", "127.0.0.1:5000") ?? stock(req);
  * ```

@@ -63,7 +63,7 @@ function classify(contentType: string): RequestKind | null {
  * most `maxBytes`. Undefined for a chunked or over-size body (connect-es streams and bounds it).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * declaredLength(req.headers, 4 << 20); // 42
  * ```
  */

@@ -27,7 +27,7 @@ export function asConnectError(error: unknown): ConnectError {
  * A Connect unary error: the JSON body, with the error's metadata merged into the headers.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const body = connectErrorBody(error, headers, undefined);
  * ```
  */
@@ -47,7 +47,7 @@ const OK_TRAILER: Uint8Array = envelope(0x80, new TextEncoder().encode("grpc-sta
  * A gRPC-web response body: the message envelope (if any) and the trailer envelope.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const body = grpcWebBody(messageBytes, undefined, undefined);
  * ```
  */

@@ -1,0 +1,27 @@
+/**
+ * `deno task test:doc`: runs every `@example` of the lib's modules (`deno test --doc`), so that
+ * an example that no longer compiles or runs fails CI. Examples that need servers or are
+ * fragments are fenced as `ts ignore` (deno's rule: not type-checked, not run); every other one
+ * runs. The vendored postgres.js and test files are left out (tests run in `deno task test`).
+ *
+ * @module
+ */
+const ROOTS = ["lib"];
+
+async function* modules(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory && entry.name !== "postgres_js") yield* modules(path);
+    else if (entry.isFile && path.endsWith(".ts") && !path.endsWith("_test.ts")) yield path;
+  }
+}
+
+const files: string[] = [];
+for (const root of ROOTS) for await (const file of modules(root)) files.push(file);
+files.sort();
+const { code } = await new Deno.Command(Deno.execPath(), {
+  args: ["test", "--doc", "--frozen", "-A", ...files],
+  stdout: "inherit",
+  stderr: "inherit",
+}).output();
+Deno.exit(code);
