@@ -3,7 +3,7 @@
  * across replicas (a hit costs no network hop), invalidated over Redis pub/sub.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { CoherentCache } from "@platform/lib/cache";
  * import { Logger } from "@platform/lib/log";
  *

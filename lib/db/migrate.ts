@@ -115,7 +115,7 @@ export async function migrate(
  * `postgres` database to do so), so that a fresh server needs no manual step.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * await ensureDatabase("postgres://postgres@127.0.0.1:5432/freelance_platform");
  * ```
  */

@@ -84,7 +84,7 @@ DROP FUNCTION IF EXISTS ${table}_notify();
  *
  * @example
  * ```ts
- * await Deno.writeTextFile("services/users/migrations/002_outbox.sql", outboxTableSql("user_outbox"));
+ * console.log(outboxTableSql("user_outbox")); // CREATE TABLE IF NOT EXISTS user_outbox (...
  * ```
  */
 export function outboxTableSql(table: string): string {
