@@ -1,7 +1,8 @@
 /**
  * Consumes `proposal.accepted` (stream PROPOSALS) through the durable consumer shared by every
- * replica, and assigns the task OPEN -> ASSIGNED to the proposal's developer, idempotently: the
- * event id is recorded in `task_processed_events` in the same transaction as the assignment, so
+ * replica, and assigns the task OPEN -> ASSIGNED to the proposal's developer through
+ * {@link TaskCommands.acceptProposal}, idempotently: the event id is recorded in
+ * `task_processed_events` in the same transaction as the assignment (one lock of the task), so
  * a redelivery changes nothing; a task already assigned to that developer is a no-op; a task in
  * another state (cancelled or expired first), or whose terms changed after the developer's
  * acceptance (`terms_version`), is logged and acknowledged: the orchestrator, which sees the same
@@ -10,7 +11,6 @@
  * @module
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
 import {
   type ConsumedEvent,
   decodeEvent,
@@ -67,58 +67,43 @@ export async function handleProposalAccepted(
   if (!isUuid(event.proposalId)) {
     throw new UnprocessableEventError("proposal_id must be a UUID");
   }
-  const eventId = event.eventId;
-  const taskId = event.taskId.toLowerCase();
-  const developerId = event.developerId.toLowerCase();
-  const proposalId = event.proposalId.toLowerCase();
-  const fields = { event_id: eventId, task_id: taskId, developer_id: developerId };
+  const fields = {
+    event_id: event.eventId,
+    task_id: event.taskId.toLowerCase(),
+    developer_id: event.developerId.toLowerCase(),
+  };
   // A data exception (SQLSTATE class 22) is retried a few times and then terminated by the
   // durable consumer (lib/events/durable_consumer.ts), which owns that rule for every consumer.
-  return await commands.store.transaction(async (tx) => {
-    if (!await commands.store.markProcessed(tx, eventId)) return "duplicate";
-    const before = await commands.store.lock(tx, taskId);
-    if (!before) {
+  const result = await commands.acceptProposal({
+    eventId: event.eventId,
+    taskId: fields.task_id,
+    developerId: fields.developer_id,
+    proposalId: event.proposalId.toLowerCase(),
+    termsVersion: event.termsVersion,
+  });
+  switch (result.outcome) {
+    case "unknown_task":
       logger.warn("proposal.accepted for an unknown task; ignored", fields);
       return "skipped";
-    }
-    if (before.status === "ASSIGNED" && before.assigned_developer_id === developerId) {
-      return "already_assigned";
-    }
-    if (
-      before.status === "OPEN" && event.termsVersion > 0 &&
-      event.termsVersion !== before.terms_version
-    ) {
-      // The client changed the terms after this acceptance was made (on version termsVersion):
-      // it does not assign; the orchestrator withdraws it on the task.updated it also receives.
+    case "terms_changed":
       logger.warn("proposal.accepted on terms that changed since; not assigned", {
         ...fields,
         accepted_terms_version: event.termsVersion,
-        terms_version: before.terms_version,
+        terms_version: result.termsVersion,
       });
       return "terms_changed";
-    }
-    try {
-      await commands.transitionIn(tx, {
-        taskId,
-        action: "assign",
-        actorId: "service:tasks",
-        developerId,
-        proposalId,
-        reason: `proposal ${proposalId} accepted`,
+    case "skipped":
+      logger.warn("proposal.accepted for a task that cannot be assigned; ignored", {
+        ...fields,
+        problem: result.problem,
       });
+      return "skipped";
+    case "assigned":
       logger.info("task assigned from accepted proposal", fields);
       return "assigned";
-    } catch (error) {
-      if (error instanceof FailedPreconditionError || error instanceof NotFoundError) {
-        logger.warn("proposal.accepted for a task that cannot be assigned; ignored", {
-          ...fields,
-          problem: error.message,
-        });
-        return "skipped";
-      }
-      throw error;
-    }
-  });
+    default:
+      return result.outcome;
+  }
 }
 
 /**

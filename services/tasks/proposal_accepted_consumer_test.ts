@@ -6,21 +6,20 @@ import assert from "node:assert/strict";
 import { MalformedEventError, UnprocessableEventError } from "@platform/lib/events";
 import { Logger } from "@platform/lib/log";
 import { handleProposalAccepted } from "./proposal_accepted_consumer.ts";
-import type { TaskCommands } from "./task_commands.ts";
+import { TaskCommands } from "./task_commands.ts";
+import type { TaskStore } from "./task_store.ts";
 
 const logger = new Logger("tasks-test", "error");
 
 /** Commands whose store fails every transaction with `error` and counts the attempts. */
 function commandsFailingWith(error: unknown) {
   const calls = { transactions: 0 };
-  const commands = {
-    store: {
-      transaction: () => {
-        calls.transactions++;
-        return Promise.reject(error);
-      },
+  const commands = new TaskCommands({
+    transaction: () => {
+      calls.transactions++;
+      return Promise.reject(error);
     },
-  } as unknown as TaskCommands;
+  } as unknown as TaskStore);
   return { commands, calls };
 }
 

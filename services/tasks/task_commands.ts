@@ -7,7 +7,7 @@
  */
 import type { Counter } from "prom-client";
 import { GroupCommit } from "@platform/lib/db";
-import { NotFoundError } from "@platform/lib/errors";
+import { FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
 import { type OutboxEvent, OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
 import { CREATE_TASKS_SQL, createTasksParams, type CreateTaskValues } from "./create_task_sql.ts";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
@@ -178,6 +178,56 @@ export class TaskCommands {
   ): Promise<TaskRow> {
     const task = await this.store.lock(tx, request.taskId);
     if (!task) throw new NotFoundError("task", request.taskId);
+    return await this.transitionLocked(tx, task, request);
+  }
+
+  /**
+   * Applies a proposal's acceptance (`proposal.accepted`) once: the event id is recorded in
+   * `task_processed_events` and the task locked once, in one transaction. An acceptance already
+   * applied, of a task unknown or no longer OPEN, or made on terms that changed since (its
+   * `termsVersion`, when set), changes nothing and says why.
+   */
+  acceptProposal(accepted: ProposalAcceptance): Promise<AcceptanceResult> {
+    return this.store.transaction(async (tx) => {
+      if (!await this.store.markProcessed(tx, accepted.eventId)) return { outcome: "duplicate" };
+      const task = await this.store.lock(tx, accepted.taskId);
+      if (!task) return { outcome: "unknown_task" };
+      if (task.status === "ASSIGNED" && task.assigned_developer_id === accepted.developerId) {
+        return { outcome: "already_assigned" };
+      }
+      if (
+        task.status === "OPEN" && accepted.termsVersion > 0 &&
+        accepted.termsVersion !== task.terms_version
+      ) {
+        // The client changed the terms after this acceptance was made: it does not assign; the
+        // orchestrator withdraws it on the task.updated it also receives.
+        return { outcome: "terms_changed", termsVersion: task.terms_version };
+      }
+      try {
+        await this.transitionLocked(tx, task, {
+          taskId: task.id,
+          action: "assign",
+          actorId: "service:tasks",
+          developerId: accepted.developerId,
+          proposalId: accepted.proposalId,
+          reason: `proposal ${accepted.proposalId} accepted`,
+        });
+        return { outcome: "assigned" };
+      } catch (error) {
+        if (error instanceof FailedPreconditionError) {
+          return { outcome: "skipped", problem: error.message };
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** {@link transition} of a task the caller's transaction has locked. */
+  private async transitionLocked(
+    tx: Parameters<Parameters<TaskStore["transaction"]>[0]>[0],
+    task: TaskRow,
+    request: TransitionRequest,
+  ): Promise<TaskRow> {
     request.authorize?.(task);
     if (
       request.action === "assign" && task.status === "ASSIGNED" &&
@@ -207,6 +257,25 @@ export class TaskCommands {
     return updated;
   }
 }
+
+/** A developer's acceptance of a proposal, as `proposal.accepted` carries it (ids lower-case). */
+export interface ProposalAcceptance {
+  /** The event's id: an acceptance is applied once per id. */
+  eventId: string;
+  taskId: string;
+  developerId: string;
+  proposalId: string;
+  /** The task's terms version the developer accepted (0: not said). */
+  termsVersion: number;
+}
+
+/** What {@link TaskCommands.acceptProposal} did. */
+export type AcceptanceResult =
+  | { outcome: "assigned" | "duplicate" | "already_assigned" | "unknown_task" }
+  /** Not assigned: the terms changed since (`termsVersion` is the task's current version). */
+  | { outcome: "terms_changed"; termsVersion: number }
+  /** Not assigned: the task cannot be assigned now (cancelled, expired, assigned to another). */
+  | { outcome: "skipped"; problem: string };
 
 /** The actor of transitions the Task Service makes by itself (expiry at the deadline). */
 export const EXPIRY_ACTOR = "service:tasks";
