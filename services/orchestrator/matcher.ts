@@ -202,10 +202,7 @@ export class Matcher {
     const exclude = new Set<string>();
     if (task.client_id) exclude.add(task.client_id);
     if (task.attempts > 0) {
-      const store = this.commands.store;
-      const summary = await store.db.run((sql) =>
-        store.proposalSummary(sql, task.task_id, task.terms_version)
-      );
+      const summary = await this.commands.proposalSummary(task.task_id, task.terms_version);
       for (const id of summary.exclude) exclude.add(id);
       if (this.settings.proposalsPerTask - summary.pending <= 0) return [];
     }

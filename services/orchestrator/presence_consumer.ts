@@ -51,9 +51,7 @@ export function presenceHandler(
   wakeups?: Counter<"cause">,
 ): (event: ConsumedEvent) => Promise<void> {
   const capacity = async (developerId: string) => {
-    const stats = await commands.store.db.run((sql) =>
-      commands.store.developerStats(sql, [developerId], settings.fairnessWindowSeconds)
-    );
+    const stats = await commands.developerStats([developerId], settings.fairnessWindowSeconds);
     const recent = stats.get(developerId)?.recent ?? 0;
     return Math.max(0, Math.min(settings.limit, settings.fairnessMaxProposals - recent));
   };

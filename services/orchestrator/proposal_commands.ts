@@ -161,6 +161,39 @@ export class ProposalCommands {
 
   constructor(readonly store: ProposalStore, private readonly options: ProposalCommandsOptions) {}
 
+  /** A task's PENDING proposals now (GetMatchStatus). */
+  pendingCount(taskId: string): Promise<number> {
+    return this.store.run((sql) => this.store.pendingCount(sql, taskId));
+  }
+
+  /**
+   * Who was proposed the task on its current terms and how many proposals are PENDING, read
+   * before an attempt (the attempt checks again under the task's lock).
+   */
+  proposalSummary(
+    taskId: string,
+    termsVersion: number,
+  ): ReturnType<ProposalStore["proposalSummary"]> {
+    return this.store.run((sql) => this.store.proposalSummary(sql, taskId, termsVersion));
+  }
+
+  /** Developers' track record and load (proposals in the last `windowSeconds`). */
+  developerStats(
+    developerIds: string[],
+    windowSeconds: number,
+  ): Promise<Map<string, DeveloperStats>> {
+    return this.store.run((sql) => this.store.developerStats(sql, developerIds, windowSeconds));
+  }
+
+  /** The trace context the proposal was made in (its `proposal.created` outbox row), if any. */
+  async proposalTraceparent(proposalId: string): Promise<string | undefined> {
+    const rows = await this.store.run((sql) =>
+      sql<{ traceparent: string | null }[]>`
+        SELECT traceparent FROM ${sql(PROPOSAL_OUTBOX)} WHERE id = ${proposalId}::uuid`
+    );
+    return rows[0]?.traceparent ?? undefined;
+  }
+
   /**
    * Runs `work` in a transaction that holds the task's lock (taken first: the lock order);
    * undefined when the task is unknown.
@@ -169,7 +202,7 @@ export class ProposalCommands {
     taskId: string,
     work: (lock: LockedTask) => Promise<T>,
   ): Promise<T | undefined> {
-    return await this.store.db.transaction(async (tx) => {
+    return await this.store.transaction(async (tx) => {
       const lock = await LockedTask.acquire(tx, taskId);
       return lock ? await work(lock) : undefined;
     });
@@ -294,7 +327,7 @@ export class ProposalCommands {
     const { taskId, state } = closure;
     const developer = closure.developerId?.toLowerCase();
     const { logger } = this.options;
-    return await this.store.db.transaction(async (tx) => {
+    return await this.store.transaction(async (tx) => {
       // The task is locked before its proposals are withdrawn (the lock order).
       let lock = await LockedTask.acquire(tx, taskId);
       if (!lock) {
@@ -365,7 +398,7 @@ export class ProposalCommands {
    */
   async releaseDeveloper(taskId: string, developerId: string): Promise<"rematch" | "recorded"> {
     const developer = developerId.toLowerCase();
-    return await this.store.db.transaction(async (tx) => {
+    return await this.store.transaction(async (tx) => {
       const lock = await LockedTask.acquire(tx, taskId);
       const closed = await this.store.recordWithdrawal(tx, taskId, developer);
       if (!lock || lock.task.state !== "ASSIGNED") {
@@ -388,7 +421,7 @@ export class ProposalCommands {
    * back to matching. A task not known yet is recorded with these terms.
    */
   async applyTerms(task: NewMatchTask & { termsVersion: number }): Promise<TermsOutcome> {
-    const outcome = await this.store.db.transaction(
+    const outcome = await this.store.transaction(
       async (tx): Promise<TermsOutcome | "unknown"> => {
         const lock = await LockedTask.acquire(tx, task.taskId);
         if (!lock) return "unknown";
@@ -523,7 +556,7 @@ export class ProposalCommands {
    * left with none back to matching, in one transaction; their developers and clients are told.
    */
   async expireDueProposals(limit: number): Promise<{ tasks: number; reopened: number }> {
-    return await this.store.db.transaction(async (tx) => {
+    return await this.store.transaction(async (tx) => {
       const { expired, reopened } = await this.store.expireDueProposals(tx, limit);
       await this.outbox.write(tx, [
         ...closedProposalEvents(expired),
@@ -544,7 +577,7 @@ export class ProposalCommands {
    */
   async reopenOrphaned(limit: number, amongTasks: string[]): Promise<number> {
     if (amongTasks.length === 0) return 0;
-    return await this.store.db.transaction(async (tx) => {
+    return await this.store.transaction(async (tx) => {
       const reopened = await this.store.reopenOrphaned(tx, limit, amongTasks);
       await this.outbox.write(tx, matchStateNotifications(reopened));
       return reopened.length;
@@ -577,7 +610,7 @@ export class ProposalCommands {
     if ("amongTasks" in scope && scope.amongTasks.length === 0) {
       return { withdrawn: 0, reopened: 0 };
     }
-    const outcome = await this.store.db.transaction(async (tx) => {
+    const outcome = await this.store.transaction(async (tx) => {
       const { withdrawn, reopened } = await this.store.withdrawOfflineProposals(tx, limit, scope);
       await this.outbox.write(tx, [
         ...closedProposalEvents(withdrawn),

@@ -134,7 +134,7 @@ export function proposalHandlers(
       if (req.decision !== Decision.ACCEPT && req.decision !== Decision.DECLINE) {
         throw new ValidationError("decision", "must be DECISION_ACCEPT or DECISION_DECLINE");
       }
-      await linkProposalTrace(store.db, proposalId);
+      await linkProposalTrace(commands, proposalId);
       const proposal = await commands.respond({
         proposalId,
         developerId: me.subject,
@@ -149,7 +149,7 @@ export function proposalHandlers(
       const task = await store.getTask(taskId);
       // Unknown and unseen tasks answer alike: no probing for task ids.
       if (!task || !await seesTaskWhole(store, me, task)) throw new NotFoundError("task", taskId);
-      const pending = await store.db.run((sql) => store.pendingCount(sql, taskId));
+      const pending = await commands.pendingCount(taskId);
       return {
         taskId,
         state: STATE_TO_PROTO[task.state],

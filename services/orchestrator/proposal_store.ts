@@ -177,7 +177,18 @@ export class LockedTask {
  * ```
  */
 export class ProposalStore {
-  constructor(readonly db: Database) {}
+  /** A store over the orchestrator's database, which it keeps to itself. */
+  constructor(private readonly db: Database) {}
+
+  /** Runs `work` in one transaction: for the command layer (proposal_commands.ts) only. */
+  transaction<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Runs `work` outside a transaction (reads of the command layer). */
+  run<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.db.run(work);
+  }
 
   /**
    * Records a task from task.created unless known; the first attempt is leased for

@@ -8,9 +8,8 @@
  * @module
  */
 import { trace } from "@opentelemetry/api";
-import type { Database } from "@platform/lib/db";
 import { parseTraceparent, tracingEnabled } from "@platform/lib/tracing";
-import { PROPOSAL_OUTBOX } from "./proposal_events.ts";
+import type { ProposalCommands } from "./proposal_commands.ts";
 
 /**
  * Adds a link to the proposal's trace to the active span (the RPC's); with tracing off it does
@@ -18,19 +17,18 @@ import { PROPOSAL_OUTBOX } from "./proposal_events.ts";
  *
  * @example
  * ```ts
- * await linkProposalTrace(store.db, proposalId);
+ * await linkProposalTrace(commands, proposalId);
  * ```
  */
-export async function linkProposalTrace(db: Database, proposalId: string): Promise<void> {
+export async function linkProposalTrace(
+  commands: Pick<ProposalCommands, "proposalTraceparent">,
+  proposalId: string,
+): Promise<void> {
   if (!tracingEnabled) return;
   const span = trace.getActiveSpan();
   if (!span?.isRecording()) return;
   try {
-    const rows = await db.run((sql) =>
-      sql<{ traceparent: string | null }[]>`
-        SELECT traceparent FROM ${sql(PROPOSAL_OUTBOX)} WHERE id = ${proposalId}::uuid`
-    );
-    const proposal = parseTraceparent(rows[0]?.traceparent);
+    const proposal = parseTraceparent(await commands.proposalTraceparent(proposalId));
     if (proposal) span.addLink({ context: proposal, attributes: { "link.kind": "proposal" } });
   } catch {
     // A missing link never fails the answer.
