@@ -221,18 +221,18 @@ export async function buildProbes(
     ),
     sweep("proposal expiry", (tx) => proposalStore.expireDueProposals(tx, 500)),
     sweep("PROPOSED without pending", async (tx) => {
-      const slice = await proposalStore.proposedTasksAfter(middleProposed, 2000);
+      const slice = await proposalStore.tasks.proposedTasksAfter(middleProposed, 2000);
       await proposalStore.reopenOrphaned(tx, 500, slice);
     }),
     sweep("offline withdrawal", async (tx) => {
-      const slice = await proposalStore.proposedTasksAfter(middleProposed, 2000);
+      const slice = await proposalStore.tasks.proposedTasksAfter(middleProposed, 2000);
       await proposalStore.withdrawOfflineProposals(tx, 500, { amongTasks: slice });
     }),
     {
       name: "matching retry claim",
       kind: "sweep",
-      once: () => timed(() => proposalStore.claimDueTasks(100, 30)),
-      storeCall: () => proposalStore.claimDueTasks(100, 30),
+      once: () => timed(() => proposalStore.tasks.claimDueTasks(100, 30)),
+      storeCall: () => proposalStore.tasks.claimDueTasks(100, 30),
     },
     sweep("presence expiry", (tx) => userStore.expirePresence(tx, 60, 10_000)),
     sweep("task expiry", (tx) => taskStore.expireDue(tx, 500)),

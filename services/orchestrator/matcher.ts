@@ -120,7 +120,7 @@ export class Matcher {
    */
   private async attemptNow(taskId: string, known?: MatchTaskRow): Promise<AttemptOutcome> {
     const store = this.commands.store;
-    const seen = known ?? await store.getTask(taskId);
+    const seen = known ?? await store.tasks.getTask(taskId);
     if (!seen) return { kind: "unknown_task" };
     if (seen.state !== "PENDING" && seen.state !== "NO_CANDIDATES") {
       return { kind: "skipped", reason: `task is ${seen.state}` };
@@ -224,7 +224,7 @@ export class Matcher {
     const now = Date.now();
     const ttl = this.settings.capCacheMs ?? 1000;
     if (!this.capped || now - this.capped.at >= ttl) {
-      const ids = this.commands.store.developersAtCap(
+      const ids = this.commands.store.developers.developersAtCap(
         this.settings.fairnessWindowSeconds,
         this.settings.params.fairnessMaxProposals,
         MAX_EXCLUDE - 100,

@@ -182,7 +182,9 @@ export class ProposalCommands {
     developerIds: string[],
     windowSeconds: number,
   ): Promise<Map<string, DeveloperStats>> {
-    return this.store.run((sql) => this.store.developerStats(sql, developerIds, windowSeconds));
+    return this.store.run((sql) =>
+      this.store.developers.developerStats(sql, developerIds, windowSeconds)
+    );
   }
 
   /** The trace context the proposal was made in (its `proposal.created` outbox row), if any. */
@@ -217,7 +219,7 @@ export class ProposalCommands {
     task: NewMatchTask,
     leaseSeconds: number,
   ): Promise<{ created: boolean; task: MatchTaskRow }> {
-    return this.store.recordTask(task, leaseSeconds);
+    return this.store.tasks.recordTask(task, leaseSeconds);
   }
 
   /**
@@ -283,7 +285,7 @@ export class ProposalCommands {
       const withdrawn = await this.store.withdrawPending(lock, "ANOTHER_DEVELOPER_ACCEPTED", {
         exceptId: proposalId,
       });
-      await this.store.setTaskState(lock, "ASSIGNED", developerId);
+      await this.store.tasks.setTaskState(lock, "ASSIGNED", developerId);
       await this.write(lock, [
         proposalAcceptedEvent(accepted),
         ...closedProposalEvents(withdrawn),
@@ -333,7 +335,7 @@ export class ProposalCommands {
       if (!lock) {
         // Not seen yet: the task-events consumer can run ahead of the task.created one (after an
         // outage, say). A tombstone in the final state makes the late task.created a no-op.
-        if (await this.store.insertTombstone(tx, taskId, state, developer)) {
+        if (await this.store.tasks.insertTombstone(tx, taskId, state, developer)) {
           logger.info("task closed before its task.created; tombstone recorded", {
             task_id: taskId,
             state,
@@ -356,10 +358,10 @@ export class ProposalCommands {
               previous_developer_id: task.assigned_developer_id,
               proposals_withdrawn: stale.map((p) => p.id),
             });
-            await this.store.setTaskState(lock, task.state, developer);
+            await this.store.tasks.setTaskState(lock, task.state, developer);
             await this.write(lock, closedProposalEvents(stale));
           } else if (!task.assigned_developer_id) {
-            await this.store.setTaskState(lock, task.state, developer);
+            await this.store.tasks.setTaskState(lock, task.state, developer);
           }
         }
         return { withdrawn: 0, tombstone: false };
@@ -381,7 +383,7 @@ export class ProposalCommands {
           (closure.outcome === "cancelled" || closure.outcome === "expired")
         ? await this.store.closeAccepted(lock, "CANCELLED", reason)
         : [];
-      await this.store.setTaskState(lock, state, developer);
+      await this.store.tasks.setTaskState(lock, state, developer);
       await this.write(lock, [
         ...closedProposalEvents([...withdrawn, ...cancelled]),
         ...matchStateNotifications([change(task, state, 0)]),
@@ -405,7 +407,7 @@ export class ProposalCommands {
         if (closed.length > 0) await this.outbox.write(tx, closedProposalEvents(closed));
         return "recorded";
       }
-      await this.store.reopenTask(lock);
+      await this.store.tasks.reopenTask(lock);
       await this.write(lock, [
         ...closedProposalEvents(closed),
         ...matchStateNotifications([change(lock.task, "PENDING", 0)]),
@@ -427,11 +429,15 @@ export class ProposalCommands {
         if (!lock) return "unknown";
         const current = lock.task;
         if (current.client_id === null) {
-          await this.store.setTerms(lock, task, Math.max(task.termsVersion, current.terms_version));
+          await this.store.tasks.setTerms(
+            lock,
+            task,
+            Math.max(task.termsVersion, current.terms_version),
+          );
           return "ignored";
         }
         if (task.termsVersion <= current.terms_version) return "stale";
-        await this.store.setTerms(lock, task, task.termsVersion);
+        await this.store.tasks.setTerms(lock, task, task.termsVersion);
         if (current.state === "CLOSED") return "closed";
         if (current.state === "ASSIGNED") {
           const voided = await this.store.closeAccepted(
@@ -441,7 +447,7 @@ export class ProposalCommands {
             task.termsVersion,
           );
           if (voided.length === 0) return "assigned";
-          await this.store.reopenTask(lock);
+          await this.store.tasks.reopenTask(lock);
           await this.write(lock, [
             ...closedProposalEvents(voided),
             ...matchStateNotifications([change(current, "PENDING", 0)]),
@@ -449,7 +455,7 @@ export class ProposalCommands {
           return "rematch";
         }
         const withdrawn = await this.store.withdrawPending(lock, "TERMS_CHANGED");
-        await this.store.reopenTask(lock);
+        await this.store.tasks.reopenTask(lock);
         await this.write(lock, [
           ...closedProposalEvents(withdrawn),
           ...matchStateNotifications([change(current, "PENDING", 0)]),
@@ -458,7 +464,7 @@ export class ProposalCommands {
       },
     );
     if (outcome !== "unknown") return outcome;
-    const { created } = await this.store.recordTask(task, 0);
+    const { created } = await this.store.tasks.recordTask(task, 0);
     return created ? "recorded" : await this.applyTerms(task);
   }
 
@@ -480,7 +486,7 @@ export class ProposalCommands {
       }
       if (task.past_deadline) {
         // No proposal at or after the deadline: the task waits for its task.expired.
-        await this.store.finishAttempt(lock, "NO_CANDIDATES", null);
+        await this.store.tasks.finishAttempt(lock, "NO_CANDIDATES", null);
         await this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)]));
         return { kind: "no_candidates", retryInSeconds: null, task };
       }
@@ -499,7 +505,7 @@ export class ProposalCommands {
         hadProposals,
         pending,
         developerStats: async (ids, windowSeconds) => {
-          const facts = await this.store.developerFacts(tx, ids, windowSeconds);
+          const facts = await this.store.developers.developerFacts(tx, ids, windowSeconds);
           for (const id of ids) checked.add(id);
           for (const id of facts.offline) offline.add(id);
           return facts.stats;
@@ -510,7 +516,7 @@ export class ProposalCommands {
       // (most were read with their stats; the rest now).
       const unchecked = picked.map((c) => c.developerId).filter((id) => !checked.has(id));
       if (unchecked.length > 0) {
-        for (const id of await this.store.offlineAmong(tx, unchecked)) offline.add(id);
+        for (const id of await this.store.developers.offlineAmong(tx, unchecked)) offline.add(id);
       }
       const chosen = picked.filter((c) => !offline.has(c.developerId));
       const inserted = await this.store.insertProposals(lock, chosen, plan.proposalTtlSeconds);
@@ -519,7 +525,7 @@ export class ProposalCommands {
       if (inserted.length > 0 || pending > 0) {
         // The task's new state and the events' outbox rows go out together (pipelined).
         await Promise.all([
-          this.store.finishAttempt(lock, "PROPOSED", null),
+          this.store.tasks.finishAttempt(lock, "PROPOSED", null),
           this.write(lock, [
             ...created,
             ...developerNotifications(inserted),
@@ -538,7 +544,7 @@ export class ProposalCommands {
       const woken = String(task.wake_seq) !== String(seen.wake_seq);
       const retryInSeconds = woken ? 0 : plan.retryDelaySeconds(task.attempts + 1);
       await Promise.all([
-        this.store.finishAttempt(lock, "NO_CANDIDATES", retryInSeconds),
+        this.store.tasks.finishAttempt(lock, "NO_CANDIDATES", retryInSeconds),
         this.write(lock, matchStateNotifications([change(task, "NO_CANDIDATES", 0)])),
       ]);
       return { kind: "no_candidates", retryInSeconds, task };
@@ -548,7 +554,7 @@ export class ProposalCommands {
 
   /** Postpones a waiting task's next attempt (the User Service was unavailable). */
   deferTask(taskId: string, seconds: number): Promise<void> {
-    return this.store.deferTask(taskId, seconds);
+    return this.store.tasks.deferTask(taskId, seconds);
   }
 
   /**
@@ -568,7 +574,7 @@ export class ProposalCommands {
 
   /** Up to `size` PROPOSED tasks after `after` (task_id order): a slice for the safety nets. */
   proposedTasksAfter(after: string | null, size: number): Promise<string[]> {
-    return this.store.proposedTasksAfter(after, size);
+    return this.store.tasks.proposedTasksAfter(after, size);
   }
 
   /**
@@ -586,7 +592,7 @@ export class ProposalCommands {
 
   /** Claims tasks due for a (re)try, leased for `leaseSeconds` so other replicas skip them. */
   claimDueTasks(limit: number, leaseSeconds: number): Promise<string[]> {
-    return this.store.claimDueTasks(limit, leaseSeconds);
+    return this.store.tasks.claimDueTasks(limit, leaseSeconds);
   }
 
   /**
@@ -594,7 +600,7 @@ export class ProposalCommands {
    * before (a late event changes nothing).
    */
   recordPresence(developerId: string, online: boolean, at: Date): Promise<boolean> {
-    return this.store.recordPresence(developerId, online, at);
+    return this.store.developers.recordPresence(developerId, online, at);
   }
 
   /**
@@ -627,9 +633,9 @@ export class ProposalCommands {
    * sweeper matches them at once.
    */
   async wakeWaitingTasks(
-    options: Parameters<ProposalStore["wakeWaitingTasks"]>[0],
+    options: Parameters<ProposalStore["tasks"]["wakeWaitingTasks"]>[0],
   ): Promise<string[]> {
-    const woken = await this.store.wakeWaitingTasks(options);
+    const woken = await this.store.tasks.wakeWaitingTasks(options);
     if (woken.length > 0) this.options.onTaskReopened?.();
     return woken;
   }

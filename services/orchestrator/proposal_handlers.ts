@@ -99,7 +99,7 @@ export function proposalHandlers(
             filter.developerId = me.subject; // a developer sees only their own proposal
           } else {
             // Unknown and unseen tasks answer alike: no probing for task ids.
-            const task = await store.getTask(taskId);
+            const task = await store.tasks.getTask(taskId);
             if (!task || !await seesTaskWhole(store, me, task)) {
               throw new NotFoundError("task", taskId);
             }
@@ -146,7 +146,7 @@ export function proposalHandlers(
     async getMatchStatus(req, ctx) {
       const me = requirePrincipal(ctx);
       const taskId = uuid("task_id", req.taskId);
-      const task = await store.getTask(taskId);
+      const task = await store.tasks.getTask(taskId);
       // Unknown and unseen tasks answer alike: no probing for task ids.
       if (!task || !await seesTaskWhole(store, me, task)) throw new NotFoundError("task", taskId);
       const pending = await commands.pendingCount(taskId);

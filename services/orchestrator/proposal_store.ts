@@ -9,9 +9,9 @@
  * proposals takes a {@link LockedTask}, which only {@link LockedTask.acquire} makes, by locking the
  * task row. A transaction that may wait for a lock holds at most one task; statements locking
  * several tasks ({@link ProposalStore.expireDueProposals}, {@link ProposalStore.reopenOrphaned},
- * {@link ProposalStore.claimDueTasks}) lock the tasks first with `FOR UPDATE SKIP LOCKED` and never
+ * {@link MatchTaskStore.claimDueTasks}) lock the tasks first with `FOR UPDATE SKIP LOCKED` and never
  * wait. Locking proposals first (as the expiry sweep once did) deadlocks against an answer (40P01).
- * The one statement that waits for several task locks, {@link ProposalStore.wakeWaitingTasks},
+ * The one statement that waits for several task locks, {@link MatchTaskStore.wakeWaitingTasks},
  * takes them in task id order while holding no other lock, so it cannot deadlock either.
  *
  * Every statement that returns proposals returns them with the terms of the task they were made
@@ -20,7 +20,8 @@
  * @module
  */
 import type { Database, Sql, TransactionSql } from "@platform/lib/db";
-import type { DeveloperStats } from "./matching/scoring.ts";
+import { DeveloperStore } from "./developer_store.ts";
+import { MatchTaskStore } from "./match_task_store.ts";
 
 /** The orchestrator's states of a task. */
 export type MatchTaskState = "PENDING" | "PROPOSED" | "NO_CANDIDATES" | "ASSIGNED" | "CLOSED";
@@ -168,7 +169,9 @@ export class LockedTask {
 }
 
 /**
- * The SQL store.
+ * The SQL of the proposals table (and the sweeps over it), with the stores of the other tables
+ * beside it: {@link ProposalStore.tasks} (match_tasks, terms, tombstones) and
+ * {@link ProposalStore.developers} (developer_presence, facts).
  *
  * @example
  * ```ts
@@ -177,8 +180,16 @@ export class LockedTask {
  * ```
  */
 export class ProposalStore {
+  /** The orchestrator's tasks (match_tasks, their terms, tombstones). */
+  readonly tasks: MatchTaskStore;
+  /** What the orchestrator knows of developers (presence, track record, load). */
+  readonly developers: DeveloperStore;
+
   /** A store over the orchestrator's database, which it keeps to itself. */
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.tasks = new MatchTaskStore(db);
+    this.developers = new DeveloperStore(db);
+  }
 
   /** Runs `work` in one transaction: for the command layer (proposal_commands.ts) only. */
   transaction<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
@@ -188,93 +199,6 @@ export class ProposalStore {
   /** Runs `work` outside a transaction (reads of the command layer). */
   run<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     return this.db.run(work);
-  }
-
-  /**
-   * Records a task from task.created unless known; the first attempt is leased for
-   * `leaseSeconds` (next_attempt_at) so the sweeper leaves it to the consumer meanwhile.
-   */
-  async recordTask(task: NewMatchTask, leaseSeconds: number): Promise<{
-    created: boolean;
-    task: MatchTaskRow;
-  }> {
-    return await this.db.run(async (sql) => {
-      const termsVersion = task.termsVersion ?? 1;
-      // The task and its first terms in one statement (the terms row has no foreign key).
-      const inserted = await sql<MatchTaskRow[]>`
-        WITH terms AS (
-          INSERT INTO match_task_terms (task_id, terms_version, title, required_skills,
-                                        budget_minor, currency, deadline)
-          VALUES (${task.taskId}, ${termsVersion}, ${task.title},
-                  ${JSON.stringify(task.requiredSkills)}::text::jsonb,
-                  ${task.budgetMinor?.toString() ?? null}::int8, ${task.currency ?? null},
-                  ${task.deadline ?? null})
-          ON CONFLICT (task_id, terms_version) DO NOTHING)
-        INSERT INTO match_tasks (task_id, client_id, title, required_skills, budget_minor, currency,
-                                 state, next_attempt_at, task_created_at, deadline, terms_version)
-        VALUES (${task.taskId}, ${task.clientId}, ${task.title},
-                ${JSON.stringify(task.requiredSkills)}::text::jsonb, ${
-        task.budgetMinor?.toString() ?? null
-      }::int8,
-                ${task.currency ?? null}, 'PENDING',
-                now() + make_interval(secs => ${leaseSeconds}),
-                ${task.taskCreatedAt ?? new Date()}, ${task.deadline ?? null}, ${termsVersion})
-        ON CONFLICT (task_id) DO NOTHING
-        RETURNING *`;
-      if (inserted.length > 0) return { created: true, task: inserted[0] };
-      // A tombstone (the task was closed or assigned before this event arrived) gets its owner
-      // and details; its state stays as it is, so the task is not matched.
-      const [filled] = await sql<MatchTaskRow[]>`
-        UPDATE match_tasks
-        SET client_id = ${task.clientId}, title = ${task.title},
-            required_skills = ${JSON.stringify(task.requiredSkills)}::text::jsonb,
-            budget_minor = ${task.budgetMinor?.toString() ?? null}::int8,
-            currency = ${task.currency ?? null}, deadline = ${task.deadline ?? null},
-            terms_version = ${termsVersion},
-            task_created_at = ${task.taskCreatedAt ?? new Date()}, updated_at = now()
-        WHERE task_id = ${task.taskId} AND client_id IS NULL
-        RETURNING *`;
-      if (filled) return { created: false, task: filled };
-      const [existing] = await sql<MatchTaskRow[]>`
-        SELECT * FROM match_tasks WHERE task_id = ${task.taskId}`;
-      return { created: false, task: existing };
-    });
-  }
-
-  /** Records one version of a task's terms (a redelivered version changes nothing). */
-  async recordTerms(sql: Q, task: NewMatchTask, termsVersion: number): Promise<void> {
-    await sql`
-      INSERT INTO match_task_terms (task_id, terms_version, title, required_skills, budget_minor,
-                                    currency, deadline)
-      VALUES (${task.taskId}, ${termsVersion}, ${task.title},
-              ${JSON.stringify(task.requiredSkills)}::text::jsonb,
-              ${task.budgetMinor?.toString() ?? null}::int8, ${task.currency ?? null},
-              ${task.deadline ?? null})
-      ON CONFLICT (task_id, terms_version) DO NOTHING`;
-  }
-
-  /**
-   * Gives the locked task newer terms (from task.updated) and records them; its state is the
-   * caller's to set.
-   */
-  async setTerms(lock: LockedTask, task: NewMatchTask, termsVersion: number): Promise<void> {
-    await lock.tx`
-      UPDATE match_tasks
-      SET title = ${task.title},
-          required_skills = ${JSON.stringify(task.requiredSkills)}::text::jsonb,
-          budget_minor = ${task.budgetMinor?.toString() ?? null}::int8,
-          currency = ${task.currency ?? null}, deadline = ${task.deadline ?? null},
-          terms_version = ${termsVersion},
-          client_id = COALESCE(client_id, ${task.clientId}::uuid), updated_at = now()
-      WHERE task_id = ${lock.taskId}`;
-    await this.recordTerms(lock.tx, task, termsVersion);
-  }
-
-  /** One task, or undefined (no lock: see {@link LockedTask} for that). */
-  async getTask(taskId: string, q?: Q): Promise<MatchTaskRow | undefined> {
-    const run = async (sql: Q) =>
-      (await sql<MatchTaskRow[]>`SELECT * FROM match_tasks WHERE task_id = ${taskId}`)[0];
-    return q ? await run(q) : await this.db.run(run);
   }
 
   /**
@@ -288,15 +212,6 @@ export class ProposalStore {
         AND (${termsVersion ?? null}::int IS NULL OR terms_version = ${termsVersion ?? null}::int)
       UNION
       SELECT developer_id FROM match_task_withdrawn_developers WHERE task_id = ${taskId}`;
-    return new Set(rows.map((r) => r.developer_id));
-  }
-
-  /** Those of `developerIds` the orchestrator knows to be offline (presence events). */
-  async offlineAmong(tx: Q, developerIds: string[]): Promise<Set<string>> {
-    if (developerIds.length === 0) return new Set();
-    const rows = await tx<{ developer_id: string }[]>`
-      SELECT developer_id FROM developer_presence
-      WHERE developer_id = ANY(${developerIds}::uuid[]) AND NOT online`;
     return new Set(rows.map((r) => r.developer_id));
   }
 
@@ -317,24 +232,6 @@ export class ProposalStore {
     const [row] = await tx<{ n: number }[]>`
       SELECT count(*)::int AS n FROM proposals WHERE task_id = ${taskId} AND status = 'PENDING'`;
     return row.n;
-  }
-
-  /**
-   * Developers at the fairness cap now (`cap` or more proposals within the window), at most
-   * `limit` of them, the busiest first: left out of ranked lookups, since the matcher would not
-   * choose them. One range scan of the window's proposals (idx_proposals_created).
-   */
-  async developersAtCap(windowSeconds: number, cap: number, limit: number): Promise<string[]> {
-    const rows = await this.db.run((sql) =>
-      sql<{ developer_id: string }[]>`
-        SELECT developer_id FROM proposals
-        WHERE created_at > now() - make_interval(secs => ${windowSeconds})
-        GROUP BY developer_id
-        HAVING count(*) >= ${cap}
-        ORDER BY count(*) DESC, developer_id
-        LIMIT ${limit}`
-    );
-    return rows.map((r) => r.developer_id);
   }
 
   /**
@@ -370,86 +267,6 @@ export class ProposalStore {
   }
 
   /**
-   * History (for scoring) and {@link offlineAmong} for the same developers in one statement (an
-   * attempt's transaction asks for both at once). Only developers with a proposal have stats; open
-   * work counts pending proposals and assigned tasks; `recent` counts proposals of the last
-   * `windowSeconds`.
-   */
-  async developerFacts(
-    tx: Q,
-    developerIds: string[],
-    windowSeconds: number,
-  ): Promise<{ stats: Map<string, DeveloperStats>; offline: Set<string> }> {
-    const stats = new Map<string, DeveloperStats>();
-    const offline = new Set<string>();
-    if (developerIds.length === 0) return { stats, offline };
-    const rows = await tx<
-      {
-        developer_id: string;
-        has_proposals: boolean;
-        accepted: number;
-        declined: number;
-        expired: number;
-        pending: number;
-        recent: number;
-        assigned: number;
-        offline: boolean;
-      }[]
-    >`
-      WITH p AS (
-        SELECT developer_id,
-               count(*) FILTER (WHERE status = 'ACCEPTED')::int AS accepted,
-               count(*) FILTER (WHERE status = 'DECLINED')::int AS declined,
-               count(*) FILTER (WHERE status = 'EXPIRED')::int AS expired,
-               count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
-               count(*) FILTER (WHERE created_at > now() - make_interval(secs => ${windowSeconds}))::int
-                 AS recent
-        FROM proposals
-        WHERE developer_id = ANY(${developerIds}::uuid[])
-        GROUP BY developer_id
-      ), a AS (
-        SELECT assigned_developer_id AS developer_id, count(*)::int AS n
-        FROM match_tasks
-        WHERE state = 'ASSIGNED' AND assigned_developer_id = ANY(${developerIds}::uuid[])
-        GROUP BY assigned_developer_id
-      ), o AS (
-        SELECT developer_id FROM developer_presence
-        WHERE developer_id = ANY(${developerIds}::uuid[]) AND NOT online
-      )
-      SELECT ids.developer_id, p.developer_id IS NOT NULL AS has_proposals,
-             coalesce(p.accepted, 0) AS accepted, coalesce(p.declined, 0) AS declined,
-             coalesce(p.expired, 0) AS expired, coalesce(p.pending, 0) AS pending,
-             coalesce(p.recent, 0) AS recent, coalesce(a.n, 0) AS assigned,
-             o.developer_id IS NOT NULL AS offline
-      FROM unnest(${developerIds}::uuid[]) AS ids(developer_id)
-      LEFT JOIN p USING (developer_id)
-      LEFT JOIN a USING (developer_id)
-      LEFT JOIN o USING (developer_id)`;
-    for (const r of rows) {
-      if (r.offline) offline.add(r.developer_id);
-      // A developer with no proposal has no history.
-      if (!r.has_proposals) continue;
-      stats.set(r.developer_id, {
-        accepted: r.accepted,
-        declined: r.declined,
-        expired: r.expired,
-        open: r.pending + r.assigned,
-        recent: r.recent,
-      });
-    }
-    return { stats, offline };
-  }
-
-  /** History of the developers for scoring (the stats half of {@link developerFacts}). */
-  async developerStats(
-    tx: Q,
-    developerIds: string[],
-    windowSeconds: number,
-  ): Promise<Map<string, DeveloperStats>> {
-    return (await this.developerFacts(tx, developerIds, windowSeconds)).stats;
-  }
-
-  /**
    * Inserts proposals on the locked task's current terms (one per task, developer and terms
    * version; duplicates skipped), expiring after `ttlSeconds` or at the task's deadline, whichever
    * comes first; returns those inserted.
@@ -470,54 +287,6 @@ export class ProposalStore {
                   ${items.map((i) => i.score)}::float8[]) AS d(developer_id, score)
       ON CONFLICT (task_id, developer_id, terms_version) DO NOTHING
       RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
-  }
-
-  /**
-   * Ends an attempt: new state, one more attempt, the next attempt in `retryInSeconds` (null: none
-   * scheduled; an event wakes the task).
-   */
-  async finishAttempt(
-    lock: LockedTask,
-    state: MatchTaskState,
-    retryInSeconds: number | null,
-  ): Promise<void> {
-    const taskId = lock.taskId;
-    await lock.tx`
-      UPDATE match_tasks
-      SET state = ${state}, attempts = attempts + 1, last_attempt_at = now(),
-          next_attempt_at = CASE WHEN ${retryInSeconds}::float8 IS NULL THEN NULL
-                                 ELSE now() + make_interval(secs => ${retryInSeconds}::float8) END,
-          updated_at = now()
-      WHERE task_id = ${taskId}`;
-  }
-
-  /** Postpones a task's next attempt (the User Service was unavailable). */
-  async deferTask(taskId: string, seconds: number): Promise<void> {
-    await this.db.run((sql) =>
-      sql`
-        UPDATE match_tasks SET next_attempt_at = now() + make_interval(secs => ${seconds}),
-                               updated_at = now()
-        WHERE task_id = ${taskId} AND state IN ('PENDING', 'NO_CANDIDATES')`
-    );
-  }
-
-  /**
-   * Claims tasks due for a (re)try, leasing them for `leaseSeconds` so other replicas skip them.
-   */
-  async claimDueTasks(limit: number, leaseSeconds: number): Promise<string[]> {
-    const rows = await this.db.run((sql) =>
-      sql<{ task_id: string }[]>`
-        UPDATE match_tasks m
-        SET next_attempt_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
-        WHERE m.task_id IN (
-          SELECT task_id FROM match_tasks
-          WHERE state IN ('PENDING', 'NO_CANDIDATES') AND next_attempt_at <= now()
-          ORDER BY next_attempt_at
-          LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED)
-        RETURNING m.task_id`
-    );
-    return rows.map((r) => r.task_id);
   }
 
   /**
@@ -594,22 +363,6 @@ export class ProposalStore {
       RETURNING ${tx.unsafe(proposalColumns("p"))}`;
     const taskIds = [...new Set(withdrawn.map((r) => r.task_id))];
     return { withdrawn, reopened: await this.reopenTasks(tx, taskIds, true) };
-  }
-
-  /**
-   * Up to `size` PROPOSED tasks after `after` in task_id order (idx_match_tasks_proposed): the
-   * slice the sweeper's safety nets look at in one round, so a round costs the slice, not the
-   * number of PROPOSED tasks; the sweeper walks on from the last one and starts over at the end.
-   */
-  async proposedTasksAfter(after: string | null, size: number): Promise<string[]> {
-    const rows = await this.db.run((sql) =>
-      sql<{ task_id: string }[]>`
-        SELECT task_id FROM match_tasks
-        WHERE state = 'PROPOSED' ${after === null ? sql`` : sql`AND task_id > ${after}::uuid`}
-        ORDER BY task_id
-        LIMIT ${size}`
-    );
-    return rows.map((r) => r.task_id);
   }
 
   /**
@@ -739,25 +492,6 @@ export class ProposalStore {
       RETURNING ${lock.tx.unsafe(proposalColumns("proposals"))}`;
   }
 
-  /**
-   * Records a task the orchestrator has not seen yet in its final state (closed, or assigned to
-   * `developerId`), with no owner: a later task.created then matches nothing. Undefined when the
-   * task was recorded meanwhile (the caller handles it as known).
-   */
-  async insertTombstone(
-    tx: TransactionSql,
-    taskId: string,
-    state: "ASSIGNED" | "CLOSED",
-    developerId?: string,
-  ): Promise<MatchTaskRow | undefined> {
-    const [row] = await tx<MatchTaskRow[]>`
-      INSERT INTO match_tasks (task_id, client_id, state, assigned_developer_id, next_attempt_at)
-      VALUES (${taskId}, NULL, ${state}, ${developerId ?? null}::uuid, NULL)
-      ON CONFLICT (task_id) DO NOTHING
-      RETURNING *`;
-    return row;
-  }
-
   /** Withdraws the locked task's ACCEPTED proposals except the given developer's; returns them. */
   async withdrawAccepted(lock: LockedTask, keepDeveloperId: string): Promise<ProposalRow[]> {
     return await lock.tx<ProposalRow[]>`
@@ -783,97 +517,6 @@ export class ProposalStore {
       UPDATE proposals SET status = 'WITHDRAWN', reason = 'DEVELOPER_WITHDREW'
       WHERE task_id = ${taskId} AND developer_id = ${developerId} AND status = 'ACCEPTED'
       RETURNING ${tx.unsafe(proposalColumns("proposals"))}`;
-  }
-
-  /** Sets the locked task's state (and its assignee). */
-  async setTaskState(
-    lock: LockedTask,
-    state: MatchTaskState,
-    assignedDeveloperId?: string,
-  ): Promise<void> {
-    const taskId = lock.taskId;
-    await lock.tx`
-      UPDATE match_tasks
-      SET state = ${state}, next_attempt_at = NULL,
-          assigned_developer_id = COALESCE(${
-      assignedDeveloperId ?? null
-    }::uuid, assigned_developer_id),
-          updated_at = now()
-      WHERE task_id = ${taskId}`;
-  }
-
-  /**
-   * Puts the locked task back to matching now (an acceptance voided, new terms): PENDING, no
-   * assignee, due now, one more wake so an attempt in flight retries.
-   */
-  async reopenTask(lock: LockedTask): Promise<void> {
-    await lock.tx`
-      UPDATE match_tasks
-      SET state = 'PENDING', assigned_developer_id = NULL, next_attempt_at = now(),
-          wake_seq = wake_seq + 1, updated_at = now()
-      WHERE task_id = ${lock.taskId}`;
-  }
-
-  /**
-   * Records a presence event; false when an event at least as recent was recorded before (a late
-   * one changes nothing).
-   */
-  async recordPresence(developerId: string, online: boolean, at: Date): Promise<boolean> {
-    const rows = await this.db.run((sql) =>
-      sql`
-        INSERT INTO developer_presence (developer_id, online, changed_at)
-        VALUES (${developerId}, ${online}, ${at})
-        ON CONFLICT (developer_id) DO UPDATE SET online = excluded.online,
-                                                 changed_at = excluded.changed_at
-          WHERE developer_presence.changed_at < excluded.changed_at
-        RETURNING developer_id`
-    );
-    return rows.length > 0;
-  }
-
-  /**
-   * Wakes (due now, one more wake) at most `limit` waiting tasks (PENDING or NO_CANDIDATES, before
-   * their deadline, oldest first) that a developer with `skills` can take: required skills
-   * overlapping `wanted` (the developer's new skills, or all of them), at least `minCoverage` of
-   * them offered, not the developer's own, and not already proposed to them on these terms. Locks
-   * in task id order, holding nothing else. Returns the tasks woken.
-   */
-  async wakeWaitingTasks(options: {
-    developerId: string;
-    skills: string[];
-    wanted: string[];
-    minCoverage: number;
-    limit: number;
-  }): Promise<string[]> {
-    const { developerId, skills, wanted, minCoverage, limit } = options;
-    if (limit <= 0) return [];
-    const rows = await this.db.transaction((tx) =>
-      tx<{ task_id: string }[]>`
-        WITH candidates AS (
-          SELECT m.task_id FROM match_tasks m
-          WHERE m.state IN ('PENDING', 'NO_CANDIDATES')
-            AND (m.required_skills ?| ${wanted}::text[] OR m.required_skills = '[]'::jsonb)
-            AND (m.deadline IS NULL OR m.deadline > now())
-            AND m.client_id IS NOT NULL AND m.client_id <> ${developerId}::uuid
-            AND (SELECT count(*) FROM jsonb_array_elements_text(m.required_skills) s(skill)
-                 WHERE s.skill = ANY(${skills}::text[]))
-                >= ceil(${minCoverage}::float8 * jsonb_array_length(m.required_skills))
-            AND NOT EXISTS (SELECT 1 FROM proposals p
-                            WHERE p.task_id = m.task_id AND p.developer_id = ${developerId}::uuid
-                              AND p.terms_version = m.terms_version)
-          ORDER BY m.task_created_at
-          LIMIT ${limit}),
-        locked AS (
-          SELECT m.task_id FROM match_tasks m JOIN candidates USING (task_id)
-          ORDER BY m.task_id
-          FOR UPDATE OF m)
-        UPDATE match_tasks m
-        SET next_attempt_at = now(), wake_seq = m.wake_seq + 1, updated_at = now()
-        FROM locked
-        WHERE m.task_id = locked.task_id AND m.state IN ('PENDING', 'NO_CANDIDATES')
-        RETURNING m.task_id`
-    );
-    return rows.map((r) => r.task_id);
   }
 
   /**

@@ -68,8 +68,8 @@ Deno.test(
       }
       for (const window of [60, 3600, 86_400]) {
         const ids = [...developers, crypto.randomUUID()]; // one nobody knows
-        const facts = await store.developerFacts(db.sql, ids, window);
-        const offline = await store.offlineAmong(db.sql, ids);
+        const facts = await store.developers.developerFacts(db.sql, ids, window);
+        const offline = await store.developers.offlineAmong(db.sql, ids);
         const stats = new Map<string, DeveloperStats>();
         for (const p of inserted) {
           const s = stats.get(p.developer) ??
@@ -96,7 +96,7 @@ Deno.test(
         assert.ok(stats.size > 10, `only ${stats.size} developers with history`);
         assert.ok(offline.size > 3, `only ${offline.size} offline`);
       }
-      assert.deepEqual(await store.developerFacts(db.sql, [], 60), {
+      assert.deepEqual(await store.developers.developerFacts(db.sql, [], 60), {
         stats: new Map(),
         offline: new Set(),
       });
