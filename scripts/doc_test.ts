@@ -8,6 +8,14 @@
  */
 const ROOTS = ["lib"];
 
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(`usage: deno task test:doc
+
+Runs every @example of the lib's modules with deno test --doc (fragments and examples that need
+servers are fenced \`ts ignore\` and skipped). No options; exits with deno test's status.`);
+  Deno.exit(0);
+}
+
 async function* modules(dir: string): AsyncGenerator<string> {
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}/${entry.name}`;
