@@ -136,7 +136,8 @@ export class RateLimitedError extends Error {
    *
    * @example
    * ```ts
-   * throw new RateLimitedError("too many failed logins", 120);
+   * const error = new RateLimitedError("too many failed logins", 120);
+   * console.log(error.message); // "too many failed logins; try again in 120 s"
    * ```
    */
   constructor(what: string, readonly retryAfterSeconds: number) {

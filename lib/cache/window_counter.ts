@@ -46,7 +46,7 @@ return {tonumber(n), ttl}`;
  * Fixed-window counters.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const counter = new WindowCounter(redis, { keyPrefix: "fp:users:throttle:" });
  * const { count, resetInMs } = await counter.hit("login:a:1f2e", 3_600_000);
  * ```

@@ -12,7 +12,7 @@ import { ValidationError } from "../errors.ts";
  * characters. Both set and different: {@link ValidationError}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * validateIdempotencyKey(req.idempotencyKey, ctx.requestHeader.get("idempotency-key"));
  * ```
  */

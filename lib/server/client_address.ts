@@ -13,7 +13,7 @@ import { callRecordKey } from "./call_record.ts";
  * The client's address for a call (`unknown` when the server did not record the connection).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const address = clientAddress(ctx, config.trustedProxies); // "203.0.113.7"
  * ```
  */
@@ -27,7 +27,7 @@ export function clientAddress(ctx: HandlerContext, proxies: TrustedProxies): str
  * The pure rule behind {@link clientAddress}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * resolveClientAddress("10.0.0.2", "198.51.100.1, 203.0.113.7", proxies); // "203.0.113.7"
  * ```
  */
