@@ -34,7 +34,7 @@ export type ConnectionPeeker = (conn: Deno.Conn) => Promise<FirstBytesVerdict>;
  * The peeker, or undefined when this runtime cannot peek (the reason is in `why`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const peek = connectionPeeker({ firstBytesMs: 10_000, firstRequestMs: 200 });
  * if (peek) console.log(await peek(conn)); // "http1", "h2-grpc", ...
  * ```

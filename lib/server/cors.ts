@@ -52,7 +52,7 @@ export interface CorsOptions {
  * Wraps a handler with the CORS policy.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const handler = withCors({ origins: ["http://localhost:8080"], anyOrigin: false }, (req) =>
  *   new Response("hello"));
  * Deno.serve({ port: 0 }, handler);

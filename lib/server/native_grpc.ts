@@ -38,7 +38,7 @@ const BRIDGE_MAIN = new URL("./grpc_bridge/bridge_main.ts", import.meta.url);
  * Creates the native gRPC side; nothing runs before {@link NativeGrpcServer.start}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const grpc = createNativeGrpcServer({ onEvent: (e, d) => logger.info(`grpc bridge ${e}`, d) });
  * await grpc.start(`http://127.0.0.1:${port}`);
  * grpc.serve(conn); // a connection whose first request is native gRPC

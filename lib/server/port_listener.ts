@@ -80,7 +80,7 @@ function serveOnConnection(): ServeOnConnection | undefined {
  * Listens on the port.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const listener = startPortListener({ hostname: "0.0.0.0", port: 50051, fetch, onError, h2, peek,
  *   onFallback: (why) => logger.warn("native gRPC off", { why }) });
  * await listener.shutdown();

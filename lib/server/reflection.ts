@@ -119,7 +119,7 @@ export function reflectionService(
  * The same answers under grpc.reflection.v1alpha (its messages are v1's, field for field).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * router.service(ServerReflectionV1alpha, reflectionServiceV1alpha([UserService, Health]));
  * ```
  */

@@ -63,7 +63,7 @@ function codeOfHttpStatus(status: number): number {
  * every client: calls in progress finish).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const bridge = await startGrpcBridge("http://127.0.0.1:50051");
  * await bridge.drain();
  * ```
