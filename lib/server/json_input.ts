@@ -1,9 +1,11 @@
 /**
  * What protobuf JSON parsing lets through and the server must not: a string holding a lone
- * UTF-16 surrogate (`"\ud800"`, not valid Unicode, and it broke the gRPC-web error encoding), and
- * an enum given by a name the schema does not know (`"TASK_STATUS_BOGUS"`), which connect-es's
- * lenient parsing drops silently, so a filter would vanish. Unknown fields stay ignored, as
- * connect-es does, for forward compatibility.
+ * UTF-16 surrogate (`"\ud800"`, not valid Unicode, and it broke the gRPC-web error encoding), an
+ * enum given by a name the schema does not know (`"TASK_STATUS_BOGUS"`), which connect-es's
+ * lenient parsing drops silently, so a filter would vanish, and a field the schema does not know
+ * (`{"required_skills":{"tags":["go"]}}` for `skills`), which lenient parsing also drops, so a
+ * misspelt edit cleared a task's skills. A JSON client names fields by hand; binary protobuf keeps
+ * the forward-compatible rule (unknown fields ignored), as its fields are numbered by generated code.
  *
  * Both request paths use it: connect-es through the `textDecoder` of each method's JSON options,
  * the unary fast path directly, so both refuse the same input with the same message.
@@ -50,8 +52,9 @@ export function validatingTextDecoder(schema: DescMessage): ValidatingTextDecode
 
 /**
  * Builds the check for JSON requests of one message type: throws {@link JsonInputError} for a
- * lone surrogate anywhere in the text or an unknown enum name in any field. Malformed JSON passes
- * through untouched, so protobuf-es reports it with its usual message.
+ * lone surrogate anywhere in the text, an unknown enum name in any field, or a key that names no
+ * field of its message (at any depth; well-known types such as Timestamp keep their own forms).
+ * Malformed JSON passes through untouched, so protobuf-es reports it with its usual message.
  *
  * @example
  * ```ts ignore
@@ -60,10 +63,9 @@ export function validatingTextDecoder(schema: DescMessage): ValidatingTextDecode
  * ```
  */
 export function jsonInputCheck(schema: DescMessage): (text: string) => void {
-  const walker = enumWalker(schema, new Map());
+  const walker = messageWalker(schema, new Map());
   return (text: string) => {
     const surrogates = SURROGATE_ESCAPE.test(text);
-    if (!surrogates && walker === undefined) return;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -71,7 +73,7 @@ export function jsonInputCheck(schema: DescMessage): (text: string) => void {
       return; // protobuf-es reports malformed JSON itself
     }
     if (surrogates) checkWellFormed(value);
-    walker?.(value, "");
+    walker(value, "");
   };
 }
 
@@ -97,53 +99,54 @@ function checkWellFormed(value: unknown): void {
 }
 
 type Walker = (json: unknown, path: string) => void;
+type Seen = Map<string, Walker | "pending">;
 
 /**
- * A function that throws on an unknown enum name anywhere in a JSON value of this message type,
- * or undefined when the message has no enum field at any depth (nothing to check).
+ * A function that throws on a key naming no field, or an unknown enum name, anywhere in a JSON
+ * value of this message type.
  */
-function enumWalker(
-  schema: DescMessage,
-  seen: Map<string, Walker | undefined | "pending">,
-): Walker | undefined {
+function messageWalker(schema: DescMessage, seen: Seen): Walker {
   const known = seen.get(schema.typeName);
   if (known === "pending") return (json, path) => (seen.get(schema.typeName) as Walker)(json, path);
-  if (seen.has(schema.typeName)) return known as Walker | undefined;
-  // Well-known types have their own JSON forms and no enum a client names (NullValue is null).
-  if (schema.typeName.startsWith("google.protobuf.")) return undefined;
+  if (known) return known;
+  // Well-known types have their own JSON forms (a Timestamp is a string, a Struct any object).
+  if (schema.typeName.startsWith("google.protobuf.")) return () => {};
   seen.set(schema.typeName, "pending");
-  const checks: Array<{ keys: string[]; walk: Walker }> = [];
+  const fields = new Map<string, Walker | undefined>();
   for (const field of schema.fields) {
     const walk = fieldWalker(field, seen);
-    if (walk) checks.push({ keys: [...new Set([field.jsonName, field.name])], walk });
+    fields.set(field.jsonName, walk);
+    fields.set(field.name, walk);
   }
-  const walker: Walker | undefined = checks.length === 0 ? undefined : (json, path) => {
+  const names = schema.fields.map((f) => f.name).join(", ");
+  const walker: Walker = (json, path) => {
     if (json === null || typeof json !== "object" || Array.isArray(json)) return;
-    const object = json as Record<string, unknown>;
-    for (const { keys, walk } of checks) {
-      for (const key of keys) {
-        if (key in object) walk(object[key], path === "" ? key : `${path}.${key}`);
+    for (const [key, value] of Object.entries(json)) {
+      const at = path === "" ? key : `${path}.${key}`;
+      if (!fields.has(key)) {
+        throw new JsonInputError(
+          `${at}: unknown field ${JSON.stringify(key)} of ${schema.name}; ` +
+            (names === "" ? "it has no fields" : `its fields are ${names}`),
+        );
       }
+      fields.get(key)?.(value, at);
     }
   };
   seen.set(schema.typeName, walker);
   return walker;
 }
 
-function fieldWalker(
-  field: DescField,
-  seen: Map<string, Walker | undefined | "pending">,
-): Walker | undefined {
+function fieldWalker(field: DescField, seen: Seen): Walker | undefined {
   switch (field.fieldKind) {
     case "enum":
       return enumValueCheck(field.enum, field.name);
     case "message":
-      return enumWalker(field.message, seen);
+      return messageWalker(field.message, seen);
     case "list": {
       const item = field.listKind === "enum"
         ? enumValueCheck(field.enum, field.name)
         : field.listKind === "message"
-        ? enumWalker(field.message, seen)
+        ? messageWalker(field.message, seen)
         : undefined;
       if (!item) return undefined;
       return (json, path) => {
@@ -154,7 +157,7 @@ function fieldWalker(
       const item = field.mapKind === "enum"
         ? enumValueCheck(field.enum, field.name)
         : field.mapKind === "message"
-        ? enumWalker(field.message, seen)
+        ? messageWalker(field.message, seen)
         : undefined;
       if (!item) return undefined;
       return (json, path) => {

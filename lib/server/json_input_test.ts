@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { ListTasksRequestSchema } from "@platform/proto/tasks/v1";
+import {
+  GetTaskRequestSchema,
+  ListTasksRequestSchema,
+  UpdateTaskRequestSchema,
+} from "@platform/proto/tasks/v1";
 import {
   SearchDevelopersRequestSchema,
   UpdateProfileRequestSchema,
@@ -22,7 +26,36 @@ Deno.test("an unknown enum name is refused, naming the field; known names and nu
   check("{not json"); // protobuf-es reports malformed JSON itself
   const search = jsonInputCheck(SearchDevelopersRequestSchema);
   assert.throws(() => search('{"match":"ANY"}'), /match: unknown SkillMatch/);
-  search('{"match":"SKILL_MATCH_ANY","unknown_field":"x"}'); // unknown fields stay ignored
+  search('{"match":"SKILL_MATCH_ANY"}');
+});
+
+Deno.test("a key naming no field is refused, naming it, at any depth; proto and JSON names pass", () => {
+  const update = jsonInputCheck(UpdateTaskRequestSchema);
+  assert.throws(
+    () => update('{"taskId":"x","required_skills":{"tags":["go"]}}'),
+    (e: Error) => {
+      assert.ok(e instanceof JsonInputError);
+      assert.match(
+        e.message,
+        /^required_skills\.tags: unknown field "tags" of SkillList; its fields are skills$/,
+      );
+      return true;
+    },
+  );
+  assert.throws(
+    () => update('{"task_idd":"x"}'),
+    /task_idd: unknown field "task_idd" of UpdateTaskRequest/,
+  );
+  assert.throws(
+    () => update('{"budget":{"amount":5}}'),
+    /budget\.amount: unknown field "amount" of Money/,
+  );
+  update(
+    '{"task_id":"x","taskId":"x","requiredSkills":{"skills":["go"]},"deadline":"2030-01-01T00:00:00Z"}',
+  );
+  update('{"budget":{"currency":"USD","amount_minor":"5","amountMinor":"5"},"title":null}');
+  update("{not json"); // protobuf-es reports malformed JSON itself
+  assert.throws(() => jsonInputCheck(GetTaskRequestSchema)('{"id":"x"}'), /unknown field "id"/);
 });
 
 Deno.test("a lone surrogate anywhere is refused; paired ones pass", () => {

@@ -10,6 +10,7 @@ import { GroupCommit } from "@platform/lib/db";
 import { FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
 import { type OutboxEvent, OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
 import { CREATE_TASKS_SQL, createTasksParams, type CreateTaskValues } from "./create_task_sql.ts";
+import { describeChanges } from "./domain/task_changes.ts";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
 import {
   statusChangedEvent,
@@ -109,7 +110,8 @@ export class TaskCommands {
    * Changes an OPEN task's fields (before its deadline) and publishes `task.updated` with the
    * fields that really changed; a change of terms (title, required skills, budget, deadline) adds
    * one to the terms version, so the orchestrator withdraws the proposals made on the old terms
-   * and matches again. A patch that changes nothing writes nothing.
+   * and matches again. The task's history gets the edit with what it changed (old -> new). A patch
+   * that changes nothing writes nothing.
    */
   update(
     taskId: string,
@@ -126,6 +128,7 @@ export class TaskCommands {
       if (changed.length === 0) return task;
       const termsChanged = changed.some((field) => TERMS_FIELDS.includes(field));
       const updated = await this.store.update(tx, taskId, patch, termsChanged);
+      await this.store.addEdit(tx, updated, actorId, describeChanges(task, updated, changed));
       await this.outbox.write(tx, [taskUpdatedEvent(updated, changed, actorId)]);
       return updated;
     });

@@ -31,6 +31,7 @@ import {
   validateBudget,
   validateDeadline,
   validateDescription,
+  validateEditedSkills,
   validateId,
   validateLink,
   validateNote,
@@ -233,7 +234,7 @@ export function taskHandlers(
       if (req.title !== undefined) patch.title = validateTitle(req.title);
       if (req.description !== undefined) patch.description = validateDescription(req.description);
       if (req.requiredSkills) {
-        patch.requiredSkills = normalizeSkills(req.requiredSkills.skills, "required_skills.skills");
+        patch.requiredSkills = validateEditedSkills(req.requiredSkills.skills);
       }
       if (req.budget) {
         const budget = validateBudget(req.budget);
@@ -392,6 +393,12 @@ export function taskHandlers(
             actorId: r.actor_id,
             reason: r.reason,
             at: timestampFromDate(r.at),
+            changes: r.changes.map((c) => ({
+              field: c.field,
+              oldValue: c.old_value,
+              newValue: c.new_value,
+            })),
+            termsVersion: r.terms_version ?? 0,
           })
         ),
       };

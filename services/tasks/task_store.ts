@@ -10,6 +10,7 @@ import type { Database, Sql, TransactionSql } from "@platform/lib/db";
 import type { PageCursor } from "./domain/task_validation.ts";
 import type { TaskState } from "./domain/task_state_machine.ts";
 import { TASK_COLUMNS } from "./create_task_sql.ts";
+import type { FieldChange } from "./domain/task_changes.ts";
 
 /** A row of `tasks`. */
 export interface TaskRow {
@@ -75,6 +76,10 @@ export interface TransitionRow {
   actor_id: string;
   reason: string;
   at: Date;
+  /** For an edit, what it changed (migration 006); empty for a change of status. */
+  changes: FieldChange[];
+  /** The task's terms version after this entry; null for rows older than migration 006. */
+  terms_version: number | null;
 }
 
 /** The fields of a new task. */
@@ -288,8 +293,23 @@ export class TaskStore {
     reason: string,
   ): Promise<void> {
     await tx`
-      INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason)
-      VALUES (${taskId}, ${from}, ${to}, ${actorId}, ${reason})`;
+      INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason, terms_version)
+      SELECT ${taskId}, ${from}, ${to}, ${actorId}, ${reason}, terms_version
+      FROM tasks WHERE id = ${taskId}`;
+  }
+
+  /** Records an edit of an OPEN task: what it changed and the terms version it left. */
+  async addEdit(
+    tx: Tx,
+    task: Pick<TaskRow, "id" | "terms_version">,
+    actorId: string,
+    changes: FieldChange[],
+  ): Promise<void> {
+    await tx`
+      INSERT INTO task_transitions
+        (task_id, from_status, to_status, actor_id, reason, changes, terms_version)
+      VALUES (${task.id}, 'OPEN', 'OPEN', ${actorId}, 'edited', ${tx.json(changes as never)},
+        ${task.terms_version})`;
   }
 
   /** Records the same transition of several tasks (the expiry sweep's). */
@@ -303,8 +323,9 @@ export class TaskStore {
   ): Promise<void> {
     if (taskIds.length === 0) return;
     await tx`
-      INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason)
-      SELECT id, ${from}, ${to}, ${actorId}, ${reason} FROM unnest(${taskIds}::uuid[]) AS t(id)`;
+      INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason, terms_version)
+      SELECT t.id, ${from}, ${to}, ${actorId}, ${reason}, tasks.terms_version
+      FROM unnest(${taskIds}::uuid[]) AS t(id) JOIN tasks ON tasks.id = t.id`;
   }
 
   /** Records a consumed event; false when it was recorded before (a redelivery). */
@@ -376,7 +397,7 @@ export class TaskStore {
   history(taskId: string, limit = 1000, afterId?: bigint): Promise<TransitionRow[]> {
     return this.db.run((sql) =>
       sql<TransitionRow[]>`
-        SELECT t.id::text AS id, from_status, to_status, actor_id, reason, at
+        SELECT t.id::text AS id, from_status, to_status, actor_id, reason, at, changes, terms_version
         FROM task_transitions t
         WHERE task_id = ${taskId}
           ${afterId === undefined ? sql`` : sql`AND t.id > ${afterId.toString()}::int8`}

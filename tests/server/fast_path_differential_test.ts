@@ -484,6 +484,44 @@ const corpus: ProbeFor[] = [
     JSON_CODECS,
   ),
   ...everyCodec("ListTasks status 99", "tasks", `${T}/ListTasks`, { status: 99 }, s.clientToken),
+  ...everyCodec(
+    "UpdateTask misspelt nested field",
+    "tasks",
+    `${T}/UpdateTask`,
+    (side: Side) => ({ task_id: s.tasks[side], required_skills: { tags: ["go"] } }),
+    s.clientToken,
+    {},
+    JSON_CODECS,
+  ),
+  ...everyCodec(
+    "UpdateTask unknown top-level field",
+    "tasks",
+    `${T}/UpdateTask`,
+    (side: Side) => ({ task_id: s.tasks[side], skills: ["go"] }),
+    s.clientToken,
+    {},
+    JSON_CODECS,
+  ),
+  ...everyCodec(
+    "UpdateTask unknown field in a Money",
+    "tasks",
+    `${T}/UpdateTask`,
+    (side: Side) => ({ task_id: s.tasks[side], budget: { currency: "USD", amount: 5 } }),
+    s.clientToken,
+    {},
+    JSON_CODECS,
+  ),
+  ...everyCodec("UpdateTask no skills left", "tasks", `${T}/UpdateTask`, (side: Side) => ({
+    task_id: s.tasks[side],
+    required_skills: { skills: [] },
+  }), s.clientToken),
+  raw(
+    "proto unknown field ignored",
+    `${U}/GetUser`,
+    "application/proto",
+    new Uint8Array([0xf8, 0x06, 0x01]), // field 111, varint 1: not in GetUserRequest
+  ),
+
   ...everyCodec("StartTask on an open task", "tasks", `${T}/StartTask`, (side: Side) => ({
     task_id: s.tasks[side],
   }), s.clientToken),

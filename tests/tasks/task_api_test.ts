@@ -109,20 +109,106 @@ Deno.test("task service API", testOptions, async (t) => {
       );
       assert.equal(
         (await webClient.getTaskHistory({ taskId: id }, auth(dev))).transitions.length,
-        4,
+        5,
       );
       const history = await webClient.getTaskHistory({ taskId: id }, auth(admin));
       assert.deepEqual(
         history.transitions.map((tr) => [tr.from, tr.to, tr.actorId]),
         [
           [TaskStatus.UNSPECIFIED, TaskStatus.OPEN, client.id],
+          [TaskStatus.OPEN, TaskStatus.OPEN, client.id], // the edit
           [TaskStatus.OPEN, TaskStatus.ASSIGNED, admin.id],
           [TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, dev.id],
           [TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, dev.id],
         ],
       );
       assert.ok(history.transitions.every((tr) => tr.at));
+      assert.deepEqual(history.transitions.map((tr) => tr.termsVersion), [1, 2, 2, 2, 2]);
     });
+
+    await t.step(
+      "edits say what they change: history, no skill-less task, no unknown field",
+      async () => {
+        const task = (await rpc(url, "CreateTask", taskBody({ title: "Edit me" }), client)).body
+          .task as Record<string, string>;
+        const id = task.id;
+        const deadline = new Date(Date.now() + 3 * 86_400_000);
+        const edited = await rpc(url, "UpdateTask", {
+          task_id: id,
+          title: "Edited",
+          description: "new words",
+          budget: { currency: "USD", amount_minor: "200000" },
+          deadline: deadline.toISOString(),
+        }, client);
+        assert.equal(edited.status, 200, JSON.stringify(edited.body));
+        // A change of description alone is an edit too, but not of terms.
+        assert.equal(
+          (await rpc(url, "UpdateTask", { task_id: id, description: "again" }, client)).status,
+          200,
+        );
+        // Nothing changed: no entry.
+        assert.equal(
+          (await rpc(url, "UpdateTask", { task_id: id, title: "Edited" }, client)).status,
+          200,
+        );
+        const before = await counts();
+        // A task always keeps a skill, and a misspelt field is named, not taken for unset.
+        for (
+          const [body, pattern] of [
+            [
+              { task_id: id, required_skills: { skills: [] } },
+              /required_skills\.skills: must name at least one skill/,
+            ],
+            [
+              { task_id: id, requiredSkills: {} },
+              /required_skills\.skills: must name at least one skill/,
+            ],
+            [
+              { task_id: id, required_skills: { tags: ["go"] } },
+              /required_skills\.tags: unknown field "tags" of SkillList/,
+            ],
+            [
+              { task_id: id, skills: ["go"] },
+              /skills: unknown field "skills" of UpdateTaskRequest/,
+            ],
+          ] as const
+        ) {
+          const refused = await rpc(url, "UpdateTask", body, client);
+          assert.equal(refused.status, 400, JSON.stringify(refused.body));
+          assert.equal(refused.body.code, "invalid_argument");
+          assert.match(refused.body.message ?? "", pattern);
+        }
+        await assert.rejects(
+          webClient.updateTask({ taskId: id, requiredSkills: { skills: [] } }, auth(client)),
+          (e: ConnectError) =>
+            e.code === Code.InvalidArgument && /at least one skill/.test(e.message),
+        );
+        assert.deepEqual(await counts(), before);
+        const got = await connectClient.getTask({ taskId: id }, auth(client));
+        assert.deepEqual(got.task?.requiredSkills, ["css", "typescript"]);
+
+        const history = await connectClient.getTaskHistory({ taskId: id }, auth(client));
+        assert.deepEqual(
+          history.transitions.map((tr) => [tr.from, tr.to, tr.reason, tr.termsVersion]),
+          [
+            [TaskStatus.UNSPECIFIED, TaskStatus.OPEN, "created", 1],
+            [TaskStatus.OPEN, TaskStatus.OPEN, "edited", 2],
+            [TaskStatus.OPEN, TaskStatus.OPEN, "edited", 2],
+          ],
+        );
+        assert.deepEqual(
+          history.transitions[1].changes.map((c) => [c.field, c.oldValue, c.newValue]),
+          [
+            ["title", "Edit me", "Edited"],
+            ["description", "", ""],
+            ["budget", "USD 1500.00", "USD 2000.00"],
+            ["deadline", "", deadline.toISOString()],
+          ],
+        );
+        assert.deepEqual(history.transitions[2].changes.map((c) => c.field), ["description"]);
+        assert.equal(history.transitions[0].changes.length, 0);
+      },
+    );
 
     await t.step("cancel: owner from OPEN or ASSIGNED; admin too; others not", async () => {
       const a = (await connectClient.createTask(taskBodyPb(), auth(client))).task!;

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { MatchState, ProposalReason, ProposalStatus } from "@platform/proto/orchestrator/v1";
-import { TaskStatus } from "@platform/proto/tasks/v1";
+import { TaskStatus, type Transition } from "@platform/proto/tasks/v1";
 
 /** Currencies offered in forms. */
 export const CURRENCIES: readonly string[] = ["USD", "EUR", "GBP", "CHF", "JPY"];
@@ -157,6 +157,47 @@ const TASK_STATUS: Record<number, string> = {
 /** A task status's name ("In progress"). */
 export function taskStatusLabel(status: TaskStatus): string {
   return TASK_STATUS[status] ?? enumWord(TaskStatus, status, "TASK_STATUS_");
+}
+
+const FIELD_WORD: Record<string, string> = {
+  title: "title",
+  description: "description",
+  required_skills: "skills",
+  budget: "budget",
+  deadline: "deadline",
+};
+
+/**
+ * One entry of a task's history in words: a creation, a change of status, or an edit with what it
+ * changed and the terms version it left.
+ *
+ * @example
+ * ```ts
+ * historyEntryText(edit); // "Edited (terms v2): title “Old” → “New”; description changed"
+ * ```
+ */
+export function historyEntryText(
+  entry: Pick<Transition, "from" | "to" | "reason" | "changes" | "termsVersion">,
+): string {
+  if (entry.changes.length > 0) {
+    const parts = entry.changes.map((c) => {
+      const word = FIELD_WORD[c.field] ?? c.field;
+      if (c.oldValue === "" && c.newValue === "") return `${word} changed`;
+      const value = (v: string) =>
+        v === ""
+          ? "none"
+          : c.field === "deadline"
+          ? formatTime(timestampFromDate(new Date(v)))
+          : `“${v}”`;
+      return `${word} ${value(c.oldValue)} → ${value(c.newValue)}`;
+    });
+    const version = entry.termsVersion > 0 ? ` (terms v${entry.termsVersion})` : "";
+    return `Edited${version}: ${parts.join("; ")}`;
+  }
+  const what = entry.from === TaskStatus.UNSPECIFIED
+    ? `posted as ${taskStatusLabel(entry.to)}`
+    : `${taskStatusLabel(entry.from)} → ${taskStatusLabel(entry.to)}`;
+  return entry.reason ? `${what} — ${entry.reason}` : what;
 }
 
 const MATCH_STATE: Record<number, string> = {

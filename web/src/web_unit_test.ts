@@ -8,6 +8,7 @@ import { describeError, fieldLabel, isUnreachable } from "./errors.ts";
 import {
   amountText,
   formatMoney,
+  historyEntryText,
   localDateTimeValue,
   parseAmount,
   parseLocalDateTime,
@@ -213,4 +214,27 @@ Deno.test("a limit with retry-after says when to try again", () => {
   assert.equal(limited("30").message, "Too many attempts. Try again in 30 seconds.");
   const plain = describeError(new ConnectError("too big", Code.ResourceExhausted), "User Service");
   assert.equal(plain.message, "Too much at once: Too big.");
+});
+
+Deno.test("a history entry reads as what happened, an edit with what it changed", () => {
+  const entry = { from: TaskStatus.OPEN, to: TaskStatus.OPEN, reason: "edited", termsVersion: 2 };
+  assert.equal(
+    historyEntryText({
+      ...entry,
+      changes: [
+        { field: "title", oldValue: "Old", newValue: "New" } as never,
+        { field: "description", oldValue: "", newValue: "" } as never,
+        { field: "required_skills", oldValue: "go", newValue: "go, sql" } as never,
+      ],
+    }),
+    "Edited (terms v2): title “Old” → “New”; description changed; skills “go” → “go, sql”",
+  );
+  assert.equal(
+    historyEntryText({ ...entry, from: TaskStatus.UNSPECIFIED, reason: "created", changes: [] }),
+    "posted as Open — created",
+  );
+  assert.equal(
+    historyEntryText({ ...entry, to: TaskStatus.CANCELLED, reason: "", changes: [] }),
+    "Open → Cancelled",
+  );
 });

@@ -82,6 +82,31 @@ export function normalizeSkills(skills: readonly string[], field = "required_ski
 }
 
 /**
+ * The new required skills of an edit: normalised as {@link normalizeSkills}, and at least one, as a
+ * task always keeps at least one skill (a skill-less task would be offered to every developer).
+ *
+ * @example
+ * ```ts
+ * validateEditedSkills(["Go"]); // ["go"]
+ * validateEditedSkills([]); // throws ValidationError naming required_skills.skills
+ * ```
+ */
+export function validateEditedSkills(
+  skills: readonly string[],
+  field = "required_skills.skills",
+): string[] {
+  const normalized = normalizeSkills(skills, field);
+  if (normalized.length === 0) {
+    throw new ValidationError(
+      field,
+      "must name at least one skill: a task always keeps at least one " +
+        "(leave required_skills unset to keep the current ones)",
+    );
+  }
+  return normalized;
+}
+
+/**
  * A budget: an allowed ISO currency and 1..1e11 minor units.
  *
  * @example

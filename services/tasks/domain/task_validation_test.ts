@@ -7,6 +7,7 @@ import {
   validateBudget,
   validateDeadline,
   validateDescription,
+  validateEditedSkills,
   validateId,
   validateLink,
   validateNote,
@@ -170,4 +171,9 @@ Deno.test("delivery input: note, link and a split's share", () => {
   for (const bad of [0, 10_000, -1, 1.5, NaN]) {
     assert.throws(() => validateShareBps(bad), ValidationError, String(bad));
   }
+});
+
+Deno.test("an edit keeps at least one skill", () => {
+  assert.deepEqual(validateEditedSkills(["Go", "go"]), ["go"]);
+  assert.throws(() => validateEditedSkills([]), /required_skills\.skills: must name at least one/);
 });

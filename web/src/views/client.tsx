@@ -13,6 +13,7 @@ import { describeError, type Problem } from "../errors.ts";
 import {
   formatMoney,
   formatTime,
+  historyEntryText,
   matchStateLabel,
   proposalStatusLabel,
   taskStatusLabel,
@@ -263,10 +264,7 @@ export function TaskDetail(props: { taskId: string }): JSX.Element {
               <ol class="history">
                 {view.history.map((t, i) => (
                   <li key={i}>
-                    <time>{formatTime(t.at)}</time> {t.from === TaskStatus.UNSPECIFIED
-                      ? `posted as ${taskStatusLabel(t.to)}`
-                      : `${taskStatusLabel(t.from)} → ${taskStatusLabel(t.to)}`}
-                    {t.reason && ` — ${t.reason}`}
+                    <time>{formatTime(t.at)}</time> {historyEntryText(t)}
                   </li>
                 ))}
               </ol>

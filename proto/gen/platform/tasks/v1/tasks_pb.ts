@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/tasks/v1/tasks.proto.
  */
 export const file_platform_tasks_v1_tasks: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbGF0Zm9ybS90YXNrcy92MS90YXNrcy5wcm90bxIRcGxhdGZvcm0udGFza3MudjEiwQIKCERlbGl2ZXJ5EgwKBG5vdGUYASABKAkSDAoEbGluaxgCIAEoCRIwCgxzdWJtaXR0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3N1Ym1pc3Npb25zGAQgASgFEhMKC2Rpc3B1dGVkX2J5GAUgASgJEhYKDmRpc3B1dGVfcmVhc29uGAYgASgJEjgKCnJlc29sdXRpb24YByABKA4yJC5wbGF0Zm9ybS50YXNrcy52MS5EaXNwdXRlUmVzb2x1dGlvbhIbChNkZXZlbG9wZXJfc2hhcmVfYnBzGAggASgFEjYKDWFwcHJvdmFsX21vZGUYCSABKA4yHy5wbGF0Zm9ybS50YXNrcy52MS5BcHByb3ZhbE1vZGUSFgoOY2hhbmdlX3JlcXVlc3QYCiABKAkiygMKBFRhc2sSCgoCaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhcKD3JlcXVpcmVkX3NraWxscxgFIAMoCRIpCgZidWRnZXQYBiABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnN0YXR1cxgIIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSHQoVYXNzaWduZWRfZGV2ZWxvcGVyX2lkGAkgASgJEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDCABKAUSGQoRcmVxdWlyZXNfYXBwcm92YWwYDSABKAgSLQoIZGVsaXZlcnkYDiABKAsyGy5wbGF0Zm9ybS50YXNrcy52MS5EZWxpdmVyeSKuAQoKVHJhbnNpdGlvbhIrCgRmcm9tGAEgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgCIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYAyABKAkSDgoGcmVhc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoRQ3JlYXRlVGFza1JlcXVlc3QSDQoFdGl0bGUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSFwoPcmVxdWlyZWRfc2tpbGxzGAMgAygJEikKBmJ1ZGdldBgEIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRcmVxdWlyZXNfYXBwcm92YWwYBiABKAgiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiEKDkdldFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiOAoPR2V0VGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIp0BChBMaXN0VGFza3NSZXF1ZXN0Ei0KBnN0YXR1cxgBIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSDAoEbWluZRgCIAEoCBINCgVza2lsbBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRIWCg5hc3NpZ25lZF90b19tZRgGIAEoCCJUChFMaXN0VGFza3NSZXNwb25zZRImCgV0YXNrcxgBIAMoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhsKCVNraWxsTGlzdBIOCgZza2lsbHMYASADKAki/AEKEVVwZGF0ZVRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSEgoFdGl0bGUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEjUKD3JlcXVpcmVkX3NraWxscxgEIAEoCzIcLnBsYXRmb3JtLnRhc2tzLnYxLlNraWxsTGlzdBIpCgZidWRnZXQYBSABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb24iOwoSVXBkYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIjQKEUNhbmNlbFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEkNhbmNlbFRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI6ChFBc3NpZ25UYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhQKDGRldmVsb3Blcl9pZBgCIAEoCSI7ChJBc3NpZ25UYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siIwoQU3RhcnRUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjoKEVN0YXJ0VGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiYKE0NvbXBsZXRlVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI9ChRDb21wbGV0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayJPChVHZXRUYXNrSGlzdG9yeVJlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJlChZHZXRUYXNrSGlzdG9yeVJlc3BvbnNlEjIKC3RyYW5zaXRpb25zGAEgAygLMh0ucGxhdGZvcm0udGFza3MudjEuVHJhbnNpdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiQAoRU3VibWl0V29ya1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIMCgRub3RlGAIgASgJEgwKBGxpbmsYAyABKAkiOwoSU3VibWl0V29ya1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIiUKEkFwcHJvdmVXb3JrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjwKE0FwcHJvdmVXb3JrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siNgoVUmVxdWVzdENoYW5nZXNSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSDAoEbm90ZRgCIAEoCSI/ChZSZXF1ZXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIjoKF1dpdGhkcmF3RnJvbVRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkEKGFdpdGhkcmF3RnJvbVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI1ChJPcGVuRGlzcHV0ZVJlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiPAoTT3BlbkRpc3B1dGVSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayKNAQoVUmVzb2x2ZURpc3B1dGVSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSOAoKcmVzb2x1dGlvbhgCIAEoDjIkLnBsYXRmb3JtLnRhc2tzLnYxLkRpc3B1dGVSZXNvbHV0aW9uEhsKE2RldmVsb3Blcl9zaGFyZV9icHMYAyABKAUSDAoEbm90ZRgEIAEoCSI/ChZSZXNvbHZlRGlzcHV0ZVJlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrKvoBCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhgKFFRBU0tfU1RBVFVTX0FTU0lHTkVEEAISGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQAxIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQBBIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQBRIXChNUQVNLX1NUQVRVU19FWFBJUkVEEAYSGQoVVEFTS19TVEFUVVNfU1VCTUlUVEVEEAcSGAoUVEFTS19TVEFUVVNfRElTUFVURUQQCCp6CgxBcHByb3ZhbE1vZGUSHQoZQVBQUk9WQUxfTU9ERV9VTlNQRUNJRklFRBAAEhgKFEFQUFJPVkFMX01PREVfTUFOVUFMEAESFgoSQVBQUk9WQUxfTU9ERV9BVVRPEAISGQoVQVBQUk9WQUxfTU9ERV9ESVNQVVRFEAMqlAEKEURpc3B1dGVSZXNvbHV0aW9uEiIKHkRJU1BVVEVfUkVTT0xVVElPTl9VTlNQRUNJRklFRBAAEh4KGkRJU1BVVEVfUkVTT0xVVElPTl9BUFBST1ZFEAESHQoZRElTUFVURV9SRVNPTFVUSU9OX1JFRlVORBACEhwKGERJU1BVVEVfUkVTT0xVVElPTl9TUExJVBADMpULCgtUYXNrU2VydmljZRJZCgpDcmVhdGVUYXNrEiQucGxhdGZvcm0udGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5DcmVhdGVUYXNrUmVzcG9uc2USUAoHR2V0VGFzaxIhLnBsYXRmb3JtLnRhc2tzLnYxLkdldFRhc2tSZXF1ZXN0GiIucGxhdGZvcm0udGFza3MudjEuR2V0VGFza1Jlc3BvbnNlElYKCUxpc3RUYXNrcxIjLnBsYXRmb3JtLnRhc2tzLnYxLkxpc3RUYXNrc1JlcXVlc3QaJC5wbGF0Zm9ybS50YXNrcy52MS5MaXN0VGFza3NSZXNwb25zZRJZCgpVcGRhdGVUYXNrEiQucGxhdGZvcm0udGFza3MudjEuVXBkYXRlVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5VcGRhdGVUYXNrUmVzcG9uc2USWQoKQ2FuY2VsVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLkNhbmNlbFRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuQ2FuY2VsVGFza1Jlc3BvbnNlElkKCkFzc2lnblRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5Bc3NpZ25UYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLkFzc2lnblRhc2tSZXNwb25zZRJWCglTdGFydFRhc2sSIy5wbGF0Zm9ybS50YXNrcy52MS5TdGFydFRhc2tSZXF1ZXN0GiQucGxhdGZvcm0udGFza3MudjEuU3RhcnRUYXNrUmVzcG9uc2USXwoMQ29tcGxldGVUYXNrEiYucGxhdGZvcm0udGFza3MudjEuQ29tcGxldGVUYXNrUmVxdWVzdBonLnBsYXRmb3JtLnRhc2tzLnYxLkNvbXBsZXRlVGFza1Jlc3BvbnNlElkKClN1Ym1pdFdvcmsSJC5wbGF0Zm9ybS50YXNrcy52MS5TdWJtaXRXb3JrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLlN1Ym1pdFdvcmtSZXNwb25zZRJcCgtBcHByb3ZlV29yaxIlLnBsYXRmb3JtLnRhc2tzLnYxLkFwcHJvdmVXb3JrUmVxdWVzdBomLnBsYXRmb3JtLnRhc2tzLnYxLkFwcHJvdmVXb3JrUmVzcG9uc2USZQoOUmVxdWVzdENoYW5nZXMSKC5wbGF0Zm9ybS50YXNrcy52MS5SZXF1ZXN0Q2hhbmdlc1JlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5SZXF1ZXN0Q2hhbmdlc1Jlc3BvbnNlEmsKEFdpdGhkcmF3RnJvbVRhc2sSKi5wbGF0Zm9ybS50YXNrcy52MS5XaXRoZHJhd0Zyb21UYXNrUmVxdWVzdBorLnBsYXRmb3JtLnRhc2tzLnYxLldpdGhkcmF3RnJvbVRhc2tSZXNwb25zZRJcCgtPcGVuRGlzcHV0ZRIlLnBsYXRmb3JtLnRhc2tzLnYxLk9wZW5EaXNwdXRlUmVxdWVzdBomLnBsYXRmb3JtLnRhc2tzLnYxLk9wZW5EaXNwdXRlUmVzcG9uc2USZQoOUmVzb2x2ZURpc3B1dGUSKC5wbGF0Zm9ybS50YXNrcy52MS5SZXNvbHZlRGlzcHV0ZVJlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5SZXNvbHZlRGlzcHV0ZVJlc3BvbnNlEmUKDkdldFRhc2tIaXN0b3J5EigucGxhdGZvcm0udGFza3MudjEuR2V0VGFza0hpc3RvcnlSZXF1ZXN0GikucGxhdGZvcm0udGFza3MudjEuR2V0VGFza0hpc3RvcnlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
+  fileDesc("Ch1wbGF0Zm9ybS90YXNrcy92MS90YXNrcy5wcm90bxIRcGxhdGZvcm0udGFza3MudjEiwQIKCERlbGl2ZXJ5EgwKBG5vdGUYASABKAkSDAoEbGluaxgCIAEoCRIwCgxzdWJtaXR0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3N1Ym1pc3Npb25zGAQgASgFEhMKC2Rpc3B1dGVkX2J5GAUgASgJEhYKDmRpc3B1dGVfcmVhc29uGAYgASgJEjgKCnJlc29sdXRpb24YByABKA4yJC5wbGF0Zm9ybS50YXNrcy52MS5EaXNwdXRlUmVzb2x1dGlvbhIbChNkZXZlbG9wZXJfc2hhcmVfYnBzGAggASgFEjYKDWFwcHJvdmFsX21vZGUYCSABKA4yHy5wbGF0Zm9ybS50YXNrcy52MS5BcHByb3ZhbE1vZGUSFgoOY2hhbmdlX3JlcXVlc3QYCiABKAkiygMKBFRhc2sSCgoCaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhcKD3JlcXVpcmVkX3NraWxscxgFIAMoCRIpCgZidWRnZXQYBiABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSLAoIZGVhZGxpbmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnN0YXR1cxgIIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSHQoVYXNzaWduZWRfZGV2ZWxvcGVyX2lkGAkgASgJEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRlcm1zX3ZlcnNpb24YDCABKAUSGQoRcmVxdWlyZXNfYXBwcm92YWwYDSABKAgSLQoIZGVsaXZlcnkYDiABKAsyGy5wbGF0Zm9ybS50YXNrcy52MS5EZWxpdmVyeSL2AQoKVHJhbnNpdGlvbhIrCgRmcm9tGAEgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIpCgJ0bxgCIAEoDjIdLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2tTdGF0dXMSEAoIYWN0b3JfaWQYAyABKAkSDgoGcmVhc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgdjaGFuZ2VzGAYgAygLMh4ucGxhdGZvcm0udGFza3MudjEuRmllbGRDaGFuZ2USFQoNdGVybXNfdmVyc2lvbhgHIAEoBSJCCgtGaWVsZENoYW5nZRINCgVmaWVsZBgBIAEoCRIRCglvbGRfdmFsdWUYAiABKAkSEQoJbmV3X3ZhbHVlGAMgASgJIsQBChFDcmVhdGVUYXNrUmVxdWVzdBINCgV0aXRsZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIXCg9yZXF1aXJlZF9za2lsbHMYAyADKAkSKQoGYnVkZ2V0GAQgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFyZXF1aXJlc19hcHByb3ZhbBgGIAEoCCI7ChJDcmVhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siIQoOR2V0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2sinQEKEExpc3RUYXNrc1JlcXVlc3QSLQoGc3RhdHVzGAEgASgOMh0ucGxhdGZvcm0udGFza3MudjEuVGFza1N0YXR1cxIMCgRtaW5lGAIgASgIEg0KBXNraWxsGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJEhYKDmFzc2lnbmVkX3RvX21lGAYgASgIIlQKEUxpc3RUYXNrc1Jlc3BvbnNlEiYKBXRhc2tzGAEgAygLMhcucGxhdGZvcm0udGFza3MudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiGwoJU2tpbGxMaXN0Eg4KBnNraWxscxgBIAMoCSL8AQoRVXBkYXRlVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNQoPcmVxdWlyZWRfc2tpbGxzGAQgASgLMhwucGxhdGZvcm0udGFza3MudjEuU2tpbGxMaXN0EikKBmJ1ZGdldBgFIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRIsCghkZWFkbGluZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbiI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siNAoRQ2FuY2VsVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIjoKEUFzc2lnblRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSFAoMZGV2ZWxvcGVyX2lkGAIgASgJIjsKEkFzc2lnblRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayIjChBTdGFydFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiOgoRU3RhcnRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siJgoTQ29tcGxldGVUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIj0KFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIk8KFUdldFRhc2tIaXN0b3J5UmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImUKFkdldFRhc2tIaXN0b3J5UmVzcG9uc2USMgoLdHJhbnNpdGlvbnMYASADKAsyHS5wbGF0Zm9ybS50YXNrcy52MS5UcmFuc2l0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChFTdWJtaXRXb3JrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEgwKBG5vdGUYAiABKAkSDAoEbGluaxgDIAEoCSI7ChJTdWJtaXRXb3JrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siJQoSQXBwcm92ZVdvcmtSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiPAoTQXBwcm92ZVdvcmtSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcucGxhdGZvcm0udGFza3MudjEuVGFzayI2ChVSZXF1ZXN0Q2hhbmdlc1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIMCgRub3RlGAIgASgJIj8KFlJlcXVlc3RDaGFuZ2VzUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2siOgoXV2l0aGRyYXdGcm9tVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQQoYV2l0aGRyYXdGcm9tVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIjUKEk9wZW5EaXNwdXRlUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI8ChNPcGVuRGlzcHV0ZVJlc3BvbnNlEiUKBHRhc2sYASABKAsyFy5wbGF0Zm9ybS50YXNrcy52MS5UYXNrIo0BChVSZXNvbHZlRGlzcHV0ZVJlcXVlc3QSDwoHdGFza19pZBgBIAEoCRI4CgpyZXNvbHV0aW9uGAIgASgOMiQucGxhdGZvcm0udGFza3MudjEuRGlzcHV0ZVJlc29sdXRpb24SGwoTZGV2ZWxvcGVyX3NoYXJlX2JwcxgDIAEoBRIMCgRub3RlGAQgASgJIj8KFlJlc29sdmVEaXNwdXRlUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnBsYXRmb3JtLnRhc2tzLnYxLlRhc2sq+gEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIUChBUQVNLX1NUQVRVU19PUEVOEAESGAoUVEFTS19TVEFUVVNfQVNTSUdORUQQAhIbChdUQVNLX1NUQVRVU19JTl9QUk9HUkVTUxADEhkKFVRBU0tfU1RBVFVTX0NPTVBMRVRFRBAEEhkKFVRBU0tfU1RBVFVTX0NBTkNFTExFRBAFEhcKE1RBU0tfU1RBVFVTX0VYUElSRUQQBhIZChVUQVNLX1NUQVRVU19TVUJNSVRURUQQBxIYChRUQVNLX1NUQVRVU19ESVNQVVRFRBAIKnoKDEFwcHJvdmFsTW9kZRIdChlBUFBST1ZBTF9NT0RFX1VOU1BFQ0lGSUVEEAASGAoUQVBQUk9WQUxfTU9ERV9NQU5VQUwQARIWChJBUFBST1ZBTF9NT0RFX0FVVE8QAhIZChVBUFBST1ZBTF9NT0RFX0RJU1BVVEUQAyqUAQoRRGlzcHV0ZVJlc29sdXRpb24SIgoeRElTUFVURV9SRVNPTFVUSU9OX1VOU1BFQ0lGSUVEEAASHgoaRElTUFVURV9SRVNPTFVUSU9OX0FQUFJPVkUQARIdChlESVNQVVRFX1JFU09MVVRJT05fUkVGVU5EEAISHAoYRElTUFVURV9SRVNPTFVUSU9OX1NQTElUEAMylQsKC1Rhc2tTZXJ2aWNlElkKCkNyZWF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5DcmVhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXNwb25zZRJQCgdHZXRUYXNrEiEucGxhdGZvcm0udGFza3MudjEuR2V0VGFza1JlcXVlc3QaIi5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrUmVzcG9uc2USVgoJTGlzdFRhc2tzEiMucGxhdGZvcm0udGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBokLnBsYXRmb3JtLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlElkKClVwZGF0ZVRhc2sSJC5wbGF0Zm9ybS50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnBsYXRmb3JtLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJZCgpDYW5jZWxUYXNrEiQucGxhdGZvcm0udGFza3MudjEuQ2FuY2VsVGFza1JlcXVlc3QaJS5wbGF0Zm9ybS50YXNrcy52MS5DYW5jZWxUYXNrUmVzcG9uc2USWQoKQXNzaWduVGFzaxIkLnBsYXRmb3JtLnRhc2tzLnYxLkFzc2lnblRhc2tSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuQXNzaWduVGFza1Jlc3BvbnNlElYKCVN0YXJ0VGFzaxIjLnBsYXRmb3JtLnRhc2tzLnYxLlN0YXJ0VGFza1JlcXVlc3QaJC5wbGF0Zm9ybS50YXNrcy52MS5TdGFydFRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi5wbGF0Zm9ybS50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicucGxhdGZvcm0udGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USWQoKU3VibWl0V29yaxIkLnBsYXRmb3JtLnRhc2tzLnYxLlN1Ym1pdFdvcmtSZXF1ZXN0GiUucGxhdGZvcm0udGFza3MudjEuU3VibWl0V29ya1Jlc3BvbnNlElwKC0FwcHJvdmVXb3JrEiUucGxhdGZvcm0udGFza3MudjEuQXBwcm92ZVdvcmtSZXF1ZXN0GiYucGxhdGZvcm0udGFza3MudjEuQXBwcm92ZVdvcmtSZXNwb25zZRJlCg5SZXF1ZXN0Q2hhbmdlcxIoLnBsYXRmb3JtLnRhc2tzLnYxLlJlcXVlc3RDaGFuZ2VzUmVxdWVzdBopLnBsYXRmb3JtLnRhc2tzLnYxLlJlcXVlc3RDaGFuZ2VzUmVzcG9uc2USawoQV2l0aGRyYXdGcm9tVGFzaxIqLnBsYXRmb3JtLnRhc2tzLnYxLldpdGhkcmF3RnJvbVRhc2tSZXF1ZXN0GisucGxhdGZvcm0udGFza3MudjEuV2l0aGRyYXdGcm9tVGFza1Jlc3BvbnNlElwKC09wZW5EaXNwdXRlEiUucGxhdGZvcm0udGFza3MudjEuT3BlbkRpc3B1dGVSZXF1ZXN0GiYucGxhdGZvcm0udGFza3MudjEuT3BlbkRpc3B1dGVSZXNwb25zZRJlCg5SZXNvbHZlRGlzcHV0ZRIoLnBsYXRmb3JtLnRhc2tzLnYxLlJlc29sdmVEaXNwdXRlUmVxdWVzdBopLnBsYXRmb3JtLnRhc2tzLnYxLlJlc29sdmVEaXNwdXRlUmVzcG9uc2USZQoOR2V0VGFza0hpc3RvcnkSKC5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlcXVlc3QaKS5wbGF0Zm9ybS50YXNrcy52MS5HZXRUYXNrSGlzdG9yeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
 
 /**
  * The work delivered for a task and where its approval stands.
@@ -193,9 +193,11 @@ export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
   messageDesc(file_platform_tasks_v1_tasks, 1);
 
 /**
- * One entry of a task's history: a change of status, who made it and why. The first is the creation
- * (UNSPECIFIED -> OPEN, reason "created"). actor_id is the caller's token subject, or
- * "service:tasks" for what the service does itself (expiry, assignment from an accepted proposal).
+ * One entry of a task's history: a change of status, or an edit, who made it and why. The first is
+ * the creation (UNSPECIFIED -> OPEN, reason "created"). An edit of an OPEN task (UpdateTask that
+ * changed something) is an entry OPEN -> OPEN with reason "edited" and its changes. actor_id is
+ * the caller's token subject, or "service:tasks" for what the service does itself (expiry,
+ * assignment from an accepted proposal).
  *
  * @generated from message platform.tasks.v1.Transition
  */
@@ -224,6 +226,22 @@ export type Transition = Message<"platform.tasks.v1.Transition"> & {
    * @generated from field: google.protobuf.Timestamp at = 5;
    */
   at?: Timestamp | undefined;
+
+  /**
+   * For an edit: each field it changed, in the order title, description, required_skills, budget,
+   * deadline. Empty for a change of status.
+   *
+   * @generated from field: repeated platform.tasks.v1.FieldChange changes = 6;
+   */
+  changes: FieldChange[];
+
+  /**
+   * The task's terms version after this entry (1 at creation, one more at each change of terms).
+   * 0 for entries recorded before versions were kept in the history.
+   *
+   * @generated from field: int32 terms_version = 7;
+   */
+  termsVersion: number;
 };
 
 /**
@@ -232,6 +250,40 @@ export type Transition = Message<"platform.tasks.v1.Transition"> & {
  */
 export const TransitionSchema: GenMessage<Transition> = /*@__PURE__*/
   messageDesc(file_platform_tasks_v1_tasks, 2);
+
+/**
+ * What one edit did to one field of a task. old_value and new_value are readable text: a title as
+ * it was and is, required skills joined by ", ", a budget as "USD 15.00", a deadline as an RFC 3339
+ * time ("" for none). A description's values are left empty (too long to repeat; the task holds
+ * the new one).
+ *
+ * @generated from message platform.tasks.v1.FieldChange
+ */
+export type FieldChange = Message<"platform.tasks.v1.FieldChange"> & {
+  /**
+   * The proto name of the field: title, description, required_skills, budget or deadline.
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * @generated from field: string old_value = 2;
+   */
+  oldValue: string;
+
+  /**
+   * @generated from field: string new_value = 3;
+   */
+  newValue: string;
+};
+
+/**
+ * Describes the message platform.tasks.v1.FieldChange.
+ * Use `create(FieldChangeSchema)` to create a new message.
+ */
+export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
+  messageDesc(file_platform_tasks_v1_tasks, 3);
 
 /**
  * The new task; the caller becomes its client. Title 1..200 characters, description at most 10000,
@@ -281,7 +333,7 @@ export type CreateTaskRequest = Message<"platform.tasks.v1.CreateTaskRequest"> &
  * Use `create(CreateTaskRequestSchema)` to create a new message.
  */
 export const CreateTaskRequestSchema: GenMessage<CreateTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 3);
+  messageDesc(file_platform_tasks_v1_tasks, 4);
 
 /**
  * The task as created: OPEN, terms_version 1.
@@ -300,7 +352,7 @@ export type CreateTaskResponse = Message<"platform.tasks.v1.CreateTaskResponse">
  * Use `create(CreateTaskResponseSchema)` to create a new message.
  */
 export const CreateTaskResponseSchema: GenMessage<CreateTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 4);
+  messageDesc(file_platform_tasks_v1_tasks, 5);
 
 /**
  * The task to read, by id (a UUID).
@@ -319,7 +371,7 @@ export type GetTaskRequest = Message<"platform.tasks.v1.GetTaskRequest"> & {
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 5);
+  messageDesc(file_platform_tasks_v1_tasks, 6);
 
 /**
  * The task asked for.
@@ -338,7 +390,7 @@ export type GetTaskResponse = Message<"platform.tasks.v1.GetTaskResponse"> & {
  * Use `create(GetTaskResponseSchema)` to create a new message.
  */
 export const GetTaskResponseSchema: GenMessage<GetTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 6);
+  messageDesc(file_platform_tasks_v1_tasks, 7);
 
 /**
  * Which tasks to list (the filters combine) and which page.
@@ -392,7 +444,7 @@ export type ListTasksRequest = Message<"platform.tasks.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 7);
+  messageDesc(file_platform_tasks_v1_tasks, 8);
 
 /**
  * One page of tasks, newest first. next_page_token is empty on the last page.
@@ -416,11 +468,12 @@ export type ListTasksResponse = Message<"platform.tasks.v1.ListTasksResponse"> &
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 8);
+  messageDesc(file_platform_tasks_v1_tasks, 9);
 
 /**
- * A list of skills that, unlike a repeated field, can be told apart from unset: an
- * UpdateTaskRequest.required_skills with no skills clears them.
+ * A list of skills that, unlike a repeated field, can be told apart from unset. In an
+ * UpdateTaskRequest it replaces the task's skills and must name at least one (a task always keeps
+ * at least one skill): an empty list is invalid_argument.
  *
  * @generated from message platform.tasks.v1.SkillList
  */
@@ -436,7 +489,7 @@ export type SkillList = Message<"platform.tasks.v1.SkillList"> & {
  * Use `create(SkillListSchema)` to create a new message.
  */
 export const SkillListSchema: GenMessage<SkillList> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 9);
+  messageDesc(file_platform_tasks_v1_tasks, 10);
 
 /**
  * The OPEN task to change and its new values; a field left unset keeps its value (a deadline can be
@@ -481,7 +534,7 @@ export type UpdateTaskRequest = Message<"platform.tasks.v1.UpdateTaskRequest"> &
  * Use `create(UpdateTaskRequestSchema)` to create a new message.
  */
 export const UpdateTaskRequestSchema: GenMessage<UpdateTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 10);
+  messageDesc(file_platform_tasks_v1_tasks, 11);
 
 /**
  * The task after the change; unchanged, with nothing published, when no value differed.
@@ -500,7 +553,7 @@ export type UpdateTaskResponse = Message<"platform.tasks.v1.UpdateTaskResponse">
  * Use `create(UpdateTaskResponseSchema)` to create a new message.
  */
 export const UpdateTaskResponseSchema: GenMessage<UpdateTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 11);
+  messageDesc(file_platform_tasks_v1_tasks, 12);
 
 /**
  * The task to cancel and an optional reason (at most 1000 characters) kept in its history.
@@ -524,7 +577,7 @@ export type CancelTaskRequest = Message<"platform.tasks.v1.CancelTaskRequest"> &
  * Use `create(CancelTaskRequestSchema)` to create a new message.
  */
 export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 12);
+  messageDesc(file_platform_tasks_v1_tasks, 13);
 
 /**
  * The task, now CANCELLED.
@@ -543,7 +596,7 @@ export type CancelTaskResponse = Message<"platform.tasks.v1.CancelTaskResponse">
  * Use `create(CancelTaskResponseSchema)` to create a new message.
  */
 export const CancelTaskResponseSchema: GenMessage<CancelTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 13);
+  messageDesc(file_platform_tasks_v1_tasks, 14);
 
 /**
  * The OPEN task and the developer to assign it to.
@@ -567,7 +620,7 @@ export type AssignTaskRequest = Message<"platform.tasks.v1.AssignTaskRequest"> &
  * Use `create(AssignTaskRequestSchema)` to create a new message.
  */
 export const AssignTaskRequestSchema: GenMessage<AssignTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 14);
+  messageDesc(file_platform_tasks_v1_tasks, 15);
 
 /**
  * The task, now ASSIGNED to the developer.
@@ -586,7 +639,7 @@ export type AssignTaskResponse = Message<"platform.tasks.v1.AssignTaskResponse">
  * Use `create(AssignTaskResponseSchema)` to create a new message.
  */
 export const AssignTaskResponseSchema: GenMessage<AssignTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 15);
+  messageDesc(file_platform_tasks_v1_tasks, 16);
 
 /**
  * The ASSIGNED task the caller starts.
@@ -605,7 +658,7 @@ export type StartTaskRequest = Message<"platform.tasks.v1.StartTaskRequest"> & {
  * Use `create(StartTaskRequestSchema)` to create a new message.
  */
 export const StartTaskRequestSchema: GenMessage<StartTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 16);
+  messageDesc(file_platform_tasks_v1_tasks, 17);
 
 /**
  * The task, now IN_PROGRESS.
@@ -624,7 +677,7 @@ export type StartTaskResponse = Message<"platform.tasks.v1.StartTaskResponse"> &
  * Use `create(StartTaskResponseSchema)` to create a new message.
  */
 export const StartTaskResponseSchema: GenMessage<StartTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 17);
+  messageDesc(file_platform_tasks_v1_tasks, 18);
 
 /**
  * The IN_PROGRESS task the caller completes.
@@ -643,7 +696,7 @@ export type CompleteTaskRequest = Message<"platform.tasks.v1.CompleteTaskRequest
  * Use `create(CompleteTaskRequestSchema)` to create a new message.
  */
 export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 18);
+  messageDesc(file_platform_tasks_v1_tasks, 19);
 
 /**
  * The task, now COMPLETED.
@@ -662,7 +715,7 @@ export type CompleteTaskResponse = Message<"platform.tasks.v1.CompleteTaskRespon
  * Use `create(CompleteTaskResponseSchema)` to create a new message.
  */
 export const CompleteTaskResponseSchema: GenMessage<CompleteTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 19);
+  messageDesc(file_platform_tasks_v1_tasks, 20);
 
 /**
  * The task whose transitions to list, and which page.
@@ -695,7 +748,7 @@ export type GetTaskHistoryRequest = Message<"platform.tasks.v1.GetTaskHistoryReq
  * Use `create(GetTaskHistoryRequestSchema)` to create a new message.
  */
 export const GetTaskHistoryRequestSchema: GenMessage<GetTaskHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 20);
+  messageDesc(file_platform_tasks_v1_tasks, 21);
 
 /**
  * One page of the task's transitions, oldest first.
@@ -721,7 +774,7 @@ export type GetTaskHistoryResponse = Message<"platform.tasks.v1.GetTaskHistoryRe
  * Use `create(GetTaskHistoryResponseSchema)` to create a new message.
  */
 export const GetTaskHistoryResponseSchema: GenMessage<GetTaskHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 21);
+  messageDesc(file_platform_tasks_v1_tasks, 22);
 
 /**
  * The IN_PROGRESS task whose work the caller delivers: a note (1..2000 characters) and an optional
@@ -751,7 +804,7 @@ export type SubmitWorkRequest = Message<"platform.tasks.v1.SubmitWorkRequest"> &
  * Use `create(SubmitWorkRequestSchema)` to create a new message.
  */
 export const SubmitWorkRequestSchema: GenMessage<SubmitWorkRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 22);
+  messageDesc(file_platform_tasks_v1_tasks, 23);
 
 /**
  * The task, now SUBMITTED.
@@ -770,7 +823,7 @@ export type SubmitWorkResponse = Message<"platform.tasks.v1.SubmitWorkResponse">
  * Use `create(SubmitWorkResponseSchema)` to create a new message.
  */
 export const SubmitWorkResponseSchema: GenMessage<SubmitWorkResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 23);
+  messageDesc(file_platform_tasks_v1_tasks, 24);
 
 /**
  * The SUBMITTED task whose work the caller approves.
@@ -789,7 +842,7 @@ export type ApproveWorkRequest = Message<"platform.tasks.v1.ApproveWorkRequest">
  * Use `create(ApproveWorkRequestSchema)` to create a new message.
  */
 export const ApproveWorkRequestSchema: GenMessage<ApproveWorkRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 24);
+  messageDesc(file_platform_tasks_v1_tasks, 25);
 
 /**
  * The task, now COMPLETED.
@@ -808,7 +861,7 @@ export type ApproveWorkResponse = Message<"platform.tasks.v1.ApproveWorkResponse
  * Use `create(ApproveWorkResponseSchema)` to create a new message.
  */
 export const ApproveWorkResponseSchema: GenMessage<ApproveWorkResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 25);
+  messageDesc(file_platform_tasks_v1_tasks, 26);
 
 /**
  * The SUBMITTED task and what to change (a note, 1..2000 characters).
@@ -832,7 +885,7 @@ export type RequestChangesRequest = Message<"platform.tasks.v1.RequestChangesReq
  * Use `create(RequestChangesRequestSchema)` to create a new message.
  */
 export const RequestChangesRequestSchema: GenMessage<RequestChangesRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 26);
+  messageDesc(file_platform_tasks_v1_tasks, 27);
 
 /**
  * The task, back IN_PROGRESS.
@@ -851,7 +904,7 @@ export type RequestChangesResponse = Message<"platform.tasks.v1.RequestChangesRe
  * Use `create(RequestChangesResponseSchema)` to create a new message.
  */
 export const RequestChangesResponseSchema: GenMessage<RequestChangesResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 27);
+  messageDesc(file_platform_tasks_v1_tasks, 28);
 
 /**
  * The ASSIGNED task the caller steps back from, and an optional reason (at most 1000 characters).
@@ -875,7 +928,7 @@ export type WithdrawFromTaskRequest = Message<"platform.tasks.v1.WithdrawFromTas
  * Use `create(WithdrawFromTaskRequestSchema)` to create a new message.
  */
 export const WithdrawFromTaskRequestSchema: GenMessage<WithdrawFromTaskRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 28);
+  messageDesc(file_platform_tasks_v1_tasks, 29);
 
 /**
  * The task, OPEN again and without an assignee.
@@ -894,7 +947,7 @@ export type WithdrawFromTaskResponse = Message<"platform.tasks.v1.WithdrawFromTa
  * Use `create(WithdrawFromTaskResponseSchema)` to create a new message.
  */
 export const WithdrawFromTaskResponseSchema: GenMessage<WithdrawFromTaskResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 29);
+  messageDesc(file_platform_tasks_v1_tasks, 30);
 
 /**
  * The SUBMITTED task and why it is disputed (1..2000 characters).
@@ -918,7 +971,7 @@ export type OpenDisputeRequest = Message<"platform.tasks.v1.OpenDisputeRequest">
  * Use `create(OpenDisputeRequestSchema)` to create a new message.
  */
 export const OpenDisputeRequestSchema: GenMessage<OpenDisputeRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 30);
+  messageDesc(file_platform_tasks_v1_tasks, 31);
 
 /**
  * The task, now DISPUTED.
@@ -937,7 +990,7 @@ export type OpenDisputeResponse = Message<"platform.tasks.v1.OpenDisputeResponse
  * Use `create(OpenDisputeResponseSchema)` to create a new message.
  */
 export const OpenDisputeResponseSchema: GenMessage<OpenDisputeResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 31);
+  messageDesc(file_platform_tasks_v1_tasks, 32);
 
 /**
  * The DISPUTED task, the decision, for a split the developer's share (1..9999 basis points), and
@@ -972,7 +1025,7 @@ export type ResolveDisputeRequest = Message<"platform.tasks.v1.ResolveDisputeReq
  * Use `create(ResolveDisputeRequestSchema)` to create a new message.
  */
 export const ResolveDisputeRequestSchema: GenMessage<ResolveDisputeRequest> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 32);
+  messageDesc(file_platform_tasks_v1_tasks, 33);
 
 /**
  * The task, COMPLETED or CANCELLED.
@@ -991,7 +1044,7 @@ export type ResolveDisputeResponse = Message<"platform.tasks.v1.ResolveDisputeRe
  * Use `create(ResolveDisputeResponseSchema)` to create a new message.
  */
 export const ResolveDisputeResponseSchema: GenMessage<ResolveDisputeResponse> = /*@__PURE__*/
-  messageDesc(file_platform_tasks_v1_tasks, 33);
+  messageDesc(file_platform_tasks_v1_tasks, 34);
 
 /**
  * Where a task is in its lifecycle (see TaskService). UNSPECIFIED is no status: a ListTasks filter
@@ -1187,7 +1240,9 @@ export const TaskService: GenService<{
   /**
    * Changes an OPEN task. The owning client or an admin. Unset fields stay as they are. A change of
    * terms (title, required skills, budget, deadline) publishes task.updated: pending proposals are
-   * withdrawn and the task is matched again on the new terms.
+   * withdrawn and the task is matched again on the new terms. Every edit that changes something is
+   * kept in the task's history (GetTaskHistory) with what it changed. Over JSON, a field name the
+   * schema does not know is invalid_argument naming it (a misspelt field must not pass as unset).
    *
    * @generated from rpc platform.tasks.v1.TaskService.UpdateTask
    */
