@@ -1,13 +1,18 @@
 /**
  * A profile as the cache holds it: the record, and the GetUser answers made from it (with and
- * without the private fields), each built once and frozen, so a cache hit allocates nothing and
+ * without the private fields) and its GetPublicProfile answer, each built once and frozen, so a cache hit allocates nothing and
  * the fast path encodes each answer once.
  *
  * @module
  */
 import { frozenMessage } from "@platform/lib/server";
-import { type GetUserResponse, GetUserResponseSchema } from "@platform/proto/users/v1";
-import { toProto } from "./user_proto.ts";
+import {
+  type GetPublicProfileResponse,
+  GetPublicProfileResponseSchema,
+  type GetUserResponse,
+  GetUserResponseSchema,
+} from "@platform/proto/users/v1";
+import { toProto, toPublicProfile } from "./user_proto.ts";
 import type { UserRecord } from "./user_record.ts";
 
 /**
@@ -22,6 +27,7 @@ import type { UserRecord } from "./user_record.ts";
 export class CachedProfile {
   private publicAnswer?: GetUserResponse;
   private privateAnswer?: GetUserResponse;
+  private profileAnswer?: GetPublicProfileResponse;
 
   constructor(readonly record: UserRecord) {}
 
@@ -34,6 +40,13 @@ export class CachedProfile {
     }
     return this.publicAnswer ??= frozenMessage(GetUserResponseSchema, {
       user: toProto(this.record, false),
+    });
+  }
+
+  /** The GetPublicProfile answer. Frozen: do not modify it. */
+  publicProfileResponse(): GetPublicProfileResponse {
+    return this.profileAnswer ??= frozenMessage(GetPublicProfileResponseSchema, {
+      profile: toPublicProfile(this.record),
     });
   }
 }

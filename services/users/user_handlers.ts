@@ -139,6 +139,14 @@ export function userHandlers(deps: UserHandlerDeps): Partial<ServiceImpl<typeof 
       return profile.getUserResponse(canSeePrivate(me, id));
     },
 
+    async getPublicProfile(req, ctx) {
+      requirePrincipal(ctx);
+      const id = userId(req.userId, "user_id");
+      const profile = await profiles.get(id);
+      if (!profile) throw new NotFoundError("user", id);
+      return profile.publicProfileResponse();
+    },
+
     async updateProfile(req, ctx) {
       const me = requirePrincipal(ctx);
       const id = userId(req.userId || me.subject, "user_id");

@@ -17,6 +17,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { usersClient } from "@platform/client";
 import { WatchRequestSchema } from "@platform/proto/notifications/v1";
+import { Role } from "@platform/proto/users/v1";
 import type { Browser, Page } from "playwright-core";
 import { freePort, hasCommand } from "../harness/processes.ts";
 import { hasChromium, launchChromium, openPage, screenshot, SCREENSHOT_DIR } from "./browser.ts";
@@ -198,6 +199,48 @@ Deno.test({
           assert.ok(overflow <= 0, `no sideways scrolling at phone width (${overflow}px)`);
           await screenshot(dev, "story-09-developer-phone-width");
           await dev.setViewportSize({ width: 1200, height: 860 });
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "the client opens the developer's profile from the task; same names differ by handle",
+        async () => {
+          // A second developer with the same display name, made over the API.
+          const users = usersClient(platform.url("users"));
+          const twin = await users.register({
+            email: `${unique("twin")}@example.com`,
+            password: PASSWORD,
+            role: Role.DEVELOPER,
+            displayName: "Ada Developer",
+          });
+          const taskUrl = client.url();
+          const assignee = client.locator("#task-assignee a.person");
+          await assignee.waitFor();
+          const assigneeText = await assignee.innerText();
+          assert.match(assigneeText, /^Ada Developer\s*@[0-9a-f]{8}$/);
+          // The proposal names the same person, with a link to the same page.
+          const fromProposal = client.locator("#task-proposals a.person").first();
+          assert.equal(
+            await fromProposal.getAttribute("href"),
+            await assignee.getAttribute("href"),
+          );
+          await assignee.click();
+          await client.getByRole("heading", { name: /Ada Developer/ }).waitFor();
+          await client.locator("#profile-rate", { hasText: "$90.00/hour" }).waitFor();
+          const skills = await client.locator("#profile-skills").innerText();
+          assert.match(skills, new RegExp(skill));
+          const handle = await client.locator("h1 .handle").innerText();
+          await screenshot(client, "profile-01-developer-from-task");
+          await client.goto(`${platform.webUrl}/#/people/${twin.user!.id}`);
+          await client.locator("#profile-bio", { hasText: "Nothing written yet." }).waitFor();
+          const twinHandle = await client.locator("h1 .handle").innerText();
+          assert.notEqual(twinHandle, handle);
+          assert.equal(twinHandle, `@${twin.user!.id.slice(0, 8)}`);
+          await screenshot(client, "profile-02-same-name-other-handle");
+          await client.goto(taskUrl);
+          await client.locator("#task-assignee").waitFor();
         },
       );
 

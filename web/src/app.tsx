@@ -15,6 +15,7 @@ import { ConnectivityBanner } from "./views/banner.tsx";
 import { ClientHome, TaskDetail } from "./views/client.tsx";
 import { DeveloperHome } from "./views/developer.tsx";
 import { LiveIndicator } from "./views/live_indicator.tsx";
+import { ProfilePage } from "./views/profile.tsx";
 import { StatusPage } from "./views/status.tsx";
 
 /** The address after `#`, such as `/tasks/<id>`. */
@@ -57,6 +58,8 @@ export function App(props: { services: AppServices }): JSX.Element {
   useEffect(() => {
     const title = route.startsWith("/status")
       ? "Status"
+      : current && route.startsWith("/people/")
+      ? "Profile"
       : current
       ? current.user.role === "developer" ? "Developer" : "Client"
       : "Sign in";
@@ -87,8 +90,10 @@ export function App(props: { services: AppServices }): JSX.Element {
 
   let page: JSX.Element;
   const task = /^\/tasks\/([\w-]+)$/.exec(route);
+  const person = /^\/people\/([\w-]+)$/.exec(route);
   if (route.startsWith("/status")) page = <StatusPage />;
   else if (!current) page = route.startsWith("/signup") ? <SignUp /> : <SignIn />;
+  else if (person) page = <ProfilePage userId={person[1]} />;
   else if (current.user.role === "developer") page = <DeveloperHome />;
   else if (current.user.role === "admin") page = <StatusPage />;
   else if (task) page = <TaskDetail taskId={task[1]} />;

@@ -24,7 +24,7 @@ import {
   ProposalStatus,
 } from "@platform/proto/orchestrator/v1";
 import type { Task, Transition } from "@platform/proto/tasks/v1";
-import type { User } from "@platform/proto/users/v1";
+import type { PublicProfile } from "@platform/proto/users/v1";
 import type { Api } from "../api.ts";
 import { SERVICE_NAMES, type ServiceName } from "../endpoints.ts";
 import type { NotificationStream } from "./notification_stream.ts";
@@ -195,8 +195,10 @@ export interface TaskView {
   task: Task;
   /** Undefined until the orchestrator has seen the task. */
   match?: GetMatchStatusResponse;
-  proposals: Array<{ proposal: Proposal; developer?: User }>;
+  proposals: Array<{ proposal: Proposal; developer?: PublicProfile }>;
   history: Transition[];
+  /** The assigned developer's public profile, once the task is assigned. */
+  assignee?: PublicProfile;
 }
 
 /**
@@ -210,7 +212,7 @@ export interface TaskView {
  */
 export function watchTask(live: Live, taskId: string, handlers: FeedHandlers<TaskView>): Feed {
   const { api } = live;
-  const developers = new Map<string, User>();
+  const developers = new Map<string, PublicProfile>();
   return liveFeed(
     live,
     async (signal) => {
@@ -223,17 +225,26 @@ export function watchTask(live: Live, taskId: string, handlers: FeedHandlers<Tas
         api.orchestrator.listProposals({ taskId, pageSize: 100 }, { signal }),
         api.tasks.getTaskHistory({ taskId, pageSize: 100 }, { signal }),
       ]);
-      const withDevelopers = await Promise.all(proposals.map(async (proposal) => {
-        let developer = developers.get(proposal.developerId);
+      const profile = async (userId: string) => {
+        let developer = developers.get(userId);
         if (!developer) {
-          developer = (await api.users.getUser({ userId: proposal.developerId }, { signal })
-            .catch(() => undefined))?.user;
-          if (developer) developers.set(proposal.developerId, developer);
+          developer = (await api.users.getPublicProfile({ userId }, { signal })
+            .catch(() => undefined))?.profile;
+          if (developer) developers.set(userId, developer);
         }
-        return { proposal, developer };
-      }));
+        return developer;
+      };
+      const withDevelopers = await Promise.all(
+        proposals.map(async (proposal) => ({
+          proposal,
+          developer: await profile(proposal.developerId),
+        })),
+      );
       if (!task) throw new ConnectError(`task ${taskId} was not found`, Code.NotFound);
-      return { task, match, proposals: withDevelopers, history: transitions };
+      const assignee = task.assignedDeveloperId
+        ? await profile(task.assignedDeveloperId)
+        : undefined;
+      return { task, match, proposals: withDevelopers, history: transitions, assignee };
     },
     (n) => n.taskId === taskId,
     handlers,

@@ -36,6 +36,7 @@ import {
   TaskFields,
 } from "./task_form.tsx";
 import { DeliveryFacts, ReviewWork } from "./delivery.tsx";
+import { PersonLink } from "./profile.tsx";
 import { proposalTone, taskTone } from "./tones.ts";
 
 const TASK_SERVICE = "Task Service";
@@ -210,6 +211,14 @@ export function TaskDetail(props: { taskId: string }): JSX.Element {
                     view.match.pendingProposals > 0 &&
                     ` (${view.match.pendingProposals} waiting for an answer)`}
                 </dd>
+                {task.assignedDeveloperId && (
+                  <>
+                    <dt>Assigned to</dt>
+                    <dd id="task-assignee">
+                      <PersonLink userId={task.assignedDeveloperId} profile={view.assignee} />
+                    </dd>
+                  </>
+                )}
                 <dt>Budget</dt>
                 <dd>{formatMoney(task.budget)}</dd>
                 <dt>Skills</dt>
@@ -245,7 +254,9 @@ export function TaskDetail(props: { taskId: string }): JSX.Element {
                 {view.proposals.map(({ proposal, developer }) => (
                   <li key={proposal.id} class="item">
                     <div class="item-main">
-                      <h3>{developer?.displayName || "A developer"}</h3>
+                      <h3>
+                        <PersonLink userId={proposal.developerId} profile={developer} />
+                      </h3>
                       <p class="meta">
                         <Badge tone={proposalTone(proposal.status)}>
                           {proposalStatusLabel(proposal.status)}

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/users/v1/users.proto.
  */
 export const file_platform_users_v1_users: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbGF0Zm9ybS91c2Vycy92MS91c2Vycy5wcm90bxIRcGxhdGZvcm0udXNlcnMudjEi1AIKBFVzZXISCgoCaWQYASABKAkSDQoFZW1haWwYAiABKAkSJQoEcm9sZRgDIAEoDjIXLnBsYXRmb3JtLnVzZXJzLnYxLlJvbGUSFAoMZGlzcGxheV9uYW1lGAQgASgJEgsKA2JpbxgFIAEoCRISCgpza2lsbF90YWdzGAYgAygJEi4KC2hvdXJseV9yYXRlGAcgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EhEKCWlzX29ubGluZRgIIAEoCBIwCgxsYXN0X3NlZW5fYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIogBCg9SZWdpc3RlclJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSJQoEcm9sZRgDIAEoDjIXLnBsYXRmb3JtLnVzZXJzLnYxLlJvbGUSFAoMZGlzcGxheV9uYW1lGAQgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgFIAEoCSI5ChBSZWdpc3RlclJlc3BvbnNlEiUKBHVzZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIi8KDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSJ8Cg1Mb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgR1c2VyGAMgASgLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlciIhCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjgKD0dldFVzZXJSZXNwb25zZRIlCgR1c2VyGAEgASgLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlciIZCglTa2lsbFRhZ3MSDAoEdGFncxgBIAMoCSLPAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgxkaXNwbGF5X25hbWUYAiABKAlIAIgBARIQCgNiaW8YAyABKAlIAYgBARIwCgpza2lsbF90YWdzGAQgASgLMhwucGxhdGZvcm0udXNlcnMudjEuU2tpbGxUYWdzEi4KC2hvdXJseV9yYXRlGAUgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5Qg8KDV9kaXNwbGF5X25hbWVCBgoEX2JpbyI+ChVVcGRhdGVQcm9maWxlUmVzcG9uc2USJQoEdXNlchgBIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiEQoPR29PbmxpbmVSZXF1ZXN0IkIKEEdvT25saW5lUmVzcG9uc2USLgoKZXhwaXJlc19hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEgoQSGVhcnRiZWF0UmVxdWVzdCJDChFIZWFydGJlYXRSZXNwb25zZRIuCgpleHBpcmVzX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCISChBHb09mZmxpbmVSZXF1ZXN0IhMKEUdvT2ZmbGluZVJlc3BvbnNlIm4KG0xpc3RPbmxpbmVEZXZlbG9wZXJzUmVxdWVzdBISCgpza2lsbF90YWdzGAEgAygJEiwKBW1hdGNoGAIgASgOMh0ucGxhdGZvcm0udXNlcnMudjEuU2tpbGxNYXRjaBINCgVsaW1pdBgDIAEoBSJKChxMaXN0T25saW5lRGV2ZWxvcGVyc1Jlc3BvbnNlEioKCWRldmVsb3BlchgBIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIilwEKF1NlYXJjaERldmVsb3BlcnNSZXF1ZXN0EhIKCnNraWxsX3RhZ3MYASADKAkSLAoFbWF0Y2gYAiABKA4yHS5wbGF0Zm9ybS51c2Vycy52MS5Ta2lsbE1hdGNoEhMKC29ubGluZV9vbmx5GAMgASgIEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJImAKGFNlYXJjaERldmVsb3BlcnNSZXNwb25zZRIrCgpkZXZlbG9wZXJzGAEgAygLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYAoLUmFua1dlaWdodHMSDQoFc2tpbGwYASABKAESFAoMdHJhY2tfcmVjb3JkGAIgASgBEgwKBHJhdGUYAyABKAESDAoEbG9hZBgEIAEoARIQCghmYWlybmVzcxgFIAEoASLlAQoVUmFua0NhbmRpZGF0ZXNSZXF1ZXN0EhIKCnNraWxsX3RhZ3MYASADKAkSKQoGYnVkZ2V0GAIgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EhoKEm1pbl9za2lsbF9jb3ZlcmFnZRgDIAEoARIcChRyYXRlX3JlZmVyZW5jZV9ob3VycxgEIAEoARIvCgd3ZWlnaHRzGAUgASgLMh4ucGxhdGZvcm0udXNlcnMudjEuUmFua1dlaWdodHMSEwoLZXhjbHVkZV9pZHMYBiADKAkSDQoFbGltaXQYByABKAUilwEKD1JhbmtlZENhbmRpZGF0ZRIUCgxkZXZlbG9wZXJfaWQYASABKAkSEgoKc2tpbGxfdGFncxgCIAMoCRIuCgtob3VybHlfcmF0ZRgDIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRISCgpiYXNlX3Njb3JlGAQgASgBEhYKDnNraWxsX2NvdmVyYWdlGAUgASgBIlAKFlJhbmtDYW5kaWRhdGVzUmVzcG9uc2USNgoKY2FuZGlkYXRlcxgBIAMoCzIiLnBsYXRmb3JtLnVzZXJzLnYxLlJhbmtlZENhbmRpZGF0ZSpRCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX0NMSUVOVBABEhIKDlJPTEVfREVWRUxPUEVSEAISDgoKUk9MRV9BRE1JThADKlMKClNraWxsTWF0Y2gSGwoXU0tJTExfTUFUQ0hfVU5TUEVDSUZJRUQQABITCg9TS0lMTF9NQVRDSF9BTEwQARITCg9TS0lMTF9NQVRDSF9BTlkQAjK4BwoLVXNlclNlcnZpY2USUwoIUmVnaXN0ZXISIi5wbGF0Zm9ybS51c2Vycy52MS5SZWdpc3RlclJlcXVlc3QaIy5wbGF0Zm9ybS51c2Vycy52MS5SZWdpc3RlclJlc3BvbnNlEkoKBUxvZ2luEh8ucGxhdGZvcm0udXNlcnMudjEuTG9naW5SZXF1ZXN0GiAucGxhdGZvcm0udXNlcnMudjEuTG9naW5SZXNwb25zZRJQCgdHZXRVc2VyEiEucGxhdGZvcm0udXNlcnMudjEuR2V0VXNlclJlcXVlc3QaIi5wbGF0Zm9ybS51c2Vycy52MS5HZXRVc2VyUmVzcG9uc2USYgoNVXBkYXRlUHJvZmlsZRInLnBsYXRmb3JtLnVzZXJzLnYxLlVwZGF0ZVByb2ZpbGVSZXF1ZXN0GigucGxhdGZvcm0udXNlcnMudjEuVXBkYXRlUHJvZmlsZVJlc3BvbnNlElMKCEdvT25saW5lEiIucGxhdGZvcm0udXNlcnMudjEuR29PbmxpbmVSZXF1ZXN0GiMucGxhdGZvcm0udXNlcnMudjEuR29PbmxpbmVSZXNwb25zZRJWCglIZWFydGJlYXQSIy5wbGF0Zm9ybS51c2Vycy52MS5IZWFydGJlYXRSZXF1ZXN0GiQucGxhdGZvcm0udXNlcnMudjEuSGVhcnRiZWF0UmVzcG9uc2USVgoJR29PZmZsaW5lEiMucGxhdGZvcm0udXNlcnMudjEuR29PZmZsaW5lUmVxdWVzdBokLnBsYXRmb3JtLnVzZXJzLnYxLkdvT2ZmbGluZVJlc3BvbnNlEnkKFExpc3RPbmxpbmVEZXZlbG9wZXJzEi4ucGxhdGZvcm0udXNlcnMudjEuTGlzdE9ubGluZURldmVsb3BlcnNSZXF1ZXN0Gi8ucGxhdGZvcm0udXNlcnMudjEuTGlzdE9ubGluZURldmVsb3BlcnNSZXNwb25zZTABEmsKEFNlYXJjaERldmVsb3BlcnMSKi5wbGF0Zm9ybS51c2Vycy52MS5TZWFyY2hEZXZlbG9wZXJzUmVxdWVzdBorLnBsYXRmb3JtLnVzZXJzLnYxLlNlYXJjaERldmVsb3BlcnNSZXNwb25zZRJlCg5SYW5rQ2FuZGlkYXRlcxIoLnBsYXRmb3JtLnVzZXJzLnYxLlJhbmtDYW5kaWRhdGVzUmVxdWVzdBopLnBsYXRmb3JtLnVzZXJzLnYxLlJhbmtDYW5kaWRhdGVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
+  fileDesc("Ch1wbGF0Zm9ybS91c2Vycy92MS91c2Vycy5wcm90bxIRcGxhdGZvcm0udXNlcnMudjEi1AIKBFVzZXISCgoCaWQYASABKAkSDQoFZW1haWwYAiABKAkSJQoEcm9sZRgDIAEoDjIXLnBsYXRmb3JtLnVzZXJzLnYxLlJvbGUSFAoMZGlzcGxheV9uYW1lGAQgASgJEgsKA2JpbxgFIAEoCRISCgpza2lsbF90YWdzGAYgAygJEi4KC2hvdXJseV9yYXRlGAcgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EhEKCWlzX29ubGluZRgIIAEoCBIwCgxsYXN0X3NlZW5fYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIogBCg9SZWdpc3RlclJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSJQoEcm9sZRgDIAEoDjIXLnBsYXRmb3JtLnVzZXJzLnYxLlJvbGUSFAoMZGlzcGxheV9uYW1lGAQgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgFIAEoCSI5ChBSZWdpc3RlclJlc3BvbnNlEiUKBHVzZXIYASABKAsyFy5wbGF0Zm9ybS51c2Vycy52MS5Vc2VyIi8KDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSJ8Cg1Mb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgR1c2VyGAMgASgLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlciLwAQoNUHVibGljUHJvZmlsZRIPCgd1c2VyX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIlCgRyb2xlGAMgASgOMhcucGxhdGZvcm0udXNlcnMudjEuUm9sZRIUCgxkaXNwbGF5X25hbWUYBCABKAkSCwoDYmlvGAUgASgJEhIKCnNraWxsX3RhZ3MYBiADKAkSLgoLaG91cmx5X3JhdGUYByABKAsyGS5wbGF0Zm9ybS5jb21tb24udjEuTW9uZXkSMAoMbWVtYmVyX3NpbmNlGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIqChdHZXRQdWJsaWNQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIk0KGEdldFB1YmxpY1Byb2ZpbGVSZXNwb25zZRIxCgdwcm9maWxlGAEgASgLMiAucGxhdGZvcm0udXNlcnMudjEuUHVibGljUHJvZmlsZSIhCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjgKD0dldFVzZXJSZXNwb25zZRIlCgR1c2VyGAEgASgLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlciIZCglTa2lsbFRhZ3MSDAoEdGFncxgBIAMoCSLPAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgxkaXNwbGF5X25hbWUYAiABKAlIAIgBARIQCgNiaW8YAyABKAlIAYgBARIwCgpza2lsbF90YWdzGAQgASgLMhwucGxhdGZvcm0udXNlcnMudjEuU2tpbGxUYWdzEi4KC2hvdXJseV9yYXRlGAUgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5Qg8KDV9kaXNwbGF5X25hbWVCBgoEX2JpbyI+ChVVcGRhdGVQcm9maWxlUmVzcG9uc2USJQoEdXNlchgBIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIiEQoPR29PbmxpbmVSZXF1ZXN0IkIKEEdvT25saW5lUmVzcG9uc2USLgoKZXhwaXJlc19hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEgoQSGVhcnRiZWF0UmVxdWVzdCJDChFIZWFydGJlYXRSZXNwb25zZRIuCgpleHBpcmVzX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCISChBHb09mZmxpbmVSZXF1ZXN0IhMKEUdvT2ZmbGluZVJlc3BvbnNlIm4KG0xpc3RPbmxpbmVEZXZlbG9wZXJzUmVxdWVzdBISCgpza2lsbF90YWdzGAEgAygJEiwKBW1hdGNoGAIgASgOMh0ucGxhdGZvcm0udXNlcnMudjEuU2tpbGxNYXRjaBINCgVsaW1pdBgDIAEoBSJKChxMaXN0T25saW5lRGV2ZWxvcGVyc1Jlc3BvbnNlEioKCWRldmVsb3BlchgBIAEoCzIXLnBsYXRmb3JtLnVzZXJzLnYxLlVzZXIilwEKF1NlYXJjaERldmVsb3BlcnNSZXF1ZXN0EhIKCnNraWxsX3RhZ3MYASADKAkSLAoFbWF0Y2gYAiABKA4yHS5wbGF0Zm9ybS51c2Vycy52MS5Ta2lsbE1hdGNoEhMKC29ubGluZV9vbmx5GAMgASgIEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJImAKGFNlYXJjaERldmVsb3BlcnNSZXNwb25zZRIrCgpkZXZlbG9wZXJzGAEgAygLMhcucGxhdGZvcm0udXNlcnMudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYAoLUmFua1dlaWdodHMSDQoFc2tpbGwYASABKAESFAoMdHJhY2tfcmVjb3JkGAIgASgBEgwKBHJhdGUYAyABKAESDAoEbG9hZBgEIAEoARIQCghmYWlybmVzcxgFIAEoASLlAQoVUmFua0NhbmRpZGF0ZXNSZXF1ZXN0EhIKCnNraWxsX3RhZ3MYASADKAkSKQoGYnVkZ2V0GAIgASgLMhkucGxhdGZvcm0uY29tbW9uLnYxLk1vbmV5EhoKEm1pbl9za2lsbF9jb3ZlcmFnZRgDIAEoARIcChRyYXRlX3JlZmVyZW5jZV9ob3VycxgEIAEoARIvCgd3ZWlnaHRzGAUgASgLMh4ucGxhdGZvcm0udXNlcnMudjEuUmFua1dlaWdodHMSEwoLZXhjbHVkZV9pZHMYBiADKAkSDQoFbGltaXQYByABKAUilwEKD1JhbmtlZENhbmRpZGF0ZRIUCgxkZXZlbG9wZXJfaWQYASABKAkSEgoKc2tpbGxfdGFncxgCIAMoCRIuCgtob3VybHlfcmF0ZRgDIAEoCzIZLnBsYXRmb3JtLmNvbW1vbi52MS5Nb25leRISCgpiYXNlX3Njb3JlGAQgASgBEhYKDnNraWxsX2NvdmVyYWdlGAUgASgBIlAKFlJhbmtDYW5kaWRhdGVzUmVzcG9uc2USNgoKY2FuZGlkYXRlcxgBIAMoCzIiLnBsYXRmb3JtLnVzZXJzLnYxLlJhbmtlZENhbmRpZGF0ZSpRCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX0NMSUVOVBABEhIKDlJPTEVfREVWRUxPUEVSEAISDgoKUk9MRV9BRE1JThADKlMKClNraWxsTWF0Y2gSGwoXU0tJTExfTUFUQ0hfVU5TUEVDSUZJRUQQABITCg9TS0lMTF9NQVRDSF9BTEwQARITCg9TS0lMTF9NQVRDSF9BTlkQAjKlCAoLVXNlclNlcnZpY2USUwoIUmVnaXN0ZXISIi5wbGF0Zm9ybS51c2Vycy52MS5SZWdpc3RlclJlcXVlc3QaIy5wbGF0Zm9ybS51c2Vycy52MS5SZWdpc3RlclJlc3BvbnNlEkoKBUxvZ2luEh8ucGxhdGZvcm0udXNlcnMudjEuTG9naW5SZXF1ZXN0GiAucGxhdGZvcm0udXNlcnMudjEuTG9naW5SZXNwb25zZRJQCgdHZXRVc2VyEiEucGxhdGZvcm0udXNlcnMudjEuR2V0VXNlclJlcXVlc3QaIi5wbGF0Zm9ybS51c2Vycy52MS5HZXRVc2VyUmVzcG9uc2USawoQR2V0UHVibGljUHJvZmlsZRIqLnBsYXRmb3JtLnVzZXJzLnYxLkdldFB1YmxpY1Byb2ZpbGVSZXF1ZXN0GisucGxhdGZvcm0udXNlcnMudjEuR2V0UHVibGljUHJvZmlsZVJlc3BvbnNlEmIKDVVwZGF0ZVByb2ZpbGUSJy5wbGF0Zm9ybS51c2Vycy52MS5VcGRhdGVQcm9maWxlUmVxdWVzdBooLnBsYXRmb3JtLnVzZXJzLnYxLlVwZGF0ZVByb2ZpbGVSZXNwb25zZRJTCghHb09ubGluZRIiLnBsYXRmb3JtLnVzZXJzLnYxLkdvT25saW5lUmVxdWVzdBojLnBsYXRmb3JtLnVzZXJzLnYxLkdvT25saW5lUmVzcG9uc2USVgoJSGVhcnRiZWF0EiMucGxhdGZvcm0udXNlcnMudjEuSGVhcnRiZWF0UmVxdWVzdBokLnBsYXRmb3JtLnVzZXJzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElYKCUdvT2ZmbGluZRIjLnBsYXRmb3JtLnVzZXJzLnYxLkdvT2ZmbGluZVJlcXVlc3QaJC5wbGF0Zm9ybS51c2Vycy52MS5Hb09mZmxpbmVSZXNwb25zZRJ5ChRMaXN0T25saW5lRGV2ZWxvcGVycxIuLnBsYXRmb3JtLnVzZXJzLnYxLkxpc3RPbmxpbmVEZXZlbG9wZXJzUmVxdWVzdBovLnBsYXRmb3JtLnVzZXJzLnYxLkxpc3RPbmxpbmVEZXZlbG9wZXJzUmVzcG9uc2UwARJrChBTZWFyY2hEZXZlbG9wZXJzEioucGxhdGZvcm0udXNlcnMudjEuU2VhcmNoRGV2ZWxvcGVyc1JlcXVlc3QaKy5wbGF0Zm9ybS51c2Vycy52MS5TZWFyY2hEZXZlbG9wZXJzUmVzcG9uc2USZQoOUmFua0NhbmRpZGF0ZXMSKC5wbGF0Zm9ybS51c2Vycy52MS5SYW5rQ2FuZGlkYXRlc1JlcXVlc3QaKS5wbGF0Zm9ybS51c2Vycy52MS5SYW5rQ2FuZGlkYXRlc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_platform_common_v1_money]);
 
 /**
  * An account as the API shows it (developer fields are empty for clients).
@@ -212,6 +212,109 @@ export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
   messageDesc(file_platform_users_v1_users, 4);
 
 /**
+ * What anyone signed in may read about a user, so a client can tell whom they hire. Not here yet:
+ * tasks completed (the Task Service holds that; the User Service never reads another service's
+ * tables) and ratings (to come with the closing of a deal).
+ *
+ * @generated from message platform.users.v1.PublicProfile
+ */
+export type PublicProfile = Message<"platform.users.v1.PublicProfile"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Short and stable, made from the id ("@3f9a1c2e"): two users with one display name are told apart
+   * at a glance. Not unique in general (eight hex digits); user_id is.
+   *
+   * @generated from field: string handle = 2;
+   */
+  handle: string;
+
+  /**
+   * @generated from field: platform.users.v1.Role role = 3;
+   */
+  role: Role;
+
+  /**
+   * @generated from field: string display_name = 4;
+   */
+  displayName: string;
+
+  /**
+   * @generated from field: string bio = 5;
+   */
+  bio: string;
+
+  /**
+   * Developers' skill tags, normalised.
+   *
+   * @generated from field: repeated string skill_tags = 6;
+   */
+  skillTags: string[];
+
+  /**
+   * Unset when the developer has not given one.
+   *
+   * @generated from field: platform.common.v1.Money hourly_rate = 7;
+   */
+  hourlyRate?: Money | undefined;
+
+  /**
+   * When the account was created.
+   *
+   * @generated from field: google.protobuf.Timestamp member_since = 8;
+   */
+  memberSince?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.users.v1.PublicProfile.
+ * Use `create(PublicProfileSchema)` to create a new message.
+ */
+export const PublicProfileSchema: GenMessage<PublicProfile> = /*@__PURE__*/
+  messageDesc(file_platform_users_v1_users, 5);
+
+/**
+ * GetPublicProfile: whose profile (a user id).
+ *
+ * @generated from message platform.users.v1.GetPublicProfileRequest
+ */
+export type GetPublicProfileRequest = Message<"platform.users.v1.GetPublicProfileRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message platform.users.v1.GetPublicProfileRequest.
+ * Use `create(GetPublicProfileRequestSchema)` to create a new message.
+ */
+export const GetPublicProfileRequestSchema: GenMessage<GetPublicProfileRequest> = /*@__PURE__*/
+  messageDesc(file_platform_users_v1_users, 6);
+
+/**
+ * GetPublicProfile: the profile.
+ *
+ * @generated from message platform.users.v1.GetPublicProfileResponse
+ */
+export type GetPublicProfileResponse = Message<"platform.users.v1.GetPublicProfileResponse"> & {
+  /**
+   * @generated from field: platform.users.v1.PublicProfile profile = 1;
+   */
+  profile?: PublicProfile | undefined;
+};
+
+/**
+ * Describes the message platform.users.v1.GetPublicProfileResponse.
+ * Use `create(GetPublicProfileResponseSchema)` to create a new message.
+ */
+export const GetPublicProfileResponseSchema: GenMessage<GetPublicProfileResponse> = /*@__PURE__*/
+  messageDesc(file_platform_users_v1_users, 7);
+
+/**
  * GetUser: whom to read.
  *
  * @generated from message platform.users.v1.GetUserRequest
@@ -228,7 +331,7 @@ export type GetUserRequest = Message<"platform.users.v1.GetUserRequest"> & {
  * Use `create(GetUserRequestSchema)` to create a new message.
  */
 export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 5);
+  messageDesc(file_platform_users_v1_users, 8);
 
 /**
  * GetUser: the account.
@@ -247,7 +350,7 @@ export type GetUserResponse = Message<"platform.users.v1.GetUserResponse"> & {
  * Use `create(GetUserResponseSchema)` to create a new message.
  */
 export const GetUserResponseSchema: GenMessage<GetUserResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 6);
+  messageDesc(file_platform_users_v1_users, 9);
 
 /**
  * A list of skill tags, wrapped so that "not given" and "empty" differ.
@@ -266,7 +369,7 @@ export type SkillTags = Message<"platform.users.v1.SkillTags"> & {
  * Use `create(SkillTagsSchema)` to create a new message.
  */
 export const SkillTagsSchema: GenMessage<SkillTags> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 7);
+  messageDesc(file_platform_users_v1_users, 10);
 
 /**
  * UpdateProfile: whose profile and the fields to change.
@@ -307,7 +410,7 @@ export type UpdateProfileRequest = Message<"platform.users.v1.UpdateProfileReque
  * Use `create(UpdateProfileRequestSchema)` to create a new message.
  */
 export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 8);
+  messageDesc(file_platform_users_v1_users, 11);
 
 /**
  * UpdateProfile: the profile after the change.
@@ -326,7 +429,7 @@ export type UpdateProfileResponse = Message<"platform.users.v1.UpdateProfileResp
  * Use `create(UpdateProfileResponseSchema)` to create a new message.
  */
 export const UpdateProfileResponseSchema: GenMessage<UpdateProfileResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 9);
+  messageDesc(file_platform_users_v1_users, 12);
 
 /**
  * GoOnline: no fields (the caller goes online).
@@ -341,7 +444,7 @@ export type GoOnlineRequest = Message<"platform.users.v1.GoOnlineRequest"> & {
  * Use `create(GoOnlineRequestSchema)` to create a new message.
  */
 export const GoOnlineRequestSchema: GenMessage<GoOnlineRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 10);
+  messageDesc(file_platform_users_v1_users, 13);
 
 /**
  * GoOnline: until when the developer stays online without a heartbeat.
@@ -362,7 +465,7 @@ export type GoOnlineResponse = Message<"platform.users.v1.GoOnlineResponse"> & {
  * Use `create(GoOnlineResponseSchema)` to create a new message.
  */
 export const GoOnlineResponseSchema: GenMessage<GoOnlineResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 11);
+  messageDesc(file_platform_users_v1_users, 14);
 
 /**
  * Heartbeat: no fields (the caller stays online).
@@ -377,7 +480,7 @@ export type HeartbeatRequest = Message<"platform.users.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 12);
+  messageDesc(file_platform_users_v1_users, 15);
 
 /**
  * Heartbeat: the new end of the presence.
@@ -396,7 +499,7 @@ export type HeartbeatResponse = Message<"platform.users.v1.HeartbeatResponse"> &
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 13);
+  messageDesc(file_platform_users_v1_users, 16);
 
 /**
  * GoOffline: no fields (the caller goes offline).
@@ -411,7 +514,7 @@ export type GoOfflineRequest = Message<"platform.users.v1.GoOfflineRequest"> & {
  * Use `create(GoOfflineRequestSchema)` to create a new message.
  */
 export const GoOfflineRequestSchema: GenMessage<GoOfflineRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 14);
+  messageDesc(file_platform_users_v1_users, 17);
 
 /**
  * GoOffline: nothing to answer.
@@ -426,7 +529,7 @@ export type GoOfflineResponse = Message<"platform.users.v1.GoOfflineResponse"> &
  * Use `create(GoOfflineResponseSchema)` to create a new message.
  */
 export const GoOfflineResponseSchema: GenMessage<GoOfflineResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 15);
+  messageDesc(file_platform_users_v1_users, 18);
 
 /**
  * ListOnlineDevelopers: the skill filter and how many.
@@ -457,7 +560,7 @@ export type ListOnlineDevelopersRequest = Message<"platform.users.v1.ListOnlineD
  * Use `create(ListOnlineDevelopersRequestSchema)` to create a new message.
  */
 export const ListOnlineDevelopersRequestSchema: GenMessage<ListOnlineDevelopersRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 16);
+  messageDesc(file_platform_users_v1_users, 19);
 
 /**
  * ListOnlineDevelopers: one developer of the stream.
@@ -476,7 +579,7 @@ export type ListOnlineDevelopersResponse = Message<"platform.users.v1.ListOnline
  * Use `create(ListOnlineDevelopersResponseSchema)` to create a new message.
  */
 export const ListOnlineDevelopersResponseSchema: GenMessage<ListOnlineDevelopersResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 17);
+  messageDesc(file_platform_users_v1_users, 20);
 
 /**
  * SearchDevelopers: the filter and the page.
@@ -519,7 +622,7 @@ export type SearchDevelopersRequest = Message<"platform.users.v1.SearchDeveloper
  * Use `create(SearchDevelopersRequestSchema)` to create a new message.
  */
 export const SearchDevelopersRequestSchema: GenMessage<SearchDevelopersRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 18);
+  messageDesc(file_platform_users_v1_users, 21);
 
 /**
  * SearchDevelopers: one page of developers.
@@ -545,7 +648,7 @@ export type SearchDevelopersResponse = Message<"platform.users.v1.SearchDevelope
  * Use `create(SearchDevelopersResponseSchema)` to create a new message.
  */
 export const SearchDevelopersResponseSchema: GenMessage<SearchDevelopersResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 19);
+  messageDesc(file_platform_users_v1_users, 22);
 
 /**
  * The weights of the matcher's score (any non-negative numbers, not all 0; they are normalised).
@@ -584,7 +687,7 @@ export type RankWeights = Message<"platform.users.v1.RankWeights"> & {
  * Use `create(RankWeightsSchema)` to create a new message.
  */
 export const RankWeightsSchema: GenMessage<RankWeights> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 20);
+  messageDesc(file_platform_users_v1_users, 23);
 
 /**
  * RankCandidates: one task's terms, the score's weights, who to leave out and how many.
@@ -649,7 +752,7 @@ export type RankCandidatesRequest = Message<"platform.users.v1.RankCandidatesReq
  * Use `create(RankCandidatesRequestSchema)` to create a new message.
  */
 export const RankCandidatesRequestSchema: GenMessage<RankCandidatesRequest> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 21);
+  messageDesc(file_platform_users_v1_users, 24);
 
 /**
  * One ranked developer.
@@ -693,7 +796,7 @@ export type RankedCandidate = Message<"platform.users.v1.RankedCandidate"> & {
  * Use `create(RankedCandidateSchema)` to create a new message.
  */
 export const RankedCandidateSchema: GenMessage<RankedCandidate> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 22);
+  messageDesc(file_platform_users_v1_users, 25);
 
 /**
  * RankCandidates: the ranked developers.
@@ -714,7 +817,7 @@ export type RankCandidatesResponse = Message<"platform.users.v1.RankCandidatesRe
  * Use `create(RankCandidatesResponseSchema)` to create a new message.
  */
 export const RankCandidatesResponseSchema: GenMessage<RankCandidatesResponse> = /*@__PURE__*/
-  messageDesc(file_platform_users_v1_users, 23);
+  messageDesc(file_platform_users_v1_users, 26);
 
 /**
  * What an account may do.
@@ -821,6 +924,17 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof GetUserRequestSchema;
     output: typeof GetUserResponseSchema;
+  },
+  /**
+   * A user's public profile (display name, handle, bio, skills, rate, member since): what a client
+   * reads before hiring a developer. Any signed-in user; never the email or presence.
+   *
+   * @generated from rpc platform.users.v1.UserService.GetPublicProfile
+   */
+  getPublicProfile: {
+    methodKind: "unary";
+    input: typeof GetPublicProfileRequestSchema;
+    output: typeof GetPublicProfileResponseSchema;
   },
   /**
    * Changes the caller's own profile (an admin may change anyone's). Unset fields stay as they are.
