@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { usersClient } from "@platform/client";
+import { tasksClient, usersClient } from "@platform/client";
 import { WatchRequestSchema } from "@platform/proto/notifications/v1";
 import { Role } from "@platform/proto/users/v1";
 import type { Browser, Page } from "playwright-core";
@@ -176,7 +176,11 @@ Deno.test({
           await screenshot(client, "story-05-client-proposal-out");
 
           await dev.getByRole("button", { name: `Accept "${title}"` }).click();
-          await dev.getByText(`You accepted "${title}"`).waitFor();
+          // The accept is provisional until the Task Service assigns the task; then the notice
+          // says it is theirs (web/src/live/answer_outcome.ts).
+          await dev.locator("#answer-notice", { hasText: `"${title}" is assigned to you` })
+            .waitFor();
+          await screenshot(dev, "story-06b-developer-accept-stood");
           await client.locator("#task-status", { hasText: "Assigned" }).waitFor();
           await client.locator("#match-state", { hasText: "Assigned" }).waitFor();
           await client.locator("#task-proposals", { hasText: "Accepted" }).waitFor();
@@ -243,6 +247,35 @@ Deno.test({
           await client.locator("#task-assignee").waitFor();
         },
       );
+
+      await step(t, platform, "a list longer than one page shows more to its end", async () => {
+        // The client has 1 task; 55 more over the API make 56: 50 on the first page, then 6.
+        const { accessToken } = await usersClient(platform.url("users")).login({
+          email: clientEmail,
+          password: PASSWORD,
+        });
+        const tasks = tasksClient(platform.url("tasks"), { token: accessToken });
+        for (let i = 0; i < 55; i++) {
+          await tasks.createTask({
+            title: `Paged task ${String(i).padStart(2, "0")}`,
+            requiredSkills: [unique("none")],
+            budget: { currency: "USD", amountMinor: 1000n },
+          });
+        }
+        await client.goto(`${platform.webUrl}/#/`);
+        const items = client.getByRole("list", { name: "Your tasks" }).getByRole("listitem");
+        await client.getByRole("button", { name: "Show more tasks" }).waitFor();
+        assert.equal(await items.count(), 50);
+        await client.getByText("50 shown").waitFor();
+        await client.getByRole("button", { name: "Show more tasks" }).scrollIntoViewIfNeeded();
+        await screenshot(client, "lists-00-your-tasks-first-page");
+        await client.getByRole("button", { name: "Show more tasks" }).click();
+        await client.locator("#your-tasks li", { hasText: `Build a ${skill} API` }).waitFor();
+        assert.equal(await items.count(), 56);
+        assert.equal(await client.getByRole("button", { name: "Show more tasks" }).count(), 0);
+        await client.locator("#your-tasks li").last().scrollIntoViewIfNeeded();
+        await screenshot(client, "lists-01-your-tasks-to-the-end");
+      });
 
       await step(
         t,

@@ -28,6 +28,7 @@ import type { PublicProfile } from "@platform/proto/users/v1";
 import type { Api } from "../api.ts";
 import { SERVICE_NAMES, type ServiceName } from "../endpoints.ts";
 import type { NotificationStream } from "./notification_stream.ts";
+import { collectPages, ListWindow, type Page, type Paged } from "./pages.ts";
 import { startPoll } from "./poll.ts";
 import { startReloader } from "./reloader.ts";
 
@@ -48,6 +49,12 @@ export interface Feed {
   /** Loads again now, after an action whose effect should show at once. */
   refresh(): void;
   stop(): void;
+}
+
+/** A feed of a list that shows one page at first and more on demand. */
+export interface PagedFeed extends Feed {
+  /** Wants one page more and loads again. */
+  showMore(): void;
 }
 
 /** Where a feed delivers. */
@@ -82,6 +89,28 @@ function liveFeed<T>(
   };
 }
 
+/** {@link liveFeed} over a list read as far as its window wants (see pages.ts). */
+function pagedFeed<T>(
+  live: Live,
+  pageSize: number,
+  load: (signal: AbortSignal, want: number) => Promise<T>,
+  concerns: (notification: Notification) => boolean,
+  handlers: FeedHandlers<T>,
+): PagedFeed {
+  const window = new ListWindow(pageSize);
+  const feed = liveFeed(live, (signal) => load(signal, window.want), concerns, handlers);
+  return {
+    ...feed,
+    showMore() {
+      window.grow();
+      feed.refresh();
+    },
+  };
+}
+
+/** Page sizes of the lists (the RPCs allow 1..100). */
+export const PAGE_SIZES = { tasks: 50, earlierProposals: 20, perTask: 100 } as const;
+
 const PROPOSAL_KINDS: ReadonlySet<NotificationKind> = new Set([
   NotificationKind.PROPOSAL_OFFERED,
   NotificationKind.PROPOSAL_WITHDRAWN,
@@ -110,81 +139,122 @@ export interface ProposalView {
   description?: string;
 }
 
+/** The calling developer's proposals: every pending one, and the earlier ones page by page. */
+export interface ProposalsView {
+  /** Every PENDING proposal, newest first. */
+  pending: ProposalView[];
+  /** The others (answered, withdrawn, expired, cancelled), newest first, as far as shown. */
+  earlier: Paged<Proposal>;
+}
+
 /**
- * The calling developer's proposals, pending first and newest first within each group.
+ * The calling developer's proposals: all pending ones (read to the last page), and the earlier
+ * ones a page at a time ({@link PagedFeed.showMore}).
  *
  * @example
  * ```ts
  * const feed = watchProposals(live, { onValue: setProposals, onError: setProblem });
  * ```
  */
-export function watchProposals(live: Live, handlers: FeedHandlers<ProposalView[]>): Feed {
+export function watchProposals(live: Live, handlers: FeedHandlers<ProposalsView>): PagedFeed {
   const { api } = live;
   const descriptions = new Map<string, string>(); // by task id; the terms come with the proposal
-  return liveFeed(
+  const pageSize = PAGE_SIZES.earlierProposals;
+  return pagedFeed(
     live,
-    async (signal) => {
-      const { proposals } = await api.orchestrator.listProposals({ pageSize: 100 }, { signal });
+    pageSize,
+    async (signal, want) => {
+      const [pending, all] = await Promise.all([
+        collectPages(async (pageToken) => {
+          const r = await api.orchestrator.listProposals(
+            { status: ProposalStatus.PENDING, pageSize: 100, pageToken },
+            { signal },
+          );
+          return { items: r.proposals, nextPageToken: r.nextPageToken };
+        }, Infinity),
+        // Pending ones are in this list too: read past them to `want` earlier ones.
+        collectEarlier(async (pageToken) => {
+          const r = await api.orchestrator.listProposals({ pageSize, pageToken }, { signal });
+          return { items: r.proposals, nextPageToken: r.nextPageToken };
+        }, want),
+      ]);
       await Promise.all(
-        proposals.filter((p) => p.status === ProposalStatus.PENDING && !descriptions.has(p.taskId))
-          .map(async (p) => {
-            const task = await api.tasks.getTask({ taskId: p.taskId }, { signal })
-              .then((r) => r.task, () => undefined);
-            if (task) descriptions.set(p.taskId, task.description);
-          }),
+        pending.items.filter((p) => !descriptions.has(p.taskId)).map(async (p) => {
+          const task = await api.tasks.getTask({ taskId: p.taskId }, { signal })
+            .then((r) => r.task, () => undefined);
+          if (task) descriptions.set(p.taskId, task.description);
+        }),
       );
-      const views = proposals.map((proposal) => ({
-        proposal,
-        description: descriptions.get(proposal.taskId),
-      }));
-      const rank = (v: ProposalView) => v.proposal.status === ProposalStatus.PENDING ? 0 : 1;
-      return views.sort((a, b) =>
-        rank(a) - rank(b) ||
-        Number((b.proposal.createdAt?.seconds ?? 0n) - (a.proposal.createdAt?.seconds ?? 0n))
-      );
+      return {
+        pending: pending.items.map((proposal) => ({
+          proposal,
+          description: descriptions.get(proposal.taskId),
+        })),
+        earlier: all,
+      };
     },
     (n) => PROPOSAL_KINDS.has(n.kind),
     handlers,
   );
 }
 
+/** The non-pending proposals of a list, read until `want` of them or its end. */
+function collectEarlier(
+  fetchPage: (pageToken: string) => Promise<Page<Proposal>>,
+  want: number,
+): Promise<Paged<Proposal>> {
+  const earlier = (items: Proposal[]) => items.filter((p) => p.status !== ProposalStatus.PENDING);
+  return collectPages(async (pageToken) => {
+    const page = await fetchPage(pageToken);
+    return { items: earlier(page.items), nextPageToken: page.nextPageToken };
+  }, want);
+}
+
 /**
- * The tasks assigned to the calling developer (`ListTasks` with `assigned_to_me`), newest first.
+ * The tasks assigned to the calling developer (`ListTasks` with `assigned_to_me`), newest first,
+ * a page at a time ({@link PagedFeed.showMore}).
  *
  * @example
  * ```ts
  * const feed = watchAssignedTasks(live, { onValue: setTasks, onError: setProblem });
  * ```
  */
-export function watchAssignedTasks(live: Live, handlers: FeedHandlers<Task[]>): Feed {
-  return liveFeed(
+export function watchAssignedTasks(live: Live, handlers: FeedHandlers<Paged<Task>>): PagedFeed {
+  const pageSize = PAGE_SIZES.tasks;
+  return pagedFeed(
     live,
-    async (signal) => {
-      const { tasks } = await live.api.tasks.listTasks({ assignedToMe: true, pageSize: 50 }, {
-        signal,
-      });
-      return tasks;
-    },
+    pageSize,
+    (signal, want) =>
+      collectPages(async (pageToken) => {
+        const r = await live.api.tasks.listTasks(
+          { assignedToMe: true, pageSize, pageToken },
+          { signal },
+        );
+        return { items: r.tasks, nextPageToken: r.nextPageToken };
+      }, want),
     (n) => ASSIGNED_TASK_KINDS.has(n.kind),
     handlers,
   );
 }
 
 /**
- * The calling client's tasks, newest first.
+ * The calling client's tasks, newest first, a page at a time ({@link PagedFeed.showMore}).
  *
  * @example
  * ```ts
  * const feed = watchMyTasks(live, { onValue: setTasks, onError: setProblem });
  * ```
  */
-export function watchMyTasks(live: Live, handlers: FeedHandlers<Task[]>): Feed {
-  return liveFeed(
+export function watchMyTasks(live: Live, handlers: FeedHandlers<Paged<Task>>): PagedFeed {
+  const pageSize = PAGE_SIZES.tasks;
+  return pagedFeed(
     live,
-    async (signal) => {
-      const { tasks } = await live.api.tasks.listTasks({ mine: true, pageSize: 50 }, { signal });
-      return tasks;
-    },
+    pageSize,
+    (signal, want) =>
+      collectPages(async (pageToken) => {
+        const r = await live.api.tasks.listTasks({ mine: true, pageSize, pageToken }, { signal });
+        return { items: r.tasks, nextPageToken: r.nextPageToken };
+      }, want),
     (n) => n.kind === NotificationKind.TASK_STATUS_CHANGED,
     handlers,
   );
@@ -216,14 +286,24 @@ export function watchTask(live: Live, taskId: string, handlers: FeedHandlers<Tas
   return liveFeed(
     live,
     async (signal) => {
-      const [{ task }, match, { proposals }, { transitions }] = await Promise.all([
+      const pageSize = PAGE_SIZES.perTask;
+      // One task's proposals and history are read to their last page.
+      const [{ task }, match, { items: proposals }, { items: transitions }] = await Promise.all([
         api.tasks.getTask({ taskId }, { signal }),
         api.orchestrator.getMatchStatus({ taskId }, { signal }).catch((error) => {
           if (error instanceof ConnectError && error.code === Code.NotFound) return undefined;
           throw error;
         }),
-        api.orchestrator.listProposals({ taskId, pageSize: 100 }, { signal }),
-        api.tasks.getTaskHistory({ taskId, pageSize: 100 }, { signal }),
+        collectPages(async (pageToken) => {
+          const r = await api.orchestrator.listProposals({ taskId, pageSize, pageToken }, {
+            signal,
+          });
+          return { items: r.proposals, nextPageToken: r.nextPageToken };
+        }, Infinity),
+        collectPages(async (pageToken) => {
+          const r = await api.tasks.getTaskHistory({ taskId, pageSize, pageToken }, { signal });
+          return { items: r.transitions, nextPageToken: r.nextPageToken };
+        }, Infinity),
       ]);
       const profile = async (userId: string) => {
         let developer = developers.get(userId);

@@ -18,13 +18,21 @@ import {
   proposalStatusLabel,
   taskStatusLabel,
 } from "../format.ts";
-import { type Feed, type TaskView, watchMyTasks, watchTask } from "../live/feeds.ts";
+import {
+  type Feed,
+  type PagedFeed,
+  type TaskView,
+  watchMyTasks,
+  watchTask,
+} from "../live/feeds.ts";
+import type { Paged } from "../live/pages.ts";
 import {
   Badge,
   focusFirstInvalid,
   formProblem,
   ProblemBox,
   Section,
+  ShowMore,
   TextField,
 } from "./components.tsx";
 import {
@@ -51,9 +59,10 @@ const TASK_SERVICE = "Task Service";
  */
 export function ClientHome(): JSX.Element {
   const { live, session } = useApp();
-  const [tasks, setTasks] = useState<Task[]>();
+  const [paged, setTasks] = useState<Paged<Task>>();
   const [problem, setProblem] = useState<Problem>();
-  const feed = useRef<Feed | undefined>(undefined);
+  const feed = useRef<PagedFeed | undefined>(undefined);
+  const tasks = paged?.items;
 
   useEffect(() => {
     feed.current = watchMyTasks(live, {
@@ -90,6 +99,14 @@ export function ClientHome(): JSX.Element {
               </li>
             ))}
           </ul>
+          {paged && (
+            <ShowMore
+              more={paged.more}
+              shown={paged.items.length}
+              what="tasks"
+              onMore={() => feed.current?.showMore()}
+            />
+          )}
         </Section>
       </div>
     </div>

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ComponentChildren, InputHTMLAttributes, JSX } from "preact";
+import { useState } from "preact/hooks";
 import type { Problem } from "../errors.ts";
 
 /** Props of {@link TextField}. */
@@ -210,5 +211,37 @@ export function Section(
       </div>
       {props.children}
     </section>
+  );
+}
+
+/**
+ * The end of a paged list: a "Show more" button while the service has more, so a list never
+ * stops silently at its first page.
+ *
+ * @example
+ * ```tsx
+ * <ShowMore more={tasks.more} shown={tasks.items.length} what="tasks" onMore={feed.showMore} />
+ * ```
+ */
+export function ShowMore(
+  props: { more: boolean; shown: number; what: string; onMore(): void },
+): JSX.Element | null {
+  const [asked, setAsked] = useState(0);
+  if (!props.more) return null;
+  const waiting = asked === props.shown;
+  return (
+    <p class="show-more">
+      <button
+        type="button"
+        disabled={waiting}
+        onClick={() => {
+          setAsked(props.shown);
+          props.onMore();
+        }}
+      >
+        {waiting ? "Loading…" : `Show more ${props.what}`}
+      </button>{" "}
+      <span class="muted">{props.shown} shown</span>
+    </p>
   );
 }

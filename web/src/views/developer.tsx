@@ -6,7 +6,7 @@
  */
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Decision, ProposalStatus } from "@platform/proto/orchestrator/v1";
+import { Decision, type Proposal } from "@platform/proto/orchestrator/v1";
 import { type Task, TaskStatus } from "@platform/proto/tasks/v1";
 import { useApp } from "../context.ts";
 import { describeError, type Problem } from "../errors.ts";
@@ -21,7 +21,15 @@ import {
   proposalStatusLabel,
   taskStatusLabel,
 } from "../format.ts";
-import { type Feed, type ProposalView, watchAssignedTasks, watchProposals } from "../live/feeds.ts";
+import {
+  type PagedFeed,
+  type ProposalsView,
+  type ProposalView,
+  watchAssignedTasks,
+  watchProposals,
+} from "../live/feeds.ts";
+import { answerNotice, type GivenAnswer } from "../live/answer_outcome.ts";
+import type { Paged } from "../live/pages.ts";
 import { keepOnline, type Presence, type PresenceState } from "../presence.ts";
 import {
   Badge,
@@ -31,6 +39,7 @@ import {
   ProblemBox,
   Section,
   SelectField,
+  ShowMore,
   TextField,
 } from "./components.tsx";
 import { DeliveryFacts, developerDeliveryHint, SubmitWork, WithdrawFromTask } from "./delivery.tsx";
@@ -51,12 +60,12 @@ const NOTICE_MS = 15_000;
 export function DeveloperHome(): JSX.Element {
   const { session, live } = useApp();
   const name = session.get()?.user.displayName ?? "";
-  const [proposals, setProposals] = useState<ProposalView[]>();
+  const [proposals, setProposals] = useState<ProposalsView>();
   const [proposalsProblem, setProposalsProblem] = useState<Problem>();
-  const [tasks, setTasks] = useState<Task[]>();
+  const [tasks, setTasks] = useState<Paged<Task>>();
   const [tasksProblem, setTasksProblem] = useState<Problem>();
-  const proposalsFeed = useRef<Feed | undefined>(undefined);
-  const tasksFeed = useRef<Feed | undefined>(undefined);
+  const proposalsFeed = useRef<PagedFeed | undefined>(undefined);
+  const tasksFeed = useRef<PagedFeed | undefined>(undefined);
 
   useEffect(() => {
     proposalsFeed.current = watchProposals(live, {
@@ -89,8 +98,19 @@ export function DeveloperHome(): JSX.Element {
       <div class="columns">
         <div>
           <Availability />
-          <Proposals proposals={proposals} problem={proposalsProblem} refresh={refresh} />
-          <MyTasks tasks={tasks} problem={tasksProblem} refresh={refresh} />
+          <Proposals
+            proposals={proposals}
+            assignedTaskIds={new Set(tasks?.items.map((task) => task.id))}
+            problem={proposalsProblem}
+            refresh={refresh}
+            showMore={() => proposalsFeed.current?.showMore()}
+          />
+          <MyTasks
+            tasks={tasks}
+            problem={tasksProblem}
+            refresh={refresh}
+            showMore={() => tasksFeed.current?.showMore()}
+          />
         </div>
         <div>
           <Profile />
@@ -167,30 +187,51 @@ function Availability(): JSX.Element {
 }
 
 function Proposals(
-  props: { proposals?: ProposalView[]; problem?: Problem; refresh(): void },
+  props: {
+    proposals?: ProposalsView;
+    /** Ids of the tasks assigned to the developer: an accept stands once its task is here. */
+    assignedTaskIds: ReadonlySet<string>;
+    problem?: Problem;
+    refresh(): void;
+    showMore(): void;
+  },
 ): JSX.Element {
   const { api } = useApp();
   const [busy, setBusy] = useState<string>();
   const [problem, setProblem] = useState<Problem>();
-  const [notice, setNotice] = useState("");
+  const [given, setGiven] = useState<GivenAnswer>();
 
-  // The answer's confirmation goes once the lists below have had time to show its effect.
+  // What became of the last answer, from the lists as they are now: an accept stays provisional
+  // until its task is assigned or the task's state refuses it (answer_outcome.ts).
+  const notice = given
+    ? answerNotice(given, {
+      proposals: [
+        ...(props.proposals?.pending.map((v) => v.proposal) ?? []),
+        ...(props.proposals?.earlier.items ?? []),
+      ],
+      assignedTaskIds: props.assignedTaskIds,
+    })
+    : undefined;
+  // A final outcome goes once the lists below have had time to show it.
+  const finalText = notice?.final ? notice.text : "";
   useEffect(() => {
-    if (!notice) return;
-    const timer = setTimeout(() => setNotice(""), NOTICE_MS);
+    if (!finalText) return;
+    const timer = setTimeout(() => setGiven(undefined), NOTICE_MS);
     return () => clearTimeout(timer);
-  }, [notice]);
+  }, [finalText]);
 
-  const answer = async (proposalId: string, decision: Decision, title: string) => {
+  const answer = async (proposal: Proposal, decision: Decision, title: string) => {
+    const proposalId = proposal.id;
     setBusy(proposalId);
     setProblem(undefined);
     try {
       await api.orchestrator.respondToProposal({ proposalId, decision });
-      setNotice(
-        decision === Decision.ACCEPT
-          ? `You accepted "${title}". It appears under My tasks once the Task Service assigns it.`
-          : `You declined "${title}".`,
-      );
+      setGiven({
+        proposalId,
+        taskId: proposal.taskId,
+        title,
+        accept: decision === Decision.ACCEPT,
+      });
       props.refresh();
     } catch (error) {
       setProblem(describeError(error, "Orchestrator"));
@@ -199,15 +240,14 @@ function Proposals(
     }
   };
 
-  const pending = props.proposals?.filter((v) => v.proposal.status === ProposalStatus.PENDING) ??
-    [];
-  const past =
-    props.proposals?.filter((v) => v.proposal.status !== ProposalStatus.PENDING).slice(0, 10) ??
-      [];
+  const pending: ProposalView[] = props.proposals?.pending ?? [];
+  const past = props.proposals?.earlier.items ?? [];
   return (
     <Section title="Proposals" id="proposals">
       <ProblemBox problem={problem ?? props.problem} />
-      <p class="notice" role="status" aria-live="polite">{notice}</p>
+      <p class="notice" role="status" aria-live="polite" id="answer-notice">
+        {notice?.text ?? ""}
+      </p>
       {!props.proposals && !props.problem && <p class="muted">Loading your proposals…</p>}
       {props.proposals && pending.length === 0 && (
         <p class="muted">
@@ -242,14 +282,14 @@ function Proposals(
                   type="button"
                   class="primary"
                   disabled={busy === proposal.id}
-                  onClick={() => answer(proposal.id, Decision.ACCEPT, title)}
+                  onClick={() => answer(proposal, Decision.ACCEPT, title)}
                 >
                   Accept<span class="sr-only">{` "${title}"`}</span>
                 </button>
                 <button
                   type="button"
                   disabled={busy === proposal.id}
-                  onClick={() => answer(proposal.id, Decision.DECLINE, title)}
+                  onClick={() => answer(proposal, Decision.DECLINE, title)}
                 >
                   Decline<span class="sr-only">{` "${title}"`}</span>
                 </button>
@@ -260,9 +300,12 @@ function Proposals(
       </ul>
       {past.length > 0 && (
         <details>
-          <summary>Earlier proposals ({past.length})</summary>
+          <summary>
+            Earlier proposals ({past.length}
+            {props.proposals?.earlier.more ? " shown" : ""})
+          </summary>
           <ul class="list compact">
-            {past.map(({ proposal }) => (
+            {past.map((proposal) => (
               <li key={proposal.id} class="item" data-proposal-id={proposal.id}>
                 <span>{proposal.task?.title || proposal.taskId}</span>{" "}
                 <span>
@@ -276,13 +319,21 @@ function Proposals(
               </li>
             ))}
           </ul>
+          <ShowMore
+            more={props.proposals?.earlier.more ?? false}
+            shown={past.length}
+            what="earlier proposals"
+            onMore={props.showMore}
+          />
         </details>
       )}
     </Section>
   );
 }
 
-function MyTasks(props: { tasks?: Task[]; problem?: Problem; refresh(): void }): JSX.Element {
+function MyTasks(
+  props: { tasks?: Paged<Task>; problem?: Problem; refresh(): void; showMore(): void },
+): JSX.Element {
   const { api } = useApp();
   const [busy, setBusy] = useState<string>();
   const [problem, setProblem] = useState<Problem>();
@@ -301,7 +352,7 @@ function MyTasks(props: { tasks?: Task[]; problem?: Problem; refresh(): void }):
     }
   };
 
-  const tasks = props.tasks ?? [];
+  const tasks = props.tasks?.items ?? [];
   return (
     <Section title="My tasks" id="my-tasks">
       <ProblemBox problem={problem ?? props.problem} />
@@ -358,6 +409,14 @@ function MyTasks(props: { tasks?: Task[]; problem?: Problem; refresh(): void }):
           </li>
         ))}
       </ul>
+      {props.tasks && (
+        <ShowMore
+          more={props.tasks.more}
+          shown={tasks.length}
+          what="tasks"
+          onMore={props.showMore}
+        />
+      )}
     </Section>
   );
 }

@@ -224,7 +224,7 @@ export const RespondToProposalRequestSchema: GenMessage<RespondToProposalRequest
   messageDesc(file_platform_orchestrator_v1_orchestrator, 4);
 
 /**
- * The proposal after the answer: ACCEPTED or DECLINED.
+ * The proposal after the answer: ACCEPTED (provisional, see RespondToProposal) or DECLINED.
  *
  * @generated from message platform.orchestrator.v1.RespondToProposalResponse
  */
@@ -545,6 +545,11 @@ export const OrchestratorService: GenService<{
   },
   /**
    * Accepts or declines a proposal. The developer it was made to. The first acceptance wins.
+   * A decline is final. An accept is provisional: the task is the developer's only once the Task
+   * Service assigns it (task.assigned; the developer gets TASK_ASSIGNED). If the task's own state
+   * refuses it first (the client changed the terms, cancelled it, or its deadline passed), the
+   * proposal ends WITHDRAWN (reason TERMS_CHANGED) or CANCELLED (TASK_CANCELLED, TASK_EXPIRED) and
+   * the developer gets PROPOSAL_WITHDRAWN or PROPOSAL_CANCELLED.
    *
    * @generated from rpc platform.orchestrator.v1.OrchestratorService.RespondToProposal
    */
