@@ -64,8 +64,11 @@ export function validatingTextDecoder(schema: DescMessage): ValidatingTextDecode
  */
 export function jsonInputCheck(schema: DescMessage): (text: string) => void {
   const walker = messageWalker(schema, new Map());
+  const flat = flatFieldNames(schema);
   return (text: string) => {
     const surrogates = SURROGATE_ESCAPE.test(text);
+    // The hot reads (GetUser and the like) have flat requests: a scan of the keys, no parse.
+    if (!surrogates && flat !== undefined && onlyKnownKeys(text, flat)) return;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -75,6 +78,60 @@ export function jsonInputCheck(schema: DescMessage): (text: string) => void {
     if (surrogates) checkWellFormed(value);
     walker(value, "");
   };
+}
+
+/**
+ * The JSON and proto names of a message's fields when none needs a look inside its value (no
+ * message, map or enum field): then a key scan alone decides. Undefined otherwise.
+ */
+function flatFieldNames(schema: DescMessage): Set<string> | undefined {
+  const names = new Set<string>();
+  for (const field of schema.fields) {
+    if (
+      field.fieldKind !== "scalar" && !(field.fieldKind === "list" && field.listKind === "scalar")
+    ) {
+      return undefined;
+    }
+    names.add(field.jsonName);
+    names.add(field.name);
+  }
+  return names;
+}
+
+/**
+ * True when every object key in the JSON text is one of `keys` (a lexical scan: outside strings a
+ * quote opens one, and a string followed by a colon is a key). False for anything it cannot vouch
+ * for (an escaped or unknown key, an unterminated string): the full check then runs.
+ */
+function onlyKnownKeys(text: string, keys: Set<string>): boolean {
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
+    if (text.charCodeAt(i) !== 0x22) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    let escaped = false;
+    while (j < length) {
+      const c = text.charCodeAt(j);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        escaped = true;
+        j += 2;
+      } else j++;
+    }
+    if (j >= length) return false;
+    let k = j + 1;
+    while (k < length) {
+      const c = text.charCodeAt(k);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      k++;
+    }
+    if (text.charCodeAt(k) === 0x3a && (escaped || !keys.has(text.slice(i + 1, j)))) return false;
+    i = j + 1;
+  }
+  return true;
 }
 
 function checkWellFormed(value: unknown): void {

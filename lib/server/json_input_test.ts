@@ -55,7 +55,15 @@ Deno.test("a key naming no field is refused, naming it, at any depth; proto and 
   );
   update('{"budget":{"currency":"USD","amount_minor":"5","amountMinor":"5"},"title":null}');
   update("{not json"); // protobuf-es reports malformed JSON itself
-  assert.throws(() => jsonInputCheck(GetTaskRequestSchema)('{"id":"x"}'), /unknown field "id"/);
+  // A flat request (scalars only) is vouched for by a key scan; what it cannot vouch for is parsed.
+  const get = jsonInputCheck(GetTaskRequestSchema);
+  assert.throws(() => get('{"id":"x"}'), /unknown field "id"/);
+  assert.throws(() => get('{"task_id":"a\\":b", "id" :1}'), /unknown field "id"/);
+  assert.throws(() => get('{"\\u0069d":"x"}'), /unknown field "id"/);
+  get('{"task_id":{"nested":1}}'); // a wrong type is protobuf-es's to report
+  get('{"task_id":"id\\":1"}'); // a colon inside a value is no key
+  get('{ "taskId" : "x" }');
+  get('{"task_id":"x"'); // malformed: protobuf-es reports it
 });
 
 Deno.test("a lone surrogate anywhere is refused; paired ones pass", () => {
