@@ -5,7 +5,8 @@
  * arrives, accept, ASSIGNED on the client's side, start, complete); delivery with approval (submit,
  * request changes, submit again, approve) and a withdrawal before starting; a proposal arriving through
  * the notification stream with no polling; the Orchestrator restarted mid-session and the stream
- * resuming from its cursor; a wrong password; a validation error; a service stopped mid-session
+ * resuming from its cursor; a wrong password; a validation error; two tabs sharing one session;
+ * a list longer than a page; a developer's profile page; a service stopped mid-session
  * and back; a disallowed origin refused; the compose edge proxy.
  *
  * The web server runs with `WEB_REFRESH_SECONDS=0`: the pages never reload on a timer, so every
@@ -268,7 +269,8 @@ Deno.test({
         assert.equal(await items.count(), 50);
         await client.getByText("50 shown").waitFor();
         await client.getByRole("button", { name: "Show more tasks" }).scrollIntoViewIfNeeded();
-        await screenshot(client, "lists-00-your-tasks-first-page");
+        // The viewport only (not the whole page): the end of the first page, and its button.
+        await client.screenshot({ path: `${SCREENSHOT_DIR.pathname}lists-00-first-page-end.png` });
         await client.getByRole("button", { name: "Show more tasks" }).click();
         await client.locator("#your-tasks li", { hasText: `Build a ${skill} API` }).waitFor();
         assert.equal(await items.count(), 56);
@@ -474,6 +476,40 @@ Deno.test({
             "true",
           );
           await screenshot(client, "errors-02-validation-deadline");
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "two tabs share one session: sign-in and sign-out reach the other tab",
+        async () => {
+          await client.goto(`${platform.webUrl}/#/`);
+          await client.getByRole("heading", { name: "Hello, Carol Client" }).waitFor();
+          // A second tab of the same browser (same context): signed in without asking.
+          const tab = await client.context().newPage();
+          try {
+            await tab.goto(`${platform.webUrl}/#/`);
+            await tab.getByRole("heading", { name: "Hello, Carol Client" }).waitFor();
+            await screenshot(tab, "tabs-01-second-tab-signed-in");
+            // Signing out in the second tab signs out the first.
+            await tab.getByRole("button", { name: "Sign out" }).click();
+            await tab.getByRole("button", { name: "Sign in" }).waitFor();
+            await client.getByRole("button", { name: "Sign in" }).waitFor();
+            assert.equal(await client.getByRole("button", { name: "Sign out" }).count(), 0);
+            await screenshot(client, "tabs-02-first-tab-signed-out-too");
+            // Signing in in the first signs in the second.
+            await client.getByLabel("Email").fill(clientEmail);
+            await client.getByLabel("Password").fill(PASSWORD);
+            await client.getByRole("button", { name: "Sign in" }).click();
+            await client.getByRole("heading", { name: "Hello, Carol Client" }).waitFor();
+            await tab.getByRole("heading", { name: "Hello, Carol Client" }).waitFor();
+            await screenshot(tab, "tabs-03-second-tab-signed-in-again");
+            // The token is not left in localStorage.
+            assert.equal(await tab.evaluate("localStorage.length"), 0);
+          } finally {
+            await tab.close();
+          }
         },
       );
 

@@ -13,6 +13,7 @@ import type { Endpoints } from "./endpoints.ts";
 import { DEFAULT_REFRESH_MS } from "./live/feeds.ts";
 import { createNotificationStream } from "./live/notification_stream.ts";
 import { createSessionStore } from "./session.ts";
+import { SESSION_CHANNEL, syncSessionAcrossTabs } from "./session_sync.ts";
 
 /** Without `/config.json` (a static host), each service's port on the page's host. */
 function defaultEndpoints(): Endpoints {
@@ -35,6 +36,10 @@ async function loadEndpoints(): Promise<Endpoints> {
 
 const endpoints = await loadEndpoints();
 const session = createSessionStore(sessionStorage);
+// Every tab of the app shares one session: sign in or out in one, and the others follow.
+if (typeof BroadcastChannel === "function") {
+  syncSessionAcrossTabs(session, new BroadcastChannel(SESSION_CHANNEL));
+}
 const connectivity = createConnectivity();
 // A call refused because the token expired ends the session: the page asks to sign in again.
 const endSession = () => {

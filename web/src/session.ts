@@ -1,6 +1,7 @@
 /**
  * Who is signed in on this tab: the access token and the user, kept in `sessionStorage` so a
- * reload keeps the session and closing the tab ends it.
+ * reload keeps the session and closing the tab ends it. The other open tabs share it through
+ * `session_sync.ts` (never through `localStorage`).
  *
  * @module
  */
