@@ -313,6 +313,10 @@ const corpus: ProbeFor[] = [
     {},
     JSON_CODECS,
   ),
+  ...everyCodec("GetPublicProfile", "users", `${U}/GetPublicProfile`, {
+    user_id: s.dev.id,
+  }, s.clientToken),
+  ...everyCodec("GetPublicProfile no id", "users", `${U}/GetPublicProfile`, {}, s.clientToken),
   ...everyCodec("GetUser custom header", "users", `${U}/GetUser`, {}, s.devToken, {
     "x-request-id": "abc",
     "connect-protocol-version": "1",
