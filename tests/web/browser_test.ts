@@ -476,6 +476,27 @@ Deno.test({
             "true",
           );
           await screenshot(client, "errors-02-validation-deadline");
+
+          // An edit that would leave the task without skills is refused at the skills field.
+          await client.locator("#your-tasks a", { hasText: "Paged task 54" }).click();
+          const skills = client.locator("#edit-skills");
+          await skills.waitFor();
+          await skills.fill("");
+          await client.getByRole("button", { name: "Save changes" }).click();
+          const skillsError = client.locator("#edit-skills-error");
+          await skillsError.waitFor();
+          assert.match(
+            await skillsError.innerText(),
+            /^Required skills: must name at least one skill/,
+          );
+          await screenshot(client, "errors-03-edit-without-skills");
+          // A real edit is kept in the history with what it changed.
+          await skills.fill("rust");
+          await client.getByRole("button", { name: "Save changes" }).click();
+          await client.locator("#task-history", {
+            hasText: /Edited \(terms v2\): skills “none[0-9a-f]+” → “rust”/,
+          }).waitFor();
+          await screenshot(client, "errors-04-edit-in-history");
         },
       );
 

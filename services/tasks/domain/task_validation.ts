@@ -99,8 +99,7 @@ export function validateEditedSkills(
   if (normalized.length === 0) {
     throw new ValidationError(
       field,
-      "must name at least one skill: a task always keeps at least one " +
-        "(leave required_skills unset to keep the current ones)",
+      "must name at least one skill: a task always keeps at least one",
     );
   }
   return normalized;

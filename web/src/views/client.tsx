@@ -347,7 +347,11 @@ function EditTask(props: { task: Task; onSaved(): void }): JSX.Element {
         taskId: props.task.id,
         title: parsed.title,
         description: parsed.description,
-        requiredSkills: { skills: parsed.skills },
+        // Skills are sent only when changed: a task always keeps at least one, and one posted with
+        // none (CreateTask allows it) can still have its title or budget edited.
+        requiredSkills: sameSkills(parsed.skills, props.task.requiredSkills)
+          ? undefined
+          : { skills: parsed.skills },
         budget: parsed.budget,
         deadline: parsed.deadline,
       });
@@ -422,4 +426,10 @@ function CancelTask(props: { task: Task; onCancelled(): void }): JSX.Element {
         )}
     </Section>
   );
+}
+
+/** Whether two skill lists name the same skills (in any order). */
+function sameSkills(a: readonly string[], b: readonly string[]): boolean {
+  const key = (skills: readonly string[]) => [...skills].sort().join("\n");
+  return key(a) === key(b);
 }
