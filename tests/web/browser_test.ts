@@ -6,7 +6,8 @@
  * request changes, submit again, approve) and a withdrawal before starting; a proposal arriving through
  * the notification stream with no polling; the Orchestrator restarted mid-session and the stream
  * resuming from its cursor; a wrong password; a validation error; two tabs sharing one session;
- * a list longer than a page; a developer's profile page; a service stopped mid-session
+ * a list longer than a page; a developer's profile page; an accept the new terms refused told
+ * truthfully (NATS stopped so the race is certain); a service stopped mid-session
  * and back; a disallowed origin refused; the compose edge proxy.
  *
  * The web server runs with `WEB_REFRESH_SECONDS=0`: the pages never reload on a timer, so every
@@ -531,6 +532,51 @@ Deno.test({
           } finally {
             await tab.close();
           }
+        },
+      );
+
+      await step(
+        t,
+        platform,
+        "an accept the task's new terms refuse is told as it ended, not as accepted",
+        async () => {
+          await client.goto(`${platform.webUrl}/#/`);
+          const title = `Tune the ${skill} queries`;
+          await postTask(client, { title, skills: skill, budget: "600", deadline: localTime(48) });
+          await client.getByRole("heading", { name: title }).waitFor();
+          await dev.locator("li.proposal", { hasText: title }).waitFor({ timeout: 10_000 });
+          // With NATS stopped the accept and the edit both commit and their events wait in the
+          // outboxes, so the Task Service sees the acceptance only after the new terms: the race
+          // of issue 19, made certain.
+          await platform.nats.stop();
+          try {
+            await dev.getByRole("button", { name: `Accept "${title}"` }).click();
+            await dev.locator("#answer-notice", {
+              hasText: `You accepted "${title}". It is yours once the Task Service assigns it.`,
+            }).waitFor();
+            // Accepted, it leaves the proposals waiting for an answer; the notice stays provisional.
+            await dev.locator("li.proposal", { hasText: title }).waitFor({ state: "detached" });
+            await screenshot(dev, "truth-01-accept-provisional");
+            await client.getByLabel("Budget").fill("650");
+            await client.getByRole("button", { name: "Save changes" }).click();
+            await client.getByText("Changes saved.").waitFor();
+          } finally {
+            await platform.nats.resume();
+          }
+          await dev.locator("#answer-notice", {
+            hasText: `Your acceptance of "${title}" did not stand: the task's terms changed.`,
+          }).waitFor({ timeout: 60_000 });
+          await screenshot(dev, "truth-02-accept-did-not-stand");
+          assert.equal(
+            await dev.locator("#my-tasks li", { hasText: title }).count(),
+            0,
+            "the task was not assigned to the developer",
+          );
+          await client.locator("#task-status", { hasText: "Open" }).waitFor();
+          // The outcome stays a while, then the notice clears.
+          await dev.locator("#answer-notice", { hasText: "did not stand" })
+            .waitFor({ state: "detached", timeout: 30_000 });
+          assert.equal(await dev.locator("#answer-notice").innerText(), "");
         },
       );
 
