@@ -541,7 +541,7 @@ Deno.test({
         "an accept the task's new terms refuse is told as it ended, not as accepted",
         async () => {
           await client.goto(`${platform.webUrl}/#/`);
-          const title = `Tune the ${skill} queries`;
+          const title = `Index the ${skill} tables`;
           await postTask(client, { title, skills: skill, budget: "600", deadline: localTime(48) });
           await client.getByRole("heading", { name: title }).waitFor();
           await dev.locator("li.proposal", { hasText: title }).waitFor({ timeout: 10_000 });
