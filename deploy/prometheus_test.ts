@@ -52,6 +52,12 @@ const MANUAL_ALERTS = {
     for: "2m",
     severity: "warning",
   },
+  // Not in the manual: the last line against a dependency's bug (lib/server/unhandled_rejections.ts).
+  UnhandledRejections: {
+    expr: "increase(process_unhandled_rejections_total[10m]) > 0",
+    for: "0s",
+    severity: "warning",
+  },
 } as const;
 
 /** What each recording rule the alerts use must compute from (the manual's formulas). */

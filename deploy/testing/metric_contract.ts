@@ -31,6 +31,7 @@ export const COMPONENT_METRICS = [
   "task_withdrawals_total",
   "task_disputes_opened_total",
   "task_disputes_resolved_total",
+  "process_unhandled_rejections_total",
   "matches_attempted_total",
   "matches_successful_total",
   "users_online_count",

@@ -10,3 +10,4 @@ export * from "./service_start.ts";
 export * from "./cors.ts";
 export { frozenMessage, isFrozenMessage } from "./frozen_message.ts";
 export { clientAddress, resolveClientAddress } from "./client_address.ts";
+export * from "./unhandled_rejections.ts";

@@ -13,6 +13,10 @@ import { ensureDatabase, migrate, readMigrations } from "../db/migrate.ts";
 import { Logger } from "../log/logger.ts";
 import { Metrics } from "../metrics/registry.ts";
 import { tuneNativeAllocator } from "./native_allocator.ts";
+import {
+  guardUnhandledRejections,
+  registerUnhandledRejectionMetric,
+} from "./unhandled_rejections.ts";
 
 /** The parts every service is built from. */
 export interface ServiceFoundation {
@@ -67,6 +71,7 @@ export async function prepareService(config: BaseConfig, options: {
   );
   if (applied.length > 0) logger.info("migrations applied", { versions: applied });
   const metrics = new Metrics();
+  registerUnhandledRejectionMetric(metrics);
   db.registerMetrics(metrics);
   db.startMaintenance();
   return {
@@ -79,7 +84,9 @@ export async function prepareService(config: BaseConfig, options: {
 
 /**
  * Runs a service's start function; a configuration error or a failed start is logged as one
- * JSON line naming the problem, and the process exits 1.
+ * JSON line naming the problem, and the process exits 1. First installs the guard that counts
+ * and logs an unhandled rejection instead of letting it end the process
+ * ({@link guardUnhandledRejections}).
  *
  * @example
  * ```ts ignore
@@ -90,6 +97,7 @@ export async function runServiceMain(
   service: string,
   start: () => Promise<unknown>,
 ): Promise<void> {
+  guardUnhandledRejections(service);
   try {
     await start();
   } catch (error) {

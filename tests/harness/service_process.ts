@@ -8,6 +8,32 @@ import { spawnTracked, type TrackedProcess } from "./processes.ts";
 
 const root = new URL("../../", import.meta.url);
 
+/** The `msg` a service logs for an unhandled rejection (lib/server/unhandled_rejections.ts). */
+const UNHANDLED_REJECTION = '"msg":"unhandled rejection"';
+
+/** A service's unhandled rejection, as it logged it. */
+export interface ServiceRejection {
+  service: string;
+  line: string;
+}
+
+/**
+ * What the harness does when a service it started logs an unhandled rejection (the service
+ * survives it and counts it in `process_unhandled_rejections_total`). By default it throws an
+ * uncaught error, which fails the test that is running: nothing is hidden. A program that
+ * reports them itself (the chaos suite) replaces it.
+ */
+export const serviceRejections: { handle: (rejection: ServiceRejection) => void } = {
+  handle(rejection) {
+    setTimeout(() => {
+      throw new Error(
+        `${rejection.service} logged an unhandled rejection (a bug to fix at its cause):\n` +
+          rejection.line,
+      );
+    });
+  },
+};
+
 /** A running service process. */
 export class ServiceProcess {
   private constructor(
@@ -52,6 +78,11 @@ export class ServiceProcess {
         ...env,
       },
     });
+    const seen = (line: string) => {
+      if (line.includes(UNHANDLED_REJECTION)) serviceRejections.handle({ service: name, line });
+    };
+    process.lines.forEach(seen);
+    process.onLine(seen);
     const line = await process.waitForLine(
       (l) => l.includes('"msg":"listening"'),
       60_000,
