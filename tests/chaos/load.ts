@@ -8,6 +8,7 @@
  * @module
  */
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { NotificationService } from "@platform/proto/notifications/v1";
 import { Decision, OrchestratorService, ProposalStatus } from "@platform/proto/orchestrator/v1";
 import { TaskService } from "@platform/proto/tasks/v1";
 import { Role, UserService } from "@platform/proto/users/v1";
@@ -45,6 +46,10 @@ export interface LoadOptions {
   acceptEveryMs: number;
   /** Deadline of every call. */
   callTimeoutMs: number;
+  /** Developers that keep a notification stream (Watch) open, reopening it when it ends. */
+  watchers?: number;
+  /** Runs `deno task doctor` (the operator's check) this often, one at a time; 0: never. */
+  doctorEveryMs?: number;
 }
 
 interface Account {
@@ -72,6 +77,10 @@ export class SteadyLoad {
   readonly accepts: AckedAccept[] = [];
   /** Calls that failed, by phase and "method code". */
   readonly failures = new Map<string, Map<string, number>>();
+  /** Notification frames received on the Watch streams, and the streams (re)opened. */
+  readonly watch = { frames: 0, opened: 0 };
+  /** `doctor` runs, by exit code. */
+  readonly doctorRuns = new Map<number, number>();
   /** The phase acknowledged calls are attributed to. */
   phase = "warm-up";
   private running = false;
@@ -129,6 +138,12 @@ export class SteadyLoad {
         )
       ),
       this.every(this.options.acceptEveryMs, 0, () => this.acceptOne()),
+      ...this.developers.slice(0, this.options.watchers ?? 0).map((dev) =>
+        this.every(200, 0, () => this.watchUntilEnd(dev))
+      ),
+      ...(this.options.doctorEveryMs
+        ? [this.every(this.options.doctorEveryMs, 500, () => this.runDoctor())]
+        : []),
     ];
   }
 
@@ -240,6 +255,51 @@ export class SteadyLoad {
         at: Date.now(),
       });
     }
+  }
+
+  /** Keeps one Watch stream open until it ends (a replica restarted, a stop) or the load stops. */
+  private async watchUntilEnd(dev: Account): Promise<void> {
+    const replica = this.next("orchestrator");
+    const notifications = rpcClient(NotificationService, replica.url, undefined, dev.token);
+    const stop = new AbortController();
+    const stopper = setInterval(() => this.running || stop.abort(), 200);
+    try {
+      this.watch.opened++;
+      for await (const _ of notifications.watch({}, { signal: stop.signal })) {
+        this.watch.frames++;
+      }
+    } catch {
+      // Ended by a fault or by the stop: reopened by the loop while the load runs.
+    } finally {
+      clearInterval(stopper);
+    }
+  }
+
+  /** One `deno task doctor --json` against the platform, as an operator would run it. */
+  private async runDoctor(): Promise<void> {
+    const [users, tasks, orchestrator] = (["users", "tasks", "orchestrator"] as const)
+      .map((s) => this.platform.service(s)[0].url);
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../../ops/doctor.ts", import.meta.url).pathname,
+        "--json",
+      ],
+      env: {
+        DATABASE_URL: this.platform.databaseUrl,
+        NATS_URL: this.platform.nats.url,
+        REDIS_URL: this.platform.redis.url,
+        USERS_URL: users,
+        TASKS_URL: tasks,
+        ORCHESTRATOR_URL: orchestrator,
+      },
+      stdout: "null",
+      stderr: "null",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    this.doctorRuns.set(code, (this.doctorRuns.get(code) ?? 0) + 1);
   }
 
   private async signUp(users: Replica, role: "client" | "developer"): Promise<Account> {

@@ -53,6 +53,8 @@ const load = new SteadyLoad(platform, {
   heartbeatMs: 3000,
   acceptEveryMs: 1000,
   callTimeoutMs: 3000,
+  watchers: 6,
+  doctorEveryMs: 10_000,
 });
 let passed = false;
 try {
@@ -101,12 +103,17 @@ try {
   for (const exit of platform.unexpectedExits) {
     console.log(`exited: ${exit.replica} code ${exit.code} signal ${exit.signal}`);
   }
+  for (const rejection of platform.rejections) {
+    console.log(`unhandled rejection: ${rejection.service}: ${rejection.line}`);
+  }
   passed = results.length === faults.length && results.every((r) => r.problems.length === 0) &&
-    wholeProblems.length === 0 && platform.unexpectedExits.length === 0;
+    wholeProblems.length === 0 && platform.unexpectedExits.length === 0 &&
+    platform.rejections.length === 0;
   const calls = load.tasks.length + load.accepts.length;
   console.log(
     `${faults.length} faults, ${load.tasks.length} tasks and ${load.accepts.length} accepts ` +
       `acknowledged (${calls} calls), ${platform.unexpectedExits.length} unexpected exits, ` +
+      `${platform.rejections.length} unhandled rejections, ` +
       `${elapsed()}: ${passed ? "PASSED" : "FAILED"} (the bar: 0 lost, 0 duplicated, ` +
       `0 stranded, 0 exits, recovery <= 5 s, /health truthful)`,
   );

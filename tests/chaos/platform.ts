@@ -11,7 +11,11 @@ import { NatsCluster, NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { freePort } from "../harness/processes.ts";
 import { RedisServer } from "../harness/redis_server.ts";
-import { ServiceProcess } from "../harness/service_process.ts";
+import {
+  ServiceProcess,
+  type ServiceRejection,
+  serviceRejections,
+} from "../harness/service_process.ts";
 
 /** The three services, by folder name. */
 export type ServiceName = "users" | "tasks" | "orchestrator";
@@ -177,6 +181,8 @@ export interface ChaosPlatformOptions {
 export class ChaosPlatform {
   readonly replicas: Replica[] = [];
   readonly unexpectedExits: UnexpectedExit[] = [];
+  /** Unhandled rejections the services logged (each survived it; each is a bug). */
+  readonly rejections: ServiceRejection[] = [];
 
   private constructor(
     readonly pg: PostgresServer,
@@ -199,6 +205,11 @@ export class ChaosPlatform {
     ]);
     const databaseUrl = await pg.createDatabase("freelance_platform");
     const platform = new ChaosPlatform(pg, nats, redis, databaseUrl, options);
+    // Reported with the run's figures (a failure of the run), not thrown at whatever runs.
+    serviceRejections.handle = (rejection) => {
+      platform.rejections.push(rejection);
+      console.error(`!! ${rejection.service} logged an unhandled rejection:\n   ${rejection.line}`);
+    };
     const usersPorts = Array.from({ length: options.replicas }, () => freePort());
     for (const service of ["users", "tasks", "orchestrator"] as const) {
       for (let i = 0; i < options.replicas; i++) {
