@@ -15,6 +15,14 @@
  * @module
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  isBadData,
+  isConflict,
+  isConnectionLost,
+  isQueryCanceled,
+  isUniqueViolation,
+  refusesWork,
+} from "./db/pg_errors.ts";
 
 /** Bad input. `field` names the request field at fault (proto name, such as `skill_tags`). */
 export class ValidationError extends Error {
@@ -165,22 +173,40 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
-// Shutdown, too many connections, connection failures, a read-only server (a standby after a
-// failover), disk full and out of memory: the database cannot take the request now; retry later.
-const pgUnavailable = new Set([
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-  "08000",
-  "08003",
-  "08006",
-  "25006",
-  "53100",
-  "53200",
-]);
-const netUnavailable =
-  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|Connection refused/i;
+/**
+ * A write was sent but its outcome is not known: the connection was lost, or the time ran out,
+ * after the statement (or the COMMIT) left. It may have been done or not. Answered as
+ * `deadline_exceeded` (the time ran out) or `unknown` (the connection was lost), never
+ * `unavailable`, which promises that nothing was done: a caller retries with the same
+ * idempotency key (the call then answers its first outcome), or reads before retrying.
+ */
+export class OutcomeUnknownError extends Error {
+  /**
+   * Creates the error; its message says that the outcome is unknown and how to retry.
+   *
+   * @param dependency The dependency, e.g. `database`.
+   * @param reason Why the answer was lost: the time ran out, or the connection was lost.
+   * @param cause The error it failed with.
+   *
+   * @example
+   * ```ts
+   * throw new OutcomeUnknownError("database", "timeout", new Error("no answer within 3000ms"));
+   * ```
+   */
+  constructor(
+    readonly dependency: string,
+    readonly reason: "timeout" | "connection lost",
+    cause?: unknown,
+  ) {
+    super(
+      `${dependency} did not confirm the write (${
+        reason === "timeout" ? "no answer in time" : "connection lost"
+      }): its outcome is unknown; retry with the same idempotency key, or check before retrying`,
+      { cause },
+    );
+    this.name = "OutcomeUnknownError";
+  }
+}
 
 /**
  * Maps any thrown value to a ConnectError. Returns undefined for an unexpected error, which the
@@ -219,34 +245,54 @@ export function toConnectError(error: unknown): ConnectError | undefined {
   if (error instanceof DependencyUnavailableError) {
     return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
   }
-  const pg = error as { code?: string; errno?: string; message?: string };
-  if (typeof pg?.code === "string") {
-    if (pg.code === "23505") return new ConnectError("that already exists", Code.AlreadyExists);
-    // Data exceptions (a NUL byte in text, a date out of range, a number too big) and limits
-    // (a value too large to index): the input was bad, and the statement wrote nothing.
-    if (/^(22|54)[0-9A-Z]{3}$/.test(pg.code)) {
-      return new ConnectError(
-        "a value in the request is malformed or out of range",
-        Code.InvalidArgument,
-      );
-    }
-    // Serialization failure or deadlock: PostgreSQL aborted one of two conflicting
-    // transactions; nothing was written, and the same call may succeed when retried.
-    if (pg.code === "40001" || pg.code === "40P01") {
-      return new ConnectError(
-        "the call conflicted with another change and was not applied; retry it",
-        Code.Aborted,
-      );
-    }
-    if (pg.code === "57014") {
-      return new ConnectError("the database took too long", Code.DeadlineExceeded);
-    }
-    if (pgUnavailable.has(pg.code) || netUnavailable.test(pg.code)) {
-      return new ConnectError("database is unavailable; try again shortly", Code.Unavailable);
-    }
+  if (error instanceof OutcomeUnknownError) {
+    return new ConnectError(
+      error.message,
+      error.reason === "timeout" ? Code.DeadlineExceeded : Code.Unknown,
+      undefined,
+      undefined,
+      error,
+    );
   }
-  if (typeof pg?.message === "string" && netUnavailable.test(pg.message)) {
-    return new ConnectError("a dependency is unavailable; try again shortly", Code.Unavailable);
+  return databaseErrorToConnect(error);
+}
+
+/** A PostgreSQL or connection error that reached the edge unwrapped (lib/db/pg_errors.ts). */
+function databaseErrorToConnect(error: unknown): ConnectError | undefined {
+  if (isUniqueViolation(error)) return new ConnectError("that already exists", Code.AlreadyExists);
+  // Data exceptions (a NUL byte in text, a date out of range, a number too big) and limits
+  // (a value too large to index): the input was bad, and the statement wrote nothing.
+  if (isBadData(error)) {
+    return new ConnectError(
+      "a value in the request is malformed or out of range",
+      Code.InvalidArgument,
+    );
+  }
+  // Serialization failure or deadlock: PostgreSQL aborted one of two conflicting
+  // transactions; nothing was written, and the same call may succeed when retried.
+  if (isConflict(error)) {
+    return new ConnectError(
+      "the call conflicted with another change and was not applied; retry it",
+      Code.Aborted,
+    );
+  }
+  if (isQueryCanceled(error)) {
+    return new ConnectError(
+      "the database took too long",
+      Code.DeadlineExceeded,
+    );
+  }
+  // Refused before anything was done (no connection, a read-only server, disk full): safe to
+  // retry. A connection lost under a statement is not: its outcome is unknown.
+  if (refusesWork(error)) {
+    return new ConnectError("database is unavailable; try again shortly", Code.Unavailable);
+  }
+  if (isConnectionLost(error)) {
+    return new ConnectError(
+      "the connection to a dependency was lost during the call: its outcome is unknown; " +
+        "retry with the same idempotency key, or check before retrying",
+      Code.Unknown,
+    );
   }
   return undefined;
 }

@@ -7,9 +7,10 @@
  */
 import postgres from "postgres";
 import type { PoolConfig } from "../config/base_config.ts";
-import { DependencyUnavailableError } from "../errors.ts";
+import { DependencyUnavailableError, OutcomeUnknownError } from "../errors.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { traceDb } from "../tracing/db_spans.ts";
+import { isConnectionError, refusesWork } from "./pg_errors.ts";
 
 /** The postgres.js client type used by stores. */
 export type Sql = postgres.Sql<Record<string, never>>;
@@ -158,7 +159,7 @@ export class Database {
 
   /** {@link run} itself (in its span when traced). */
   private runBounded<T>(work: (sql: Sql) => Promise<T>, timeoutMs: number): Promise<T> {
-    return this.bounded(timeoutMs, async (expired, onExpiry) => {
+    return this.bounded(timeoutMs, async (expired, onExpiry, outcome) => {
       const connection = await this.sql.reserve();
       try {
         if (expired()) throw unavailable(timeoutMs);
@@ -166,9 +167,10 @@ export class Database {
         onExpiry(() => cancelQuietly(current));
         // Every query `work` makes goes through this guard: once the time is up, the one
         // running is cancelled and no new one starts.
-        const guarded = guardQueries(connection as unknown as Sql, (query) => {
+        const guarded = guardQueries(connection as unknown as Sql, (query, text) => {
           if (expired()) throw unavailable(timeoutMs);
           current = query;
+          if (!outcome.maybeDone && mayWrite(text)) outcome.maybeDone = true;
         });
         return await work(guarded);
       } finally {
@@ -178,9 +180,11 @@ export class Database {
   }
 
   /**
-   * Runs `work` in a transaction, bounded like {@link run}. When the time runs out, the
-   * transaction rolls back (at the latest before it would commit), so a caller told
-   * "unavailable" never finds its change committed after all.
+   * Runs `work` in a transaction, bounded like {@link run}. When the time runs out or the
+   * connection is lost before the COMMIT is sent, the transaction rolls back (at the latest
+   * before it would commit) and the call fails with {@link DependencyUnavailableError}: a caller
+   * told "unavailable" never finds its change committed after all. Once the COMMIT is sent, a
+   * timeout or a lost connection fails with {@link OutcomeUnknownError}: it may have committed.
    */
   transaction<T>(
     work: (tx: TransactionSql) => Promise<T>,
@@ -195,13 +199,14 @@ export class Database {
     timeoutMs: number,
   ): Promise<T> {
     const hooks: Array<() => void> = [];
-    return this.bounded(timeoutMs, async (expired) => {
+    return this.bounded(timeoutMs, async (expired, _onExpiry, outcome) => {
       const result = await (this.sql.begin(async (tx) => {
         commitHooks.set(tx, hooks);
         try {
           if (expired()) throw unavailable(timeoutMs);
           const result = await work(tx as TransactionSql);
           if (expired()) throw unavailable(timeoutMs);
+          outcome.maybeDone = true; // postgres.js sends COMMIT as this returns
           return result;
         } finally {
           commitHooks.delete(tx);
@@ -213,23 +218,34 @@ export class Database {
   }
 
   /**
-   * Runs `attempt`, rejecting with DependencyUnavailableError after `timeoutMs` (the work is
-   * cancelled through `onExpiry` when it can be) or when the connection fails.
+   * Runs `attempt`, failing after `timeoutMs` (the work is cancelled through `onExpiry` when it
+   * can be) or when the connection fails: with {@link DependencyUnavailableError} while nothing
+   * can have been done, with {@link OutcomeUnknownError} once `attempt` marked `outcome.maybeDone`
+   * (a write was sent, or the COMMIT) unless the server refused the work.
    */
   private async bounded<T>(
     timeoutMs: number,
-    attempt: (expired: () => boolean, onExpiry: (cancel: () => void) => void) => Promise<T>,
+    attempt: (
+      expired: () => boolean,
+      onExpiry: (cancel: () => void) => void,
+      outcome: { maybeDone: boolean },
+    ) => Promise<T>,
   ): Promise<T> {
     this.active++;
     let timedOut = false;
     let cancel = () => {};
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const running = attempt(() => timedOut, (fn) => (cancel = fn));
+    const outcome = { maybeDone: false };
+    const running = attempt(() => timedOut, (fn) => (cancel = fn), outcome);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
         cancel();
-        reject(unavailable(timeoutMs));
+        reject(
+          outcome.maybeDone
+            ? new OutcomeUnknownError("database", "timeout", noAnswer(timeoutMs))
+            : unavailable(timeoutMs),
+        );
       }, timeoutMs);
     });
     // Counted until the work settles, which may be after the caller was told "unavailable".
@@ -237,8 +253,11 @@ export class Database {
     try {
       return await Promise.race([running, timeout]);
     } catch (error) {
-      if (isConnectionError(error)) throw new DependencyUnavailableError("database", error);
-      throw error;
+      if (!isConnectionError(error)) throw error;
+      if (outcome.maybeDone && !refusesWork(error)) {
+        throw new OutcomeUnknownError("database", "connection lost", error);
+      }
+      throw new DependencyUnavailableError("database", error);
     } finally {
       clearTimeout(timer);
     }
@@ -394,11 +413,16 @@ export class Database {
  * A view of `sql` that calls `onQuery` with every query made through it (as a tagged template
  * or `unsafe`) before it can run; `onQuery` may throw to refuse it.
  */
-function guardQueries(sql: Sql, onQuery: (query: { cancel?: () => unknown }) => void): Sql {
+function guardQueries(
+  sql: Sql,
+  onQuery: (query: { cancel?: () => unknown }, text: string) => void,
+): Sql {
   return new Proxy(sql, {
     apply(target, thisArg, args) {
       const query = Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
-      if (Array.isArray(args[0]) && "raw" in args[0]) onQuery(query as { cancel?: () => unknown });
+      if (Array.isArray(args[0]) && "raw" in args[0]) {
+        onQuery(query as { cancel?: () => unknown }, (args[0] as string[]).join("$"));
+      }
       return query;
     },
     get(target, property) {
@@ -406,7 +430,7 @@ function guardQueries(sql: Sql, onQuery: (query: { cancel?: () => unknown }) => 
       if (property === "unsafe") {
         return (...args: unknown[]) => {
           const query = (value as (...a: unknown[]) => unknown).apply(target, args);
-          onQuery(query as { cancel?: () => unknown });
+          onQuery(query as { cancel?: () => unknown }, String(args[0]));
           return query;
         };
       }
@@ -440,21 +464,25 @@ function abortable(work: Promise<void>, signal?: AbortSignal): Promise<void> {
   });
 }
 
+function noAnswer(timeoutMs: number): Error {
+  return new Error(`no answer within ${timeoutMs}ms`);
+}
+
 function unavailable(timeoutMs: number): DependencyUnavailableError {
-  return new DependencyUnavailableError("database", new Error(`no answer within ${timeoutMs}ms`));
+  return new DependencyUnavailableError("database", noAnswer(timeoutMs));
 }
 
 /**
- * True for errors that mean the database could not be reached (not a SQL error).
+ * True unless the statement is a plain read (SELECT or SHOW that names no writing function):
+ * what a lost answer leaves unknown.
  *
  * @example
  * ```ts
- * isConnectionError({ code: "ECONNREFUSED" }); // true
+ * mayWrite("SELECT 1"); // false
+ * mayWrite("WITH t AS (INSERT INTO tasks ...) SELECT ..."); // true
  * ```
  */
-export function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" &&
-    /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|CONNECT_TIMEOUT|57P01|57P02|57P03|53300|08000|08003|08006)$/
-      .test(code);
+export function mayWrite(text: string): boolean {
+  return !/^\s*(select|show)\b/i.test(text) ||
+    /\b(insert|update|delete|merge|nextval|setval|pg_notify)\b/i.test(text);
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { PostgresServer } from "../../tests/harness/postgres_server.ts";
-import { DependencyUnavailableError } from "../errors.ts";
-import { Database } from "./database.ts";
+import { DependencyUnavailableError, OutcomeUnknownError } from "../errors.ts";
+import { Database, mayWrite } from "./database.ts";
 
 Deno.test("a write told 'unavailable' never commits later", {
   sanitizeOps: false,
@@ -154,3 +154,71 @@ async function oneConnectionDatabase(name: string) {
   }, "test");
   return { pg, db };
 }
+
+Deno.test(
+  "a write whose answer is lost is 'outcome unknown', never 'unavailable'; a read or a transaction that never reached COMMIT stays 'unavailable'",
+  { sanitizeOps: false, sanitizeResources: false },
+  async () => {
+    const { pg, db } = await oneConnectionDatabase("outcomes");
+    const admin = postgres(pg.url("outcomes"), { max: 1, onnotice: () => {} });
+    try {
+      await db.run((sql) => sql`CREATE TABLE t (v text)`);
+      // The connection is killed while a write runs: it may have been done.
+      const killWhen = async (pattern: string) => {
+        for (let i = 0; i < 50; i++) {
+          const [row] = await admin<{ pid: number }[]>`
+            SELECT pid FROM pg_stat_activity
+            WHERE query LIKE ${pattern} AND pid <> pg_backend_pid()`;
+          if (row) return void await admin`SELECT pg_terminate_backend(${row.pid})`;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error(`no backend runs ${pattern}`);
+      };
+      const write = db.run((sql) => sql`INSERT INTO t SELECT 'lost' FROM pg_sleep(0.5)`)
+        .then(() => undefined, (e) => e);
+      await killWhen("INSERT INTO t%");
+      const lost = await write;
+      assert.ok(lost instanceof OutcomeUnknownError, String(lost));
+      assert.equal(lost.reason, "connection lost");
+      // The same for a read: nothing was done, so "unavailable" is the truth.
+      await waitFor(() => db.run((sql) => sql`SELECT true AS ok`).then(() => true), 3000, "pool");
+      const read = db.run((sql) => sql`SELECT v FROM t, pg_sleep(0.5)`).then(() => 0, (e) => e);
+      await killWhen("SELECT v FROM t%");
+      assert.ok((await read) instanceof DependencyUnavailableError);
+      // A transaction whose connection is lost before its COMMIT rolled back: "unavailable".
+      await waitFor(() => db.run((sql) => sql`SELECT true AS ok`).then(() => true), 3000, "pool");
+      const tx = db.transaction(async (tx) => {
+        await tx`INSERT INTO t VALUES ('rolled back')`;
+        await tx`SELECT pg_sleep(0.5)`;
+      }).then(() => 0, (e) => e);
+      await killWhen("SELECT pg_sleep%");
+      assert.ok((await tx) instanceof DependencyUnavailableError, String(await tx));
+      // A frozen server (SIGSTOP): a write sent is "outcome unknown" when the time runs out.
+      await waitFor(() => db.run((sql) => sql`SELECT true AS ok`).then(() => true), 3000, "pool");
+      // (Killed during its sleep, the write rolled back; the caller could not have known.)
+      assert.equal((await db.run((sql) => sql`SELECT v FROM t`)).length, 0);
+      pg.pause();
+      try {
+        const frozen = await db.run((sql) => sql`INSERT INTO t VALUES ('frozen')`, 300)
+          .then(() => undefined, (e) => e);
+        assert.ok(frozen instanceof OutcomeUnknownError, String(frozen));
+        assert.equal(frozen.reason, "timeout");
+        assert.match(frozen.message, /outcome is unknown; retry with the same idempotency key/);
+      } finally {
+        pg.unpause();
+      }
+    } finally {
+      await admin.end({ timeout: 1 });
+      await db.close(1);
+      await pg.destroy();
+    }
+  },
+);
+
+Deno.test("mayWrite: only a plain read is known to do nothing", () => {
+  assert.equal(mayWrite("SELECT v FROM t WHERE id = $1"), false);
+  assert.equal(mayWrite(" show server_version"), false);
+  assert.equal(mayWrite("INSERT INTO t VALUES ($1)"), true);
+  assert.equal(mayWrite("WITH x AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM x"), true);
+  assert.equal(mayWrite("SELECT nextval('s')"), true);
+});

@@ -8,8 +8,9 @@
  * (an error one member may have caused, such as a constraint violation) retries every member
  * on its own, so a bad member fails alone and the others commit; false (the database is
  * unavailable, a timeout) fails every member with that error, without retrying: the statement
- * rolled back or its outcome is unknown, as for a lone request told "unavailable", and the
- * callers decide whether to retry. The isolated retries run one after another, so a struggling
+ * was refused ("unavailable") or its outcome is unknown (`OutcomeUnknownError`, once it was
+ * sent), exactly as for a lone request, and the callers decide whether to retry (with the same
+ * idempotency key when the outcome is unknown). The isolated retries run one after another, so a struggling
  * database gets no burst of them.
  *
  * The queue is bounded: beyond `maxWaiting` waiting requests, or once a request has waited

@@ -9,6 +9,7 @@
  */
 import postgres from "postgres";
 import type { Sql } from "./database.ts";
+import { isUniqueViolation, SQLSTATE, sqlState } from "./pg_errors.ts";
 
 /** One migration file. */
 export interface Migration {
@@ -135,8 +136,7 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     } catch (error) {
       // Created meanwhile by another service or replica starting at the same moment: 42P04 when
       // its commit came first, 23505 (pg_database_datname_index) when both were in flight.
-      const code = (error as { code?: string })?.code;
-      if (code === "42P04" || code === "23505") return false;
+      if (sqlState(error) === SQLSTATE.duplicateDatabase || isUniqueViolation(error)) return false;
       throw error;
     }
   } finally {

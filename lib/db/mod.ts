@@ -20,3 +20,4 @@ export * from "./migrate.ts";
 export * from "./group_commit.ts";
 // The library types the API above is declared with, so that they are nameable from here.
 export type { default as postgres } from "postgres";
+export * from "./pg_errors.ts";

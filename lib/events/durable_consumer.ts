@@ -30,6 +30,7 @@ import type { Counter } from "prom-client";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { traceConsume } from "../tracing/messaging_spans.ts";
+import { isBadData } from "../db/pg_errors.ts";
 import { MalformedEventError } from "./event_codec.ts";
 import { backoffDelay } from "../runtime/backoff.ts";
 import { Loop, type NextRound } from "../runtime/loop.ts";
@@ -360,6 +361,5 @@ export class DurableConsumer {
  * ```
  */
 export function isBadDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && /^(22|54)[0-9A-Z]{3}$/.test(code);
+  return isBadData(error);
 }

@@ -30,7 +30,10 @@ export function errorInterceptor(logger: Logger): Interceptor {
     }
     const mapped = toConnectError(error);
     if (mapped) {
-      if (mapped.code === Code.Unavailable || mapped.code === Code.DeadlineExceeded) {
+      if (
+        mapped.code === Code.Unavailable || mapped.code === Code.DeadlineExceeded ||
+        mapped.code === Code.Unknown
+      ) {
         logger.warn("dependency failure", { procedure, error: describe(error) });
       }
       return mapped;

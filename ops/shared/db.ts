@@ -7,7 +7,7 @@
  */
 import postgres from "postgres";
 import { redactUrl } from "@platform/lib/config";
-import type { Sql } from "@platform/lib/db";
+import { type Sql, SQLSTATE, sqlState } from "@platform/lib/db";
 import { errorMessage, OpsError } from "./errors.ts";
 
 export type { Sql };
@@ -158,15 +158,15 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<S
  * ```
  */
 export function databaseError(url: string, error: unknown): OpsError {
-  const code = (error as { code?: string }).code;
+  const code = sqlState(error);
   const where = describeServer(url);
-  if (code === "3D000") {
+  if (code === SQLSTATE.invalidCatalogName) {
     return new OpsError(`database does not exist: ${where}`, {
       cause: error,
       hint: "check DATABASE_URL (the database name is the URL's path)",
     });
   }
-  if (code === "28P01" || code === "28000") {
+  if (code === SQLSTATE.invalidPassword || code === SQLSTATE.invalidAuthorization) {
     return new OpsError(`PostgreSQL refused the login at ${where}: ${errorMessage(error)}`, {
       cause: error,
       hint: "check the user and password in DATABASE_URL",

@@ -20,6 +20,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
 } from "@platform/lib/errors";
+import { isUniqueViolation } from "@platform/lib/db";
 import { type OutboxEvent, OutboxWriter } from "@platform/lib/events";
 import type { Logger } from "@platform/lib/log";
 import type { DeveloperStats } from "./matching/scoring.ts";
@@ -295,7 +296,7 @@ export class ProposalCommands {
       return { proposal: accepted, changed: true, reopened: false };
     }).catch((error) => {
       // The partial unique index: another acceptance committed first.
-      if ((error as { code?: string })?.code === "23505") {
+      if (isUniqueViolation(error)) {
         throw new FailedPreconditionError("another developer accepted this task first");
       }
       throw error;

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Counter } from "prom-client";
-import { GroupCommit } from "@platform/lib/db";
+import { GroupCommit, isRowError } from "@platform/lib/db";
 import { FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
 import { type OutboxEvent, OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
 import { CREATE_TASKS_SQL, createTasksParams, type CreateTaskValues } from "./create_task_sql.ts";
@@ -63,7 +63,7 @@ export class TaskCommands {
       // A value or constraint one task broke (SQLSTATE classes 22 and 23) fails that task alone;
       // anything else (an unavailable database, a timeout whose outcome is unknown, a read-only
       // server) fails the batch's members with that error, as it would each.
-      isolate: (error) => /^2[23]/.test(String((error as { code?: unknown })?.code ?? "")),
+      isolate: isRowError,
     });
   }
 

@@ -76,6 +76,43 @@ const scenarios: Record<string, (postgres: Client, pg: PostgresServer) => Promis
     await sql.end({ timeout: 1 });
     return `down: ${refused}; cancelled: ${cancelled}; after the restart the pool answers ${x}`;
   },
+
+  /**
+   * A backend terminated while its query runs (`pg_terminate_backend`, a fast shutdown): the
+   * server's FATAL ErrorResponse arrives without ReadyForQuery. Its error must stay with that
+   * query: postgres.js 3.4.9 kept it and failed the next session's first query with it, and when
+   * that first use was a `reserve()`, the connection stayed "connecting" for good (the pool
+   * stuck) and the error became an unhandled rejection (issue 21).
+   */
+  async "terminated-mid-query"(postgres, pg) {
+    const url = pg.url();
+    const sql = postgres(url, { max: 1, onnotice: () => {}, backoff: () => 0.05 });
+    const killer = postgres(url, { max: 1 });
+    const reserved = await sql.reserve();
+    const write = reserved`SELECT 'victim', pg_sleep(0.5)`.then(
+      () => "answered?!",
+      (e) => `rejected ${e.code}`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await killer`
+      SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%''victim''%'
+        AND pid <> pg_backend_pid()`;
+    const lost = await write;
+    reserved.release();
+    const answers: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const again = await within(sql.reserve(), 3000);
+      try {
+        const [{ x }] = await within(again`SELECT ${i} AS x`, 3000);
+        answers.push(x);
+      } finally {
+        again.release();
+      }
+    }
+    await sql.end({ timeout: 1 });
+    await killer.end({ timeout: 1 });
+    return `terminated: ${lost}; reserved again, the pool answers ${answers.join(", ")}`;
+  },
 };
 
 function within<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -468,6 +468,9 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
       return reconnect()
 
     !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+    // fp patch: an ErrorResponse of the closed session (a FATAL such as 57P01 arrives without
+    // ReadyForQuery) must not fail the next session's first query or strand its reserve
+    errorResponse = null
     closedTime = performance.now()
     hadError && options.shared.retries++
     delay = (typeof backoff === 'function' ? backoff(options.shared.retries) : backoff) * 1000
