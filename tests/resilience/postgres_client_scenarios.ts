@@ -113,6 +113,36 @@ const scenarios: Record<string, (postgres: Client, pg: PostgresServer) => Promis
     await killer.end({ timeout: 1 });
     return `terminated: ${lost}; reserved again, the pool answers ${answers.join(", ")}`;
   },
+
+  /**
+   * The array types query every new connection runs first fails (here: no right to read
+   * pg_type; under restarts: the connection lost while it opened). postgres.js 3.4.9 started it
+   * from ReadyForQuery without awaiting it, so its failure was an unhandled rejection that ended
+   * the process (issue 21: `CONNECTION_CLOSED`, `ECONNRESET`, "This socket has been ended by the
+   * other party" in the services under PostgreSQL restarts). Now the waiting query fails, and the
+   * pool answers once the types can be read again.
+   */
+  async "types-query-fails"(postgres, pg) {
+    const admin = postgres(pg.url(), { max: 1, onnotice: () => {} });
+    await admin`CREATE ROLE limited LOGIN`;
+    await admin`REVOKE SELECT ON pg_catalog.pg_type FROM PUBLIC`;
+    const url = new URL(pg.url());
+    url.username = "limited";
+    url.password = "";
+    const sql = postgres(url.toString(), { max: 1, onnotice: () => {}, backoff: () => 0.05 });
+    const refused = await within(sql`SELECT 1 AS x`, 3000).then(
+      () => "answered?!",
+      (e) => `rejected ${e.code}`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await admin`GRANT SELECT ON pg_catalog.pg_type TO PUBLIC`;
+    await sql.end({ timeout: 1 });
+    const again = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    const [{ x }] = await within(again`SELECT 2 AS x`, 3000);
+    await again.end({ timeout: 1 });
+    await admin.end({ timeout: 1 });
+    return `types unreadable: ${refused}; readable again: the pool answers ${x}`;
+  },
 };
 
 function within<T>(work: Promise<T>, ms: number): Promise<T> {

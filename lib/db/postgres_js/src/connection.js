@@ -790,6 +790,10 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
 
   async function fetchArrayTypes() {
     needsTypes = false
+    // fp patch: nothing awaits this function (ReadyForQuery starts it); a types query that fails
+    // (the connection lost while it opened, during a restart) must not become an unhandled
+    // rejection. Its error has already reached the connection's error handling (and the query
+    // that waited for the connection, if any); types are fetched again on the next connect.
     const types = await new Query([`
       select b.oid, b.typarray
       from pg_catalog.pg_type a
@@ -797,8 +801,8 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
       where a.typcategory = 'A'
       group by b.oid, b.typarray
       order by b.oid
-    `], [], execute)
-    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))
+    `], [], execute).catch(() => (needsTypes = options.fetch_types, null))
+    types && types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))
   }
 
   function addArrayType(oid, typarray) {
