@@ -113,6 +113,7 @@ try {
       deadline: null,
       actorId: clientId,
       eventId: "",
+      eventSubject: event.subject,
       eventPayload: event.payload,
     }),
   );

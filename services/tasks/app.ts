@@ -50,7 +50,7 @@ export async function startTasksService(config: TasksConfig): Promise<RunningSer
   const commands = new TaskCommands(store, created, {
     maxBatch: config.createMaxBatch,
     maxInFlight: config.createMaxInFlight,
-  });
+  }, config.idempotencyWindowSeconds);
 
   const delivery = new DeliveryCommands(commands, {
     submissions: metrics.counter("task_submissions_total", "Work submitted (SubmitWork)."),

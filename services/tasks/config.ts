@@ -36,6 +36,8 @@ export interface TasksConfig extends BaseConfig {
   autoApproveAfterSeconds: number;
   /** How often the auto-approval sweep looks for work due. */
   autoApproveSweepMs: number;
+  /** How long a CreateTask idempotency key answers its first task, in seconds. */
+  idempotencyWindowSeconds: number;
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -85,5 +87,7 @@ export function loadTasksConfig(source: EnvSource = Deno.env.toObject()): TasksC
       env.raw("AUTO_APPROVE_AFTER") ?? "7d",
     ),
     autoApproveSweepMs: env.int("AUTO_APPROVE_SWEEP_MS", 10_000, { min: 50, max: 600_000 }),
+    idempotencyWindowSeconds: 3600 *
+      env.int("TASK_IDEMPOTENCY_WINDOW_HOURS", 24, { min: 1, max: 24 * 30 }),
   };
 }

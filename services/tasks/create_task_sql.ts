@@ -1,6 +1,7 @@
 /**
- * CreateTask's one statement: the tasks of a batch, their first history rows and their
- * `task.created` outbox rows, inserted by a single CTE (one round trip, one commit), whatever the
+ * CreateTask's one statement: the tasks of a batch, their first history rows, their
+ * `task.created` outbox rows (through the outbox writer's own INSERT, `OutboxWriter.insertFrom`)
+ * and their idempotency keys, inserted by a single CTE (one round trip, one commit), whatever the
  * batch's size (group commit, lib/db/group_commit.ts). Task and event ids are made by the caller,
  * so the event's payload is built before the statement runs. `bench:write` runs this very text
  * with pgbench as the anchor "CreateTask's own SQL" ({@link createTasksPgbenchScript}).
@@ -8,6 +9,7 @@
  * @module
  */
 
+import { TASK_OUTBOX_WRITER } from "./task_events.ts";
 import type { NewTask } from "./task_store.ts";
 
 /** The columns a created task is returned with (those of TaskRow). */
@@ -21,40 +23,76 @@ export const TASK_COLUMNS = `id, client_id, title, description, required_skills,
  * The statement; parameters, one array element per task: $1 ids, $2 client ids, $3 titles,
  * $4 descriptions, $5 required skills (JSON text), $6 budgets (minor units), $7 currencies,
  * $8 deadlines (ISO text or NULL), $9 actor ids, $10 event ids, $11 event payloads (JSON text),
- * $12 traceparents (or NULL), $13 requires_approval ("true" or "false"). Returns the tasks in the order given.
+ * $12 traceparents (or NULL), $13 requires_approval ("true" or "false"), $14 idempotency keys
+ * (or NULL), $15 request hashes, $16 event subjects; and $17 the idempotency window in seconds.
+ * Returns one row per task, in the order given: the task as created, or all NULL when its key was
+ * already used within the window (the caller then answers the key's first task, or refuses a
+ * different request).
+ *
+ * A key is claimed by the first member of the batch that has it (a retry racing its original),
+ * in a fixed order (client, key) so concurrent batches do not deadlock; a claim older than the
+ * window is taken over. The task, its history row, its outbox row and its key commit together.
  */
 export const CREATE_TASKS_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int8[],
                        $7::text[], $8::timestamptz[], $9::text[], $10::uuid[], $11::text[],
-                       $12::text[], $13::text[])
+                       $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
     WITH ORDINALITY AS i(id, client_id, title, description, skills, budget_minor, currency,
-                         deadline, actor_id, event_id, payload, traceparent, requires_approval, n)
+                         deadline, actor_id, event_id, payload, traceparent, requires_approval,
+                         idem_key, request_hash, subject, n)
+), first_use AS (
+  SELECT DISTINCT ON (client_id, idem_key) client_id, idem_key, request_hash, id
+  FROM input WHERE idem_key IS NOT NULL
+  ORDER BY client_id, idem_key, n
+), claimed AS (
+  INSERT INTO task_idempotency_keys AS k (client_id, key, request_hash, task_id, created_at)
+  SELECT client_id, idem_key, request_hash, id, now() FROM first_use ORDER BY client_id, idem_key
+  ON CONFLICT (client_id, key) DO UPDATE
+    SET request_hash = EXCLUDED.request_hash, task_id = EXCLUDED.task_id,
+        created_at = EXCLUDED.created_at
+    WHERE k.created_at < now() - make_interval(secs => $17::float8)
+  RETURNING k.task_id
+), fresh AS (
+  SELECT * FROM input
+  WHERE idem_key IS NULL OR id IN (SELECT task_id FROM claimed)
 ), task AS (
   INSERT INTO tasks (id, client_id, title, description, required_skills, budget_minor, currency,
                      deadline, created_at, updated_at, requires_approval)
   SELECT id, client_id, title, description, skills::jsonb, budget_minor, currency, deadline,
          date_trunc('milliseconds', now()), now(), requires_approval::bool
-  FROM input ORDER BY n
+  FROM fresh ORDER BY n
   RETURNING ${TASK_COLUMNS}
 ), history AS (
   INSERT INTO task_transitions (task_id, from_status, to_status, actor_id, reason)
-  SELECT task.id, NULL, 'OPEN', input.actor_id, 'created'
-  FROM task JOIN input USING (id) ORDER BY input.n
+  SELECT task.id, NULL, 'OPEN', fresh.actor_id, 'created'
+  FROM task JOIN fresh USING (id) ORDER BY fresh.n
+), event AS (
+  SELECT fresh.event_id AS id, fresh.subject, fresh.payload, fresh.traceparent, fresh.n
+  FROM task JOIN fresh USING (id)
 ), outbox AS (
-  INSERT INTO task_outbox (id, subject, payload, traceparent)
-  SELECT input.event_id, 'task.created', input.payload::jsonb, input.traceparent
-  FROM task JOIN input USING (id) ORDER BY input.n
+  ${TASK_OUTBOX_WRITER.insertFrom("event")}
 )
-SELECT task.* FROM task JOIN input USING (id) ORDER BY input.n`;
+SELECT task.* FROM input LEFT JOIN task ON task.id = input.id ORDER BY input.n`;
 
 /** The values of one task as {@link CREATE_TASKS_SQL} takes them. */
 export interface CreateTaskValues extends NewTask {
   id: string;
   actorId: string;
   eventId: string;
+  eventSubject: string;
   eventPayload: unknown;
   traceparent?: string;
+  /** The client's idempotency key, if it sent one. */
+  idempotencyKey?: string;
+  /** The hash of the request the key came with ({@link requestHash}). */
+  requestHash?: string;
+}
+
+/** Settings of the statement that are not per task. */
+export interface CreateTaskSettings {
+  /** How long a key answers its first task, in seconds. */
+  idempotencyWindowSeconds: number;
 }
 
 /**
@@ -65,7 +103,10 @@ export interface CreateTaskValues extends NewTask {
  * const rows = await sql.unsafe(CREATE_TASKS_SQL, createTasksParams(batch), { prepare: true });
  * ```
  */
-export function createTasksParams(tasks: readonly CreateTaskValues[]): unknown[][] {
+export function createTasksParams(
+  tasks: readonly CreateTaskValues[],
+  settings: CreateTaskSettings,
+): unknown[] {
   return [
     tasks.map((t) => t.id),
     tasks.map((t) => t.clientId),
@@ -80,7 +121,34 @@ export function createTasksParams(tasks: readonly CreateTaskValues[]): unknown[]
     tasks.map((t) => JSON.stringify(t.eventPayload)),
     tasks.map((t) => t.traceparent ?? null),
     tasks.map((t) => String(t.requiresApproval === true)),
+    tasks.map((t) => t.idempotencyKey ?? null),
+    tasks.map((t) => t.requestHash ?? null),
+    tasks.map((t) => t.eventSubject),
+    settings.idempotencyWindowSeconds,
   ];
+}
+
+/**
+ * The hash a key is stored with: the request's fields as stored (normalised), so the same
+ * request retried matches and another request under the same key does not.
+ *
+ * @example
+ * ```ts
+ * const hash = await requestHash(task);
+ * ```
+ */
+export async function requestHash(task: NewTask): Promise<string> {
+  const canonical = JSON.stringify([
+    task.title,
+    task.description,
+    task.requiredSkills,
+    task.budgetMinor.toString(),
+    task.currency,
+    task.deadline?.toISOString() ?? null,
+    task.requiresApproval === true,
+  ]);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function literal(value: string | null): string {
@@ -96,12 +164,17 @@ function literal(value: string | null): string {
  * await Deno.writeTextFile("create_task.sql", createTasksPgbenchScript(values));
  * ```
  */
-export function createTasksPgbenchScript(task: CreateTaskValues): string {
-  const [params] = [createTasksParams([task])];
+export function createTasksPgbenchScript(
+  task: CreateTaskValues,
+  settings: CreateTaskSettings = { idempotencyWindowSeconds: 86_400 },
+): string {
+  const params = createTasksParams([task], settings);
   const arrays = params.map((values, i) =>
     i === 0 || i === 9
       ? "ARRAY[gen_random_uuid()]"
-      : `ARRAY[${literal(values[0] === null ? null : String(values[0]))}]`
+      : Array.isArray(values)
+      ? `ARRAY[${literal(values[0] === null ? null : String(values[0]))}]`
+      : literal(String(values))
   );
   const sql = CREATE_TASKS_SQL.replace(/\$(\d+)/g, (_, n) => arrays[Number(n) - 1]);
   return sql.replace(/\s*\n\s*/g, " ").trim() + ";\n";

@@ -7,14 +7,21 @@
  */
 import type { Counter } from "prom-client";
 import { GroupCommit, isRowError } from "@platform/lib/db";
-import { FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
-import { type OutboxEvent, OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
-import { CREATE_TASKS_SQL, createTasksParams, type CreateTaskValues } from "./create_task_sql.ts";
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
+import { type OutboxEvent, type OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
+import {
+  CREATE_TASKS_SQL,
+  type CreateTaskSettings,
+  createTasksParams,
+  type CreateTaskValues,
+  requestHash,
+} from "./create_task_sql.ts";
 import { describeChanges } from "./domain/task_changes.ts";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
 import {
   statusChangedEvent,
   TASK_OUTBOX,
+  TASK_OUTBOX_WRITER,
   taskAssignedEvent,
   taskCreatedEvent,
   taskExpiredEvent,
@@ -38,6 +45,9 @@ export interface TransitionRequest {
   authorize?: (task: TaskRow) => void;
 }
 
+/** How long an idempotency key answers its first task by default: 24 hours. */
+export const DEFAULT_IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600;
+
 /**
  * Task operations over a {@link TaskStore}.
  *
@@ -49,15 +59,18 @@ export interface TransitionRequest {
  */
 export class TaskCommands {
   /** The Task Service's outbox, written in each command's transaction. */
-  readonly outbox: OutboxWriter = new OutboxWriter(TASK_OUTBOX);
+  readonly outbox: OutboxWriter = TASK_OUTBOX_WRITER;
 
-  private readonly creates: GroupCommit<CreateTaskValues, TaskRow>;
+  private readonly creates: GroupCommit<CreateTaskValues, TaskRow | null>;
+  private readonly settings: CreateTaskSettings;
 
   constructor(
     readonly store: TaskStore,
     private readonly created?: Counter,
     groupCommit: { maxBatch?: number; maxInFlight?: number } = {},
+    idempotencyWindowSeconds = DEFAULT_IDEMPOTENCY_WINDOW_SECONDS,
   ) {
+    this.settings = { idempotencyWindowSeconds };
     this.creates = new GroupCommit((batch) => this.createBatch(batch), {
       ...groupCommit,
       // A value or constraint one task broke (SQLSTATE classes 22 and 23) fails that task alone;
@@ -71,8 +84,12 @@ export class TaskCommands {
    * Creates an OPEN task with its first history row and `task.created`: one statement
    * (create_task_sql.ts), shared with the creates that arrive while others commit (group commit).
    * The relays of this process are woken once it has committed.
+   *
+   * With an idempotency key, the key is stored in the same statement: the same key from the same
+   * client within the window answers the task it first created (as stored now) and creates
+   * nothing; the key with a different request is {@link AlreadyExistsError}.
    */
-  async create(task: NewTask, actorId: string): Promise<TaskRow> {
+  async create(task: NewTask, actorId: string, idempotencyKey?: string): Promise<TaskRow> {
     const id = crypto.randomUUID();
     const event = taskCreatedEvent({
       id,
@@ -84,26 +101,58 @@ export class TaskCommands {
       currency: task.currency,
       deadline: task.deadline,
     });
-    const row = await this.creates.submit({
-      ...task,
-      id,
-      actorId,
-      eventId: event.id,
-      eventPayload: event.payload,
-      traceparent: event.traceparent,
-    });
-    this.created?.inc();
-    return row;
+    this.outbox.check([event]);
+    const hash = idempotencyKey ? await requestHash(task) : undefined;
+    for (let attempt = 1;; attempt++) {
+      const row = await this.creates.submit({
+        ...task,
+        id,
+        actorId,
+        eventId: event.id,
+        eventSubject: event.subject,
+        eventPayload: event.payload,
+        traceparent: event.traceparent,
+        idempotencyKey,
+        requestHash: hash,
+      });
+      if (row) {
+        this.created?.inc();
+        return row;
+      }
+      // The key was already used: answer its first task, or refuse another request under it.
+      const used = await this.store.idempotencyKey(
+        task.clientId,
+        idempotencyKey!,
+        this.settings.idempotencyWindowSeconds,
+      );
+      if (used && used.request_hash !== hash) {
+        throw new AlreadyExistsError(
+          "idempotency_key was already used for a different CreateTask request; " +
+            "send a new key for a new task",
+        );
+      }
+      const first = used && await this.store.get(used.task_id);
+      if (first) return first;
+      // The key expired (or its task is gone) between the statement and the read: claim it again.
+      if (attempt >= 3) throw new Error("idempotency key: no task after three attempts");
+    }
   }
 
-  private async createBatch(batch: CreateTaskValues[]): Promise<TaskRow[]> {
+  private async createBatch(batch: CreateTaskValues[]): Promise<Array<TaskRow | null>> {
     const rows = await this.store.db.run((sql) =>
-      sql.unsafe<TaskRow[]>(CREATE_TASKS_SQL, createTasksParams(batch) as never[], {
-        prepare: true,
-      })
+      sql.unsafe<Array<TaskRow | { id: null }>>(
+        CREATE_TASKS_SQL,
+        createTasksParams(batch, this.settings) as never[],
+        { prepare: true },
+      )
     );
-    wakeOutboxRelays(TASK_OUTBOX);
-    return [...rows];
+    if (rows.some((row) => row.id !== null)) wakeOutboxRelays(TASK_OUTBOX);
+    return rows.map((row) => (row.id === null ? null : row as TaskRow));
+  }
+
+  /** Deletes at most `limit` idempotency keys older than the window; returns how many. */
+  deleteExpiredIdempotencyKeys(limit: number): Promise<number> {
+    return this.store.deleteExpiredIdempotencyKeys(this.settings.idempotencyWindowSeconds, limit);
   }
 
   /**

@@ -6,12 +6,15 @@
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApprovalMode, DisputeResolution, TaskStatus } from "@platform/proto/tasks/v1";
-import { EVENTS, type OutboxEvent, outboxEvent } from "@platform/lib/events";
+import { EVENTS, type OutboxEvent, outboxEvent, OutboxWriter } from "@platform/lib/events";
 import type { TaskState } from "./domain/task_state_machine.ts";
 import type { ApprovalModeName, DisputeResolutionName, TaskRow } from "./task_store.ts";
 
 /** The Task Service's outbox table (migrations 001, 003). */
 export const TASK_OUTBOX = "task_outbox";
+
+/** The one writer of the Task Service's events (commands and CreateTask's statement use it). */
+export const TASK_OUTBOX_WRITER: OutboxWriter = new OutboxWriter(TASK_OUTBOX);
 
 const toProto: Record<TaskState, TaskStatus> = {
   OPEN: TaskStatus.OPEN,

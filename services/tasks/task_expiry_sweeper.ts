@@ -25,7 +25,13 @@ export class TaskExpirySweeper extends TaskSweeper {
   constructor(commands: TaskCommands, logger: Logger, intervalMs: number, batchSize = 200) {
     super(
       "tasks expired at their deadline",
-      (limit) => commands.expireDue(limit),
+      async (limit) => {
+        const expired = await commands.expireDue(limit);
+        // Idempotency keys past their window answer nothing any more: deleted with the last
+        // batch of a sweep.
+        if (expired < limit) await commands.deleteExpiredIdempotencyKeys(limit * 5);
+        return expired;
+      },
       logger,
       intervalMs,
       batchSize,

@@ -33,6 +33,7 @@ import {
   validateDescription,
   validateEditedSkills,
   validateId,
+  validateIdempotencyKey,
   validateLink,
   validateNote,
   validateReason,
@@ -151,16 +152,21 @@ export function taskHandlers(
       const requiredSkills = normalizeSkills(req.requiredSkills);
       const budget = validateBudget(req.budget);
       const deadline = validateDeadline(req.deadline ? timestampDate(req.deadline) : undefined);
-      const row = await commands.create({
-        clientId: me.subject,
-        title,
-        description,
-        requiredSkills,
-        budgetMinor: budget.amountMinor,
-        currency: budget.currency,
-        deadline: deadline ?? null,
-        requiresApproval: req.requiresApproval,
-      }, me.subject);
+      const idempotencyKey = validateIdempotencyKey(req.idempotencyKey);
+      const row = await commands.create(
+        {
+          clientId: me.subject,
+          title,
+          description,
+          requiredSkills,
+          budgetMinor: budget.amountMinor,
+          currency: budget.currency,
+          deadline: deadline ?? null,
+          requiresApproval: req.requiresApproval,
+        },
+        me.subject,
+        idempotencyKey,
+      );
       return { task: toTaskMessage(row) };
     },
 

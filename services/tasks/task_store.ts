@@ -146,6 +146,36 @@ export class TaskStore {
     return row;
   }
 
+  /**
+   * The task a client's idempotency key created within the last `windowSeconds`, with the hash
+   * of the request it came with; undefined when the key is unused (or older).
+   */
+  async idempotencyKey(
+    clientId: string,
+    key: string,
+    windowSeconds: number,
+  ): Promise<{ task_id: string; request_hash: string } | undefined> {
+    const [row] = await this.db.run((sql) =>
+      sql<{ task_id: string; request_hash: string }[]>`
+        SELECT task_id, request_hash FROM task_idempotency_keys
+        WHERE client_id = ${clientId} AND key = ${key}
+          AND created_at >= now() - make_interval(secs => ${windowSeconds}::float8)`
+    );
+    return row;
+  }
+
+  /** Deletes at most `limit` idempotency keys older than the window; returns how many. */
+  async deleteExpiredIdempotencyKeys(windowSeconds: number, limit: number): Promise<number> {
+    const rows = await this.db.run((sql) =>
+      sql`
+        DELETE FROM task_idempotency_keys WHERE ctid = ANY(ARRAY(
+          SELECT ctid FROM task_idempotency_keys
+          WHERE created_at < now() - make_interval(secs => ${windowSeconds}::float8)
+          LIMIT ${limit}))`
+    );
+    return rows.count;
+  }
+
   /** The task, or undefined when unknown. */
   async get(id: string): Promise<TaskRow | undefined> {
     const [row] = await this.db.run((sql) =>

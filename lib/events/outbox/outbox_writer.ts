@@ -99,12 +99,7 @@ export class OutboxWriter {
    */
   async write(tx: Sql | TransactionSql, events: readonly OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const pattern = events.find((e) => /[*>]/.test(e.subject));
-    if (pattern) {
-      throw new Error(
-        `${pattern.subject} is a subject pattern, not a subject: build notifications with notificationEvent()`,
-      );
-    }
+    this.check(events);
     await tx`
       INSERT INTO ${tx(this.table)} (id, subject, payload, traceparent)
       SELECT e.id, e.subject, e.payload::jsonb, e.traceparent
@@ -115,5 +110,42 @@ export class OutboxWriter {
       ORDER BY e.n`;
     const table = this.table;
     afterCommit(tx, () => wakeOutboxRelays(table));
+  }
+
+  /**
+   * Throws unless every event can be written: a subject, not a pattern such as `notify.*`.
+   *
+   * @example
+   * ```ts
+   * outbox.check([event]);
+   * ```
+   */
+  check(events: readonly OutboxEvent[]): void {
+    const pattern = events.find((e) => /[*>]/.test(e.subject));
+    if (pattern) {
+      throw new Error(
+        `${pattern.subject} is a subject pattern, not a subject: build notifications with notificationEvent()`,
+      );
+    }
+  }
+
+  /**
+   * The writer's INSERT as SQL text, for a write that must put its events in the same statement
+   * as its rows (CreateTask's one statement, services/tasks/create_task_sql.ts, embeds it as a
+   * CTE): inserts the rows of `source`, a relation of the caller's statement with the columns
+   * `id` (uuid), `subject` (text), `payload` (the event's JSON as text), `traceparent` (text or
+   * NULL) and `n` (their order). Subjects and payloads are the statement's parameters, never SQL
+   * literals: build them with {@link outboxEvent} and pass them through {@link check}. The caller
+   * wakes this process's relays once it has committed (`wakeOutboxRelays(writer.table)`).
+   *
+   * @example
+   * ```ts
+   * const sql = `WITH e AS (SELECT ... ), outbox AS (${writer.insertFrom("e")}) SELECT 1`;
+   * ```
+   */
+  insertFrom(source: string): string {
+    if (!/^[a-z_][a-z0-9_]*$/.test(source)) throw new Error(`not a relation name: ${source}`);
+    return `INSERT INTO ${this.table} (id, subject, payload, traceparent)
+    SELECT id, subject, payload::jsonb, traceparent FROM ${source} ORDER BY n`;
   }
 }
