@@ -80,3 +80,40 @@ Deno.test("a 503 health report is a reading; a body that is not one throws", asy
   const html = () => Promise.resolve(new Response("<html>", { status: 502 }));
   await assert.rejects(fetchHealth("http://svc", { fetch: html }), /without a health report/);
 });
+
+Deno.test("CreateTask carries an idempotency key, the same on each retry of an open outcome", async () => {
+  const sent: Array<Record<string, unknown>> = [];
+  const answers = [
+    Response.json({ code: "unavailable", message: "database is unavailable" }, { status: 503 }),
+    Response.json({ code: "unknown", message: "its outcome is unknown" }, { status: 500 }),
+    Response.json({ task: { id: "t1" } }),
+  ];
+  const fetchFn: typeof fetch = async (input, init) => {
+    sent.push(await new Request(input, init).json());
+    return answers.shift()!;
+  };
+  const tasks = tasksClient("http://tasks.example", {
+    fetch: fetchFn,
+    idempotency: { backoffMs: 1 },
+  });
+  const { task } = await tasks.createTask({ title: "once" });
+  assert.equal(task?.id, "t1");
+  assert.equal(sent.length, 3);
+  assert.match(String(sent[0].idempotencyKey), /^[0-9a-f-]{36}$/);
+  assert.ok(sent.every((body) => body.idempotencyKey === sent[0].idempotencyKey));
+
+  // A new call, a new key; a key the caller chose is kept; a refusal is not retried.
+  sent.length = 0;
+  answers.push(
+    Response.json({ code: "invalid_argument", message: "title: bad" }, { status: 400 }),
+  );
+  await assert.rejects(tasks.createTask({ title: "", idempotencyKey: "mine" }));
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].idempotencyKey, "mine");
+  // Calls without the field are sent as they are, and not retried.
+  sent.length = 0;
+  answers.push(Response.json({ code: "unavailable", message: "x" }, { status: 503 }));
+  await assert.rejects(tasks.getTask({ taskId: "t1" }));
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].idempotencyKey, undefined);
+});

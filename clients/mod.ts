@@ -17,6 +17,7 @@
  *
  * @module
  */
+export * from "./idempotency.ts";
 export * from "./services.ts";
 export * from "./status.ts";
 export * from "./token_source.ts";

@@ -8,6 +8,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { idempotencyKeys, type IdempotencyOptions } from "./idempotency.ts";
 import { bearerToken, type TokenSource } from "./token_source.ts";
 
 /** How a client talks to a service. */
@@ -24,6 +25,12 @@ export interface PlatformClientOptions {
   fetch?: typeof globalThis.fetch;
   /** More interceptors, run after the token is set. */
   interceptors?: Interceptor[];
+  /**
+   * Idempotency keys: every call that creates something (CreateTask) is sent with a key made
+   * once per call and retried with it when its outcome is open (idempotency.ts). Default
+   * `{ retries: 2, backoffMs: 200 }`.
+   */
+  idempotency?: IdempotencyOptions;
 }
 
 /**
@@ -40,6 +47,7 @@ export function createPlatformTransport(
   options: PlatformClientOptions = {},
 ): Transport {
   const interceptors = [
+    idempotencyKeys(options.idempotency),
     ...(options.token === undefined ? [] : [bearerToken(options.token)]),
     ...(options.interceptors ?? []),
   ];

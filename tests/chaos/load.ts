@@ -15,6 +15,9 @@ import { Role, UserService } from "@platform/proto/users/v1";
 import { rpcClient } from "../harness/rpc_clients.ts";
 import type { ChaosPlatform, Replica, ServiceName } from "./platform.ts";
 
+/** Codes after which the outcome of a CreateTask is open: retried with the same key. */
+const RETRYABLE = new Set([Code.Unavailable, Code.Unknown, Code.DeadlineExceeded, Code.Aborted]);
+
 /** The skill every load task requires and every load developer has. */
 export const LOAD_SKILL = "chaos";
 
@@ -77,6 +80,11 @@ export class SteadyLoad {
   readonly accepts: AckedAccept[] = [];
   /** Calls that failed, by phase and "method code". */
   readonly failures = new Map<string, Map<string, number>>();
+  /**
+   * CreateTask's idempotency keys: those whose call ended in an error (after its retries), the
+   * retries sent, and the calls acknowledged after a retry.
+   */
+  readonly keys = { errored: new Set<string>(), retries: 0, retriedThenAcked: 0 };
   /** Notification frames received on the Watch streams, and the streams (re)opened. */
   readonly watch = { frames: 0, opened: 0 };
   /** `doctor` runs, by exit code. */
@@ -196,18 +204,44 @@ export class SteadyLoad {
     }
   }
 
+  /**
+   * One logical CreateTask with its own idempotency key (also written into the description, so
+   * the audit can count the tasks stored per key): an answer that leaves the outcome open
+   * (unavailable, unknown, deadline_exceeded, a transport error) is retried with the same key,
+   * up to twice, as the typed client does.
+   */
   private async createTask(client: Account): Promise<void> {
-    const replica = this.next("tasks");
-    const tasks = rpcClient(TaskService, replica.url, undefined, client.token);
     const phase = this.phase;
-    const response = await this.call("CreateTask", () =>
-      tasks.createTask({
-        title: "Chaos task",
-        description: "created under faults",
-        requiredSkills: [LOAD_SKILL],
-        budget: { currency: "USD", amountMinor: 250_000n },
-      }, { timeoutMs: this.options.callTimeoutMs }));
-    if (response?.task) this.tasks.push({ taskId: response.task.id, phase, at: Date.now() });
+    const key = crypto.randomUUID();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const replica = this.next("tasks");
+      const tasks = rpcClient(TaskService, replica.url, undefined, client.token);
+      let retryable = false;
+      const response = await this.call("CreateTask", async () => {
+        try {
+          return await tasks.createTask({
+            title: "Chaos task",
+            description: `created under faults; key ${key}`,
+            requiredSkills: [LOAD_SKILL],
+            budget: { currency: "USD", amountMinor: 250_000n },
+            idempotencyKey: key,
+          }, { timeoutMs: this.options.callTimeoutMs });
+        } catch (error) {
+          const code = error instanceof ConnectError ? error.code : undefined;
+          retryable = code === undefined || RETRYABLE.has(code);
+          throw error;
+        }
+      });
+      if (response?.task) {
+        this.tasks.push({ taskId: response.task.id, phase, at: Date.now() });
+        if (attempt > 1) this.keys.retriedThenAcked++;
+        return;
+      }
+      if (!retryable || !this.running) break;
+      this.keys.retries++;
+      await sleep(200 * attempt);
+    }
+    this.keys.errored.add(key);
   }
 
   private async heartbeat(dev: Account): Promise<void> {

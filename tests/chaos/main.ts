@@ -16,6 +16,7 @@
 import { Auditor } from "./audit.ts";
 import { dependencyFaults, serviceFaults } from "./faults.ts";
 import { SteadyLoad } from "./load.ts";
+import { auditIdempotency, describeIdempotency } from "./idempotency_audit.ts";
 import { ChaosPlatform } from "./platform.ts";
 import { resultsTable } from "./report.ts";
 import { runFaults } from "./runner.ts";
@@ -72,7 +73,12 @@ try {
   const left = await auditor.drain(load.tasks, load.accepts, 60_000);
   const whole = await auditor.figures(load.tasks, load.accepts);
   console.log(`\n${resultsTable(results)}\n`);
+  const idempotency = await auditIdempotency(platform.databaseUrl, load.keys.errored);
+  console.log(describeIdempotency(idempotency, load.keys.retries));
   const wholeProblems = [
+    ...(idempotency.duplicatedKeys > 0
+      ? [`${idempotency.duplicatedKeys} idempotency keys with more than one task`]
+      : []),
     ...left.map((l) => `not drained: ${l}`),
     ...(whole.stored !== whole.acknowledged
       ? [`${whole.acknowledged - whole.stored} acknowledged tasks lost`]

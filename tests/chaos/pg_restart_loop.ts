@@ -19,6 +19,11 @@
 import { exitOnHelp, moduleDoc } from "@platform/lib/config";
 import { ChaosPlatform } from "./platform.ts";
 import { SteadyLoad } from "./load.ts";
+import {
+  auditIdempotency,
+  describeIdempotency,
+  type IdempotencyFigures,
+} from "./idempotency_audit.ts";
 
 /** What one round measured. */
 export interface RestartRound {
@@ -179,11 +184,15 @@ if (import.meta.main) {
   });
   let results: RestartRound[] = [];
   let busy: { stop: () => Promise<void> } | undefined;
+  let idempotency: IdempotencyFigures | undefined;
   try {
     await load.prepare();
     load.start();
     busy = startBusyLoops(flag("busy", 2));
     results = await runPgRestartLoop(platform, load, { rounds, downMs: flag("down-ms", 2000) });
+    await busy?.stop();
+    await load.stop();
+    idempotency = await auditIdempotency(platform.databaseUrl, load.keys.errored);
   } finally {
     await busy?.stop();
     await load.stop();
@@ -192,7 +201,9 @@ if (import.meta.main) {
   const exits = results.reduce((n, r) => n + r.exits, 0);
   const rejections = results.reduce((n, r) => n + r.rejections, 0);
   const worst = Math.max(...results.map((r) => r.recoverySeconds));
-  const passed = results.length === rounds && roundsPassed(results);
+  const passed = results.length === rounds && roundsPassed(results) &&
+    idempotency?.duplicatedKeys === 0;
+  if (idempotency) console.log(describeIdempotency(idempotency, load.keys.retries));
   const doctor = [...load.doctorRuns].map(([code, n]) => `${n}x exit ${code}`).join(", ");
   console.log(
     `\n${results.length} rounds x ${replicas * 3} processes: ${exits} exits, ${rejections} ` +

@@ -119,6 +119,10 @@ function PostTask(): JSX.Element {
   const [requiresApproval, setRequiresApproval] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  // One idempotency key per task being posted: the same draft submitted again after an error
+  // (an answer lost) sends the same key, so the task is created once; a changed draft, or the
+  // next task after a success, gets a new one.
+  const idempotency = useRef({ key: crypto.randomUUID(), draft: "" });
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -130,6 +134,13 @@ function PostTask(): JSX.Element {
       return;
     }
     setBusy(true);
+    const sent = JSON.stringify(
+      { ...parsed, requiresApproval },
+      (_, v) => (typeof v === "bigint" ? String(v) : v),
+    );
+    if (sent !== idempotency.current.draft) {
+      idempotency.current = { key: crypto.randomUUID(), draft: sent };
+    }
     try {
       const { task } = await api.tasks.createTask({
         title: parsed.title,
@@ -138,7 +149,9 @@ function PostTask(): JSX.Element {
         budget: parsed.budget,
         deadline: parsed.deadline,
         requiresApproval,
+        idempotencyKey: idempotency.current.key,
       });
+      idempotency.current = { key: crypto.randomUUID(), draft: "" };
       setDraft(EMPTY_DRAFT);
       setRequiresApproval(false);
       if (task) location.hash = `#/tasks/${task.id}`;
@@ -383,6 +396,10 @@ function CancelTask(props: { task: Task; onCancelled(): void }): JSX.Element {
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  // One idempotency key per task being posted: the same draft submitted again after an error
+  // (an answer lost) sends the same key, so the task is created once; a changed draft, or the
+  // next task after a success, gets a new one.
+  const idempotency = useRef({ key: crypto.randomUUID(), draft: "" });
 
   const submit = async (event: Event) => {
     event.preventDefault();
