@@ -10,12 +10,18 @@ import type { PoolConfig } from "../config/base_config.ts";
 import { DependencyUnavailableError, OutcomeUnknownError } from "../errors.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { traceDb } from "../tracing/db_spans.ts";
-import { isConnectionError, refusesWork } from "./pg_errors.ts";
+import { isConnectionError, refusesWork, SQLSTATE, sqlState } from "./pg_errors.ts";
 
 /** The postgres.js client type used by stores. */
 export type Sql = postgres.Sql<Record<string, never>>;
 /** A transaction's client. */
 export type TransactionSql = postgres.TransactionSql<Record<string, never>>;
+
+/** The table the health check writes to: one row per application, its last check. */
+const HEALTH_TABLE_SQL = `CREATE TABLE IF NOT EXISTS platform_health_checks (
+  application text PRIMARY KEY,
+  checked_at timestamptz NOT NULL
+)`;
 
 /** The after-commit callbacks of the transactions {@link Database.transaction} runs. */
 const commitHooks = new WeakMap<object, Array<() => void>>();
@@ -264,7 +270,8 @@ export class Database {
   }
 
   /**
-   * The health check: `SELECT 1` on the probe's own connection, given up when `signal` aborts.
+   * The health check: a one-row write on the probe's own connection (`probeWrite`: a
+   * database that refuses writes is unhealthy too), given up when `signal` aborts.
    * Concurrent checks share one query, and an abandoned query is never cancelled (a cancelled
    * query on a connection still opening used to leave the probe stuck after an outage); a query
    * that has not answered for twice the connect timeout (a frozen or vanished server) is dropped
@@ -281,7 +288,7 @@ export class Database {
     if (this.probing && Date.now() - this.probeStartedAt > stuckAfterMs) this.replaceProbe();
     if (!this.probing) {
       this.probeStartedAt = Date.now();
-      const probing = this.probe`SELECT 1`.then(() => {}).finally(() => {
+      const probing = this.probeWrite(this.probe).finally(() => {
         if (this.probing === probing) this.probing = undefined;
       });
       probing.then(() => {
@@ -293,6 +300,27 @@ export class Database {
       this.probing = probing;
     }
     await abortable(this.probing, signal);
+  }
+
+  /**
+   * The health check's query: a one-row write (this application's row of
+   * `platform_health_checks`, created on first use), so a server that refuses writes (read-only:
+   * a standby, `default_transaction_read_only`; disk full) fails the check as one that does not
+   * answer does.
+   */
+  private async probeWrite(probe: Sql): Promise<void> {
+    const write = () =>
+      probe`
+        INSERT INTO platform_health_checks (application, checked_at)
+        VALUES (${this.applicationName}, now())
+        ON CONFLICT (application) DO UPDATE SET checked_at = EXCLUDED.checked_at`;
+    try {
+      await write();
+    } catch (error) {
+      if (sqlState(error) !== SQLSTATE.undefinedTable) throw error;
+      await probe.unsafe(HEALTH_TABLE_SQL).catch(() => {}); // another replica may race us
+      await write();
+    }
   }
 
   /** Drops the probe's connection (its query stuck) and opens a new one. */

@@ -222,3 +222,31 @@ Deno.test("mayWrite: only a plain read is known to do nothing", () => {
   assert.equal(mayWrite("WITH x AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM x"), true);
   assert.equal(mayWrite("SELECT nextval('s')"), true);
 });
+
+Deno.test(
+  "the health check fails while the server refuses writes (read-only) and passes again after",
+  { sanitizeOps: false, sanitizeResources: false },
+  async () => {
+    const { pg, db } = await oneConnectionDatabase("read_only");
+    const admin = postgres(pg.url("read_only"), { max: 1, onnotice: () => {} });
+    const ping = () => db.ping(AbortSignal.timeout(2000));
+    try {
+      await ping(); // creates its table on first use
+      await admin`ALTER SYSTEM SET default_transaction_read_only = on`;
+      await admin`SELECT pg_reload_conf()`;
+      await waitFor(() => ping().then(() => false, () => true), 5000, "the check to fail");
+      const refused = await ping().then(() => undefined, (e) => e);
+      assert.equal(refused?.code, "25006", String(refused));
+      // Reads still work: only the write check tells.
+      await db.run((sql) => sql`SELECT 1`);
+      await admin`ALTER SYSTEM RESET default_transaction_read_only`;
+      await admin`SELECT pg_reload_conf()`;
+      await waitFor(() => ping().then(() => true), 5000, "the check to pass again");
+    } finally {
+      await admin`ALTER SYSTEM RESET default_transaction_read_only`.catch(() => {});
+      await admin.end({ timeout: 1 });
+      await db.close(1);
+      await pg.destroy();
+    }
+  },
+);

@@ -37,6 +37,8 @@ export const SQLSTATE = {
   outOfMemory: "53200",
   /** 53300: too many connections. */
   tooManyConnections: "53300",
+  /** 42P01: the table does not exist. */
+  undefinedTable: "42P01",
   /** 42P04: the database already exists. */
   duplicateDatabase: "42P04",
   /** 3D000: the database does not exist. */
