@@ -396,10 +396,6 @@ function CancelTask(props: { task: Task; onCancelled(): void }): JSX.Element {
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
-  // One idempotency key per task being posted: the same draft submitted again after an error
-  // (an answer lost) sends the same key, so the task is created once; a changed draft, or the
-  // next task after a success, gets a new one.
-  const idempotency = useRef({ key: crypto.randomUUID(), draft: "" });
 
   const submit = async (event: Event) => {
     event.preventDefault();
