@@ -84,7 +84,13 @@ export class SteadyLoad {
    * CreateTask's idempotency keys: those whose call ended in an error (after its retries), the
    * retries sent, and the calls acknowledged after a retry.
    */
-  readonly keys = { errored: new Set<string>(), retries: 0, retriedThenAcked: 0 };
+  readonly keys = {
+    errored: new Set<string>(),
+    retries: 0,
+    retriedThenAcked: 0,
+    /** Attempts answered `unavailable` ("nothing was done"): when each started and ended. */
+    unavailable: [] as Array<{ key: string; from: number; to: number }>,
+  };
   /** Notification frames received on the Watch streams, and the streams (re)opened. */
   readonly watch = { frames: 0, opened: 0 };
   /** `doctor` runs, by exit code. */
@@ -217,6 +223,7 @@ export class SteadyLoad {
       const replica = this.next("tasks");
       const tasks = rpcClient(TaskService, replica.url, undefined, client.token);
       let retryable = false;
+      const from = Date.now();
       const response = await this.call("CreateTask", async () => {
         try {
           return await tasks.createTask({
@@ -229,6 +236,7 @@ export class SteadyLoad {
         } catch (error) {
           const code = error instanceof ConnectError ? error.code : undefined;
           retryable = code === undefined || RETRYABLE.has(code);
+          if (code === Code.Unavailable) this.keys.unavailable.push({ key, from, to: Date.now() });
           throw error;
         }
       });

@@ -73,11 +73,18 @@ try {
   const left = await auditor.drain(load.tasks, load.accepts, 60_000);
   const whole = await auditor.figures(load.tasks, load.accepts);
   console.log(`\n${resultsTable(results)}\n`);
-  const idempotency = await auditIdempotency(platform.databaseUrl, load.keys.errored);
+  const idempotency = await auditIdempotency(
+    platform.databaseUrl,
+    load.keys.errored,
+    load.keys.unavailable,
+  );
   console.log(describeIdempotency(idempotency, load.keys.retries));
   const wholeProblems = [
     ...(idempotency.duplicatedKeys > 0
       ? [`${idempotency.duplicatedKeys} idempotency keys with more than one task`]
+      : []),
+    ...(idempotency.unavailableButDone > 0
+      ? [`${idempotency.unavailableButDone} CreateTask answered unavailable although done`]
       : []),
     ...left.map((l) => `not drained: ${l}`),
     ...(whole.stored !== whole.acknowledged

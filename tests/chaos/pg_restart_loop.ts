@@ -192,7 +192,11 @@ if (import.meta.main) {
     results = await runPgRestartLoop(platform, load, { rounds, downMs: flag("down-ms", 2000) });
     await busy?.stop();
     await load.stop();
-    idempotency = await auditIdempotency(platform.databaseUrl, load.keys.errored);
+    idempotency = await auditIdempotency(
+      platform.databaseUrl,
+      load.keys.errored,
+      load.keys.unavailable,
+    );
   } finally {
     await busy?.stop();
     await load.stop();
@@ -202,7 +206,7 @@ if (import.meta.main) {
   const rejections = results.reduce((n, r) => n + r.rejections, 0);
   const worst = Math.max(...results.map((r) => r.recoverySeconds));
   const passed = results.length === rounds && roundsPassed(results) &&
-    idempotency?.duplicatedKeys === 0;
+    idempotency?.duplicatedKeys === 0 && idempotency.unavailableButDone === 0;
   if (idempotency) console.log(describeIdempotency(idempotency, load.keys.retries));
   const doctor = [...load.doctorRuns].map(([code, n]) => `${n}x exit ${code}`).join(", ");
   console.log(
