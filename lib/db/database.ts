@@ -17,8 +17,11 @@ export type Sql = postgres.Sql<Record<string, never>>;
 /** A transaction's client. */
 export type TransactionSql = postgres.TransactionSql<Record<string, never>>;
 
-/** The table the health check writes to: one row per application, its last check. */
-const HEALTH_TABLE_SQL = `CREATE TABLE IF NOT EXISTS platform_health_checks (
+/**
+ * The table the health check writes to: one row per application, its last check. Created by
+ * `migrate` (migrate.ts) at start, and by the check itself when missing (a database used without it).
+ */
+export const HEALTH_TABLE_SQL: string = `CREATE TABLE IF NOT EXISTS platform_health_checks (
   application text PRIMARY KEY,
   checked_at timestamptz NOT NULL
 )`;

@@ -8,7 +8,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { Sql } from "./database.ts";
+import { HEALTH_TABLE_SQL, type Sql } from "./database.ts";
 import { isUniqueViolation, SQLSTATE, sqlState } from "./pg_errors.ts";
 
 /** One migration file. */
@@ -78,6 +78,7 @@ export async function migrate(
         applied_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (service, version)
       )`;
+    await reserved.unsafe(HEALTH_TABLE_SQL);
     const done = new Set(
       (await reserved<{ version: number }[]>`
         SELECT version FROM schema_migrations WHERE service = ${service}`).map((r) => r.version),
