@@ -23,10 +23,11 @@ export type ServeHandler = (
   info: Deno.ServeHandlerInfo,
 ) => Response | Promise<Response>;
 
-/** Headers a browser may send: Connect's and gRPC-web's, and the bearer token. */
+/** Headers a browser may send: Connect's and gRPC-web's, the bearer token and an idempotency key. */
 export const CORS_ALLOWED_HEADERS: readonly string[] = [
   ...connectCors.allowedHeaders,
   "Authorization",
+  "Idempotency-Key",
 ];
 
 /** Headers a browser client must be able to read: status, message, encodings, length. */

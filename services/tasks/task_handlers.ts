@@ -33,7 +33,6 @@ import {
   validateDescription,
   validateEditedSkills,
   validateId,
-  validateIdempotencyKey,
   validateLink,
   validateNote,
   validateReason,
@@ -45,7 +44,7 @@ import type { TaskCommands } from "./task_commands.ts";
 import { statusFromProto, statusToProto } from "./task_events.ts";
 import { toTaskMessage } from "./task_message.ts";
 import type { TaskPatch, TaskRow, TaskStore } from "./task_store.ts";
-import { isUuid, validatePageSize } from "@platform/lib/domain";
+import { isUuid, validateIdempotencyKey, validatePageSize } from "@platform/lib/domain";
 
 export { toTaskMessage };
 
@@ -152,7 +151,10 @@ export function taskHandlers(
       const requiredSkills = normalizeSkills(req.requiredSkills);
       const budget = validateBudget(req.budget);
       const deadline = validateDeadline(req.deadline ? timestampDate(req.deadline) : undefined);
-      const idempotencyKey = validateIdempotencyKey(req.idempotencyKey);
+      const idempotencyKey = validateIdempotencyKey(
+        req.idempotencyKey,
+        ctx.requestHeader.get("idempotency-key"),
+      );
       const row = await commands.create(
         {
           clientId: me.subject,

@@ -93,3 +93,45 @@ Deno.test("CreateTask with an idempotency key creates once", testOptions, async 
     await stack.destroy();
   }
 });
+
+Deno.test("CreateTask takes its key from the Idempotency-Key header too", testOptions, async () => {
+  const stack = await startStack("tasks_idempotency_header");
+  const service = await startTasks(stack);
+  try {
+    const client = await caller("client");
+    const send = async (
+      headers: Record<string, string>,
+      body = taskBody({ title: "by header" }),
+    ) => {
+      const res = await fetch(`${service.url}/platform.tasks.v1.TaskService/CreateTask`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${client.token}`,
+          ...headers,
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const key = crypto.randomUUID();
+    const first = await send({ "idempotency-key": key });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await send({ "idempotency-key": key });
+    assert.equal(again.body.task.id, first.body.task.id, "the header's key answers the first task");
+    // The same key in the field answers it as well: one key, wherever it is sent.
+    const field = await send({}, taskBody({ title: "by header", idempotencyKey: key }));
+    assert.equal(field.body.task.id, first.body.task.id);
+    // Field and header that differ: refused, naming the field.
+    const both = await send(
+      { "idempotency-key": crypto.randomUUID() },
+      taskBody({ idempotencyKey: key }),
+    );
+    assert.equal(both.status, 400, JSON.stringify(both.body));
+    assert.equal(both.body.code, "invalid_argument");
+    assert.match(both.body.message, /idempotency_key/);
+  } finally {
+    await service.stop();
+    await stack.destroy();
+  }
+});

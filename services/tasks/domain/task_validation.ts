@@ -154,25 +154,6 @@ export function validateDeadline(
 }
 
 /**
- * An optional idempotency key: empty means none; otherwise 1 to 255 printable ASCII characters.
- *
- * @example
- * ```ts
- * validateIdempotencyKey(crypto.randomUUID());
- * ```
- */
-export function validateIdempotencyKey(key: string, field = "idempotency_key"): string | undefined {
-  if (key === "") return undefined;
-  if (key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new ValidationError(
-      field,
-      "must be 1 to 255 printable ASCII characters without spaces (a UUID, say), or empty",
-    );
-  }
-  return key;
-}
-
-/**
  * A UUID id (lower-cased), such as a task id.
  *
  * @example
