@@ -27,7 +27,6 @@ import postgres from "postgres";
 import { TokenService } from "@platform/lib/auth";
 import { migrate, readMigrations } from "@platform/lib/db";
 import { CreateTaskRequestSchema } from "@platform/proto/tasks/v1";
-import { createTasksPgbenchScript } from "../services/tasks/create_task_sql.ts";
 import { taskCreatedEvent } from "../services/tasks/task_events.ts";
 import { NatsServer } from "../tests/harness/nats_server.ts";
 import { PostgresServer } from "../tests/harness/postgres_server.ts";
@@ -37,7 +36,11 @@ import { ackLatency, ArrivalRecorder } from "./write/ack_latency.ts";
 import { machineBusyMs, processCpuMs } from "./write/cpu_time.ts";
 import { httpLoad } from "./write/http_load.ts";
 import { findPgbench, pgbench } from "./write/pgbench.ts";
-import { ANCHOR_TABLE_SQL, INSERT_SCRIPT } from "./write/pgbench_scripts.ts";
+import {
+  ANCHOR_TABLE_SQL,
+  createTasksPgbenchScript,
+  INSERT_SCRIPT,
+} from "./write/pgbench_scripts.ts";
 import { exitOnHelp, moduleDoc } from "@platform/lib/config";
 
 exitOnHelp(moduleDoc(import.meta.url));

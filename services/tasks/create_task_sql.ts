@@ -4,7 +4,7 @@
  * and their idempotency keys, inserted by a single CTE (one round trip, one commit), whatever the
  * batch's size (group commit, lib/db/group_commit.ts). Task and event ids are made by the caller,
  * so the event's payload is built before the statement runs. `bench:write` runs this very text
- * with pgbench as the anchor "CreateTask's own SQL" ({@link createTasksPgbenchScript}).
+ * with pgbench as the anchor "CreateTask's own SQL" (bench/write/pgbench_scripts.ts).
  *
  * @module
  */
@@ -149,33 +149,4 @@ export async function requestHash(task: NewTask): Promise<string> {
   ]);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function literal(value: string | null): string {
-  return value === null ? "NULL" : `'${value.replaceAll("'", "''")}'`;
-}
-
-/**
- * {@link CREATE_TASKS_SQL} for pgbench with one task's values as literals (fresh task and event
- * ids each time: `gen_random_uuid()`), for the benchmark's "CreateTask's own SQL" anchor.
- *
- * @example
- * ```ts
- * await Deno.writeTextFile("create_task.sql", createTasksPgbenchScript(values));
- * ```
- */
-export function createTasksPgbenchScript(
-  task: CreateTaskValues,
-  settings: CreateTaskSettings = { idempotencyWindowSeconds: 86_400 },
-): string {
-  const params = createTasksParams([task], settings);
-  const arrays = params.map((values, i) =>
-    i === 0 || i === 9
-      ? "ARRAY[gen_random_uuid()]"
-      : Array.isArray(values)
-      ? `ARRAY[${literal(values[0] === null ? null : String(values[0]))}]`
-      : literal(String(values))
-  );
-  const sql = CREATE_TASKS_SQL.replace(/\$(\d+)/g, (_, n) => arrays[Number(n) - 1]);
-  return sql.replace(/\s*\n\s*/g, " ").trim() + ";\n";
 }

@@ -9,13 +9,7 @@ import type { Counter } from "prom-client";
 import { GroupCommit, isRowError } from "@platform/lib/db";
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "@platform/lib/errors";
 import { type OutboxEvent, type OutboxWriter, wakeOutboxRelays } from "@platform/lib/events";
-import {
-  CREATE_TASKS_SQL,
-  type CreateTaskSettings,
-  createTasksParams,
-  type CreateTaskValues,
-  requestHash,
-} from "./create_task_sql.ts";
+import { type CreateTaskSettings, type CreateTaskValues, requestHash } from "./create_task_sql.ts";
 import { describeChanges } from "./domain/task_changes.ts";
 import { assertEditable, nextState, type TaskAction } from "./domain/task_state_machine.ts";
 import {
@@ -139,13 +133,7 @@ export class TaskCommands {
   }
 
   private async createBatch(batch: CreateTaskValues[]): Promise<Array<TaskRow | null>> {
-    const rows = await this.store.db.run((sql) =>
-      sql.unsafe<Array<TaskRow | { id: null }>>(
-        CREATE_TASKS_SQL,
-        createTasksParams(batch, this.settings) as never[],
-        { prepare: true },
-      )
-    );
+    const rows = await this.store.insertNewTasks(batch, this.settings);
     if (rows.some((row) => row.id !== null)) wakeOutboxRelays(TASK_OUTBOX);
     return rows.map((row) => (row.id === null ? null : row as TaskRow));
   }

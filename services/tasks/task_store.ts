@@ -9,7 +9,13 @@
 import type { Database, Sql, TransactionSql } from "@platform/lib/db";
 import type { PageCursor } from "./domain/task_validation.ts";
 import type { TaskState } from "./domain/task_state_machine.ts";
-import { TASK_COLUMNS } from "./create_task_sql.ts";
+import {
+  CREATE_TASKS_SQL,
+  type CreateTaskSettings,
+  createTasksParams,
+  type CreateTaskValues,
+  TASK_COLUMNS,
+} from "./create_task_sql.ts";
 import type { FieldChange } from "./domain/task_changes.ts";
 
 /** A row of `tasks`. */
@@ -132,7 +138,24 @@ const COLUMNS_OF_T = COLUMNS.replace(/(\w+)/g, "t.$1");
  * ```
  */
 export class TaskStore {
-  constructor(readonly db: Database) {}
+  constructor(private readonly db: Database) {}
+
+  /**
+   * CreateTask's one statement for a batch of new tasks (task, history row, outbox row and
+   * idempotency key each): a task's row, or `{ id: null }` where its key was already claimed.
+   */
+  insertNewTasks(
+    batch: CreateTaskValues[],
+    settings: CreateTaskSettings,
+  ): Promise<Array<TaskRow | { id: null }>> {
+    return this.db.run((sql) =>
+      sql.unsafe<Array<TaskRow | { id: null }>>(
+        CREATE_TASKS_SQL,
+        createTasksParams(batch, settings) as never[],
+        { prepare: true },
+      )
+    );
+  }
 
   /** Runs `work` in one transaction. */
   transaction<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
