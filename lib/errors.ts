@@ -190,7 +190,8 @@ export class OutcomeUnknownError extends Error {
    *
    * @example
    * ```ts
-   * throw new OutcomeUnknownError("database", "timeout", new Error("no answer within 3000ms"));
+   * const error = new OutcomeUnknownError("database", "timeout", new Error("no answer in 3000ms"));
+   * console.assert(error.message.includes("outcome is unknown"));
    * ```
    */
   constructor(

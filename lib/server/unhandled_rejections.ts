@@ -61,7 +61,7 @@ export function guardUnhandledRejections(service: string): void {
  * Exports `process_unhandled_rejections_total` (those counted before, too).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * registerUnhandledRejectionMetric(metrics);
  * ```
  */

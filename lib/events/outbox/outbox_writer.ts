@@ -116,7 +116,7 @@ export class OutboxWriter {
    * Throws unless every event can be written: a subject, not a pattern such as `notify.*`.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * outbox.check([event]);
    * ```
    */
@@ -139,7 +139,7 @@ export class OutboxWriter {
    * wakes this process's relays once it has committed (`wakeOutboxRelays(writer.table)`).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * const sql = `WITH e AS (SELECT ... ), outbox AS (${writer.insertFrom("e")}) SELECT 1`;
    * ```
    */
