@@ -30,6 +30,11 @@ export interface NativeGrpcServer {
    * the bridge is killed after `graceMs`.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * The client behind a bridged call (`host:port` of the connection the port accepted), from the
+   * bridge's peer header; undefined for a header that is missing, forged or stale.
+   */
+  peerOf(bridgePeerHeader: string | null): string | undefined;
 }
 
 const BRIDGE_MAIN = new URL("./grpc_bridge/bridge_main.ts", import.meta.url);
@@ -46,9 +51,14 @@ const BRIDGE_MAIN = new URL("./grpc_bridge/bridge_main.ts", import.meta.url);
  */
 export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcServer {
   const relays = new Set<Deno.Conn>();
+  /** Only the bridge knows it: a client cannot name another client's address. */
+  const secret = crypto.randomUUID();
+  /** The bridge-side port of each relay -> the address of the client it carries. */
+  const peers = new Map<number, string>();
   let bridge: { process: Deno.ChildProcess; port: number } | undefined;
   let closing = false;
   let draining = false;
+  let failures = 0;
   /** Connections waiting for the bridge to (re)start. */
   let waiters: Array<() => void> = [];
   const bridgePort = async (): Promise<number | undefined> => {
@@ -69,14 +79,14 @@ export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcSe
         "run",
         "--quiet",
         "--allow-net",
-        "--allow-env=GRPC_BRIDGE_UPSTREAM",
+        "--allow-env=GRPC_BRIDGE_UPSTREAM,GRPC_BRIDGE_SECRET",
         // Over TLS it calls this process back on 127.0.0.1, which the certificate does not name.
         ...(upstream.startsWith("https:")
           ? ["--unsafely-ignore-certificate-errors=127.0.0.1"]
           : []),
         BRIDGE_MAIN.pathname,
       ],
-      env: { GRPC_BRIDGE_UPSTREAM: upstream },
+      env: { GRPC_BRIDGE_UPSTREAM: upstream, GRPC_BRIDGE_SECRET: secret },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -91,11 +101,28 @@ export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcSe
     lines.releaseLock();
     process.stdout.cancel().catch(() => {});
     const stderr = new Response(process.stderr).text();
-    const port = Number(JSON.parse(first.split("\n")[0] || "{}").port);
+    let port = 0;
+    try {
+      port = Number(JSON.parse(first.split("\n")[0] || "{}").port);
+    } catch { /* not the line it prints: a failed start */ }
     if (!port) {
+      try {
+        process.kill("SIGKILL");
+      } catch { /* already gone */ }
       options.onEvent("failed", { stderr: (await stderr).slice(-2000) });
+      // Tried again, slower each time, until the service stops.
+      failures++;
+      setTimeout(() => {
+        if (!closing) spawn(upstream).catch(() => {});
+      }, Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)));
       return;
     }
+    if (closing) {
+      // The service stopped while the bridge started: it must not outlive the service.
+      await process.stdin.close().catch(() => {});
+      return;
+    }
+    failures = 0;
     bridge = { process, port };
     options.onEvent("started", { port, pid: process.pid });
     for (const wake of waiters) wake();
@@ -127,6 +154,9 @@ export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcSe
         return;
       }
       relays.add(relay);
+      const relayPort = (relay.localAddr as Deno.NetAddr).port;
+      const client = conn.remoteAddr as Deno.NetAddr;
+      peers.set(relayPort, `${client.hostname}:${client.port}`);
       relay.setNoDelay(true);
       if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
       // Either side ending ends both.
@@ -137,6 +167,13 @@ export function createNativeGrpcServer(options: NativeGrpcOptions): NativeGrpcSe
       close(conn);
       close(relay);
       relays.delete(relay);
+      peers.delete(relayPort);
+    },
+    peerOf(header) {
+      if (header === null) return undefined;
+      const [given, port] = header.split(" ");
+      if (given !== secret) return undefined;
+      return peers.get(Number(port));
     },
     drain() {
       draining = true;

@@ -28,6 +28,7 @@ import { grpcHealthService } from "./grpc_health.ts";
 import { compressionGzip } from "./gzip_compression.ts";
 import { errorInterceptor, metricsInterceptor } from "./interceptors.ts";
 import { createNativeGrpcServer } from "./native_grpc.ts";
+import { BRIDGE_PEER_HEADER } from "./grpc_bridge/peer_header.ts";
 import { createPlatformRouter } from "./platform_router.ts";
 import { startPortListener } from "./port_listener.ts";
 import { reflectionService, reflectionServiceV1alpha } from "./reflection.ts";
@@ -148,11 +149,23 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
       : undefined,
   });
 
+  /**
+   * The caller's `host:port`: the connection's, or for a call the native gRPC bridge passes back,
+   * the connection the port accepted for it (else every native gRPC client would be 127.0.0.1 to
+   * the login limits).
+   */
+  const peerOf = (req: Request, info: Deno.ServeHandlerInfo): string => {
+    const bridged = req.headers.get(BRIDGE_PEER_HEADER);
+    const client = bridged === null ? undefined : h2.peerOf(bridged);
+    if (client !== undefined) return client;
+    const addr = info.remoteAddr as Deno.NetAddr;
+    return `${addr.hostname}:${addr.port}`;
+  };
+
   const handler = (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const path = requestPath(req.url);
     if (!path.startsWith("/debug/")) {
-      const addr = info.remoteAddr as Deno.NetAddr;
-      const rpcResponse = rpc(req, `${addr.hostname}:${addr.port}`, path);
+      const rpcResponse = rpc(req, peerOf(req, info), path);
       if (rpcResponse) return rpcResponse;
     }
     return otherRoutes(req, info, path);
@@ -168,8 +181,7 @@ export function startServiceServer(options: ServiceServerOptions): RunningServer
     const path = new URL(req.url).pathname;
     if (path !== rawPath) {
       // A path that only normalising turns into an RPC path (dot segments, escapes).
-      const addr = info.remoteAddr as Deno.NetAddr;
-      const rpcResponse = rpc(req, `${addr.hostname}:${addr.port}`, path);
+      const rpcResponse = rpc(req, peerOf(req, info), path);
       if (rpcResponse) return await rpcResponse;
     }
     if (req.method === "GET" || req.method === "HEAD") {

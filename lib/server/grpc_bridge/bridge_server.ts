@@ -16,9 +16,11 @@ import {
   toGrpcContentType,
   toGrpcWebContentType,
 } from "./grpc_web_frames.ts";
+import { BRIDGE_PEER_HEADER } from "./peer_header.ts";
 
 /** Request headers that are HTTP/2 or gRPC framing, not metadata to pass on. */
 const NOT_FORWARDED = new Set([
+  BRIDGE_PEER_HEADER,
   "content-type",
   "te",
   "content-length",
@@ -70,7 +72,13 @@ function codeOfHttpStatus(status: number): number {
  */
 export function startGrpcBridge(
   upstream: string,
+  secret = "",
 ): Promise<{ port: number; drain(): Promise<void> }> {
+  /** Names the relayed connection a stream came on, for the service's client address. */
+  const tagPeer = (stream: http2.ServerHttp2Stream, forwarded: Headers) => {
+    const port = stream.session?.socket?.remotePort;
+    if (secret !== "" && port) forwarded.set(BRIDGE_PEER_HEADER, `${secret} ${port}`);
+  };
   // Plaintext: h2c, which the port gives Deno's server (no `te: trailers`), full duplex for
   // bidi streams. TLS: HTTP/1.1 (ALPN h2 would come back here).
   const tls = upstream.startsWith("https:");
@@ -109,6 +117,7 @@ export function startGrpcBridge(
       if (name.startsWith(":") || NOT_FORWARDED.has(name) || value === undefined) continue;
       forwarded.set(name, Array.isArray(value) ? value.join(", ") : String(value));
     }
+    tagPeer(stream, forwarded);
     const cancel = new AbortController();
     stream.on("close", () => {
       if (!stream.writableFinished) cancel.abort();
@@ -182,6 +191,7 @@ export function startGrpcBridge(
       }
     }
     if (headers[":authority"]) forwarded.set("x-forwarded-host", String(headers[":authority"]));
+    tagPeer(stream, forwarded);
     const cancel = new AbortController();
     stream.on("close", () => {
       if (!stream.writableFinished) cancel.abort();
