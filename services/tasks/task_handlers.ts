@@ -31,11 +31,11 @@ import {
   validateBudget,
   validateDeadline,
   validateDescription,
-  validateEditedSkills,
   validateId,
   validateLink,
   validateNote,
   validateReason,
+  validateRequiredSkills,
   validateShareBps,
   validateTitle,
 } from "./domain/task_validation.ts";
@@ -148,7 +148,7 @@ export function taskHandlers(
       }
       const title = validateTitle(req.title);
       const description = validateDescription(req.description);
-      const requiredSkills = normalizeSkills(req.requiredSkills);
+      const requiredSkills = validateRequiredSkills(req.requiredSkills);
       const budget = validateBudget(req.budget);
       const deadline = validateDeadline(req.deadline ? timestampDate(req.deadline) : undefined);
       const idempotencyKey = validateIdempotencyKey(
@@ -242,7 +242,10 @@ export function taskHandlers(
       if (req.title !== undefined) patch.title = validateTitle(req.title);
       if (req.description !== undefined) patch.description = validateDescription(req.description);
       if (req.requiredSkills) {
-        patch.requiredSkills = validateEditedSkills(req.requiredSkills.skills);
+        patch.requiredSkills = validateRequiredSkills(
+          req.requiredSkills.skills,
+          "required_skills.skills",
+        );
       }
       if (req.budget) {
         const budget = validateBudget(req.budget);

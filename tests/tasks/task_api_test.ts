@@ -324,6 +324,34 @@ Deno.test("task service API", testOptions, async (t) => {
       assert.equal(mineDev.body.code, "invalid_argument");
     });
 
+    await t.step(
+      "CreateTask without a skill: invalid_argument naming required_skills, nothing written",
+      async () => {
+        const before = await counts();
+        const withoutSkills: Record<string, unknown>[] = [
+          taskBody({ requiredSkills: [] }),
+          taskBody({ requiredSkills: undefined }),
+          taskBody({ requiredSkills: ["  ", ""] }),
+        ];
+        for (const body of withoutSkills) {
+          const res = await rpc(url, "CreateTask", body, client);
+          assert.equal(res.status, 400, JSON.stringify(res.body));
+          assert.equal(res.body.code, "invalid_argument");
+          assert.match(res.body.message!, /^required_skills: must name at least one skill/);
+        }
+        await assert.rejects(
+          connectClient.createTask({
+            title: "No skills",
+            requiredSkills: [],
+            budget: { currency: "USD", amountMinor: 100n },
+          }, auth(client)),
+          (e: ConnectError) =>
+            e.code === Code.InvalidArgument && /^required_skills: /.test(e.rawMessage),
+        );
+        assert.deepEqual(await counts(), before);
+      },
+    );
+
     await t.step("bad input: invalid_argument naming the field, nothing written", async () => {
       const before = await counts();
       const past = new Date(Date.now() - 60_000).toISOString();

@@ -133,6 +133,22 @@ Deno.test("a task draft is checked for what only the page can read", () => {
   const bad = parseDraft({ ...EMPTY, budget: "five hundred" });
   assert.ok(!bad.ok);
   assert.equal(bad.problem.field, "budget");
+  // No skill: refused at the skills field, before anything is sent (the service refuses it too).
+  for (const skills of ["", " , ,  "]) {
+    const none = parseDraft({ ...EMPTY, skills, budget: "500" });
+    assert.ok(!none.ok);
+    assert.equal(none.problem.field, "required_skills");
+    assert.match(none.problem.message, /^Required skills: must name at least one skill/);
+  }
+  // The service's own refusal names the same field.
+  const refused = describeError(
+    new ConnectError(
+      "required_skills: must name at least one skill: a task always keeps at least one",
+      Code.InvalidArgument,
+    ),
+    "Task Service",
+  );
+  assert.equal(refused.field, "required_skills");
 });
 
 const EMPTY = { title: "", description: "", skills: "", budget: "", currency: "USD", deadline: "" };

@@ -82,18 +82,19 @@ export function normalizeSkills(skills: readonly string[], field = "required_ski
 }
 
 /**
- * The new required skills of an edit: normalised as {@link normalizeSkills}, and at least one, as a
- * task always keeps at least one skill (a skill-less task would be offered to every developer).
+ * The required skills of a new task or of an edit: normalised as {@link normalizeSkills}, and at
+ * least one, as a task always keeps at least one skill (a skill-less task would be offered to
+ * every developer). CreateTask checks `required_skills`, UpdateTask `required_skills.skills`.
  *
  * @example
  * ```ts
- * validateEditedSkills(["Go"]); // ["go"]
- * validateEditedSkills([]); // throws ValidationError naming required_skills.skills
+ * validateRequiredSkills(["Go"]); // ["go"]
+ * validateRequiredSkills([]); // throws ValidationError naming required_skills
  * ```
  */
-export function validateEditedSkills(
+export function validateRequiredSkills(
   skills: readonly string[],
-  field = "required_skills.skills",
+  field = "required_skills",
 ): string[] {
   const normalized = normalizeSkills(skills, field);
   if (normalized.length === 0) {

@@ -7,11 +7,11 @@ import {
   validateBudget,
   validateDeadline,
   validateDescription,
-  validateEditedSkills,
   validateId,
   validateLink,
   validateNote,
   validateReason,
+  validateRequiredSkills,
   validateShareBps,
   validateTitle,
 } from "./task_validation.ts";
@@ -173,7 +173,13 @@ Deno.test("delivery input: note, link and a split's share", () => {
   }
 });
 
-Deno.test("an edit keeps at least one skill", () => {
-  assert.deepEqual(validateEditedSkills(["Go", "go"]), ["go"]);
-  assert.throws(() => validateEditedSkills([]), /required_skills\.skills: must name at least one/);
+Deno.test("a task has at least one skill, when created and after an edit (one rule)", () => {
+  assert.deepEqual(validateRequiredSkills(["Go", "go"]), ["go"]);
+  assert.equal(field(() => validateRequiredSkills([])), "required_skills");
+  assert.throws(() => validateRequiredSkills([]), /required_skills: must name at least one/);
+  assert.equal(field(() => validateRequiredSkills(["  "])), "required_skills");
+  assert.equal(
+    field(() => validateRequiredSkills([], "required_skills.skills")),
+    "required_skills.skills",
+  );
 });

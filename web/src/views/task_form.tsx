@@ -81,8 +81,10 @@ export type ParsedDraft =
   | { ok: false; problem: Problem };
 
 /**
- * Checks what only the page can check (an amount it can read, a date it can parse); everything
- * else is the Task Service's to judge, and its errors come back naming the field.
+ * Checks what only the page can check (an amount it can read, a date it can parse) and that at
+ * least one skill is named (the Task Service's rule too: a task always keeps at least one, so the
+ * page says so at the field before sending); everything else is the Task Service's to judge, and
+ * its errors come back naming the field.
  *
  * @example
  * ```ts
@@ -102,6 +104,17 @@ export function parseDraft(draft: TaskDraft): ParsedDraft {
       },
     };
   }
+  const skills = parseSkills(draft.skills);
+  if (skills.length === 0) {
+    return {
+      ok: false,
+      problem: {
+        kind: "input",
+        field: "required_skills",
+        message: "Required skills: must name at least one skill: a task always keeps at least one.",
+      },
+    };
+  }
   const deadline = parseLocalDateTime(draft.deadline);
   if (draft.deadline !== "" && !deadline) {
     return {
@@ -113,7 +126,7 @@ export function parseDraft(draft: TaskDraft): ParsedDraft {
     ok: true,
     title: draft.title,
     description: draft.description,
-    skills: parseSkills(draft.skills),
+    skills,
     budget: { currency: draft.currency, amountMinor },
     deadline: deadline ? timestampFromDate(deadline) : undefined,
   };

@@ -287,7 +287,7 @@ export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
 
 /**
  * The new task; the caller becomes its client. Title 1..200 characters, description at most 10000,
- * at most 20 required skills (normalised as developers' skill tags are), budget required.
+ * 1..20 required skills (normalised as developers' skill tags are), budget required.
  *
  * @generated from message platform.tasks.v1.CreateTaskRequest
  */
@@ -303,6 +303,10 @@ export type CreateTaskRequest = Message<"platform.tasks.v1.CreateTaskRequest"> &
   description: string;
 
   /**
+   * At least one skill is required (at most 20), as a task always keeps at least one: a task
+   * without one would be offered to every developer. None, or only blank ones, is
+   * invalid_argument naming required_skills.
+   *
    * @generated from field: repeated string required_skills = 3;
    */
   requiredSkills: string[];
