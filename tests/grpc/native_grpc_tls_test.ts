@@ -17,6 +17,7 @@ import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { RedisServer } from "../harness/redis_server.ts";
 import { ServiceProcess } from "../harness/service_process.ts";
+import { makeTestCertificates } from "../harness/test_certificates.ts";
 import { signUp, TEST_SECRET } from "../users/users_env.ts";
 import { grpcClient, serverStreamCall, unaryCall } from "./grpc_js_client.ts";
 
@@ -25,61 +26,8 @@ const CHECK = "/grpc.health.v1.Health/Check";
 const checkRequest = (service = "") =>
   toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service }));
 
-const dir = await Deno.makeTempDir();
-const openssl = async (...args: string[]) => {
-  const out = await new Deno.Command("openssl", { args, stderr: "piped" }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-};
-// A throwaway CA and a server certificate it signs for localhost (as users_tls_test.ts does).
-await openssl(
-  "req",
-  "-x509",
-  "-newkey",
-  "rsa:2048",
-  "-nodes",
-  "-days",
-  "1",
-  "-subj",
-  "/CN=test-ca",
-  "-keyout",
-  `${dir}/ca.key`,
-  "-out",
-  `${dir}/ca.pem`,
-);
-await openssl(
-  "req",
-  "-newkey",
-  "rsa:2048",
-  "-nodes",
-  "-subj",
-  "/CN=localhost",
-  "-keyout",
-  `${dir}/key.pem`,
-  "-out",
-  `${dir}/server.csr`,
-);
-await Deno.writeTextFile(
-  `${dir}/ext.cnf`,
-  "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
-);
-await openssl(
-  "x509",
-  "-req",
-  "-in",
-  `${dir}/server.csr`,
-  "-CA",
-  `${dir}/ca.pem`,
-  "-CAkey",
-  `${dir}/ca.key`,
-  "-CAcreateserial",
-  "-days",
-  "1",
-  "-extfile",
-  `${dir}/ext.cnf`,
-  "-out",
-  `${dir}/cert.pem`,
-);
-const ca = await Deno.readTextFile(`${dir}/ca.pem`);
+// A throwaway CA and a server certificate it signs for localhost.
+const { dir, certFile, keyFile, caPem: ca } = await makeTestCertificates();
 
 const [pg, redis, nats] = await Promise.all([
   PostgresServer.start(),
@@ -95,8 +43,8 @@ const common = {
 const [tls, plain] = await Promise.all([
   ServiceProcess.start("users", {
     ...common,
-    TLS_CERT_FILE: `${dir}/cert.pem`,
-    TLS_KEY_FILE: `${dir}/key.pem`,
+    TLS_CERT_FILE: certFile,
+    TLS_KEY_FILE: keyFile,
   }),
   ServiceProcess.start("users", common),
 ]);

@@ -6,66 +6,15 @@ import { NatsServer } from "../harness/nats_server.ts";
 import { PostgresServer } from "../harness/postgres_server.ts";
 import { RedisServer } from "../harness/redis_server.ts";
 import { ServiceProcess } from "../harness/service_process.ts";
+import { makeTestCertificates } from "../harness/test_certificates.ts";
 import { TEST_SECRET } from "./users_env.ts";
 
 Deno.test("HTTPS with h2 when TLS_CERT_FILE and TLS_KEY_FILE are set", {
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const dir = await Deno.makeTempDir();
-  const openssl = async (...args: string[]) => {
-    const out = await new Deno.Command("openssl", { args, stderr: "piped" }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  };
   // A throwaway CA and a server certificate it signs for localhost.
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test-ca",
-    "-keyout",
-    `${dir}/ca.key`,
-    "-out",
-    `${dir}/ca.pem`,
-  );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    `${dir}/key.pem`,
-    "-out",
-    `${dir}/server.csr`,
-  );
-  await Deno.writeTextFile(
-    `${dir}/ext.cnf`,
-    "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
-  );
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/server.csr`,
-    "-CA",
-    `${dir}/ca.pem`,
-    "-CAkey",
-    `${dir}/ca.key`,
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    `${dir}/ext.cnf`,
-    "-out",
-    `${dir}/cert.pem`,
-  );
+  const { dir, certFile, keyFile, caPem } = await makeTestCertificates();
   const [pg, redis, nats] = await Promise.all([
     PostgresServer.start(),
     RedisServer.start(),
@@ -76,11 +25,11 @@ Deno.test("HTTPS with h2 when TLS_CERT_FILE and TLS_KEY_FILE are set", {
     REDIS_URL: redis.url,
     NATS_URL: nats.url,
     JWT_SECRETS: TEST_SECRET,
-    TLS_CERT_FILE: `${dir}/cert.pem`,
-    TLS_KEY_FILE: `${dir}/key.pem`,
+    TLS_CERT_FILE: certFile,
+    TLS_KEY_FILE: keyFile,
   });
   try {
-    const caCerts = [await Deno.readTextFile(`${dir}/ca.pem`)];
+    const caCerts = [caPem];
     const h2 = Deno.createHttpClient({ caCerts, http2: true, http1: false });
     // Redis and NATS are not critical, so the first report may say "degraded" while their
     // connections are still being made on a loaded machine; it must turn healthy over h2.
